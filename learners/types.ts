@@ -1,0 +1,52 @@
+/**
+ * The vocabulary shared by every learner: what one layer's compression setting is.
+ * `learners/` imports nothing else of ours; everything above it speaks these types.
+ */
+
+/** How weights are removed. `magnitude`: tfmot's per-tensor magnitude rule; `block`: the rule over block means;
+ * `2:4`: M:N structured sparsity (2 of every 4 consecutive input-channel weights pruned). */
+export type PruneKind = 'magnitude' | 'block' | '2:4';
+
+/** Where cluster centroids start (REFERENCE.md section 2). */
+export type ClusterInit = 'linear' | 'random' | 'density' | 'kmeans++';
+
+/** `uniform`: affine n-bit (PocketFlow UniformQuantLearner); `nonuniform`: 2^b trainable points. */
+export type QuantKind = 'uniform' | 'nonuniform';
+
+/** Quantization buckets: one for the whole tensor, fixed-size pieces, or one per output channel. */
+export type Bucket = 'none' | 'split' | 'channel';
+
+/** One layer's compression setting: what the agent picks (bits, pruneRatio, clusters) plus how to apply it. */
+export interface LayerSpec {
+  /** Fraction of weights set to exactly zero, in [0, 1). 0 = no pruning. */
+  pruneRatio: number;
+  pruneKind: PruneKind;
+  /** Number of unique weight values (shared codebook). 0 = no clustering. */
+  clusters: number;
+  clusterInit: ClusterInit;
+  /** Keep pruned zeros exactly zero through clustering (tfmot "preserve_sparsity"). */
+  preserveSparsity: boolean;
+  /** Bits per stored value (1..8, or 16/32 meaning full precision: 32 = fp32, 16 = fp16 storage). */
+  bits: number;
+  quantKind: QuantKind;
+  bucket: Bucket;
+  /** Bucket size when bucket = 'split'. */
+  bucketSize?: number;
+}
+
+/** The setting that leaves a layer untouched. */
+export const FULL_PRECISION: LayerSpec = {
+  pruneRatio: 0,
+  pruneKind: 'magnitude',
+  clusters: 0,
+  clusterInit: 'kmeans++',
+  preserveSparsity: true,
+  bits: 32,
+  quantKind: 'uniform',
+  bucket: 'none',
+};
+
+/** Fill the unspecified fields of a partial spec with the full-precision defaults. */
+export function layerSpec(partial: Partial<LayerSpec>): LayerSpec {
+  return { ...FULL_PRECISION, ...partial };
+}

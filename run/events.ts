@@ -1,0 +1,127 @@
+/**
+ * The typed events a search run emits. One stream drives everything that watches a run: the ink live view, the
+ * plain-text progress lines, the NDJSON output (`--json`, one event per line) and the tests. The loop never knows
+ * who listens.
+ */
+
+/** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
+export type BudgetKind = 'size' | 'flops' | 'bitops';
+
+export interface BudgetInfo {
+  kind: BudgetKind;
+  /** The limit in the budget's unit (bytes for size, MACs for flops, bit-operations for bitops). */
+  limit: number;
+  /** The uncompressed model's cost in the same unit. */
+  full: number;
+  /** A human label, e.g. "size <= 3 bits/weight (16.2 kB)". */
+  label: string;
+}
+
+/** One layer's chosen setting as the UI, the store and the strategy file show it. */
+export interface LayerChoice {
+  name: string;
+  bits: number;
+  pruneRatio: number;
+  clusters: number;
+  /** Channel preserve ratio, when the run searches channel pruning. */
+  preserveRatio?: number;
+}
+
+export type Phase = 'warmup' | 'learning';
+
+/** Where an episode's wall time went, in seconds. */
+export interface EpisodeTimings {
+  agent: number;
+  compress: number;
+  finetune: number;
+  evaluate: number;
+  other: number;
+}
+
+export interface RunStartedEvent {
+  type: 'run-started';
+  runId: string;
+  model: string;
+  dataset: string;
+  budget: BudgetInfo;
+  backend: string;
+  seed: number;
+  agent: string;
+  episodes: number;
+  warmup: number;
+  layers: string[];
+  /** Validation accuracy of the uncompressed model, in [0, 1]. */
+  baselineAccuracy: number;
+  /** Number of episodes already stored when the run was resumed (0 for a new run). */
+  resumedAt: number;
+}
+
+export interface EpisodeStartedEvent {
+  type: 'episode-started';
+  episode: number;
+  phase: Phase;
+}
+
+export interface LayerChosenEvent {
+  type: 'layer-chosen';
+  episode: number;
+  layer: number;
+  choice: LayerChoice;
+}
+
+export interface EpisodeFinishedEvent {
+  type: 'episode-finished';
+  episode: number;
+  phase: Phase;
+  strategy: LayerChoice[];
+  /** Validation accuracy in [0, 1] after the short fine-tune. */
+  accuracy: number;
+  /** Realised cost in the budget's unit; always <= budget.limit. */
+  cost: number;
+  reward: number;
+  /** True when an identical strategy was evaluated before and its result reused. */
+  cached: boolean;
+  seconds: number;
+  timings: EpisodeTimings;
+}
+
+export interface BestImprovedEvent {
+  type: 'best-improved';
+  episode: number;
+  accuracy: number;
+  cost: number;
+  reward: number;
+  strategy: LayerChoice[];
+}
+
+export interface RunPausedEvent {
+  type: 'run-paused';
+  paused: boolean;
+}
+
+export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed';
+
+export interface RunFinishedEvent {
+  type: 'run-finished';
+  runId: string;
+  status: RunStatus;
+  episodes: number;
+  seconds: number;
+  best: BestImprovedEvent | null;
+}
+
+export interface LogEvent {
+  type: 'log';
+  level: 'info' | 'warn';
+  message: string;
+}
+
+export type RunEvent =
+  | RunStartedEvent
+  | EpisodeStartedEvent
+  | LayerChosenEvent
+  | EpisodeFinishedEvent
+  | BestImprovedEvent
+  | RunPausedEvent
+  | RunFinishedEvent
+  | LogEvent;
