@@ -1,0 +1,106 @@
+/**
+ * The in-memory dataset every loader produces, and seeded splits into train / validation / test.
+ *
+ * Images are float32 NHWC in [0, 1]; labels are class indices. Validation is carved out of the TRAINING data and is
+ * what search rewards are measured on; the test split is only for final reports (REFERENCE.md section 6: PocketFlow's
+ * quantization learner rewarded on the test set, a defect we do not repeat).
+ */
+import seedrandom from 'seedrandom';
+import { DataError } from '../../errors.js';
+
+export interface DataSplit {
+  /** Images, NHWC, float32 in [0, 1]. */
+  x: Float32Array;
+  /** Class index per image. */
+  y: Int32Array;
+  count: number;
+}
+
+export interface Dataset {
+  /** Stable identifier, e.g. "mnist-bundled" or "idx:/data/mnist"; part of cache keys. */
+  id: string;
+  /** Short human name for headers. */
+  name: string;
+  /** [height, width, channels]. */
+  inputShape: [number, number, number];
+  numClasses: number;
+  train: DataSplit;
+  validation: DataSplit;
+  test: DataSplit;
+}
+
+/** A loader's raw output, before the validation split is carved. `test` is null when the source has no test set. */
+export interface RawDataset {
+  id: string;
+  name: string;
+  inputShape: [number, number, number];
+  numClasses: number;
+  train: DataSplit;
+  test: DataSplit | null;
+}
+
+export interface SplitOptions {
+  /** Seed of the shuffle that decides which images go where. */
+  seed: number;
+  /** Images moved from train into validation. */
+  validationSize: number;
+  /** Images moved from train into test when the source has no test set of its own. */
+  testSize: number;
+  /** Keep at most this many training images (after the split); 0 = all. */
+  trainLimit?: number;
+}
+
+/** Fisher-Yates with seedrandom: the same seed gives the same order on every machine. */
+export function seededPermutation(n: number, seed: number | string): Int32Array {
+  const rng = seedrandom(String(seed));
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Copy the rows `idx[from..to)` of a split into a new split. */
+export function takeRows(split: DataSplit, idx: Int32Array, from = 0, to = idx.length): DataSplit {
+  const size = split.x.length / split.count;
+  const count = Math.max(0, to - from);
+  const x = new Float32Array(count * size);
+  const y = new Int32Array(count);
+  for (let r = 0; r < count; r++) {
+    const src = idx[from + r];
+    x.set(split.x.subarray(src * size, (src + 1) * size), r * size);
+    y[r] = split.y[src];
+  }
+  return { x, y, count };
+}
+
+/** Carve validation (and test, if the source has none) out of the shuffled training data. */
+export function splitDataset(raw: RawDataset, opts: SplitOptions): Dataset {
+  const needTest = raw.test === null ? opts.testSize : 0;
+  const minTrain = 1;
+  if (raw.train.count < opts.validationSize + needTest + minTrain) {
+    throw new DataError(
+      `${raw.name} has ${raw.train.count} training images, too few for a validation split of ${opts.validationSize}` +
+        (needTest ? ` and a test split of ${needTest}` : '') +
+        '; lower --validation-size or point --data at a larger dataset',
+    );
+  }
+  const perm = seededPermutation(raw.train.count, `split:${opts.seed}`);
+  let at = 0;
+  const test = raw.test ?? takeRows(raw.train, perm, at, (at += needTest));
+  const validation = takeRows(raw.train, perm, at, (at += opts.validationSize));
+  const limit = opts.trainLimit && opts.trainLimit > 0 ? Math.min(opts.trainLimit, perm.length - at) : perm.length - at;
+  const train = takeRows(raw.train, perm, at, at + limit);
+  return { id: raw.id, name: raw.name, inputShape: raw.inputShape, numClasses: raw.numClasses, train, validation, test };
+}
+
+/** Counts of each class in a split (used by tests and reports). */
+export function classCounts(split: DataSplit, numClasses: number): number[] {
+  const c = new Array<number>(numClasses).fill(0);
+  for (const label of split.y) c[label]++;
+  return c;
+}

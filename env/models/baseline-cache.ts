@@ -1,0 +1,94 @@
+/**
+ * Built-in baselines are trained once and cached in the work directory:
+ *   <workdir>/models/<model>-<dataset hash>-split<dataSeed>/{model.json, weights.bin, meta.json}
+ * Later commands reuse the cache. The key holds the data split seed because the split decides which images are
+ * test images: a model cached under another split may have trained on this split's test set.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import { evaluateAccuracy } from '../evaluate.js';
+import { trainModel, type TrainProgress } from '../train.js';
+import { loadModel, saveModel } from './model-io.js';
+import { buildModel } from './zoo.js';
+
+export interface BaselineMeta {
+  model: string;
+  dataset: string;
+  dataSeed: number;
+  epochs: number;
+  validationAccuracy: number;
+  testAccuracy: number;
+  params: number;
+  backend: string;
+  seconds: number;
+  trainedAt: string;
+}
+
+export interface BaselineOptions {
+  workdir: string;
+  dataSeed: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Train again even if a cached model exists. */
+  retrain?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+/** Epochs that bring each built-in model to its usual accuracy on the bundled MNIST. */
+export const DEFAULT_EPOCHS: Record<string, number> = { lenet5: 12, mlp: 12, 'mobilenet-tiny': 12 };
+
+export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed'>): string {
+  const hash = createHash('sha256').update(data.id).digest('hex').slice(0, 8);
+  const dataSlug = data.id.split(':')[0];
+  return join(resolve(opts.workdir), 'models', `${name}-${dataSlug}-${hash}-split${opts.dataSeed}`);
+}
+
+export function readBaselineMeta(dir: string): BaselineMeta | null {
+  const p = join(dir, 'meta.json');
+  if (!existsSync(p) || !existsSync(join(dir, 'model.json'))) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as BaselineMeta;
+  } catch {
+    return null;
+  }
+}
+
+export async function loadOrTrainBaseline(
+  name: string,
+  data: Dataset,
+  opts: BaselineOptions,
+): Promise<{ model: tf.LayersModel; meta: BaselineMeta; cached: boolean; dir: string }> {
+  const dir = baselineDir(name, data, opts);
+  const existing = opts.retrain ? null : readBaselineMeta(dir);
+  if (existing) return { model: await loadModel(dir), meta: existing, cached: true, dir };
+
+  const epochs = opts.epochs ?? DEFAULT_EPOCHS[name] ?? 10;
+  const model = buildModel(name, data.inputShape, data.numClasses, opts.dataSeed);
+  const start = performance.now();
+  await trainModel(model, data, {
+    epochs,
+    batchSize: opts.batchSize ?? 64,
+    learningRate: opts.learningRate ?? 1e-3,
+    seed: opts.dataSeed,
+    onProgress: opts.onProgress,
+  });
+  const meta: BaselineMeta = {
+    model: name,
+    dataset: data.id,
+    dataSeed: opts.dataSeed,
+    epochs,
+    validationAccuracy: await evaluateAccuracy(model, data.validation, data.inputShape),
+    testAccuracy: await evaluateAccuracy(model, data.test, data.inputShape),
+    params: model.countParams(),
+    backend: tf.getBackend(),
+    seconds: (performance.now() - start) / 1000,
+    trainedAt: new Date().toISOString(),
+  };
+  await saveModel(model, dir);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+  return { model, meta, cached: false, dir };
+}

@@ -1,0 +1,49 @@
+/**
+ * Plain supervised training of a LayersModel with our own seeded loop (model.fit shuffles with Math.random, which
+ * would break `--seed` determinism). Used to train the built-in baselines.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from './data/dataset.js';
+import { BatchSampler } from './batches.js';
+import { crossEntropy } from './evaluate.js';
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Called every `progressEvery` steps with the running loss. */
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
+export async function trainModel(model: tf.LayersModel, data: Dataset, opts: TrainOptions): Promise<{ loss: number }> {
+  const sampler = new BatchSampler(data.train, data.inputShape, opts.batchSize, `train:${opts.seed}`);
+  const optimizer = tf.train.adam(opts.learningRate);
+  const totalSteps = sampler.stepsPerEpoch * opts.epochs;
+  const every = opts.progressEvery ?? 10;
+  let lastLoss = NaN;
+  try {
+    for (let step = 1; step <= totalSteps; step++) {
+      const [x, y] = sampler.next();
+      const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
+      x.dispose();
+      y.dispose();
+      if (step % every === 0 || step === totalSteps) {
+        lastLoss = (await loss!.data())[0];
+        opts.onProgress?.({ step, totalSteps, epoch: Math.ceil(step / sampler.stepsPerEpoch), loss: lastLoss });
+      }
+      loss?.dispose();
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { loss: lastLoss };
+}
