@@ -1,0 +1,80 @@
+/**
+ * The contract every searcher honours. An agent sees numbers only: a state vector per layer, an action in [0,1]^k,
+ * one reward per episode. It never imports env/, run/ or learners/; the run loop joins it to the world.
+ *
+ * One episode, as the run loop drives it:
+ *   for each layer: a = agent.act(state, explore); the env clamps a with its budget wall to a'; agent.observe({state,
+ *   action: a', nextState, done}); then agent.endEpisode(reward) once. The reward is given to every step of the
+ *   episode (AMC, HAQ) and learning agents train inside endEpisode.
+ */
+
+export type AgentKind = 'ddpg' | 'random' | 'uniform';
+
+/** `warmup`: actions are uniform random while the replay buffer fills; `learning`: the actor acts (with noise). */
+export type AgentPhase = 'warmup' | 'learning';
+
+/** The sizes of the problem an agent is built for. */
+export interface AgentDims {
+  /** Length of every state vector. */
+  stateSize: number;
+  /** Knobs per layer (k): every action is a number[] of this length in [0, 1]. */
+  actionSize: number;
+  /** Steps (compressible layers) per episode; sizes the replay buffer. */
+  layers: number;
+}
+
+/** One step of an episode. No reward: the episode's one reward arrives with endEpisode. */
+export interface Transition {
+  state: number[];
+  /** The action ACTUALLY APPLIED, after the env's budget wall; not necessarily what act() returned. */
+  action: number[];
+  nextState: number[];
+  /** True on the last layer of the episode. */
+  done: boolean;
+}
+
+/** What an agent did at the end of an episode. Losses are means over the episode's updates (absent if none ran). */
+export interface EpisodeReport {
+  /** The phase the finished episode was played in. */
+  phase: AgentPhase;
+  /** Gradient updates run at the end of this episode. */
+  updates: number;
+  actorLoss?: number;
+  criticLoss?: number;
+  /** Exploration noise std for the next episode. */
+  sigma?: number;
+  /** Moving-average reward baseline after this episode's updates. */
+  baseline?: number;
+}
+
+/**
+ * Everything needed to continue an agent exactly where it stopped. `state` is plain JSON (JSON.stringify round-trips
+ * it exactly); `blobs` holds the large arrays (network weights, Adam moments, replay buffer) as Float32Arrays, keyed
+ * by a slash path such as `actor/0` or `replay/states`. Store both; restore() takes them back.
+ */
+export interface AgentCheckpoint {
+  format: 'autoshrink-agent';
+  version: 1;
+  kind: AgentKind;
+  state: Record<string, unknown>;
+  blobs: Record<string, Float32Array>;
+}
+
+export interface Agent {
+  readonly kind: AgentKind;
+  /** The action for this state, each component in [0, 1]. `explore: false` gives the agent's best guess, no noise. */
+  act(state: number[], explore: boolean): number[];
+  /** Record one step of the current episode. */
+  observe(transition: Transition): void;
+  /** Close the episode: give `reward` to each of its steps, train (learning agents), advance the episode counter. */
+  endEpisode(reward: number): EpisodeReport;
+  /** The phase of the episode about to be (or being) played. */
+  phase(): AgentPhase;
+  /** Episodes completed so far. */
+  episodes(): number;
+  checkpoint(): Promise<AgentCheckpoint>;
+  /** Take back a checkpoint from an agent of the same kind and config; continues exactly as the original would. */
+  restore(checkpoint: AgentCheckpoint): void;
+  /** Free tensors. The agent is unusable afterwards. */
+  dispose(): void;
+}

@@ -1,0 +1,431 @@
+/**
+ * DDPG (Lillicrap et al. 2016) as AMC (He et al., ECCV 2018) and HAQ (Wang et al., CVPR 2019) use it to choose a
+ * compression setting per layer. Constants are theirs (REFERENCE.md section 5); the file reads in the algorithm's
+ * order: config, networks, act, observe, end of episode (store, then per update: sample, baseline, critic update,
+ * actor update, soft update; then noise decay), checkpoint.
+ *
+ * Where we deliberately differ from the AMC/HAQ code:
+ * - Replay stores the action the env APPLIED after its budget wall, not the policy's raw action, and every step of
+ *   the episode, the first layer's included (REFERENCE.md section 6).
+ * - Training starts at the end of the last warm-up episode (AMC starts one episode later), so the first learning
+ *   episode already acts with a trained actor.
+ * - Replay samples with replacement, so a batch exists even before 64 transitions are stored.
+ * - Our own Adam (agent/adam.ts) so a restored agent continues bit for bit; PyTorch-form update, eps 1e-8.
+ * - One seeded RNG drives warm-up actions, noise, replay sampling and the network initialisers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.js';
+import { Adam } from './adam.js';
+import type { Agent, AgentCheckpoint, AgentDims, AgentPhase, EpisodeReport, Transition } from './agent.js';
+import { cloneMlp, createMlp, mlpForward, softUpdate, type Mlp } from './mlp.js';
+import { truncatedNormal } from './noise.js';
+import { ReplayBuffer, type Batch } from './replay-buffer.js';
+import { createRng, drawSeed, type Rng, type RngState } from './rng.js';
+
+/** Every constant of the algorithm. Defaults in DEFAULT_DDPG_CONFIG; validate with validateDdpgConfig. */
+export interface DdpgConfig {
+  /** Seeds the one RNG: warm-up actions, exploration noise, replay sampling and the network initialisers. */
+  seed: number;
+  /** Hidden layer widths of both actor and critic. AMC/HAQ: [300, 300]. */
+  hidden: number[];
+  /** Adam learning rate of the actor. AMC/HAQ: 1e-4. */
+  actorLr: number;
+  /** Adam learning rate of the critic. AMC/HAQ: 1e-3. */
+  criticLr: number;
+  /** Adam first-moment decay. PyTorch default 0.9. */
+  adamBeta1: number;
+  /** Adam second-moment decay. PyTorch default 0.999. */
+  adamBeta2: number;
+  /** Adam epsilon. PyTorch default 1e-8. */
+  adamEpsilon: number;
+  /** Soft target update rate: target = tau * online + (1 - tau) * target, after every update. AMC/HAQ: 0.01. */
+  tau: number;
+  /** Discount. AMC/HAQ: 1 (the episode's one reward counts as much at the first layer as at the last). */
+  gamma: number;
+  /** Transitions per gradient update. AMC/HAQ: 64. */
+  batchSize: number;
+  /** Replay capacity in episodes: the buffer holds replayEpisodes x layers transitions. AMC/HAQ: 100. */
+  replayEpisodes: number;
+  /** Episodes of uniform random actions before the actor acts. HAQ: 20 (AMC: 100). */
+  warmupEpisodes: number;
+  /** Initial std of the truncated-normal exploration noise around the actor's output. AMC/HAQ: 0.5. */
+  noiseSigma: number;
+  /** Factor applied to the noise std after each learning episode. HAQ: 0.99 (AMC: 0.95). */
+  noiseDecay: number;
+  /** Step of the reward baseline, per update: b += alpha * (mean reward of the batch - b). AMC/HAQ: 0.5. */
+  baselineAlpha: number;
+  /** Gradient updates after each learning episode; 'per-transition': one per step of the episode (AMC/HAQ). */
+  updatesPerEpisode: number | 'per-transition';
+  /** Half-width of the uniform init of each network's last kernel: the actor starts near 0.5, Q near 0. AMC: 3e-3. */
+  finalLayerInit: number;
+}
+
+export const DEFAULT_DDPG_CONFIG: Readonly<Omit<DdpgConfig, 'seed'>> = Object.freeze({
+  hidden: [300, 300],
+  actorLr: 1e-4,
+  criticLr: 1e-3,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-8,
+  tau: 0.01,
+  gamma: 1,
+  batchSize: 64,
+  replayEpisodes: 100,
+  warmupEpisodes: 20,
+  noiseSigma: 0.5,
+  noiseDecay: 0.99,
+  baselineAlpha: 0.5,
+  updatesPerEpisode: 'per-transition' as const,
+  finalLayerInit: 3e-3,
+});
+
+/** What `new Ddpg` takes: the problem's sizes, the seed, and any config fields to override. */
+export type DdpgArgs = AgentDims & { seed: number } & Partial<Omit<DdpgConfig, 'seed'>>;
+
+/** Fill defaults and check every field; throws ConfigError naming the first bad one. */
+export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgConfig, 'seed'>>): DdpgConfig {
+  const c: DdpgConfig = { ...DEFAULT_DDPG_CONFIG, ...stripUndefined(args) } as DdpgConfig;
+  c.hidden = [...c.hidden];
+  const bad = (field: string, want: string, got: unknown) =>
+    new ConfigError(`DDPG config ${field} must be ${want}, got ${JSON.stringify(got)}`);
+  const posInt = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
+  if (!Number.isFinite(c.seed)) throw bad('seed', 'a finite number', c.seed);
+  if (!Array.isArray(c.hidden) || c.hidden.length === 0 || !c.hidden.every(posInt)) {
+    throw bad('hidden', 'a non-empty list of positive integers', c.hidden);
+  }
+  for (const f of ['actorLr', 'criticLr', 'adamEpsilon'] as const) if (!(c[f] > 0 && Number.isFinite(c[f]))) throw bad(f, 'a positive number', c[f]);
+  for (const f of ['adamBeta1', 'adamBeta2'] as const) if (!(c[f] >= 0 && c[f] < 1)) throw bad(f, 'in [0, 1)', c[f]);
+  if (!(c.tau > 0 && c.tau <= 1)) throw bad('tau', 'in (0, 1]', c.tau);
+  if (!(c.gamma >= 0 && c.gamma <= 1)) throw bad('gamma', 'in [0, 1]', c.gamma);
+  if (!posInt(c.batchSize)) throw bad('batchSize', 'a positive integer', c.batchSize);
+  if (!posInt(c.replayEpisodes)) throw bad('replayEpisodes', 'a positive integer', c.replayEpisodes);
+  if (!(Number.isInteger(c.warmupEpisodes) && c.warmupEpisodes >= 0)) throw bad('warmupEpisodes', 'an integer >= 0', c.warmupEpisodes);
+  if (!(c.noiseSigma >= 0 && Number.isFinite(c.noiseSigma))) throw bad('noiseSigma', 'a number >= 0', c.noiseSigma);
+  if (!(c.noiseDecay > 0 && c.noiseDecay <= 1)) throw bad('noiseDecay', 'in (0, 1]', c.noiseDecay);
+  if (!(c.baselineAlpha > 0 && c.baselineAlpha <= 1)) throw bad('baselineAlpha', 'in (0, 1]', c.baselineAlpha);
+  if (c.updatesPerEpisode !== 'per-transition' && !(Number.isInteger(c.updatesPerEpisode) && c.updatesPerEpisode >= 0)) {
+    throw bad('updatesPerEpisode', "an integer >= 0 or 'per-transition'", c.updatesPerEpisode);
+  }
+  if (!(c.finalLayerInit >= 0 && Number.isFinite(c.finalLayerInit))) throw bad('finalLayerInit', 'a number >= 0', c.finalLayerInit);
+  return c;
+}
+
+export function validateDims(dims: AgentDims): void {
+  for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
+    if (!(Number.isInteger(dims[f]) && dims[f] > 0)) {
+      throw new ConfigError(`agent ${f} must be a positive integer, got ${JSON.stringify(dims[f])}`);
+    }
+  }
+}
+
+/** The JSON half of a DDPG checkpoint. */
+interface DdpgCheckpointState {
+  dims: AgentDims;
+  config: DdpgConfig;
+  episode: number;
+  sigma: number;
+  baseline: number | null;
+  rng: RngState;
+  actorAdamStep: number;
+  criticAdamStep: number;
+  replay: { size: number; next: number };
+  pending: Transition[];
+}
+
+export class Ddpg implements Agent {
+  readonly kind = 'ddpg' as const;
+  readonly config: DdpgConfig;
+  readonly dims: AgentDims;
+
+  // Networks: online actor and critic, their slowly following targets, one Adam each.
+  readonly actor: Mlp;
+  readonly critic: Mlp;
+  readonly targetActor: Mlp;
+  readonly targetCritic: Mlp;
+  private readonly actorOptim: Adam;
+  private readonly criticOptim: Adam;
+
+  readonly replay: ReplayBuffer;
+  private rng: Rng;
+  /** Episodes completed. */
+  private episode = 0;
+  /** Current exploration noise std. */
+  private sigmaNow: number;
+  /** Moving average of sampled rewards, subtracted from rewards before the critic update; null before the first. */
+  private baseline: number | null = null;
+  /** Steps of the current episode, waiting for its reward. */
+  private pending: Transition[] = [];
+
+  constructor(args: DdpgArgs) {
+    const { stateSize, actionSize, layers, ...rest } = args;
+    this.dims = { stateSize, actionSize, layers };
+    validateDims(this.dims);
+    this.config = validateDdpgConfig(rest);
+    const c = this.config;
+    this.rng = createRng(c.seed);
+    this.sigmaNow = c.noiseSigma;
+
+    // actor: state -> hidden -> sigmoid k;  critic: [state, action] -> hidden -> 1
+    const actorSizes = [stateSize, ...c.hidden, actionSize];
+    const criticSizes = [stateSize + actionSize, ...c.hidden, 1];
+    this.actor = createMlp(actorSizes, actorSizes.map(() => drawSeed(this.rng)), c.finalLayerInit, true);
+    this.critic = createMlp(criticSizes, criticSizes.map(() => drawSeed(this.rng)), c.finalLayerInit, true);
+    this.targetActor = cloneMlp(this.actor);
+    this.targetCritic = cloneMlp(this.critic);
+    const adam = { beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon };
+    this.actorOptim = new Adam(this.actor, { lr: c.actorLr, ...adam });
+    this.criticOptim = new Adam(this.critic, { lr: c.criticLr, ...adam });
+
+    this.replay = new ReplayBuffer(c.replayEpisodes * layers, stateSize, actionSize);
+  }
+
+  phase(): AgentPhase {
+    return this.episode < this.config.warmupEpisodes ? 'warmup' : 'learning';
+  }
+
+  episodes(): number {
+    return this.episode;
+  }
+
+  /** The exploration noise std the next learning step uses. */
+  get sigma(): number {
+    return this.sigmaNow;
+  }
+
+  // ---- act -------------------------------------------------------------------------------------------------------
+
+  /** Warm-up: uniform random. Learning: actor output plus truncated-normal noise. explore = false: actor output. */
+  act(state: number[], explore: boolean): number[] {
+    this.checkVector('state', state, this.dims.stateSize);
+    if (explore && this.phase() === 'warmup') {
+      return Array.from({ length: this.dims.actionSize }, () => this.rng());
+    }
+    const mu = this.policy(state);
+    if (!explore) return mu;
+    return mu.map((m) => truncatedNormal(this.rng, m, this.sigmaNow, 0, 1));
+  }
+
+  /** The actor's deterministic action for one state. */
+  policy(state: number[]): number[] {
+    const out = tf.tidy(() => this.actorForward(this.actor, tf.tensor2d(state, [1, this.dims.stateSize])));
+    const values = Array.from(out.dataSync());
+    out.dispose();
+    return values;
+  }
+
+  // ---- observe ---------------------------------------------------------------------------------------------------
+
+  observe(t: Transition): void {
+    this.checkVector('state', t.state, this.dims.stateSize);
+    this.checkVector('nextState', t.nextState, this.dims.stateSize);
+    this.checkVector('action', t.action, this.dims.actionSize);
+    if (!t.action.every((a) => a >= 0 && a <= 1)) {
+      throw new ConfigError(`observed action ${JSON.stringify(t.action)} is outside [0, 1]`);
+    }
+    this.pending.push({ state: [...t.state], action: [...t.action], nextState: [...t.nextState], done: t.done });
+  }
+
+  // ---- end of episode: store, learn, decay noise -----------------------------------------------------------------
+
+  endEpisode(reward: number): EpisodeReport {
+    if (!Number.isFinite(reward)) throw new ConfigError(`episode reward must be a finite number, got ${reward}`);
+    const c = this.config;
+    const phase = this.phase();
+
+    // Every step of the episode earns the episode's one reward (AMC, HAQ).
+    for (const t of this.pending) this.replay.push({ ...t, reward });
+    const steps = this.pending.length;
+    this.pending = [];
+    this.episode += 1;
+
+    // Learn once all warm-up episodes are stored: from the end of the last warm-up episode on.
+    const updates = this.episode < c.warmupEpisodes ? 0 : c.updatesPerEpisode === 'per-transition' ? steps : c.updatesPerEpisode;
+    let criticLoss = 0;
+    let actorLoss = 0;
+    for (let u = 0; u < updates; u++) {
+      const batch = this.replay.sample(c.batchSize, this.rng);
+      this.updateBaseline(batch);
+      criticLoss += this.updateCritic(batch);
+      actorLoss += this.updateActor(batch);
+      this.softUpdateTargets();
+    }
+
+    // Explore less after each learning episode: sigma_e = sigma_0 * decay^(e - warmup).
+    if (phase === 'learning') this.sigmaNow *= c.noiseDecay;
+
+    const report: EpisodeReport = { phase, updates, sigma: this.sigmaNow };
+    if (updates > 0) {
+      report.criticLoss = criticLoss / updates;
+      report.actorLoss = actorLoss / updates;
+    }
+    if (this.baseline !== null) report.baseline = this.baseline;
+    return report;
+  }
+
+  /** AMC's baseline: a moving average of the sampled batches' mean reward. */
+  private updateBaseline(batch: Batch): void {
+    let mean = 0;
+    for (let i = 0; i < batch.size; i++) mean += batch.rewards[i];
+    mean /= batch.size;
+    this.baseline = this.baseline === null ? mean : this.baseline + this.config.baselineAlpha * (mean - this.baseline);
+  }
+
+  /**
+   * One critic step: y = (r - baseline) + gamma * (1 - done) * targetCritic(s', targetActor(s')),
+   * minimise mean (critic(s, a) - y)^2 over the critic's variables only. Returns the loss before the step.
+   */
+  updateCritic(batch: Batch): number {
+    const { gamma } = this.config;
+    const baseline = this.baseline ?? 0;
+    const loss = tf.tidy(() => {
+      const { s, a, r, s2, done } = this.batchTensors(batch);
+      const nextQ = this.criticForward(this.targetCritic, s2, this.actorForward(this.targetActor, s2));
+      const y = r.sub(baseline).add(nextQ.mul(tf.scalar(1).sub(done)).mul(gamma));
+      const { value, grads } = tf.variableGrads(
+        () => this.criticForward(this.critic, s, a).sub(y).square().mean() as tf.Scalar,
+        this.critic,
+      );
+      this.criticOptim.apply(this.critic.map((v) => grads[v.name]));
+      return value;
+    });
+    return readScalar(loss);
+  }
+
+  /** One actor step: maximise Q(s, actor(s)), i.e. minimise -mean critic(s, actor(s)), over the actor's variables only. */
+  updateActor(batch: Batch): number {
+    const loss = tf.tidy(() => {
+      const { s } = this.batchTensors(batch);
+      const { value, grads } = tf.variableGrads(
+        () => this.criticForward(this.critic, s, this.actorForward(this.actor, s)).mean().neg() as tf.Scalar,
+        this.actor,
+      );
+      this.actorOptim.apply(this.actor.map((v) => grads[v.name]));
+      return value;
+    });
+    return readScalar(loss);
+  }
+
+  /** targetX = tau * X + (1 - tau) * targetX for the actor and the critic. */
+  softUpdateTargets(): void {
+    softUpdate(this.targetActor, this.actor, this.config.tau);
+    softUpdate(this.targetCritic, this.critic, this.config.tau);
+  }
+
+  // ---- networks --------------------------------------------------------------------------------------------------
+
+  private actorForward(net: Mlp, s: tf.Tensor2D): tf.Tensor2D {
+    return tf.sigmoid(mlpForward(net, s));
+  }
+
+  private criticForward(net: Mlp, s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
+    return mlpForward(net, tf.concat([s, a], 1));
+  }
+
+  private batchTensors(b: Batch) {
+    const { stateSize: S, actionSize: K } = this.dims;
+    return {
+      s: tf.tensor2d(b.states, [b.size, S]),
+      a: tf.tensor2d(b.actions, [b.size, K]),
+      r: tf.tensor2d(b.rewards, [b.size, 1]),
+      s2: tf.tensor2d(b.nextStates, [b.size, S]),
+      done: tf.tensor2d(b.dones, [b.size, 1]),
+    };
+  }
+
+  // ---- checkpoint ------------------------------------------------------------------------------------------------
+
+  async checkpoint(): Promise<AgentCheckpoint> {
+    const blobs: Record<string, Float32Array> = {};
+    for (const [name, vars] of this.variableGroups()) {
+      for (let i = 0; i < vars.length; i++) blobs[`${name}/${i}`] = new Float32Array(await vars[i].data());
+    }
+    const replay = this.replay.save('replay');
+    Object.assign(blobs, replay.blobs);
+    const state: DdpgCheckpointState = {
+      dims: { ...this.dims },
+      config: { ...this.config, hidden: [...this.config.hidden] },
+      episode: this.episode,
+      sigma: this.sigmaNow,
+      baseline: this.baseline,
+      rng: this.rng.state(),
+      actorAdamStep: this.actorOptim.step,
+      criticAdamStep: this.criticOptim.step,
+      replay: replay.json,
+      pending: this.pending.map((t) => ({ ...t })),
+    };
+    return { format: 'autoshrink-agent', version: 1, kind: 'ddpg', state: { ...state }, blobs };
+  }
+
+  /** Restore into an agent built with the same dims and config (the seed may differ: the RNG state is restored). */
+  restore(cp: AgentCheckpoint): void {
+    if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'ddpg') {
+      throw new ConfigError(`not a version 1 DDPG agent checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
+    }
+    const st = cp.state as unknown as DdpgCheckpointState;
+    for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
+      if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);
+    }
+    for (const f of Object.keys(this.config) as (keyof DdpgConfig)[]) {
+      if (f !== 'seed' && JSON.stringify(st.config?.[f]) !== JSON.stringify(this.config[f])) {
+        throw new ConfigError(`checkpoint config ${f} ${JSON.stringify(st.config?.[f])} differs from the agent's ${JSON.stringify(this.config[f])}`);
+      }
+    }
+    tf.tidy(() => {
+      for (const [name, vars] of this.variableGroups()) {
+        vars.forEach((v, i) => {
+          const blob = cp.blobs[`${name}/${i}`];
+          if (!blob || blob.length !== v.size) throw new ConfigError(`checkpoint blob ${name}/${i} is missing or has the wrong size`);
+          v.assign(tf.tensor(blob, v.shape, 'float32'));
+        });
+      }
+    });
+    try {
+      this.replay.load('replay', st.replay, cp.blobs);
+    } catch (e) {
+      throw new ConfigError(`checkpoint replay buffer does not fit: ${(e as Error).message}`);
+    }
+    this.actorOptim.step = st.actorAdamStep;
+    this.criticOptim.step = st.criticAdamStep;
+    this.episode = st.episode;
+    this.sigmaNow = st.sigma;
+    this.baseline = st.baseline;
+    this.rng = createRng(this.config.seed, st.rng);
+    this.pending = st.pending.map((t) => ({ state: [...t.state], action: [...t.action], nextState: [...t.nextState], done: t.done }));
+  }
+
+  /** Every variable that a checkpoint carries, grouped and named. */
+  private variableGroups(): [string, tf.Variable[]][] {
+    return [
+      ['actor', this.actor],
+      ['critic', this.critic],
+      ['targetActor', this.targetActor],
+      ['targetCritic', this.targetCritic],
+      ['actorAdam/m', this.actorOptim.m],
+      ['actorAdam/v', this.actorOptim.v],
+      ['criticAdam/m', this.criticOptim.m],
+      ['criticAdam/v', this.criticOptim.v],
+    ];
+  }
+
+  dispose(): void {
+    tf.dispose([...this.actor, ...this.critic, ...this.targetActor, ...this.targetCritic]);
+    this.actorOptim.dispose();
+    this.criticOptim.dispose();
+  }
+
+  private checkVector(what: string, v: number[], length: number): void {
+    if (!Array.isArray(v) || v.length !== length || !v.every(Number.isFinite)) {
+      throw new ConfigError(`${what} must be ${length} finite numbers, got ${Array.isArray(v) ? `${v.length} values` : typeof v}`);
+    }
+  }
+}
+
+function readScalar(t: tf.Tensor): number {
+  const x = t.dataSync()[0];
+  t.dispose();
+  return x;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

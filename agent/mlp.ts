@@ -1,0 +1,51 @@
+/**
+ * The small fully connected networks of the actor and the critic, as flat variable lists
+ * [kernel0, bias0, kernel1, bias1, ...] (kernels [in, out]). ReLU between layers, linear output; the caller adds the
+ * output activation. Plain variables rather than a LayersModel keep soft updates, gradients and checkpoints to a few
+ * lines each.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type Mlp = tf.Variable[];
+
+/**
+ * Layers of widths `sizes` (input first). Hidden kernels: Glorot uniform; the last kernel uniform in
+ * [-finalInit, finalInit] (DDPG paper, AMC: outputs start near 0). Biases 0. `seeds[i]` seeds kernel i.
+ */
+export function createMlp(sizes: number[], seeds: number[], finalInit: number, trainable: boolean): Mlp {
+  const vars: Mlp = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const shape: [number, number] = [sizes[i], sizes[i + 1]];
+    const last = i + 2 === sizes.length;
+    const kernel = tf.tidy(() =>
+      last
+        ? tf.randomUniform(shape, -finalInit, finalInit, 'float32', seeds[i])
+        : tf.initializers.glorotUniform({ seed: seeds[i] }).apply(shape),
+    );
+    vars.push(tf.variable(kernel, trainable));
+    kernel.dispose();
+    vars.push(tf.tidy(() => tf.variable(tf.zeros([sizes[i + 1]]), trainable)));
+  }
+  return vars;
+}
+
+export function mlpForward(mlp: Mlp, x: tf.Tensor2D): tf.Tensor2D {
+  let h = x;
+  for (let i = 0; i < mlp.length; i += 2) {
+    h = tf.add(tf.matMul(h, mlp[i]), mlp[i + 1]);
+    if (i + 2 < mlp.length) h = tf.relu(h);
+  }
+  return h;
+}
+
+/** A non-trainable copy with the same values (the target networks). */
+export function cloneMlp(mlp: Mlp): Mlp {
+  return mlp.map((v) => tf.variable(v, false));
+}
+
+/** target = tau * online + (1 - tau) * target, variable by variable (DDPG's soft target update). */
+export function softUpdate(target: Mlp, online: Mlp, tau: number): void {
+  tf.tidy(() => {
+    target.forEach((t, i) => t.assign(online[i].mul(tau).add(t.mul(1 - tau))));
+  });
+}
