@@ -356,7 +356,7 @@ export class Ddpg implements Agent {
     return { format: 'autoshrink-agent', version: 1, kind: 'ddpg', state: { ...state }, blobs };
   }
 
-  /** Restore into an agent built with the same dims and config (the seed may differ: the RNG state is restored). */
+  /** Restore into an agent built with the same dims and config. The seed may differ: RNG state and seed are taken over. */
   restore(cp: AgentCheckpoint): void {
     if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'ddpg') {
       throw new ConfigError(`not a version 1 DDPG agent checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
@@ -389,6 +389,7 @@ export class Ddpg implements Agent {
     this.episode = st.episode;
     this.sigmaNow = st.sigma;
     this.baseline = st.baseline;
+    this.config.seed = st.config.seed; // provenance: the state now descends from the checkpoint's seed
     this.rng = createRng(this.config.seed, st.rng);
     this.pending = st.pending.map((t) => ({ state: [...t.state], action: [...t.action], nextState: [...t.nextState], done: t.done }));
   }

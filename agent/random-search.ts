@@ -10,11 +10,13 @@ import { createRng, type Rng, type RngState } from './rng.js';
 export class RandomSearch implements Agent {
   readonly kind = 'random' as const;
   private rng: Rng;
+  private seed: number;
   private episode = 0;
 
   constructor(readonly args: AgentDims & { seed: number }) {
     validateDims(args);
     if (!Number.isFinite(args.seed)) throw new ConfigError(`random search seed must be a finite number, got ${args.seed}`);
+    this.seed = args.seed;
     this.rng = createRng(args.seed);
   }
 
@@ -44,7 +46,7 @@ export class RandomSearch implements Agent {
       format: 'autoshrink-agent',
       version: 1,
       kind: 'random',
-      state: { actionSize: this.args.actionSize, episode: this.episode, rng: this.rng.state() },
+      state: { actionSize: this.args.actionSize, seed: this.seed, episode: this.episode, rng: this.rng.state() },
       blobs: {},
     };
   }
@@ -53,12 +55,13 @@ export class RandomSearch implements Agent {
     if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'random') {
       throw new ConfigError(`not a version 1 random-search checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
     }
-    const st = cp.state as { actionSize: number; episode: number; rng: RngState };
+    const st = cp.state as { actionSize: number; seed: number; episode: number; rng: RngState };
     if (st.actionSize !== this.args.actionSize) {
       throw new ConfigError(`checkpoint actionSize ${st.actionSize} differs from the agent's ${this.args.actionSize}`);
     }
     this.episode = st.episode;
-    this.rng = createRng(this.args.seed, st.rng);
+    this.seed = st.seed;
+    this.rng = createRng(st.seed, st.rng);
   }
 
   dispose(): void {}
