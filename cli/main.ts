@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The autoshrink command line. Commands are registered explicitly, one module each (commandDir is unreliable under
+ * ES modules). Errors: an InputError prints its one line and exits 2; anything else exits 1 (with the stack only
+ * when AUTOSHRINK_DEBUG is set).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isInputError } from '../errors.js';
+import { baselineCommand } from './commands/baseline.js';
+import { globalOptions } from './global-options.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let usageFailure: string | null = null;
+  const parser = globalOptions(yargs(argv))
+    .scriptName('autoshrink')
+    .usage('$0 <command> [options]\n\nSearch per-layer bits, pruning and clusters for a TensorFlow.js model under a budget.')
+    .command(baselineCommand)
+    .demandCommand(1, 'name a command, e.g. `autoshrink search`; see `autoshrink --help`')
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageFailure = msg;
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (isInputError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (process.env.AUTOSHRINK_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    else process.stderr.write(`internal error: ${(e as Error).message} (set AUTOSHRINK_DEBUG=1 for the stack trace)\n`);
+    return 1;
+  }
+  if (usageFailure !== null) {
+    process.stderr.write(`error: ${usageFailure}\n`);
+    return 2;
+  }
+  return 0;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`internal error: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,361 @@
+/**
+ * The one module that chooses the TensorFlow.js backend (DESIGN.md, "Decisions already taken: tfjs backends").
+ *
+ * Order for 'auto': `@tensorflow/tfjs-node` (native TensorFlow) if it loads, else `@tensorflow/tfjs-backend-wasm`,
+ * else the plain JavaScript `cpu` backend. tfjs-node is an optionalDependency whose install needs the internet, so it
+ * is only ever reached through a dynamic `import()` that may fail.
+ *
+ * The wasm backend (4.22) has no kernels for the gradients of convolutions with respect to their filters, nor for the
+ * input gradient of a depthwise convolution, so conv training throws on it out of the box. We register three composite
+ * kernels for 'wasm', each built from wasm-native ops (Conv2D, DepthwiseConv2dNative, Transpose, PadV2, Slice,
+ * Reverse, Sum), computed synchronously inside `tf.tidy` so the only tensor that survives is the kernel's output:
+ *
+ * - Conv2DBackpropFilter: dW[i,j,ci,co] = sum_{n,y,x} X[n, y*s+i, x*s+j, ci] * dY[n,y,x,co] over the padded input is
+ *   itself a convolution: batch <- ci, channels <- n, filter <- dY as [h,w,n,co], dilation <- the forward stride.
+ *   The output is cropped to [kh,kw] and transposed back to [kh,kw,cin,cout].
+ * - DepthwiseConv2dNativeBackpropFilter: the same identity per channel. Batch and channels are folded into the
+ *   channel axis ([1, H, W, n*c]) so one depthwise conv with dY as a [h,w,n*c,m] filter, dilated by the stride, gives
+ *   every (image, channel) partial; a sum over the images finishes it.
+ * - DepthwiseConv2dNativeBackpropInput: the transposed depthwise conv. dY is dilated by the stride (zeros inserted
+ *   with a reshape + pad), padded by (k - 1 - pad) on the leading sides, and correlated with the spatially flipped
+ *   filter; with a channel multiplier m > 1 the m partial maps of each input channel are summed.
+ *
+ * Padding follows `backend_util.computeConv2DInfo` exactly ('same' gives asymmetric pads for even windows and
+ * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
+ * 1 are not supported (tfjs-core asserts that before any of these kernels runs).
+ *
+ * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
+ * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
+ * tensor is tracked exactly once, in the caller's scope.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.js';
+
+/** Backends in the order 'auto' tries them. */
+export const BACKENDS = ['node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendRequest = BackendName | 'auto';
+
+export interface BackendChoice {
+  /** Our name for it: one of BACKENDS (`tf.getBackend()` reports 'tensorflow' for 'node'). */
+  name: BackendName;
+  /** One line: why this backend, e.g. "auto: @tensorflow/tfjs-node is not installed (...); wasm loaded". */
+  reason: string;
+}
+
+/** The name each backend registers under in tfjs. */
+const TFJS_NAME: Record<BackendName, string> = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+const DESCRIPTIONS: Record<BackendName, string> = {
+  node: 'node: @tensorflow/tfjs-node, native TensorFlow, multi-threaded; the fastest, but its install needs internet',
+  wasm: 'wasm: WebAssembly SIMD, single thread, ~20 GFLOP/s matmul here; the default when tfjs-node is missing',
+  cpu: 'cpu: plain JavaScript, ~0.5 GFLOP/s matmul, LeNet training ~100x slower than wasm here; a correctness reference',
+};
+
+/** One line for the README and `--help` (figures from bench/results/backend.md); unknown names say so. */
+export function describeBackend(name: string): string {
+  return isBackendName(name) ? DESCRIPTIONS[name] : `${name}: unknown backend (choose one of ${BACKENDS.join(', ')})`;
+}
+
+function isBackendName(name: string): name is BackendName {
+  return (BACKENDS as readonly string[]).includes(name);
+}
+
+/** Whether a backend's package can be loaded here; probed once per process. */
+type Probe = { ok: true } | { ok: false; why: string };
+const probes = new Map<BackendName, Promise<Probe>>();
+
+function probe(name: BackendName): Promise<Probe> {
+  let p = probes.get(name);
+  if (p === undefined) {
+    p = loaders[name]();
+    probes.set(name, p);
+  }
+  return p;
+}
+
+const loaders: Record<BackendName, () => Promise<Probe>> = {
+  async node() {
+    // A variable specifier keeps TypeScript from resolving a package that is usually absent.
+    const specifier = '@tensorflow/tfjs-node';
+    try {
+      await import(specifier);
+    } catch (e) {
+      // Only the package itself missing counts as "not installed"; a missing native addon is a load failure.
+      const code = (e as { code?: unknown }).code;
+      const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+      if (missing && firstLine(e).includes(`'${specifier}'`)) {
+        return { ok: false, why: '@tensorflow/tfjs-node is not installed (it needs internet at install time)' };
+      }
+      return { ok: false, why: `@tensorflow/tfjs-node failed to load (${firstLine(e)})` };
+    }
+    if (tf.findBackendFactory(TFJS_NAME.node) == null) {
+      return { ok: false, why: '@tensorflow/tfjs-node loaded but registered on another copy of @tensorflow/tfjs-core' };
+    }
+    return { ok: true };
+  },
+  async wasm() {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+    } catch (e) {
+      return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed to load (${firstLine(e)})` };
+    }
+    registerWasmConvGradKernels();
+    return { ok: true };
+  },
+  async cpu() {
+    return { ok: true }; // bundled with @tensorflow/tfjs
+  },
+};
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
+
+/** Loads and activates a backend; returns why not when it cannot. */
+async function activate(name: BackendName): Promise<Probe> {
+  const loaded = await probe(name);
+  if (!loaded.ok) return loaded;
+  try {
+    if (await tf.setBackend(TFJS_NAME[name])) {
+      await tf.ready();
+      return { ok: true };
+    }
+    return { ok: false, why: `the ${name} backend failed to initialise` };
+  } catch (e) {
+    return { ok: false, why: `the ${name} backend failed to initialise (${firstLine(e)})` };
+  }
+}
+
+/**
+ * Chooses and activates the tfjs backend. 'auto' takes the first of BACKENDS that works; an explicit name that cannot
+ * be loaded, or an unknown name, throws a ConfigError with a one-line message. Safe to call more than once.
+ */
+export async function selectBackend(requested: BackendRequest | (string & {}) = 'auto'): Promise<BackendChoice> {
+  if (requested === 'auto') {
+    const skipped: string[] = [];
+    for (const name of BACKENDS) {
+      const got = await activate(name);
+      if (got.ok) {
+        const why = skipped.length === 0 ? `${name} loaded` : `${skipped.join('; ')}; so ${name}`;
+        return { name, reason: `auto: ${why}` };
+      }
+      skipped.push(got.why);
+    }
+    // Unreachable in practice: cpu ships with @tensorflow/tfjs.
+    throw new ConfigError(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
+  }
+  if (!isBackendName(requested)) {
+    throw new ConfigError(`unknown backend '${requested}': choose one of auto, ${BACKENDS.join(', ')}`);
+  }
+  const got = await activate(requested);
+  if (!got.ok) {
+    const others: BackendName[] = [];
+    for (const name of BACKENDS) {
+      if (name !== requested && (await probe(name)).ok) others.push(name);
+    }
+    const hint = others.length > 0 ? `; use --backend ${others[0]} (available here: ${others.join(', ')})` : '';
+    throw new ConfigError(`backend '${requested}' is not available: ${got.why}${hint}`);
+  }
+  return { name: requested, reason: `requested ${requested}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Composite conv-gradient kernels for the wasm backend.
+// ---------------------------------------------------------------------------------------------------------------
+
+type Pair = [number, number];
+type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+interface Conv2DBackpropFilterAttrs {
+  strides: number | Pair;
+  pad: PadAttr;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: Rounding;
+  filterShape: [number, number, number, number];
+}
+
+interface DepthwiseBackpropAttrs {
+  strides: number | Pair;
+  pad: PadAttr;
+  dilations?: number | Pair;
+  dimRoundingMode?: Rounding;
+}
+
+/** The engine hands kernels the op's Tensors; a bare TensorInfo would only come from another kernel calling ours. */
+function asTensor4D(t: tf.TensorInfo | undefined, what: string): tf.Tensor4D {
+  if (!(t instanceof tf.Tensor) || t.rank !== 4) {
+    throw new Error(`autoshrink wasm conv-gradient kernel: expected ${what} as a rank-4 Tensor`);
+  }
+  return t as tf.Tensor4D;
+}
+
+function assertNoDilation(kernel: string, dilations: number | Pair | undefined): void {
+  const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : dilations ?? [1, 1];
+  if (dh !== 1 || dw !== 1) {
+    throw new Error(`${kernel} on wasm (autoshrink composite kernel): dilations other than 1 are not supported`);
+  }
+}
+
+/** Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor. */
+function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  const pos = (v: number) => Math.max(v, 0);
+  const neg = (v: number) => Math.max(-v, 0);
+  let y = x;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    y = tf.pad(y, [[0, 0], [pos(top), pos(bottom)], [pos(left), pos(right)], [0, 0]]);
+  }
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const [n, h, w, c] = y.shape;
+    y = tf.slice(y, [0, neg(top), neg(left), 0], [n, h - neg(top) - neg(bottom), w - neg(left) - neg(right), c]);
+  }
+  return y;
+}
+
+/**
+ * Pads X so that a 'valid' window of the forward geometry covers it exactly as the forward conv did: the pads of
+ * computeConv2DInfo, plus any rows a rounding mode of 'ceil' reads past the end.
+ */
+function padForward(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { top, bottom, left, right } = info.padInfo;
+  const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
+  const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
+  const extraH = Math.max(needH - (info.inHeight + top + bottom), 0);
+  const extraW = Math.max(needW - (info.inWidth + left + right), 0);
+  return padOrCrop(x, top, bottom + extraH, left, right + extraW);
+}
+
+function assertDyShape(kernel: string, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): void {
+  const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.some((d, i) => d !== want[i])) {
+    throw new Error(`${kernel}: dy has shape [${dy.shape}] but the forward conv gives [${want}]`);
+  }
+}
+
+/** dW of conv2d(x, W): conv of x^T [cin,H,W,n] with dy^T [h,w,n,cout] as filter, dilation = stride. */
+export function conv2DBackpropFilterComposite(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: Conv2DBackpropFilterAttrs,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const nhwc = attrs.dataFormat === 'NCHW';
+    const x4 = nhwc ? tf.transpose(x, [0, 2, 3, 1]) : x;
+    const dy4 = nhwc ? tf.transpose(dy, [0, 2, 3, 1]) : dy;
+    const [kh, kw, cin, cout] = attrs.filterShape;
+    const info = tf.backend_util.computeConv2DInfo(
+      x4.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    );
+    assertDyShape('Conv2DBackpropFilter', dy4, info);
+    const xT = tf.transpose(padForward(x4, info), [3, 1, 2, 0]); // [cin, Hp, Wp, n]
+    const dyT = tf.transpose(dy4, [1, 2, 0, 3]); // [h, w, n, cout]
+    const g = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth]); // [cin, >=kh, >=kw, cout]
+    const cropped = tf.slice(g, [0, 0, 0, 0], [cin, kh, kw, cout]);
+    return tf.transpose(cropped, [1, 2, 0, 3]);
+  });
+}
+
+/** dW of depthwiseConv2d(x, W), W: [kh,kw,c,m]. */
+export function depthwiseConv2dBackpropFilterComposite(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  attrs: DepthwiseBackpropAttrs & { filterShape: [number, number, number, number] },
+): tf.Tensor4D {
+  assertNoDilation('DepthwiseConv2dNativeBackpropFilter', attrs.dilations);
+  return tf.tidy(() => {
+    const [kh, kw, c, m] = attrs.filterShape;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true,
+    );
+    assertDyShape('DepthwiseConv2dNativeBackpropFilter', dy, info);
+    const n = info.batchSize;
+    const xp = padForward(x, info);
+    const [, hp, wp] = xp.shape;
+    // Fold images into channels: input [1, Hp, Wp, n*c], filter [h, w, n*c, m] (dy's channel axis is c*m + k).
+    const xFolded = tf.reshape<tf.Rank.R4>(tf.transpose(xp, [1, 2, 0, 3]), [1, hp, wp, n * c]);
+    const dyFolded = tf.reshape<tf.Rank.R4>(tf.transpose(dy, [1, 2, 0, 3]), [info.outHeight, info.outWidth, n * c, m]);
+    const g = tf.depthwiseConv2d(xFolded, dyFolded, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth]);
+    const cropped = tf.slice(g, [0, 0, 0, 0], [1, kh, kw, n * c * m]);
+    return tf.sum(tf.reshape(cropped, [kh, kw, n, c, m]), 2) as tf.Tensor4D;
+  });
+}
+
+/** dX of depthwiseConv2d(x, W): dy dilated by the stride, padded, correlated with the flipped filter. */
+export function depthwiseConv2dBackpropInputComposite(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: DepthwiseBackpropAttrs & { inputShape: [number, number, number, number] },
+): tf.Tensor4D {
+  assertNoDilation('DepthwiseConv2dNativeBackpropInput', attrs.dilations);
+  return tf.tidy(() => {
+    const [kh, kw, c, m] = filter.shape;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true,
+    );
+    assertDyShape('DepthwiseConv2dNativeBackpropInput', dy, info);
+    const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } =
+      info;
+    // Insert (stride - 1) zeros after every row and column of dy: [n, h*sh, w*sw, c*m].
+    let dilated = dy;
+    if (sh > 1 || sw > 1) {
+      const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c * m]), [
+        [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
+      ]);
+      dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, c * m]);
+    }
+    // dX[p] = sum_i dyDilated[p + top - i] * W[i]: pad so a 'valid' correlation with the flipped filter yields H rows.
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const padded = padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+    const flipped = tf.reshape<tf.Rank.R4>(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
+    const dx = tf.depthwiseConv2d(padded, flipped, 1, 'valid'); // [n, H, W, c*m]
+    return m === 1 ? dx : (tf.sum(tf.reshape(dx, [n, H, W, c, m]), 4) as tf.Tensor4D);
+  });
+}
+
+let kernelsRegistered = false;
+
+/**
+ * Registers the three composite kernels for 'wasm' (once; kernels a future tfjs-backend-wasm ships itself are left
+ * alone). Called by selectBackend; exported for tests and for callers that set the backend themselves.
+ */
+export function registerWasmConvGradKernels(): void {
+  if (kernelsRegistered) return;
+  kernelsRegistered = true;
+  const kernels: tf.KernelConfig[] = [
+    {
+      kernelName: tf.Conv2DBackpropFilter,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) =>
+        conv2DBackpropFilterComposite(
+          asTensor4D(inputs.x, 'x'),
+          asTensor4D(inputs.dy, 'dy'),
+          attrs as unknown as Conv2DBackpropFilterAttrs,
+        ),
+    },
+    {
+      kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) =>
+        depthwiseConv2dBackpropFilterComposite(
+          asTensor4D(inputs.x, 'x'),
+          asTensor4D(inputs.dy, 'dy'),
+          attrs as unknown as DepthwiseBackpropAttrs & { filterShape: [number, number, number, number] },
+        ),
+    },
+    {
+      kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) =>
+        depthwiseConv2dBackpropInputComposite(
+          asTensor4D(inputs.dy, 'dy'),
+          asTensor4D(inputs.filter, 'filter'),
+          attrs as unknown as DepthwiseBackpropAttrs & { inputShape: [number, number, number, number] },
+        ),
+    },
+  ];
+  for (const k of kernels) {
+    if (tf.getKernel(k.kernelName, 'wasm') === undefined) tf.registerKernel(k);
+  }
+}

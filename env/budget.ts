@@ -1,0 +1,187 @@
+/**
+ * Budgets and the walls that make them hard constraints (REFERENCE.md section 5).
+ *
+ * A budget limits one cost summed over the model: packed `size` in bytes, `flops` (multiply-accumulates that remain
+ * after pruning, i.e. sparse MACs) or `bitops` (sparse MACs x weight bits x activation bits). Layers outside the search
+ * (excluded by name, or non-compressible tensors such as biases and batch-norm) add a fixed cost.
+ *
+ * - Before each layer, AMC's action wall: assuming every later layer takes its cheapest setting, this layer may cost
+ *   at most `limit - spent - minCostOfRest`. If the agent's choice costs more, we take the feasible setting NEAREST
+ *   to the agent's action (for one knob this is AMC's clamp; for several it is the natural generalisation) and, among
+ *   equally near ones, the most expensive: no budget is wasted by rounding down further than needed.
+ * - After the episode, HAQ's pass: while over the limit, walk from the last layer to the first, taking each one step
+ *   cheaper. With the wall in place it never fires; it guards pinned settings and float round-off.
+ */
+import { BudgetError, ConfigError } from '../errors.js';
+import { sizeBits } from '../learners/size.js';
+import type { LayerSpec } from '../learners/types.js';
+import type { LayerInfo } from './layers.js';
+
+export type BudgetKind = 'size' | 'flops' | 'bitops';
+
+export interface BudgetSpec {
+  kind: BudgetKind;
+  /** For size: bytes, or bits per weight (`bits`), or a compression ratio (`ratio`); flops/bitops: a fraction. */
+  value: number;
+  unit: 'bytes' | 'bits' | 'ratio' | 'fraction';
+}
+
+/** Activation bits assumed by the bit-operation count (we do not quantize activations; 8 is the HAQ convention). */
+export const ACTIVATION_BITS = 8;
+
+/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `bitops:0.1`. */
+export function parseBudget(text: string): BudgetSpec {
+  const m = /^(size|flops|bitops):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%)?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5 or bitops:0.25`);
+  const kind = m[1].toLowerCase() as BudgetKind;
+  const value = Number(m[2]);
+  const unit = (m[3] ?? '').toLowerCase();
+  if (kind === 'size') {
+    if (unit === 'bits') return { kind, value, unit: 'bits' };
+    if (unit === 'x') return { kind, value, unit: 'ratio' };
+    if (unit === 'b') return { kind, value, unit: 'bytes' };
+    if (unit === 'kb') return { kind, value: value * 1000, unit: 'bytes' };
+    if (unit === 'mb') return { kind, value: value * 1e6, unit: 'bytes' };
+    if (unit === '%') return { kind, value: 100 / value, unit: 'ratio' };
+    throw new ConfigError(`size budget '${text}' needs a unit: bits (per weight, e.g. size:3bits), B, kB, MB or x (ratio)`);
+  }
+  const fraction = unit === '%' ? value / 100 : value;
+  if (unit && unit !== '%') throw new ConfigError(`${kind} budget '${text}' is a fraction of the full model, e.g. ${kind}:0.5 or ${kind}:50%`);
+  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`${kind} budget ${fraction} must be a fraction in (0, 1]`);
+  return { kind, value: fraction, unit: 'fraction' };
+}
+
+/** The cost of one layer under a setting, in the budget's unit (bytes for size). */
+export function layerCost(kind: BudgetKind, layer: LayerInfo, spec: LayerSpec): number {
+  const density = 1 - spec.pruneRatio;
+  switch (kind) {
+    case 'size':
+      return sizeBits(layer.kernelShape, spec) / 8;
+    case 'flops':
+      return layer.macs * density;
+    case 'bitops':
+      return layer.macs * density * Math.min(spec.bits, 32) * ACTIVATION_BITS;
+  }
+}
+
+/** Everything the walls need, computed once per run. */
+export interface BudgetPlan {
+  kind: BudgetKind;
+  /** The limit in the budget's unit. */
+  limit: number;
+  /** Cost of the uncompressed model. */
+  full: number;
+  /** Cost nothing in the search can change (fixed tensors, excluded and pinned layers). */
+  fixed: number;
+  /** Per searched layer: candidate settings sorted by cost, with their costs. */
+  candidates: Array<{ specs: LayerSpec[]; costs: number[] }>;
+  minCost: number[];
+  label: string;
+}
+
+export interface PlanInput {
+  kind: BudgetKind;
+  spec: BudgetSpec;
+  /** The layers the agent walks, in model order. */
+  layers: LayerInfo[];
+  /** Candidate settings per searched layer (a pinned layer has exactly one). */
+  candidates: LayerSpec[][];
+  /** Cost of everything outside the searched layers (biases, BN, excluded layers) at full precision. */
+  fixedCost: number;
+  /** Cost of the searched layers at full precision. */
+  fullLayerCost: number;
+  /** The base spec for `size:Nbits` budgets (uniform N bits on every searched layer). */
+  uniformSpec: (bits: number) => LayerSpec;
+}
+
+export function planBudget(input: PlanInput): BudgetPlan {
+  const { kind, spec, layers } = input;
+  const full = input.fixedCost + input.fullLayerCost;
+  let limit: number;
+  let label: string;
+  if (spec.unit === 'bits') {
+    const s = input.uniformSpec(spec.value);
+    limit = input.fixedCost + layers.reduce((n, l) => n + layerCost('size', l, s), 0);
+    label = `size <= uniform ${spec.value}-bit (${formatBytes(limit)})`;
+  } else if (spec.unit === 'ratio') {
+    limit = full / spec.value;
+    label = `size <= fp32 / ${spec.value} (${formatBytes(limit)})`;
+  } else if (spec.unit === 'bytes') {
+    limit = spec.value;
+    label = `size <= ${formatBytes(limit)}`;
+  } else {
+    limit = full * spec.value;
+    label = `${kind} <= ${(spec.value * 100).toFixed(1)}% of full (${formatCount(limit)})`;
+  }
+  const candidates = input.candidates.map((specs, i) => {
+    const pairs = specs.map((s) => ({ s, c: layerCost(kind, layers[i], s) })).sort((a, b) => a.c - b.c);
+    return { specs: pairs.map((p) => p.s), costs: pairs.map((p) => p.c) };
+  });
+  const minCost = candidates.map((c) => c.costs[0]);
+  const smallest = input.fixedCost + minCost.reduce((a, b) => a + b, 0);
+  if (limit < smallest * (1 - 1e-12)) {
+    const what = kind === 'size' ? `${formatBytes(smallest)} (${((smallest / full) * 100).toFixed(2)}% of fp32)` : `${formatCount(smallest)} (${((smallest / full) * 100).toFixed(2)}% of full)`;
+    throw new BudgetError(`budget ${label} is below the smallest achievable ${kind}, ${what}; raise the budget or widen the knob bounds`);
+  }
+  return { kind, limit, full, fixed: input.fixedCost, candidates, minCost, label };
+}
+
+/**
+ * AMC's wall for layer `i`: the setting to apply given the agent's wish, the cost already spent by layers before `i`
+ * (in walk order) and the minimum cost of the layers still to come.
+ * `distance(spec)` measures how far a candidate is from the agent's action.
+ */
+export function wall(plan: BudgetPlan, i: number, spent: number, minRest: number, wish: LayerSpec, distance: (s: LayerSpec) => number): LayerSpec {
+  const allowed = plan.limit - plan.fixed - spent - minRest;
+  const { specs, costs } = plan.candidates[i];
+  const wishCost = costs[specs.findIndex((s) => sameSpec(s, wish))] ?? Infinity;
+  if (wishCost <= allowed) return wish;
+  let best = 0;
+  let bestD = Infinity;
+  for (let j = 0; j < specs.length && costs[j] <= allowed; j++) {
+    const d = distance(specs[j]);
+    if (d < bestD - 1e-12 || (Math.abs(d - bestD) <= 1e-12 && costs[j] >= costs[best])) {
+      best = j;
+      bestD = d;
+    }
+  }
+  return specs[best];
+}
+
+/** HAQ's after-episode pass: from the last layer to the first, one step cheaper each, until the budget holds. */
+export function enforceAfter(plan: BudgetPlan, strategy: LayerSpec[]): LayerSpec[] {
+  const out = strategy.slice();
+  const costOf = (i: number) => plan.candidates[i].costs[plan.candidates[i].specs.findIndex((s) => sameSpec(s, out[i]))];
+  let total = plan.fixed + out.reduce((n, _, i) => n + costOf(i), 0);
+  while (total > plan.limit) {
+    let moved = false;
+    for (let i = out.length - 1; i >= 0 && total > plan.limit; i--) {
+      const { specs, costs } = plan.candidates[i];
+      const j = specs.findIndex((s) => sameSpec(s, out[i]));
+      if (j > 0) {
+        total += costs[j - 1] - costs[j];
+        out[i] = specs[j - 1];
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return out;
+}
+
+export function sameSpec(a: LayerSpec, b: LayerSpec): boolean {
+  return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(2)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${Math.round(bytes)} B`;
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}

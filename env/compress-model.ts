@@ -1,0 +1,93 @@
+/**
+ * Compress a model's layers from their ORIGINAL weights, fine-tune, and finalize: the one path shared by every
+ * search episode and by `apply`, so a strategy's reported accuracy and size are those of the file `apply` writes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { compressLayer, finalizeLayer } from '../learners/compress-layer.js';
+import type { LayerSpec } from '../learners/types.js';
+import type { Dataset } from './data/dataset.js';
+import { type CompressedLayer, finetune, type FinetuneOptions } from './finetune.js';
+import type { LayerInfo } from './layers.js';
+
+/** The original weights of every tensor in a model, kept to restore before each episode. */
+export class OriginalWeights {
+  private readonly tensors: tf.Tensor[];
+  readonly kernels: Map<string, Float32Array>;
+
+  constructor(model: tf.LayersModel, layers: LayerInfo[]) {
+    this.tensors = model.getWeights().map((w) => w.clone());
+    this.kernels = new Map(layers.map((l) => [l.name, model.getLayer(l.name).getWeights()[0].dataSync() as Float32Array]));
+  }
+
+  restore(model: tf.LayersModel): void {
+    model.setWeights(this.tensors);
+  }
+
+  dispose(): void {
+    this.tensors.forEach((t) => t.dispose());
+  }
+}
+
+export function isIdentity(spec: LayerSpec): boolean {
+  return spec.pruneRatio === 0 && spec.clusters === 0 && spec.bits >= 32;
+}
+
+function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
+  return model.getLayer(name).weights[0];
+}
+
+/**
+ * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
+ * alone), fine-tune for `ft.steps` (0 = none) and leave the finalized compressed weights in the model.
+ * Returns the compressed layers (values, masks, codebooks) for packing.
+ */
+export async function compressModel(
+  model: tf.LayersModel,
+  originals: OriginalWeights,
+  plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
+  data: Dataset,
+  ft: FinetuneOptions,
+  timings?: { compress: number; finetune: number },
+): Promise<CompressedLayer[]> {
+  const t0 = performance.now();
+  originals.restore(model);
+  const active = plan.filter((p) => !isIdentity(p.spec));
+  const layers: CompressedLayer[] = active.map(({ layer, spec }) => {
+    const weights = originals.kernels.get(layer.name)!;
+    const c = compressLayer(weights, layer.kernelShape, spec);
+    return {
+      kernel: kernelVariable(model, layer.name),
+      shape: layer.kernelShape,
+      spec,
+      values: c.values,
+      mask: c.mask ?? null,
+      centroids: c.centroids ?? null,
+      indices: c.indices ?? null,
+    };
+  });
+  for (const l of layers) {
+    tf.tidy(() => {
+      l.kernel.write(tf.tensor(l.values, l.shape));
+    });
+  }
+  const t1 = performance.now();
+  let result = layers;
+  if (ft.steps > 0 && layers.length > 0) {
+    result = await finetune(
+      model,
+      layers,
+      data,
+      ft,
+      (l, shadow) => {
+        const f = finalizeLayer(l.shape, l.spec, { weights: shadow.weights, centroids: shadow.centroids, indices: l.indices, mask: l.mask });
+        return { ...l, values: f.values, mask: f.mask ?? null, centroids: f.centroids ?? null, indices: f.indices ?? null };
+      },
+      active.map((p) => originals.kernels.get(p.layer.name)!),
+    );
+  }
+  if (timings) {
+    timings.compress += (t1 - t0) / 1000;
+    timings.finetune += (performance.now() - t1) / 1000;
+  }
+  return result;
+}

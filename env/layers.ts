@@ -1,0 +1,81 @@
+/**
+ * The compressible layers of a LayersModel (Dense, Conv2D, DepthwiseConv2D) as plain descriptors: shapes, parameter
+ * and multiply-accumulate counts. Everything the state vector, the budget and the learners need, read once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.js';
+
+export type LayerKind = 'dense' | 'conv' | 'depthwise';
+
+export interface LayerInfo {
+  /** Position among the compressible layers. */
+  index: number;
+  name: string;
+  kind: LayerKind;
+  /** Kernel shape as stored: dense [in, out]; conv [kh, kw, cin, cout]; depthwise [kh, kw, cin, multiplier]. */
+  kernelShape: number[];
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  /** Input feature-map side (height; 1 for dense). */
+  inputSize: number;
+  /** Output feature-map height x width (1 for dense). */
+  outputPixels: number;
+  /** Kernel weights (what gets compressed). */
+  params: number;
+  /** Multiply-accumulates of one forward pass of one image. */
+  macs: number;
+}
+
+function shapeOf(s: tf.Shape | tf.Shape[]): number[] {
+  const shape = (Array.isArray(s[0]) ? s[0] : s) as (number | null)[];
+  return shape.map((d) => d ?? 1);
+}
+
+export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
+  const infos: LayerInfo[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls !== 'Dense' && cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') continue;
+    const kernel = layer.getWeights()[0];
+    const kernelShape = kernel.shape.slice();
+    const input = shapeOf((layer as unknown as { inputShape: tf.Shape | tf.Shape[] }).inputShape);
+    const output = shapeOf(layer.outputShape);
+    const params = kernelShape.reduce((a, b) => a * b, 1);
+    const config = layer.getConfig() as { strides?: number | number[]; kernelSize?: number | number[] };
+    const first = (v: number | number[] | undefined) => (Array.isArray(v) ? v[0] : (v ?? 1));
+    if (cls === 'Dense') {
+      if (input.length !== 2) throw new ModelError(`dense layer ${layer.name} has a ${input.length}-D input; only 2-D inputs (after Flatten) are supported`);
+      infos.push({ index: infos.length, name: layer.name, kind: 'dense', kernelShape, inChannels: kernelShape[0], outChannels: kernelShape[1], kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params });
+    } else {
+      const outputPixels = output[1] * output[2];
+      infos.push({
+        index: infos.length,
+        name: layer.name,
+        kind: cls === 'Conv2D' ? 'conv' : 'depthwise',
+        kernelShape,
+        inChannels: kernelShape[2],
+        outChannels: cls === 'Conv2D' ? kernelShape[3] : kernelShape[2] * kernelShape[3],
+        kernelSize: first(config.kernelSize),
+        stride: first(config.strides),
+        inputSize: input[1],
+        outputPixels,
+        params,
+        macs: params * outputPixels,
+      });
+    }
+  }
+  if (infos.length === 0) throw new ModelError(`model ${model.name} has no Dense, Conv2D or DepthwiseConv2D layer to compress`);
+  return infos;
+}
+
+/** Parameters outside the compressible kernels (biases, batch-norm, ...), stored in fp32. */
+export function fixedParams(model: tf.LayersModel, layers: LayerInfo[]): number {
+  const kernels = layers.reduce((n, l) => n + l.params, 0);
+  return model.countParams() + nonTrainableCount(model) - kernels;
+}
+
+function nonTrainableCount(model: tf.LayersModel): number {
+  return model.nonTrainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+}
