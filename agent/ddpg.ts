@@ -84,8 +84,12 @@ export type DdpgArgs = AgentDims & { seed: number } & Partial<Omit<DdpgConfig, '
 
 /** Fill defaults and check every field; throws ConfigError naming the first bad one. */
 export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgConfig, 'seed'>>): DdpgConfig {
-  const c: DdpgConfig = { ...DEFAULT_DDPG_CONFIG, ...stripUndefined(args) } as DdpgConfig;
-  c.hidden = [...c.hidden];
+  // Known fields only, so a stray option never ends up in a stored config.
+  const c = { seed: args.seed } as DdpgConfig;
+  for (const key of Object.keys(DEFAULT_DDPG_CONFIG) as (keyof typeof DEFAULT_DDPG_CONFIG)[]) {
+    (c as unknown as Record<string, unknown>)[key] = args[key] ?? DEFAULT_DDPG_CONFIG[key];
+  }
+  c.hidden = Array.isArray(c.hidden) ? [...c.hidden] : c.hidden;
   const bad = (field: string, want: string, got: unknown) =>
     new ConfigError(`DDPG config ${field} must be ${want}, got ${JSON.stringify(got)}`);
   const posInt = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
@@ -239,7 +243,8 @@ export class Ddpg implements Agent {
     this.episode += 1;
 
     // Learn once all warm-up episodes are stored: from the end of the last warm-up episode on.
-    const updates = this.episode < c.warmupEpisodes ? 0 : c.updatesPerEpisode === 'per-transition' ? steps : c.updatesPerEpisode;
+    const learning = this.episode >= c.warmupEpisodes && this.replay.size > 0;
+    const updates = !learning ? 0 : c.updatesPerEpisode === 'per-transition' ? steps : c.updatesPerEpisode;
     let criticLoss = 0;
     let actorLoss = 0;
     for (let u = 0; u < updates; u++) {
@@ -425,8 +430,4 @@ function readScalar(t: tf.Tensor): number {
   const x = t.dataSync()[0];
   t.dispose();
   return x;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
