@@ -2,18 +2,11 @@
  * A one-line progress bar for long non-search work (training a baseline, applying a strategy): redrawn in place on
  * a TTY (stderr), a plain line every 10% otherwise, nothing with --quiet or --json. Shows an ETA from the mean rate.
  */
+import { formatDuration } from './ui/format.js';
+
 export interface ProgressBar {
   update(done: number, note?: string): void;
   finish(note?: string): void;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function progressBar(label: string, total: number, opts: { silent?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressBar {

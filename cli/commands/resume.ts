@@ -1,0 +1,32 @@
+/**
+ * `autoshrink resume <run>`: continue a stopped or killed run from its last checkpoint, with its stored config.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { finishRun } from '../../run/final.js';
+import { parseRunConfig } from '../../run/config.js';
+import { resumeSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store.js';
+import { type GlobalArgs, setupBackend } from '../global-options.js';
+import { runWithView } from '../run-with-view.js';
+import { printFinal } from './print-final.js';
+import { progressFor } from './search.js';
+
+type ResumeArgs = GlobalArgs & { run: string };
+
+export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
+  command: 'resume <run>',
+  describe: 'Continue a stopped or killed run from its last stored episode',
+  builder: (y: Argv<GlobalArgs>) => y.positional('run', { type: 'string', demandOption: true, describe: 'Run id or a unique prefix' }) as Argv<ResumeArgs>,
+  handler: async (args: ArgumentsCamelCase<ResumeArgs>) => {
+    const backend = await setupBackend(args);
+    const result = await runWithView(args, (o) => resumeSearch(args.run, { ...o, workdir: args.workdir, backend }));
+    const store = openStore(storePath(args.workdir), { readonly: true });
+    const config = parseRunConfig(store.getRun(result.runId).config);
+    store.close();
+    if (result.status === 'completed' && config.finalSteps > 0) {
+      printFinal(args, await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) }));
+    } else if (result.status === 'stopped' && !args.json) {
+      process.stderr.write(`run ${result.runId} stopped after ${result.episodes} episodes; continue with: autoshrink resume ${result.runId}\n`);
+    }
+  },
+};

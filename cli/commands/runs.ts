@@ -1,0 +1,159 @@
+/**
+ * `autoshrink runs [list | show <run> | compare <a> <b> ...]`: what the store holds. Read-only: safe while a search
+ * writes (WAL readers see a consistent snapshot).
+ */
+import asciichart from 'asciichart';
+import { existsSync } from 'node:fs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { RunNotFoundError } from '../../errors.js';
+import { storePath } from '../../run/search.js';
+import { openStore, type RunRecord, type Store } from '../../run/store.js';
+import type { GlobalArgs } from '../global-options.js';
+import { formatCost, formatDuration, formatPercent } from '../ui/format.js';
+import { layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
+
+function withStore<T>(workdir: string, fn: (store: Store) => T): T {
+  const path = storePath(workdir);
+  if (!existsSync(path)) throw new RunNotFoundError(`no runs yet in ${workdir} (no runs.db); start one with autoshrink search`);
+  const store = openStore(path, { readonly: true });
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+function summary(run: RunRecord): Record<string, unknown> {
+  const { config: _config, ...rest } = run;
+  return rest;
+}
+
+function runSeconds(store: Store, id: string): number {
+  return store.episodes(id).reduce((s, e) => s + e.seconds, 0);
+}
+
+const list: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: ['list', '$0'],
+  describe: 'List runs (newest last)',
+  handler: (args) =>
+    withStore(args.workdir, (store) => {
+      const runs = store.listRuns();
+      if (args.json) {
+        for (const r of runs) process.stdout.write(`${JSON.stringify(summary(r))}\n`);
+        return;
+      }
+      if (runs.length === 0) {
+        process.stdout.write('no runs yet; start one with autoshrink search\n');
+        return;
+      }
+      const rows = [['run', 'status', 'model', 'agent', 'budget', 'episodes', 'best acc', 'best cost', 'created']];
+      for (const r of runs) {
+        rows.push([
+          r.id,
+          r.status,
+          r.model,
+          r.agent,
+          formatCost(r.budget.limit, r.budget.kind),
+          `${r.episodesDone}/${r.episodesPlanned}`,
+          r.best ? formatPercent(r.best.accuracy) : '-',
+          r.best ? formatCost(r.best.cost, r.budget.kind) : '-',
+          r.createdAt.slice(0, 16).replace('T', ' '),
+        ]);
+      }
+      process.stdout.write(`${table(rows)}\n`);
+    }),
+};
+
+const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
+  command: 'show <run>',
+  describe: 'Show a run: its best strategy per layer and the reward curve',
+  builder: (y: Argv<GlobalArgs>) => y.positional('run', { type: 'string', demandOption: true, describe: 'Run id or a unique prefix' }) as Argv<GlobalArgs & { run: string }>,
+  handler: (args: ArgumentsCamelCase<GlobalArgs & { run: string }>) =>
+    withStore(args.workdir, (store) => {
+      const run = store.findRun(args.run);
+      const episodes = store.episodes(run.id);
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ ...summary(run), config: run.config, episodes })}\n`);
+        return;
+      }
+      const out: string[] = [];
+      out.push(`run ${run.id}  ${run.status}  ${run.model} on ${run.dataset}  agent ${run.agent}  seed ${run.seed}  backend ${run.backend}`);
+      out.push(`budget ${run.budget.kind} <= ${formatCost(run.budget.limit, run.budget.kind)}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
+      if (run.best) {
+        out.push('', `best: episode ${run.best.episode}, validation ${formatPercent(run.best.accuracy)}, cost ${formatCost(run.best.cost, run.budget.kind)}, reward ${run.best.reward.toFixed(4)}`);
+        const w = layerNameWidth(run.best.strategy.map((c) => c.name));
+        out.push(layerTableHeader(w, false));
+        for (const c of run.best.strategy) out.push(layerTableRow(c.name, w, c, false));
+      }
+      if (episodes.length > 1) {
+        out.push('', 'reward by episode:');
+        const series = episodes.map((e) => e.reward);
+        const step = Math.max(1, Math.ceil(series.length / 70));
+        const sampled = series.filter((_, i) => i % step === 0);
+        out.push(asciichart.plot(sampled, { height: 8, format: (x: number) => x.toFixed(3).padStart(8) }));
+        if (step > 1) out.push(`(every ${step}th episode)`);
+      }
+      const final = run.final as { testAccuracy?: number; packedBytes?: number; fp32Bytes?: number } | null;
+      if (final?.testAccuracy !== undefined) {
+        out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
+      }
+      process.stdout.write(`${out.join('\n')}\n`);
+    }),
+};
+
+const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
+  command: 'compare <runs..>',
+  describe: 'Set two or more runs side by side',
+  builder: (y: Argv<GlobalArgs>) => y.positional('runs', { type: 'string', array: true, demandOption: true, describe: 'Run ids or prefixes' }) as unknown as Argv<GlobalArgs & { runs: string[] }>,
+  handler: (args: ArgumentsCamelCase<GlobalArgs & { runs: string[] }>) =>
+    withStore(args.workdir, (store) => {
+      if (args.runs.length < 2) throw new RunNotFoundError('compare needs at least two runs, e.g. autoshrink runs compare 2026 2027');
+      const runs = args.runs.map((r) => store.findRun(r));
+      const rows = runs.map((r) => {
+        const final = r.final as { testAccuracy?: number; packedBytes?: number } | null;
+        return {
+          run: r.id,
+          agent: r.agent,
+          budget: formatCost(r.budget.limit, r.budget.kind),
+          bestAccuracy: r.best?.accuracy ?? null,
+          bestCost: r.best?.cost ?? null,
+          testAccuracy: final?.testAccuracy ?? null,
+          packedBytes: final?.packedBytes ?? null,
+          episodes: r.episodesDone,
+          seconds: runSeconds(store, r.id),
+        };
+      });
+      if (args.json) {
+        for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      const kind = runs[0].budget.kind;
+      const head = ['', ...rows.map((r) => r.run)];
+      const line = (label: string, f: (r: (typeof rows)[number]) => string) => [label, ...rows.map(f)];
+      process.stdout.write(
+        `${table([
+          head,
+          line('agent', (r) => r.agent),
+          line('budget', (r) => r.budget),
+          line('best val acc', (r) => (r.bestAccuracy === null ? '-' : formatPercent(r.bestAccuracy))),
+          line('best cost', (r) => (r.bestCost === null ? '-' : formatCost(r.bestCost, kind))),
+          line('test acc', (r) => (r.testAccuracy === null ? '-' : formatPercent(r.testAccuracy))),
+          line('packed', (r) => (r.packedBytes === null ? '-' : formatCost(r.packedBytes, 'size'))),
+          line('episodes', (r) => String(r.episodes)),
+          line('time', (r) => formatDuration(r.seconds)),
+        ])}\n`,
+      );
+    }),
+};
+
+export const runsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'runs',
+  describe: 'List, show and compare stored runs',
+  builder: (y: Argv<GlobalArgs>) => y.command(list).command(show as unknown as CommandModule<GlobalArgs, GlobalArgs>).command(compare as unknown as CommandModule<GlobalArgs, GlobalArgs>),
+  handler: () => {},
+};
