@@ -7,7 +7,13 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isInputError } from '../errors.js';
+import { applyCommand } from './commands/apply.js';
 import { baselineCommand } from './commands/baseline.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
+import { resumeCommand } from './commands/resume.js';
+import { runsCommand } from './commands/runs.js';
+import { searchCommand } from './commands/search.js';
 import { globalOptions } from './global-options.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -15,7 +21,13 @@ export async function main(argv: string[]): Promise<number> {
   const parser = globalOptions(yargs(argv))
     .scriptName('autoshrink')
     .usage('$0 <command> [options]\n\nSearch per-layer bits, pruning and clusters for a TensorFlow.js model under a budget.')
+    .command(searchCommand)
+    .command(resumeCommand)
+    .command(runsCommand)
+    .command(exportCommand)
+    .command(applyCommand)
     .command(baselineCommand)
+    .command(evaluateCommand)
     .demandCommand(1, 'name a command, e.g. `autoshrink search`; see `autoshrink --help`')
     .strict()
     .recommendCommands()

@@ -3,10 +3,10 @@
  * search episode and by `apply`, so a strategy's reported accuracy and size are those of the file `apply` writes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compressLayer, finalizeLayer } from '../learners/compress-layer.js';
+import { type CompressedLayer, compressLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { Dataset } from './data/dataset.js';
-import { type CompressedLayer, finetune, type FinetuneOptions } from './finetune.js';
+import { finetune, type FinetuneLayer, type FinetuneOptions } from './finetune.js';
 import type { LayerInfo } from './layers.js';
 
 /** The original weights of every tensor in a model, kept to restore before each episode. */
@@ -17,6 +17,18 @@ export class OriginalWeights {
   constructor(model: tf.LayersModel, layers: LayerInfo[]) {
     this.tensors = model.getWeights().map((w) => w.clone());
     this.kernels = new Map(layers.map((l) => [l.name, model.getLayer(l.name).getWeights()[0].dataSync() as Float32Array]));
+  }
+
+  /** Every weight, fp32 little-endian, concatenated: the uncompressed model's bytes. */
+  fp32Bytes(): Uint8Array {
+    const parts = this.tensors.map((t) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 
   restore(model: tf.LayersModel): void {
@@ -48,46 +60,27 @@ export async function compressModel(
   data: Dataset,
   ft: FinetuneOptions,
   timings?: { compress: number; finetune: number },
-): Promise<CompressedLayer[]> {
+): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
   const t0 = performance.now();
   originals.restore(model);
   const active = plan.filter((p) => !isIdentity(p.spec));
-  const layers: CompressedLayer[] = active.map(({ layer, spec }) => {
-    const weights = originals.kernels.get(layer.name)!;
-    const c = compressLayer(weights, layer.kernelShape, spec);
-    return {
-      kernel: kernelVariable(model, layer.name),
-      shape: layer.kernelShape,
-      spec,
-      values: c.values,
-      mask: c.mask ?? null,
-      centroids: c.centroids ?? null,
-      indices: c.indices ?? null,
-    };
-  });
+  const layers: FinetuneLayer[] = active.map(({ layer, spec }) => ({
+    kernel: kernelVariable(model, layer.name),
+    compressed: compressLayer(originals.kernels.get(layer.name)!, layer.kernelShape, spec, { seed: String(ft.seed) }),
+  }));
   for (const l of layers) {
     tf.tidy(() => {
-      l.kernel.write(tf.tensor(l.values, l.shape));
+      l.kernel.write(tf.tensor(l.compressed.values, l.compressed.shape));
     });
   }
   const t1 = performance.now();
-  let result = layers;
+  let result = layers.map((l) => l.compressed);
   if (ft.steps > 0 && layers.length > 0) {
-    result = await finetune(
-      model,
-      layers,
-      data,
-      ft,
-      (l, shadow) => {
-        const f = finalizeLayer(l.shape, l.spec, { weights: shadow.weights, centroids: shadow.centroids, indices: l.indices, mask: l.mask });
-        return { ...l, values: f.values, mask: f.mask ?? null, centroids: f.centroids ?? null, indices: f.indices ?? null };
-      },
-      active.map((p) => originals.kernels.get(p.layer.name)!),
-    );
+    result = await finetune(model, layers, data, ft, active.map((p) => originals.kernels.get(p.layer.name)!));
   }
   if (timings) {
     timings.compress += (t1 - t0) / 1000;
     timings.finetune += (performance.now() - t1) / 1000;
   }
-  return result;
+  return result.map((compressed, i) => ({ layer: active[i].layer, compressed }));
 }

@@ -18,7 +18,8 @@ import { compressModel, OriginalWeights } from './compress-model.js';
 import type { Dataset } from './data/dataset.js';
 import { seededPermutation, takeRows } from './data/dataset.js';
 import { evaluateAccuracy } from './evaluate.js';
-import type { CompressedLayer, FinetuneOptions } from './finetune.js';
+import type { FinetuneOptions } from './finetune.js';
+import type { CompressedLayer } from '../learners/compress-layer.js';
 import { actionToSpec, candidateSpecs, type SearchSpace, specToAction, validateSpace } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
 import { reward, type RewardKind } from './reward.js';
@@ -247,7 +248,7 @@ export class CompressionEnv {
   }
 
   /** Apply `strategy` with its own fine-tune settings (the final, longer fine-tune); returns the compressed layers. */
-  async compressWith(strategy: LayerSpec[], ft: FinetuneOptions): Promise<CompressedLayer[]> {
+  async compressWith(strategy: LayerSpec[], ft: FinetuneOptions): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
     return compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft);
   }
 

@@ -21,28 +21,18 @@
  * quantization ranges are re-read from the shadow at every step (PocketFlow's UniformQuantLearner does the same).
  */
 import * as tf from '@tensorflow/tfjs';
+import { type CompressedLayer, finalizeLayer, pruneMask } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { crossEntropy } from './evaluate.js';
 
-/** One compressed layer's trainable structure, as the learners produced it. */
-export interface CompressedLayer {
+/** A compressed layer of the model being fine-tuned: its kernel variable and the learners' compressed structure. */
+export interface FinetuneLayer {
   /** The layer's kernel variable (Dense kernel, Conv2D kernel, DepthwiseConv2D depthwise kernel). */
   kernel: tf.LayerVariable;
-  shape: number[];
-  spec: LayerSpec;
-  /** The compressed weights the learners produced (initial forward). */
-  values: Float32Array;
-  /** 1 = kept, 0 = pruned; null when nothing is pruned. */
-  mask: Uint8Array | null;
-  /** Cluster codebook and assignments; null when not clustered. */
-  centroids: Float32Array | null;
-  indices: Int32Array | null;
+  compressed: CompressedLayer;
 }
-
-/** Turns trained shadows back into exact compressed weights (and structure) using the learners. */
-export type Finalize = (layer: CompressedLayer, shadow: { weights: Float32Array | null; centroids: Float32Array | null }) => CompressedLayer;
 
 export interface FinetuneOptions {
   steps: number;
@@ -62,41 +52,38 @@ export interface FinetuneOptions {
 }
 
 interface Shadow {
-  layer: CompressedLayer;
-  /** Full-precision weights (non-clustered layers). */
+  layer: FinetuneLayer;
+  /** Full-precision weights (layers without a codebook). */
   weights: tf.Variable | null;
+  /** Codebook entries (cluster centroids or non-uniform points), flat over all codebooks. */
   centroids: tf.Variable | null;
   mask: tf.Tensor | null;
   indices: tf.Tensor1D | null;
-  /** 0 for the zero centroid of sparsity-preserving clustering, 1 elsewhere. */
+  /** 0 for the reserved zero centroids of sparsity-preserving clustering, 1 elsewhere. */
   centroidGradMask: tf.Tensor1D | null;
 }
 
 let shadowCounter = 0;
 
-function makeShadow(layer: CompressedLayer, startWeights: Float32Array, maskNow: boolean): Shadow {
+function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, maskNow: boolean): Shadow {
   const id = shadowCounter++;
-  if (layer.centroids && layer.indices) {
-    const zeroMask = Float32Array.from(layer.centroids, (c) => (layer.spec.preserveSparsity && c === 0 ? 0 : 1));
+  const c = layer.compressed;
+  const mask = c.mask ? tf.tensor(Float32Array.from(c.mask), c.shape) : null;
+  if (c.centroids && c.indices) {
+    const gradMask = new Float32Array(c.centroids.length).fill(1);
+    if (c.zeroIndices) for (const z of c.zeroIndices) gradMask[z] = 0;
     return {
       layer,
       weights: null,
-      centroids: tf.variable(tf.tensor1d(layer.centroids), true, `ashk_centroids_${id}`),
-      mask: layer.mask ? tf.tensor(Float32Array.from(layer.mask), layer.shape) : null,
-      indices: tf.tensor1d(layer.indices, 'int32'),
-      centroidGradMask: tf.tensor1d(zeroMask),
+      centroids: tf.variable(tf.tensor1d(c.centroids), true, `ashk_centroids_${id}`),
+      mask,
+      indices: tf.tensor1d(c.indices, 'int32'),
+      centroidGradMask: tf.tensor1d(gradMask),
     };
   }
   const w = Float32Array.from(startWeights);
-  if (layer.mask && maskNow) for (let i = 0; i < w.length; i++) if (!layer.mask[i]) w[i] = 0;
-  return {
-    layer,
-    weights: tf.variable(tf.tensor(w, layer.shape), true, `ashk_weights_${id}`),
-    centroids: null,
-    mask: layer.mask ? tf.tensor(Float32Array.from(layer.mask), layer.shape) : null,
-    indices: null,
-    centroidGradMask: null,
-  };
+  if (c.mask && maskNow) for (let i = 0; i < w.length; i++) if (!c.mask[i]) w[i] = 0;
+  return { layer, weights: tf.variable(tf.tensor(w, c.shape), true, `ashk_weights_${id}`), centroids: null, mask, indices: null, centroidGradMask: null };
 }
 
 function disposeShadow(s: Shadow): void {
@@ -133,18 +120,18 @@ export function quantizeTensor(w: tf.Tensor, bits: number, bucket: LayerSpec['bu
   });
 }
 
-/** The compressed kernel a shadow projects to (the forward pass of the STE). */
+/**
+ * The compressed kernel a shadow projects to (the forward pass of the STE). An approximation of the learners' exact
+ * rule (one quantization range over all codebooks); `finalizeLayer` makes the weights exact after training.
+ */
 function project(s: Shadow, pruneMask: tf.Tensor | null): tf.Tensor {
   return tf.tidy(() => {
-    const spec = s.layer.spec;
+    const { spec, shape } = s.layer.compressed;
     if (s.centroids && s.indices) {
       let codebook: tf.Tensor = s.centroids;
-      if (spec.bits < 16) {
-        codebook = quantizeTensor(s.centroids, spec.bits, 'none');
-        // the zero centroid stays exactly zero
-        if (spec.preserveSparsity) codebook = codebook.mul(s.centroidGradMask!);
-      }
-      const kernel = tf.gather(codebook, s.indices).reshape(s.layer.shape);
+      // cluster codebooks are quantized (the zero centroids stay exactly zero); non-uniform points are stored as trained
+      if (spec.clusters > 0 && spec.bits < 16) codebook = quantizeTensor(s.centroids, spec.bits, 'none').mul(s.centroidGradMask!);
+      const kernel = tf.gather(codebook, s.indices).reshape(shape);
       return s.mask ? kernel.mul(s.mask) : kernel;
     }
     const mask = pruneMask ?? s.mask;
@@ -169,10 +156,9 @@ function distillLoss(student: tf.Tensor, teacher: tf.Tensor, temperature: number
  */
 export async function finetune(
   model: tf.LayersModel,
-  layers: CompressedLayer[],
+  layers: FinetuneLayer[],
   data: Dataset,
   opts: FinetuneOptions,
-  finalize: Finalize,
   /** The uncompressed starting weights of each layer (shadows start here, masked). */
   startWeights: Float32Array[],
 ): Promise<CompressedLayer[]> {
@@ -237,9 +223,17 @@ export async function finetune(
       if (s.weights && last) tf.tidy(() => s.weights!.assign(s.weights!.mul(last)));
       const weights = s.weights ? ((await s.weights.data()) as Float32Array) : null;
       const centroids = s.centroids ? ((await s.centroids.data()) as Float32Array) : null;
-      const done = finalize(s.layer, { weights, centroids });
+      const c = s.layer.compressed;
+      // after gradual pruning the mask is tfmot's rule on the trained weights (exact count, as the spec stores)
+      const done = finalizeLayer(c.shape, c.spec, {
+        weights,
+        centroids,
+        indices: c.indices,
+        mask: last && weights ? pruneMask(weights, c.shape, c.spec) : c.mask,
+        zeroIndices: c.zeroIndices,
+      });
       tf.tidy(() => {
-        s.layer.kernel.write(tf.tensor(done.values, s.layer.shape));
+        s.layer.kernel.write(tf.tensor(done.values, c.shape));
       });
       finalized.push(done);
     }
@@ -254,11 +248,11 @@ export async function finetune(
 /** tfmot's magnitude mask of the current shadow weights at `fraction` of the layer's target sparsity. */
 function rampMask(s: Shadow, fraction: number): tf.Tensor {
   return tf.tidy(() => {
-    const target = s.layer.spec.pruneRatio * fraction;
+    const target = s.layer.compressed.spec.pruneRatio * fraction;
     const w = s.weights!.abs().reshape([-1]);
     const n = w.size;
     const keep = Math.max(1, Math.round(n * (1 - target)));
     const threshold = tf.topk(w, keep).values.min();
-    return w.greaterEqual(threshold).cast('float32').reshape(s.layer.shape);
+    return w.greaterEqual(threshold).cast('float32').reshape(s.layer.compressed.shape);
   });
 }

@@ -28,9 +28,8 @@ export interface LayerInfo {
   macs: number;
 }
 
-function shapeOf(s: tf.Shape | tf.Shape[]): number[] {
-  const shape = (Array.isArray(s[0]) ? s[0] : s) as (number | null)[];
-  return shape.map((d) => d ?? 1);
+function shapeOf(t: tf.SymbolicTensor | tf.SymbolicTensor[]): number[] {
+  return (Array.isArray(t) ? t[0] : t).shape.map((d) => d ?? 1);
 }
 
 export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
@@ -40,8 +39,8 @@ export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
     if (cls !== 'Dense' && cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') continue;
     const kernel = layer.getWeights()[0];
     const kernelShape = kernel.shape.slice();
-    const input = shapeOf((layer as unknown as { inputShape: tf.Shape | tf.Shape[] }).inputShape);
-    const output = shapeOf(layer.outputShape);
+    const input = shapeOf(layer.input);
+    const output = shapeOf(layer.output);
     const params = kernelShape.reduce((a, b) => a * b, 1);
     const config = layer.getConfig() as { strides?: number | number[]; kernelSize?: number | number[] };
     const first = (v: number | number[] | undefined) => (Array.isArray(v) ? v[0] : (v ?? 1));

@@ -1,0 +1,43 @@
+/**
+ * `autoshrink apply <strategy.json> [--model m] --out dir`: compress a model with a strategy, fine-tune it from its
+ * original weights, evaluate on the test split, write the packed model and a tfjs copy.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { applyStrategy } from '../../run/final.js';
+import { loadStrategy } from '../../run/strategy.js';
+import { type GlobalArgs, setupBackend } from '../global-options.js';
+import { progressBar } from '../progress-bar.js';
+import { printFinal } from './print-final.js';
+
+type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number };
+
+export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
+  command: 'apply <strategy>',
+  describe: 'Apply a strategy file to a model: fine-tune, test, write model.ashk and a tfjs model',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('strategy', { type: 'string', demandOption: true, describe: 'Strategy JSON (from autoshrink export)' })
+      .option('model', { type: 'string', describe: "Built-in name or model.json path (default: the strategy's model)" })
+      .option('data', { type: 'string', describe: "Dataset (default: the strategy's)" })
+      .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory' })
+      .option('steps', { type: 'number', default: 600, describe: 'Fine-tune steps' })
+      .option('lr', { type: 'number', default: 5e-4, describe: 'Fine-tune learning rate' }) as unknown as Argv<ApplyArgs>,
+  handler: async (args: ArgumentsCamelCase<ApplyArgs>) => {
+    const strategy = loadStrategy(args.strategy);
+    await setupBackend(args);
+    const bar = args.json || args.quiet || args.steps === 0 ? undefined : progressBar('fine-tune', args.steps);
+    const report = await applyStrategy(strategy, {
+      workdir: args.workdir,
+      model: args.model,
+      data: args.data,
+      dataSeed: args.dataSeed,
+      out: args.out,
+      steps: args.steps,
+      learningRate: args.lr,
+      seed: args.seed,
+      onProgress: bar,
+    });
+    printFinal(args, report);
+  },
+};

@@ -1,0 +1,20 @@
+/** The closing lines of `search`, `resume` and `apply`: accuracies, sizes, and where the files are. */
+import type { FinalReport } from '../../run/final.js';
+import type { GlobalArgs } from '../global-options.js';
+import { formatBytes, formatPercent } from '../ui/format.js';
+
+export function printFinal(args: GlobalArgs, r: FinalReport): void {
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ type: 'final', ...r })}\n`);
+    return;
+  }
+  const s = r.sizes;
+  const lines = [
+    '',
+    `final (${r.steps} fine-tune steps from the original weights):`,
+    `  accuracy   test ${formatPercent(r.testAccuracy)} (baseline ${formatPercent(r.baselineTestAccuracy)}), validation ${formatPercent(r.validationAccuracy)} (baseline ${formatPercent(r.baselineValidationAccuracy)})`,
+    `  size       packed ${formatBytes(s.packedBytes)} (header ${formatBytes(s.headerBytes)}), gzip ${formatBytes(s.gzipBytes)}; fp32 ${formatBytes(s.fp32Bytes)} (gzip ${formatBytes(s.fp32GzipBytes)}): ${s.ratio.toFixed(1)}x smaller`,
+    `  files      ${r.out}/model.ashk (packed), ${r.out}/tfjs/model.json (dequantized, any tfjs), ${r.strategyPath}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,111 @@
+/**
+ * Small text formatters shared by the ink view and the plain reporter, so a number looks the same everywhere.
+ * All are pure and locale-free (no toLocaleString: output must not depend on the machine).
+ */
+
+import type { BudgetKind } from '../../run/events.js';
+
+/** A duration in seconds as `42s`, `4m12s`, `3m05s` or `1h05m`; `--` when unknown (NaN, infinite, negative). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  const total = Math.round(seconds);
+  if (total < 60) return `${total}s`;
+  if (total < 3600) return `${Math.floor(total / 60)}m${pad2(total % 60)}s`;
+  const minutes = Math.round(total / 60);
+  return `${Math.floor(minutes / 60)}h${pad2(minutes % 60)}m`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Three significant digits: 1.23, 12.3, 123. */
+function threeDigits(x: number): string {
+  if (x < 9.995) return x.toFixed(2);
+  if (x < 99.95) return x.toFixed(1);
+  return x.toFixed(0);
+}
+
+/** Bytes with SI prefixes (1 kB = 1000 B) and three significant digits: `512 B`, `16.2 kB`, `1.23 MB`. */
+export function formatBytes(bytes: number): string {
+  return scaled(bytes, ['B', 'kB', 'MB', 'GB', 'TB'], ' ');
+}
+
+/** A count with SI suffixes and three significant digits: `950`, `1.23k`, `45.6M`, `7.89G`. */
+export function formatCount(n: number): string {
+  return scaled(n, ['', 'k', 'M', 'G', 'T'], '');
+}
+
+function scaled(value: number, units: string[], sep: string): string {
+  if (!Number.isFinite(value)) return '--';
+  const sign = value < 0 ? '-' : '';
+  let x = Math.abs(value);
+  if (Math.round(x) < 1000) return `${sign}${Math.round(x)}${sep}${units[0]}`.trimEnd();
+  let unit = 0;
+  // Round before choosing the unit so 999.96 kB prints as 1.00 MB, not 1000 kB.
+  while (unit < units.length - 1 && Number(threeDigits(x)) >= 1000) {
+    x /= 1000;
+    unit++;
+  }
+  return `${sign}${threeDigits(x)}${sep}${units[unit]}`;
+}
+
+/** A cost in its budget's unit: bytes for `size`, MACs for `flops`, bit-operations for `bitops`. */
+export function formatCost(cost: number, kind: BudgetKind): string {
+  switch (kind) {
+    case 'size':
+      return formatBytes(cost);
+    case 'flops':
+      return `${formatCount(cost)} MACs`;
+    case 'bitops':
+      return `${formatCount(cost)} bitops`;
+  }
+}
+
+/** A fraction as a percentage: `formatPercent(0.97213) === '97.21%'`. */
+export function formatPercent(fraction: number, decimals = 2): string {
+  if (!Number.isFinite(fraction)) return '--';
+  return `${(fraction * 100).toFixed(decimals)}%`;
+}
+
+/** A reward with four decimals, the precision the agent's rewards differ at. */
+export function formatReward(reward: number): string {
+  return Number.isFinite(reward) ? reward.toFixed(4) : '--';
+}
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/**
+ * A horizontal bar of exactly `width` cells with `fraction` (clamped to [0, 1]) of them filled, to an eighth of a
+ * cell: `bar(0.3, 10) === '███░░░░░░░'`, `bar(0.05, 10) === '▌░░░░░░░░░'`.
+ */
+export function bar(fraction: number, width: number): string {
+  const cells = Math.max(0, Math.floor(width));
+  const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  const eighths = Math.round(f * cells * 8);
+  const full = Math.floor(eighths / 8);
+  const partial = EIGHTHS[eighths % 8];
+  return '█'.repeat(full) + partial + '░'.repeat(cells - full - (partial ? 1 : 0));
+}
+
+/** `text` cut or right-padded to exactly `width` columns; a cut ends in `…`. */
+export function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length <= width) return text.padEnd(width);
+  return `${text.slice(0, width - 1)}…`;
+}
+
+/** `text` cut to at most `width` columns (no padding); a cut ends in `…`. */
+export function clip(text: string, width: number): string {
+  return text.length <= width ? text : fit(text, width);
+}
+
+/** `parts` joined by two spaces, leaving off trailing parts that would not fit in `width` (the first always shows). */
+export function joinFitting(parts: readonly string[], width: number): string {
+  let line = parts[0] ?? '';
+  for (const part of parts.slice(1)) {
+    if (line.length + 2 + part.length > width) break;
+    line += `  ${part}`;
+  }
+  return clip(line, width);
+}

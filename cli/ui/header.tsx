@@ -1,0 +1,22 @@
+import { Box, Text } from 'ink';
+import { clip, formatPercent, joinFitting } from './format.js';
+import type { ViewState } from './state.js';
+
+/** Two lines: who and where (run, model, dataset, agent, backend, seed), then the budget and the baseline; parts that
+ * do not fit the width are left off from the end. */
+export function Header({ state, width }: { state: ViewState; width: number }) {
+  const h = state.header;
+  if (!h) return <Text bold>{clip('autoshrink  starting…', width)}</Text>;
+  const who = ['autoshrink', `run ${h.runId}`, `${h.model} on ${h.dataset}`, `agent ${h.agent}`, `backend ${h.backend}`, `seed ${h.seed}`];
+  const what = [
+    `budget ${h.budget.label}`,
+    `baseline acc ${formatPercent(h.baselineAccuracy)}`,
+    ...(h.resumedAt > 0 ? [`resumed after ${h.resumedAt} episodes`] : []),
+  ];
+  return (
+    <Box flexDirection="column">
+      <Text bold>{joinFitting(who, width)}</Text>
+      <Text>{joinFitting(what, width)}</Text>
+    </Box>
+  );
+}

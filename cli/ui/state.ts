@@ -1,0 +1,286 @@
+/**
+ * What the live view knows about a run: a pure reducer over the run's events (`run/events.ts`) plus two events of the
+ * view's own (`tick` carries the clock, `stop-requested` records that the user pressed q). Components only render a
+ * `ViewState`; the plain reporter formats from it too. Nothing here reads the clock: time enters only through `tick`
+ * and `initialViewState(now)`, so every number on screen can be checked by hand in a test.
+ *
+ * Derived numbers (ETA, series, the recent-rollout window) are selectors below, not stored fields, so they can never
+ * disagree with the episode rows they come from.
+ */
+
+import type {
+  BestImprovedEvent,
+  BudgetInfo,
+  LayerChoice,
+  Phase,
+  RunEvent,
+  RunStatus,
+} from '../../run/events.js';
+
+/** The view's clock: `now` in milliseconds (any monotonic-enough ms clock, usually Date.now()). */
+export interface TickEvent {
+  type: 'tick';
+  now: number;
+}
+
+/** The user asked the run to stop (q or Ctrl+C); the run answers later with `run-finished`. */
+export interface StopRequestedEvent {
+  type: 'stop-requested';
+}
+
+export type ViewEvent = RunEvent | TickEvent | StopRequestedEvent;
+
+/** The run's identity as `run-started` gives it. */
+export interface RunHeader {
+  runId: string;
+  model: string;
+  dataset: string;
+  budget: BudgetInfo;
+  backend: string;
+  seed: number;
+  agent: string;
+  layers: string[];
+  warmup: number;
+  baselineAccuracy: number;
+  resumedAt: number;
+}
+
+/** One finished episode as the tables and the per-episode lines show it. */
+export interface EpisodeRow {
+  episode: number;
+  phase: Phase;
+  accuracy: number;
+  /** Realised cost in the budget's unit. */
+  cost: number;
+  /** cost / budget.limit (NaN before `run-started`). */
+  costFraction: number;
+  reward: number;
+  cached: boolean;
+  seconds: number;
+  /** This episode became the best so far (set by `best-improved`, whichever of the two events came first). */
+  best: boolean;
+}
+
+/** The episode being decided: one slot per layer, `null` until its `layer-chosen` arrives. */
+export interface CurrentEpisode {
+  episode: number;
+  phase: Phase;
+  /** `now` when the episode started, in ms. */
+  startedAt: number;
+  choices: (LayerChoice | null)[];
+}
+
+/** What `<Static>` prints, in arrival order: one line per finished episode or log message. */
+export type HistoryEntry =
+  | { kind: 'episode'; row: EpisodeRow }
+  | { kind: 'log'; level: 'info' | 'warn'; message: string };
+
+/** `starting` until `run-started`, then the run's own status. */
+export type ViewStatus = 'starting' | RunStatus;
+
+export interface ViewState {
+  /** The latest clock reading, in ms. */
+  now: number;
+  header: RunHeader | null;
+  /** `now` when `run-started` arrived, in ms. */
+  startedAt: number | null;
+  /** Episodes the run will have when it completes (stored ones included). */
+  total: number;
+  /** Episodes finished, counting those stored before a resume. */
+  completed: number;
+  phase: Phase;
+  current: CurrentEpisode | null;
+  history: HistoryEntry[];
+  best: BestImprovedEvent | null;
+  paused: boolean;
+  stopRequested: boolean;
+  status: ViewStatus;
+  /** Wall time of the whole run, from `run-finished`. */
+  finishedSeconds: number | null;
+}
+
+export function initialViewState(now: number): ViewState {
+  return {
+    now,
+    header: null,
+    startedAt: null,
+    total: 0,
+    completed: 0,
+    phase: 'warmup',
+    current: null,
+    history: [],
+    best: null,
+    paused: false,
+    stopRequested: false,
+    status: 'starting',
+    finishedSeconds: null,
+  };
+}
+
+export function reduce(state: ViewState, event: ViewEvent): ViewState {
+  switch (event.type) {
+    case 'tick':
+      return { ...state, now: event.now };
+    case 'stop-requested':
+      return { ...state, stopRequested: true };
+    case 'run-started': {
+      const { type: _type, episodes, ...header } = event;
+      return {
+        ...state,
+        header,
+        startedAt: state.now,
+        total: episodes,
+        completed: event.resumedAt,
+        phase: event.resumedAt < event.warmup ? 'warmup' : 'learning',
+        current: null,
+        status: 'running',
+        finishedSeconds: null,
+      };
+    }
+    case 'episode-started':
+      return {
+        ...state,
+        phase: event.phase,
+        current: { episode: event.episode, phase: event.phase, startedAt: state.now, choices: emptyChoices(state) },
+      };
+    case 'layer-chosen': {
+      // A layer of an episode we did not see start (e.g. the view attached mid-episode) starts it now.
+      const current =
+        state.current && state.current.episode === event.episode
+          ? state.current
+          : { episode: event.episode, phase: state.phase, startedAt: state.now, choices: emptyChoices(state) };
+      const choices = current.choices.slice();
+      while (choices.length <= event.layer) choices.push(null);
+      choices[event.layer] = event.choice;
+      return { ...state, current: { ...current, choices } };
+    }
+    case 'episode-finished': {
+      const row: EpisodeRow = {
+        episode: event.episode,
+        phase: event.phase,
+        accuracy: event.accuracy,
+        cost: event.cost,
+        costFraction: state.header ? event.cost / state.header.budget.limit : Number.NaN,
+        reward: event.reward,
+        cached: event.cached,
+        seconds: event.seconds,
+        best: state.best?.episode === event.episode,
+      };
+      return {
+        ...state,
+        phase: event.phase,
+        completed: state.completed + 1,
+        current: null,
+        history: [...state.history, { kind: 'episode', row }],
+      };
+    }
+    case 'best-improved':
+      return { ...state, best: event, history: markBest(state.history, event.episode) };
+    case 'run-paused':
+      return { ...state, paused: event.paused };
+    case 'run-finished':
+      return {
+        ...state,
+        status: event.status,
+        finishedSeconds: event.seconds,
+        best: event.best ?? state.best,
+        current: null,
+        paused: false,
+      };
+    case 'log':
+      return { ...state, history: [...state.history, { kind: 'log', level: event.level, message: event.message }] };
+  }
+}
+
+function emptyChoices(state: ViewState): (LayerChoice | null)[] {
+  return (state.header?.layers ?? []).map(() => null);
+}
+
+function markBest(history: HistoryEntry[], episode: number): HistoryEntry[] {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i];
+    if (entry.kind === 'episode' && entry.row.episode === episode) {
+      const next = history.slice();
+      next[i] = { kind: 'episode', row: { ...entry.row, best: true } };
+      return next;
+    }
+  }
+  return history;
+}
+
+// ---- selectors ----
+
+/** Finished episodes of this session, oldest first. */
+export function episodeRows(state: ViewState): EpisodeRow[] {
+  const rows: EpisodeRow[] = [];
+  for (const entry of state.history) if (entry.kind === 'episode') rows.push(entry.row);
+  return rows;
+}
+
+/** The last `n` finished episodes, oldest first. */
+export function recentRollouts(state: ViewState, n: number): EpisodeRow[] {
+  const rows = episodeRows(state);
+  return n > 0 ? rows.slice(-n) : [];
+}
+
+export function rewardSeries(state: ViewState): number[] {
+  return episodeRows(state).map((row) => row.reward);
+}
+
+export function accuracySeries(state: ViewState): number[] {
+  return episodeRows(state).map((row) => row.accuracy);
+}
+
+/** Mean wall time of the episodes finished in this session (cached ones included), or null before the first. */
+export function meanEpisodeSeconds(state: ViewState): number | null {
+  const rows = episodeRows(state);
+  if (rows.length === 0) return null;
+  return rows.reduce((sum, row) => sum + row.seconds, 0) / rows.length;
+}
+
+/**
+ * Seconds left, or null when unknown (no episode finished yet) or the run is over.
+ * ETA = mean episode time x episodes not yet finished - time already spent in the current episode, where that time
+ * counts at most one mean (an episode running long does not push the ETA below the remaining episodes' share).
+ * Cached episodes stay in the mean: later episodes will hit the cache about as often.
+ */
+export function etaSeconds(state: ViewState): number | null {
+  if (state.status !== 'running') return null;
+  const mean = meanEpisodeSeconds(state);
+  if (mean === null) return null;
+  const remaining = Math.max(0, state.total - state.completed);
+  const spent = state.current ? Math.max(0, (state.now - state.current.startedAt) / 1000) : 0;
+  return Math.max(0, mean * remaining - Math.min(spent, mean));
+}
+
+/** Seconds since `run-started` by the view's clock (the run's own total once it has finished). */
+export function elapsedSeconds(state: ViewState): number | null {
+  if (state.finishedSeconds !== null) return state.finishedSeconds;
+  return state.startedAt === null ? null : Math.max(0, (state.now - state.startedAt) / 1000);
+}
+
+/** Seconds spent in the current episode, or null between episodes. */
+export function currentEpisodeSeconds(state: ViewState): number | null {
+  return state.current ? Math.max(0, (state.now - state.current.startedAt) / 1000) : null;
+}
+
+/** The ordinal of the episode under way (finished count + 1), or the finished count between episodes. */
+export function episodeCounter(state: ViewState): number {
+  return Math.min(state.total, state.completed + (state.current ? 1 : 0));
+}
+
+/** The best strategy's cost as a fraction of the budget's limit, or null with no best yet. */
+export function bestBudgetFraction(state: ViewState): number | null {
+  if (!state.best || !state.header) return null;
+  return state.best.cost / state.header.budget.limit;
+}
+
+/**
+ * Approximate stored bits per weight of one layer's setting, for the per-layer bar: the bits of each kept value (the
+ * cluster index, log2 of the cluster count, when clustering is narrower than `bits`) times the kept fraction of
+ * weights. It ignores codebooks, sparsity masks and bucket scales; the budget bar shows the run's real cost.
+ */
+export function effectiveBits(choice: LayerChoice): number {
+  const valueBits = choice.clusters > 0 ? Math.min(choice.bits, Math.max(1, Math.ceil(Math.log2(choice.clusters)))) : choice.bits;
+  return valueBits * (1 - choice.pruneRatio) * (choice.preserveRatio ?? 1);
+}

@@ -1,0 +1,250 @@
+/**
+ * The end of a search, and `apply`: fine-tune a strategy for longer FROM THE ORIGINAL WEIGHTS (PocketFlow kept the
+ * weights of its last roll-out instead: a defect), measure validation and TEST accuracy (the test split is used here
+ * and nowhere else), write the strategy file and the compressed model (a tfjs model directory with the dequantized
+ * weights, loadable by any tfjs user, and the bit-packed `model.ashk`), and report sizes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import type { Dataset } from '../env/data/dataset.js';
+import { takeRows } from '../env/data/dataset.js';
+import { evaluateAccuracy } from '../env/evaluate.js';
+import { compressibleLayers, type LayerInfo } from '../env/layers.js';
+import { layerCost } from '../env/budget.js';
+import type { LayerSpec } from '../learners/types.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+import { writeModelFiles, type SizeReport } from './model-files.js';
+import { AUTOSHRINK_VERSION, buildEnvironment, searchSpace, storePath } from './search.js';
+import { openStore } from './store.js';
+import { matchLayers, modelHash, modelLayers, saveStrategy, type Strategy } from './strategy.js';
+import { prepare } from './setup.js';
+/** Progress of the final fine-tune (the CLI passes its progress bar). */
+export interface StepProgress {
+  update(step: number): void;
+  finish(): void;
+}
+
+export interface FinalReport {
+  runId: string | null;
+  out: string;
+  strategyPath: string;
+  validationAccuracy: number;
+  testAccuracy: number;
+  baselineValidationAccuracy: number;
+  baselineTestAccuracy: number;
+  sizes: SizeReport;
+  steps: number;
+  seconds: number;
+}
+
+export interface FinalOptions {
+  workdir: string;
+  backend: string;
+  /** Where to write (default <workdir>/runs/<run id>). */
+  out?: string;
+  onProgress?: Promise<StepProgress | undefined> | StepProgress;
+}
+
+/** A stored strategy entry back into a full LayerSpec with the run's settings. */
+export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number }>, settings: Strategy['settings']): LayerSpec[] {
+  return entries.map((e) => ({ ...settings, bits: e.bits, pruneRatio: e.pruneRatio, clusters: e.clusters }));
+}
+
+interface ApplyInput {
+  model: tf.LayersModel;
+  data: Dataset;
+  layers: LayerInfo[];
+  specs: LayerSpec[];
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  evalSize: number;
+  out: string;
+  onProgress?: StepProgress;
+}
+
+/** Compress, fine-tune, measure, write the files. The model ends up holding the compressed weights. */
+async function applyCore(input: ApplyInput) {
+  const { model, data } = input;
+  const start = performance.now();
+  const all = compressibleLayers(model);
+  const originals = new OriginalWeights(model, all);
+  const evalCount = input.evalSize > 0 ? Math.min(input.evalSize, data.validation.count) : data.validation.count;
+  const val = takeRows(data.validation, Int32Array.from({ length: evalCount }, (_, i) => i));
+  const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
+  const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+  const compressed = await compressModel(
+    model,
+    originals,
+    input.layers.map((layer, i) => ({ layer, spec: input.specs[i] })),
+    data,
+    {
+      steps: input.steps,
+      batchSize: input.batchSize,
+      learningRate: input.learningRate,
+      seed: `final:${input.seed}`,
+      onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
+    },
+  );
+  input.onProgress?.finish();
+  const validationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
+  const testAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+  mkdirSync(input.out, { recursive: true });
+  const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
+  originals.dispose();
+  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Build the strategy file of a run's best episode. */
+function strategyOf(
+  run: { id: string; seed: number; backend: string },
+  config: RunConfig,
+  best: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> },
+  env: Awaited<ReturnType<typeof buildEnvironment>>['env'],
+  model: tf.LayersModel,
+  dataset: string,
+  accuracies: { test: number | null; baselineTest: number | null },
+  packedBytes: number,
+): Strategy {
+  const base = searchSpace(config).base;
+  const settings: Strategy['settings'] = {
+    pruneKind: base.pruneKind,
+    clusterInit: base.clusterInit,
+    preserveSparsity: base.preserveSparsity,
+    quantKind: base.quantKind,
+    bucket: base.bucket,
+    bucketSize: base.bucketSize ?? 256,
+  };
+  const specs = toSpecs(best.strategy, settings);
+  const weights = env.layers.reduce((s, l) => s + l.params, 0);
+  const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
+  const fp32Bytes = model.getWeights().reduce((s, w) => s + w.size * 4, 0);
+  return {
+    format: 'autoshrink-strategy',
+    version: 1,
+    model: { name: config.model, hash: modelHash(model), layers: modelLayers(env.allLayers) },
+    dataset,
+    budget: { kind: env.plan.kind, limit: env.plan.limit, label: env.plan.label },
+    settings,
+    layers: best.strategy.map(({ name, bits, pruneRatio, clusters }) => ({ name, bits, pruneRatio, clusters })),
+    cost: {
+      value: env.cost(specs),
+      bytes: packedBytes,
+      fp32Bytes,
+      bitsPerWeight: kernelBits / weights,
+      flops: env.flops(specs),
+    },
+    accuracy: { validation: best.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
+    provenance: { runId: run.id, episode: best.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
+  };
+}
+
+/** Final stage of a finished (or stopped) run: long fine-tune of its best strategy, files, report in the store. */
+export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Promise<FinalReport> {
+  const store = openStore(storePath(opts.workdir));
+  try {
+    const run = store.findRun(runIdOrPrefix);
+    if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; resume it first (autoshrink resume ${run.id})`);
+    const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    const built = await buildEnvironment(config, opts.workdir);
+    const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
+    try {
+      const specs = toSpecs(run.best.strategy, strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: null, baselineTest: null }, 0).settings);
+      const hash = modelHash(built.model);
+      const r = await applyCore({
+        model: built.model,
+        data: built.data,
+        layers: built.env.layers,
+        specs,
+        steps: config.finalSteps,
+        batchSize: config.finetuneBatch,
+        learningRate: config.finetuneLr,
+        seed: config.seed,
+        evalSize: config.evalSize,
+        out,
+        onProgress: await opts.onProgress,
+      });
+      built.env.restoreOriginal();
+      const strategy = strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, r.sizes.packedBytes);
+      strategy.model.hash = hash;
+      const strategyPath = join(out, 'strategy.json');
+      saveStrategy(strategy, strategyPath);
+      const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps };
+      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fp32Bytes: r.sizes.fp32Bytes });
+      return report;
+    } finally {
+      built.env.dispose();
+      built.model.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/** Export the best strategy of a run as a strategy object (with the final report's test accuracy if there is one). */
+export async function exportStrategy(runIdOrPrefix: string, opts: { workdir: string }): Promise<Strategy> {
+  const store = openStore(storePath(opts.workdir), { readonly: true });
+  try {
+    const run = store.findRun(runIdOrPrefix);
+    if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; nothing to export`);
+    const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    const built = await buildEnvironment(config, opts.workdir);
+    try {
+      const final = run.final as { testAccuracy?: number; baselineTestAccuracy?: number; sizes?: SizeReport } | null;
+      return strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: final?.testAccuracy ?? null, baselineTest: final?.baselineTestAccuracy ?? null }, final?.sizes?.packedBytes ?? 0);
+    } finally {
+      built.env.dispose();
+      built.model.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+export interface ApplyOptions {
+  workdir: string;
+  /** The model to compress: a built-in name or a model.json path (default: the strategy's model). */
+  model?: string;
+  data?: string;
+  dataSeed?: number;
+  out: string;
+  steps: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  onProgress?: StepProgress;
+}
+
+/** `apply`: compress `model` with `strategy`, fine-tune, evaluate on the test split, write the files. */
+export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
+  const modelName = opts.model ?? strategy.model.name;
+  const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
+  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir });
+  try {
+    const layers = matchLayers(strategy, compressibleLayers(bench.model), modelName);
+    const out = resolve(opts.out);
+    const r = await applyCore({
+      model: bench.model,
+      data: bench.data,
+      layers,
+      specs: toSpecs(strategy.layers, strategy.settings),
+      steps: opts.steps,
+      batchSize: opts.batchSize ?? 64,
+      learningRate: opts.learningRate ?? 5e-4,
+      seed: opts.seed ?? 1,
+      evalSize: 0,
+      out,
+      onProgress: opts.onProgress,
+    });
+    const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes } };
+    const strategyPath = join(out, 'strategy.json');
+    saveStrategy(applied, strategyPath);
+    return { runId: strategy.provenance.runId, out, strategyPath, ...r, steps: opts.steps };
+  } finally {
+    bench.model.dispose();
+  }
+}
