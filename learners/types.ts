@@ -32,7 +32,17 @@ export interface LayerSpec {
   bucket: Bucket;
   /** Bucket size when bucket = 'split'. */
   bucketSize?: number;
+  /** Block pruning: block [rows, cols] over the kernel seen as a matrix [weights / outChannels, outChannels].
+   * Default [1, 4]. */
+  blockShape?: [number, number];
+  /** Block pruning: how a block's score is pooled from |w|. Default 'avg' (tfmot's default). */
+  blockPooling?: BlockPooling;
+  /** Clustering: one codebook per output channel (last axis) instead of one per tensor. Default false. */
+  clusterPerChannel?: boolean;
 }
+
+/** How block pruning scores a block from its weights' magnitudes. */
+export type BlockPooling = 'avg' | 'max';
 
 /** The setting that leaves a layer untouched. */
 export const FULL_PRECISION: LayerSpec = {
