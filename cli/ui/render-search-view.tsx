@@ -17,8 +17,8 @@ export interface RenderSearchViewOptions {
   onStop: () => void;
   /** The user pressed p: toggle pause. The run confirms with `run-paused`. */
   onPause: () => void;
-  /** Ctrl+C after a stop was asked. Default: raise SIGINT on this process (ink holds the terminal in raw mode, so
-   * the terminal's own Ctrl+C does not). */
+  /** Ctrl+C after a stop was asked: the user will not wait. Default: exit with 130, as an unhandled SIGINT would
+   * (ink holds the terminal in raw mode, so the terminal's own Ctrl+C sends no signal). */
   onForceQuit?: () => void;
   /** Redraws per second at most (default 10). */
   maxFps?: number;
@@ -54,6 +54,7 @@ export function renderSearchView(source: RunEventSource, options: RenderSearchVi
   const interval = 1000 / (options.maxFps ?? 10);
   const stdout = options.stdout ?? process.stdout;
   let state = initialViewState(now());
+  // The throttle runs on the real clock, whatever `now` says (a replay may run the view's clock fast).
   let lastDraw = Number.NEGATIVE_INFINITY;
   let pending: NodeJS.Timeout | undefined;
   let done = false;
@@ -63,7 +64,7 @@ export function renderSearchView(source: RunEventSource, options: RenderSearchVi
     schedule();
     options.onStop();
   };
-  const onForceQuit = options.onForceQuit ?? (() => process.kill(process.pid, 'SIGINT'));
+  const onForceQuit = options.onForceQuit ?? (() => process.exit(130));
   const element = () => (
     <LiveSearchView state={state} onStop={onStop} onPause={options.onPause} onForceQuit={onForceQuit} chart={options.chart} />
   );
@@ -74,16 +75,17 @@ export function renderSearchView(source: RunEventSource, options: RenderSearchVi
     ...(options.stderr && { stderr: options.stderr }),
     exitOnCtrlC: false,
     maxFps: options.maxFps ?? 10,
+    // Not incrementalRendering: in ink 6.8 it leaves stale lines behind when <Static> prints (seen in tmux).
   });
 
   function draw() {
     pending = undefined;
-    lastDraw = now();
+    lastDraw = performance.now();
     instance.rerender(element());
   }
   function schedule() {
     if (done || pending) return;
-    pending = setTimeout(draw, Math.max(0, lastDraw + interval - now()));
+    pending = setTimeout(draw, Math.max(0, lastDraw + interval - performance.now()));
   }
   const ticker = setInterval(() => dispatch({ type: 'tick', now: now() }), 1000);
   stdout.on('resize', schedule);

@@ -8,6 +8,19 @@ export type ChartSeries = 'reward' | 'accuracy';
 /** Width of the value labels left of the axis, e.g. ` 0.9745` or ` 97.45%`. */
 const LABEL_WIDTH = 7;
 
+/** Widest step one episode gets when there are few, so an early chart is not a thin line at the left edge. */
+const MAX_STEP = 4;
+
+/**
+ * About `columns` points: a long series is averaged down (`downsample`); a short one repeats each episode's value up
+ * to `MAX_STEP` times, drawing a step per episode.
+ */
+export function fitSeries(series: readonly number[], columns: number): number[] {
+  if (series.length > columns || series.length < 2) return downsample(series, columns);
+  const step = Math.min(MAX_STEP, Math.floor(columns / series.length));
+  return series.flatMap((value) => Array<number>(step).fill(value));
+}
+
 /**
  * At most `columns` points: when the series is longer, column i is the mean of episodes
  * [floor(i n / columns), floor((i + 1) n / columns)), so every episode counts once.
@@ -28,7 +41,7 @@ export function downsample(series: readonly number[], columns: number): number[]
 
 /**
  * Reward (or accuracy) per episode as an asciichart plot of exactly `height` rows plus a title line, fitted to
- * `width` columns by `downsample`. A flat or single-point series gets a small range so the height stays fixed.
+ * `width` columns by `fitSeries`. A flat or single-point series gets a small range so the height stays fixed.
  */
 export function RewardChart({
   state,
@@ -44,7 +57,7 @@ export function RewardChart({
   const values = series === 'reward' ? rewardSeries(state) : accuracySeries(state);
   // asciichart draws n points in n - 1 columns after ` ┤` (the last is a blank), so n = width - label - 1.
   const columns = Math.max(2, width - LABEL_WIDTH - 1);
-  const points = downsample(values, columns);
+  const points = fitSeries(values, columns);
   const perColumn = values.length / points.length;
   const first = state.completed - values.length + 1;
   const episodes = first === state.completed ? `episode ${first}` : `episodes ${first}-${state.completed}`;

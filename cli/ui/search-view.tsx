@@ -4,7 +4,7 @@ import { BudgetBar } from './budget-bar.js';
 import { CurrentEpisode } from './current-episode.js';
 import { Footer } from './footer.js';
 import { Header } from './header.js';
-import { hasKeepColumn, layerNameWidth } from './layer-table.js';
+import { hasKeepColumn, layerNameWidth, layerTableHeader } from './layer-table.js';
 import { historyLine } from './plain-reporter.js';
 import { Progress } from './progress.js';
 import { type ChartSeries, RewardChart } from './reward-chart.js';
@@ -32,9 +32,8 @@ export function searchViewLayout(state: ViewState, props: Omit<SearchViewProps, 
   const rollouts = props.rollouts ?? 6;
   const chartHeight = props.chartHeight ?? 8;
   const layers = state.header?.layers ?? [];
-  const nameWidth = layerNameWidth(layers);
   const keep = hasKeepColumn(state.current?.choices ?? []) || hasKeepColumn(state.best?.strategy ?? []);
-  const tableWidth = nameWidth + 23 + (keep ? 6 : 0);
+  const tableWidth = layerTableHeader(layerNameWidth(layers), keep).length;
   // Titles shorten to fit (joinFitting); these minimums keep their useful parts.
   const currentWidth = Math.max(tableWidth, 36);
   const bestTableWidth = Math.max(tableWidth, 40);
@@ -51,21 +50,34 @@ export function searchViewLayout(state: ViewState, props: Omit<SearchViewProps, 
     current: state.status === 'running',
     best: true,
   };
-  const live = state.status !== 'starting';
-  const rows = () => {
-    const layerRows = layers.length + 2;
-    const layerBlock = shown.current && shown.best && !layersSideBySide ? 2 * layerRows + (shown.spacing ? 1 : 0) : shown.current || shown.best ? layerRows : 0;
-    const chartRows = shown.chart ? chartHeight + 1 : 0;
-    const tableRows = shown.rollouts ? rollouts + 2 : 0;
-    const chartBlock = chartSideBySide ? Math.max(chartRows, tableRows) : chartRows + tableRows + (shown.chart && shown.rollouts && shown.spacing ? 1 : 0);
-    const blocks = [layerBlock, 1 /* budget bar */, chartBlock].filter((n) => n > 0);
-    return (shown.spacing ? 1 : 0) + 2 + 1 + 1 + blocks.reduce((a, b) => a + b, 0) + (shown.spacing ? blocks.length : 0);
+
+  // Rows of the live area: header (2), progress, budget bar and footer, plus the two optional blocks, plus one
+  // blank line above the live area and above each block when spacing.
+  const pair = (a: number, b: number, sideBySide: boolean) =>
+    sideBySide ? Math.max(a, b) : a + b + (a > 0 && b > 0 && shown.spacing ? 1 : 0);
+  const liveRows = () => {
+    const layerBlock = pair(shown.current ? layers.length + 2 : 0, shown.best ? layers.length + 2 : 0, layersSideBySide);
+    const chartBlock = pair(shown.chart ? chartHeight + 1 : 0, shown.rollouts ? rollouts + 2 : 0, chartSideBySide);
+    const blocks = [layerBlock, 1, chartBlock].filter((n) => n > 0);
+    return 4 + blocks.reduce((a, b) => a + b, 0) + (shown.spacing ? 1 + blocks.length : 0);
   };
+  // Leave the last terminal row free: a live area as tall as the terminal makes ink clear the screen every frame.
   for (const section of ['spacing', 'rollouts', 'chart', 'current', 'best'] as const) {
-    if (props.height === undefined || rows() <= props.height - 1) break;
+    if (props.height === undefined || liveRows() <= props.height - 1) break;
     shown[section] = false;
   }
-  return { width, rollouts, chartHeight, live, shown, layersSideBySide, bestBars, chartSideBySide, currentWidth, bestWidth };
+  return {
+    width,
+    rollouts,
+    chartHeight,
+    live: state.status !== 'starting',
+    shown,
+    layersSideBySide,
+    bestBars,
+    chartSideBySide,
+    currentWidth,
+    bestWidth,
+  };
 }
 
 /**
@@ -84,7 +96,7 @@ export function SearchView(props: SearchViewProps) {
   return (
     <>
       <Static items={state.history}>{(entry, i) => <Text key={i}>{historyLine(entry, state.total)}</Text>}</Static>
-      <Box flexDirection="column" width={width} marginTop={layout.shown.spacing ? 1 : 0}>
+      <Box flexDirection="column" width={width} marginTop={margin}>
         <Header state={state} width={width} />
         <Progress state={state} width={width} />
         {layout.live && (shown.current || shown.best) && (
