@@ -75,7 +75,7 @@ function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, maskNow: b
     return {
       layer,
       weights: null,
-      centroids: tf.variable(tf.tensor1d(c.centroids), true, `ashk_centroids_${id}`),
+      centroids: tf.tidy(() => tf.variable(tf.tensor1d(c.centroids), true, `ashk_centroids_${id}`)),
       mask,
       indices: tf.tensor1d(c.indices, 'int32'),
       centroidGradMask: tf.tensor1d(gradMask),
@@ -83,7 +83,7 @@ function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, maskNow: b
   }
   const w = Float32Array.from(startWeights);
   if (c.mask && maskNow) for (let i = 0; i < w.length; i++) if (!c.mask[i]) w[i] = 0;
-  return { layer, weights: tf.variable(tf.tensor(w, c.shape), true, `ashk_weights_${id}`), centroids: null, mask, indices: null, centroidGradMask: null };
+  return { layer, weights: tf.tidy(() => tf.variable(tf.tensor(w, c.shape), true, `ashk_weights_${id}`)), centroids: null, mask, indices: null, centroidGradMask: null };
 }
 
 function disposeShadow(s: Shadow): void {

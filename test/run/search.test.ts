@@ -1,0 +1,113 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../env/backend.js';
+import { BudgetError } from '../../errors.js';
+import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
+import { resumeSearch, runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store.js';
+import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+
+// one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id
+let workdir = '';
+test.before(async () => {
+  await selectBackend('wasm');
+  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-search-'));
+  await cacheTinyBaseline(workdir);
+});
+test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+
+function strategies(runId: string) {
+  const store = openStore(storePath(workdir), { readonly: true });
+  try {
+    return store.episodes(runId).map((e) => ({ episode: e.episode, strategy: e.strategy, accuracy: e.accuracy }));
+  } finally {
+    store.close();
+  }
+}
+
+test('a search stores every episode, keeps the budget, and the same seed makes the same choices', async (t) => {
+  const events: RunEvent[] = [];
+  const a = await runSearch(TINY, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(a.status, 'completed');
+  t.is(a.episodes, 4);
+  const started = events.find((e) => e.type === 'run-started');
+  const finished = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+  t.deepEqual(finished.map((e) => e.episode), [0, 1, 2, 3]);
+  if (started?.type !== 'run-started') return t.fail();
+  for (const e of finished) t.true(e.cost <= started.budget.limit, `episode ${e.episode} cost ${e.cost} > ${started.budget.limit}`);
+  // five events per episode at least: started, one layer-chosen per layer (3 for the mlp), finished
+  t.is(events.filter((e) => e.type === 'layer-chosen').length, 4 * 3);
+  const b = await runSearch(TINY, { workdir, backend: 'wasm' });
+  t.deepEqual(strategies(b.runId), strategies(a.runId));
+});
+
+test('a stopped run resumes where it stopped and makes the choices the uninterrupted run made', async (t) => {
+  const full = await runSearch(TINY, { workdir, backend: 'wasm' });
+  const controller = new AbortController();
+  const stopped = await runSearch(TINY, {
+    workdir,
+    backend: 'wasm',
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'episode-finished' && e.episode === 1) controller.abort();
+    },
+  });
+  t.is(stopped.status, 'stopped');
+  t.is(stopped.episodes, 2);
+  const resumed = await resumeSearch(stopped.runId.slice(0, 18), { workdir, backend: 'wasm' });
+  t.is(resumed.status, 'completed');
+  t.deepEqual(strategies(stopped.runId), strategies(full.runId));
+});
+
+test('a search killed with SIGKILL mid-episode resumes without losing or repeating an episode', async (t) => {
+  const config = { ...TINY, episodes: 6, finetuneSteps: 150 };
+  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let runId = '';
+  let buffered = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const e = JSON.parse(line) as RunEvent;
+        if (e.type === 'run-started') runId = e.runId;
+        // kill while episode 2 is being fine-tuned
+        if (e.type === 'episode-started' && e.episode === 2) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }
+    });
+    child.on('exit', () => resolve());
+  });
+  await new Promise((r) => child.once('exit', r).once('close', r));
+  t.truthy(runId);
+  // killed during episode 2's fine-tune at the latest: the finished episodes are stored, the one in flight is not
+  const before = strategies(runId).map((e) => e.episode);
+  t.true(before.length >= 2 && before.length < 6);
+  t.deepEqual(before, before.map((_, i) => i));
+  const resumed = await resumeSearch(runId, { workdir, backend: 'wasm' });
+  t.is(resumed.status, 'completed');
+  const store = openStore(storePath(workdir));
+  t.deepEqual(store.episodes(runId).map((e) => e.episode), [0, 1, 2, 3, 4, 5]);
+  t.is(store.integrityCheck(), 'ok');
+  store.close();
+});
+
+test('an infeasible budget is refused before the search starts, naming the smallest achievable size', async (t) => {
+  const e = await t.throwsAsync(runSearch({ ...TINY, budget: 'size:1kB', knobs: ['bits'] }, { workdir, backend: 'wasm' }), { instanceOf: BudgetError });
+  t.regex(e!.message, /below the smallest achievable size, \d+(\.\d+)? kB/);
+  t.false(e!.message.includes('\n'));
+});
+
+test.serial('episodes leave no tensors behind', async (t) => {
+  await runSearch({ ...TINY, episodes: 2 }, { workdir, backend: 'wasm' });
+  const before = tf.memory().numTensors;
+  await runSearch({ ...TINY, episodes: 3 }, { workdir, backend: 'wasm' });
+  t.is(tf.memory().numTensors, before);
+});
