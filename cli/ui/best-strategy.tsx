@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { bar, clip, formatPercent, formatReward, joinFitting } from './format.js';
+import { bar, clip, formatEpisode, formatPercent, formatReward, joinFitting } from './format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from './layer-table.js';
 import { type ViewState, effectiveBits } from './state.js';
 
@@ -16,7 +16,7 @@ export function BestStrategy({ state, width, bars = true }: { state: ViewState; 
   const best = state.best;
   const layers = best?.strategy.map((choice) => choice.name) ?? state.header?.layers ?? [];
   const title = best
-    ? joinFitting(['best', `episode ${best.episode}`, `acc ${formatPercent(best.accuracy)}`, `reward ${formatReward(best.reward)}`], width)
+    ? joinFitting(['best', `episode ${formatEpisode(best.episode)}`, `acc ${formatPercent(best.accuracy)}`, `reward ${formatReward(best.reward)}`], width)
     : 'best  none yet';
   const choices = layers.map((_, i) => best?.strategy[i] ?? null);
   const nameWidth = layerNameWidth(layers);

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { clip, formatDuration, joinFitting } from './format.js';
+import { clip, formatDuration, formatEpisode, joinFitting } from './format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from './layer-table.js';
 import { type ViewState, currentEpisodeSeconds } from './state.js';
 
@@ -15,7 +15,7 @@ export function CurrentEpisode({ state, width }: { state: ViewState; width: numb
   } else {
     const doing = chosen < layers.length ? `${chosen}/${layers.length} chosen` : 'evaluating';
     const spent = formatDuration(currentEpisodeSeconds(state) ?? Number.NaN);
-    title = joinFitting([`episode ${current.episode}`, current.phase, spent, doing], width);
+    title = joinFitting([`episode ${formatEpisode(current.episode)}`, current.phase, spent, doing], width);
   }
   const nameWidth = layerNameWidth(layers);
   const keep = hasKeepColumn(choices);

@@ -5,6 +5,14 @@
 
 import type { BudgetKind } from '../../run/events.js';
 
+/**
+ * An episode as people count it. Run events number episodes from 0 (run/search.ts loops from the stored count), the
+ * views show them from 1, so the 12th of 12 reads `12/12`.
+ */
+export function formatEpisode(episode: number): string {
+  return String(episode + 1);
+}
+
 /** A duration in seconds as `42s`, `4m12s`, `3m05s` or `1h05m`; `--` when unknown (NaN, infinite, negative). */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--';

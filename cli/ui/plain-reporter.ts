@@ -5,12 +5,13 @@
  */
 
 import type { RunEvent } from '../../run/events.js';
-import { formatCost, formatDuration, formatPercent, formatReward } from './format.js';
+import { formatCost, formatDuration, formatEpisode, formatPercent, formatReward } from './format.js';
 import { type EpisodeRow, type HistoryEntry, type ViewState, etaSeconds, initialViewState, reduce } from './state.js';
 
 /** `[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588` (+ `  cached` when the result was reused). */
 export function episodeLine(row: EpisodeRow, total: number): string {
-  const counter = `[${String(row.episode).padStart(String(Math.max(total, row.episode)).length)}/${total}]`;
+  const shown = formatEpisode(row.episode);
+  const counter = `[${shown.padStart(String(total).length)}/${total}]`;
   const cached = row.cached ? '  cached' : '';
   return (
     `${counter} ${row.phase.padEnd(8)}  acc ${formatPercent(row.accuracy)}  ` +
@@ -55,7 +56,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
     case 'best-improved':
       // Indented under the phase column, as it usually follows its episode's line.
       return (
-        `${' '.repeat(String(state.total).length * 2 + 4)}new best at episode ${event.episode}: acc ${formatPercent(event.accuracy)}  ` +
+        `${' '.repeat(String(state.total).length * 2 + 4)}new best at episode ${formatEpisode(event.episode)}: acc ${formatPercent(event.accuracy)}  ` +
         `cost ${formatCost(event.cost, kind)} (${budgetShare(event.cost, state)})  reward ${formatReward(event.reward)}`
       );
     case 'run-paused':
@@ -69,7 +70,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
           ? `run ${event.runId} stopped after ${how}; continue with: autoshrink resume ${event.runId}`
           : `run ${event.runId} ${event.status}: ${how}`;
       const best = event.best
-        ? `best episode ${event.best.episode}: acc ${formatPercent(event.best.accuracy)}, ` +
+        ? `best episode ${formatEpisode(event.best.episode)}: acc ${formatPercent(event.best.accuracy)}, ` +
           `${formatCost(event.best.cost, kind)} (${budgetShare(event.best.cost, state)}), reward ${formatReward(event.best.reward)}`
         : 'no strategy evaluated';
       return `${head}; ${best}`;

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { clip, formatPercent, formatReward } from './format.js';
+import { clip, formatEpisode, formatPercent, formatReward } from './format.js';
 import { type ViewState, recentRollouts } from './state.js';
 
 export const ROLLOUT_TABLE_WIDTH = 52;
@@ -9,7 +9,7 @@ export function RolloutTable({ state, rows, width }: { state: ViewState; rows: n
   const recent = recentRollouts(state, rows);
   const lines = recent.map((row) =>
     [
-      String(row.episode).padStart(4),
+      formatEpisode(row.episode).padStart(4),
       row.phase.padEnd(8),
       formatPercent(row.accuracy).padStart(8),
       formatPercent(row.costFraction, 1).padStart(6),

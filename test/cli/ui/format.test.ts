@@ -7,6 +7,7 @@ import {
   formatCost,
   formatCount,
   formatDuration,
+  formatEpisode,
   formatPercent,
   formatReward,
   joinFitting,
@@ -38,6 +39,11 @@ test('counts and costs follow the budget kind', (t) => {
   t.is(formatCost(17515, 'size'), '17.5 kB');
   t.is(formatCost(2_300_000, 'flops'), '2.30M MACs');
   t.is(formatCost(7.89e9, 'bitops'), '7.89G bitops');
+});
+
+test('episodes are shown counting from 1, events count from 0', (t) => {
+  t.is(formatEpisode(0), '1');
+  t.is(formatEpisode(11), '12');
 });
 
 test('percentages and rewards have fixed decimals', (t) => {

@@ -20,7 +20,7 @@ test('the plain reporter prints the lenet5 run as one line per episode plus star
     '[ 5/12] learning  acc 93.24%  cost 90.2% of budget  reward 0.9324  best 95.70%  ETA 53s',
     '[ 6/12] learning  acc 95.76%  cost 91.5% of budget  reward 0.9576  best 95.70%  ETA 47s',
     '        new best at episode 6: acc 95.76%  cost 16.0 kB (91.5% of budget)  reward 0.9576',
-    'warning: episode 6: fine-tune loss rose for 3 steps; kept the best checkpoint',
+    'warning: fine-tune loss rose for 3 steps; kept the best checkpoint',
     '[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588  best 95.76%  ETA 39s',
     '        new best at episode 7: acc 95.88%  cost 13.0 kB (74.4% of budget)  reward 0.9588',
     '[ 8/12] learning  acc 96.66%  cost 90.4% of budget  reward 0.9666  best 95.88%  ETA 31s',

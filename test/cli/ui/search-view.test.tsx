@@ -5,8 +5,8 @@ import { SearchView, searchViewLayout } from '../../../cli/ui/search-view.js';
 import { initialViewState } from '../../../cli/ui/state.js';
 import { after, fixtureState, plain } from './fixture.js';
 
-// 1.5 s after the third layer choice of episode 9 of the lenet5 fixture (see views.test.tsx for the arithmetic).
-const mid = fixtureState(after((e) => e.type === 'layer-chosen' && e.episode === 9 && e.layer === 2), 1500);
+// 1.5 s after the third layer choice of the 9th episode (index 8) of the lenet5 fixture (see views.test.tsx for the arithmetic).
+const mid = fixtureState(after((e) => e.type === 'layer-chosen' && e.episode === 8 && e.layer === 2), 1500);
 
 function frame(element: React.ReactElement): string {
   const { lastFrame, unmount } = render(element);
@@ -23,7 +23,7 @@ const history = [
   '[ 4/12] warmup    acc 94.78%  cost 82.9% of budget  reward 0.9478  8s',
   '[ 5/12] learning  acc 93.24%  cost 90.2% of budget  reward 0.9324  8s',
   '[ 6/12] learning  acc 95.76%  cost 91.5% of budget  reward 0.9576  9s  new best',
-  'warning: episode 6: fine-tune loss rose for 3 steps; kept the best checkpoint',
+  'warning: fine-tune loss rose for 3 steps; kept the best checkpoint',
   '[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588  8s  new best',
   '[ 8/12] learning  acc 96.66%  cost 90.4% of budget  reward 0.9666  7s  new best',
 ];

@@ -13,13 +13,15 @@ import { initialViewState, reduce } from '../../../cli/ui/state.js';
 import { after, fixtureEvents, fixtureState, plain } from './fixture.js';
 
 // Fixed states from the lenet5 fixture (limit 17515 B, full 177704 B, episodes of 6.9 to 9.0 s):
-// `mid`: 1.5 s after the third layer choice of episode 9; 8 episodes done, the best is episode 8.
-const mid = fixtureState(after((e) => e.type === 'layer-chosen' && e.episode === 9 && e.layer === 2), 1500);
+// Events number episodes from 0; the views show them from 1.
+// `mid`: 1.5 s after the third layer choice of the 9th episode (index 8); 8 episodes done, the best is the 8th.
+const mid = fixtureState(after((e) => e.type === 'layer-chosen' && e.episode === 8 && e.layer === 2), 1500);
 // `start`: run-started seen, no episode yet.
 const start = fixtureState(after((e) => e.type === 'run-started'));
 // `end`: the whole stream.
 const end = fixtureState(fixtureEvents.length);
-const afterEpisode = (n: number) => fixtureState(after((e) => e.type === 'episode-finished' && e.episode === n));
+/** The state after the n-th episode (counting from 1) finished. */
+const afterEpisode = (n: number) => fixtureState(after((e) => e.type === 'episode-finished' && e.episode === n - 1));
 
 function frame(element: React.ReactElement): string {
   const { lastFrame, unmount } = render(element);
