@@ -69,13 +69,14 @@ function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, maskNow: b
   const id = shadowCounter++;
   const c = layer.compressed;
   const mask = c.mask ? tf.tensor(Float32Array.from(c.mask), c.shape) : null;
-  if (c.centroids && c.indices) {
-    const gradMask = new Float32Array(c.centroids.length).fill(1);
+  const codebook = c.centroids;
+  if (codebook && c.indices) {
+    const gradMask = new Float32Array(codebook.length).fill(1);
     if (c.zeroIndices) for (const z of c.zeroIndices) gradMask[z] = 0;
     return {
       layer,
       weights: null,
-      centroids: tf.tidy(() => tf.variable(tf.tensor1d(c.centroids), true, `ashk_centroids_${id}`)),
+      centroids: tf.tidy(() => tf.variable(tf.tensor1d(codebook), true, `ashk_centroids_${id}`)),
       mask,
       indices: tf.tensor1d(c.indices, 'int32'),
       centroidGradMask: tf.tensor1d(gradMask),

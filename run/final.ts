@@ -223,9 +223,10 @@ export interface ApplyOptions {
 export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
   const modelName = opts.model ?? strategy.model.name;
   const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
-  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir });
+  const check = (m: tf.LayersModel) => matchLayers(strategy, compressibleLayers(m), modelName);
+  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir }, undefined, check);
   try {
-    const layers = matchLayers(strategy, compressibleLayers(bench.model), modelName);
+    const layers = check(bench.model);
     const out = resolve(opts.out);
     const r = await applyCore({
       model: bench.model,

@@ -8,7 +8,7 @@ import type { Dataset } from '../env/data/dataset.js';
 import { loadDataset } from '../env/data/load-dataset.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import { loadModel } from '../env/models/model-io.js';
-import { isBuiltinModel } from '../env/models/zoo.js';
+import { buildModel, isBuiltinModel } from '../env/models/zoo.js';
 import type { TrainProgress } from '../env/train.js';
 
 export interface Workbench {
@@ -21,8 +21,18 @@ export interface Workbench {
 export async function prepare(
   opts: { model: string; data: string; dataSeed: number; validationSize?: number; workdir: string },
   onTrain?: (p: TrainProgress) => void,
+  /** Checks on the architecture, run before a built-in baseline is trained (so a refusal costs no training). */
+  precheck?: (model: tf.LayersModel) => void,
 ): Promise<Workbench> {
   const data = loadDataset(opts.data, { seed: opts.dataSeed, validationSize: opts.validationSize });
+  if (precheck && isBuiltinModel(opts.model)) {
+    const architecture = buildModel(opts.model, data.inputShape, data.numClasses);
+    try {
+      precheck(architecture);
+    } finally {
+      architecture.dispose();
+    }
+  }
   const model = isBuiltinModel(opts.model)
     ? (await loadOrTrainBaseline(opts.model, data, { workdir: opts.workdir, dataSeed: opts.dataSeed, onProgress: onTrain })).model
     : await loadModel(opts.model);

@@ -17,12 +17,12 @@ export const STRATEGY_VERSION = 1;
 const LayerEntry = z
   .object({
     name: z.string().min(1),
-    bits: z.number().int().min(1).max(32),
+    bits: z.number().int(),
     pruneRatio: z.number().min(0).lt(1),
     clusters: z.number().int().min(0).max(65536),
   })
   .strict()
-  .refine((l) => l.bits <= 8 || l.bits === 16 || l.bits === 32, { message: 'bits must be 1..8, 16 or 32', path: ['bits'] })
+  .refine((l) => (l.bits >= 1 && l.bits <= 8) || l.bits === 16 || l.bits === 32, { message: 'bits must be 1..8, 16 or 32', path: ['bits'] })
   .refine((l) => l.clusters === 0 || l.clusters >= 2, { message: 'clusters must be 0 (off) or at least 2', path: ['clusters'] });
 
 export const StrategySchema = z
