@@ -1,1 +1,50 @@
-export {};
+/**
+ * autoshrink's public library API: re-exports only (DESIGN.md, "Public surface"). Names here are stable.
+ */
+
+// compression learners (pure functions over Float32Arrays)
+export { constantSparsity, polynomialDecay } from './learners/pruning-schedule.js';
+export type { PruningSchedule, PruningStep } from './learners/pruning-schedule.js';
+export { magnitudeMask, blockMask, mByNMask } from './learners/magnitude-pruning.js';
+export { initCentroids, assignClusters, clusterWeights } from './learners/clustering.js';
+export { quantizeUniform, quantizeNonUniform } from './learners/quantization.js';
+export { compressLayer, finalizeLayer } from './learners/compress-layer.js';
+export type { CompressedLayer } from './learners/compress-layer.js';
+export { sizeBits, fullPrecisionBits, storageLayout } from './learners/size.js';
+export { packModel, unpackModel, packedSizeReport } from './learners/model-pack.js';
+export { layerSpec, FULL_PRECISION } from './learners/types.js';
+export type { LayerSpec, PruneKind, ClusterInit, QuantKind, Bucket } from './learners/types.js';
+
+// agents
+export { createAgent } from './agent/create-agent.js';
+export { Ddpg, DEFAULT_DDPG_CONFIG } from './agent/ddpg.js';
+export type { DdpgConfig } from './agent/ddpg.js';
+export { greedySearch } from './agent/greedy.js';
+export type { Agent, AgentCheckpoint, Transition } from './agent/agent.js';
+
+// environment: backend, data, models, the compression env, fine-tuning
+export { selectBackend, describeBackend, BACKENDS } from './env/backend.js';
+export { loadDataset } from './env/data/load-dataset.js';
+export type { Dataset, DataSplit } from './env/data/dataset.js';
+export { buildModel, BUILTIN_MODELS } from './env/models/zoo.js';
+export { loadModel, saveModel } from './env/models/model-io.js';
+export { CompressionEnv } from './env/compression-env.js';
+export { compressibleLayers } from './env/layers.js';
+export type { LayerInfo } from './env/layers.js';
+export { parseBudget } from './env/budget.js';
+export { finetune } from './env/finetune.js';
+export { evaluateAccuracy } from './env/evaluate.js';
+
+// runs
+export { runSearch, resumeSearch } from './run/search.js';
+export type { SearchOptions, SearchResult } from './run/search.js';
+export { applyStrategy, exportStrategy, finishRun } from './run/final.js';
+export { loadStrategy, parseStrategy, saveStrategy } from './run/strategy.js';
+export type { Strategy } from './run/strategy.js';
+export { parseRunConfig, DEFAULT_CONFIG } from './run/config.js';
+export type { RunConfig } from './run/config.js';
+export { openStore } from './run/store.js';
+export { loadPackedModel } from './run/model-files.js';
+export type { RunEvent } from './run/events.js';
+
+export * from './errors.js';
