@@ -19,6 +19,8 @@ export interface TrainOptions {
   batchSize: number;
   learningRate: number;
   seed: number;
+  /** Divide the learning rate by 10 after this fraction of the steps (a step decay); 1 = never. */
+  decayAt?: number;
   /** Called every `progressEvery` steps with the running loss. */
   onProgress?: (p: TrainProgress) => void;
   progressEvery?: number;
@@ -31,7 +33,10 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, opts: Tra
   const every = opts.progressEvery ?? 10;
   let lastLoss = NaN;
   try {
+    const decayStep = Math.round(totalSteps * (opts.decayAt ?? 1));
     for (let step = 1; step <= totalSteps; step++) {
+      // tfjs reads the Adam learning rate at every step; the field is protected only in its typings
+      if (step === decayStep + 1) (optimizer as unknown as { learningRate: number }).learningRate = opts.learningRate / 10;
       const [x, y] = sampler.next();
       const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
       x.dispose();

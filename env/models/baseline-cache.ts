@@ -1,6 +1,6 @@
 /**
  * Built-in baselines are trained once and cached in the work directory:
- *   <workdir>/models/<model>-<dataset hash>-split<dataSeed>/{model.json, weights.bin, meta.json}
+ *   <workdir>/models/<model>-<dataset kind>-<dataset hash>-split<dataSeed>-e<epochs>/{model.json, weights.bin, meta.json}
  * Later commands reuse the cache. The key holds the data split seed because the split decides which images are
  * test images: a model cached under another split may have trained on this split's test set.
  */
@@ -41,10 +41,12 @@ export interface BaselineOptions {
 /** Epochs that bring each built-in model to its usual accuracy on the bundled MNIST. */
 export const DEFAULT_EPOCHS: Record<string, number> = { lenet5: 12, mlp: 12, 'mobilenet-tiny': 12 };
 
-export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed'>): string {
+/** The cache folder: model, dataset, split and training epochs all change what is cached. */
+export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed' | 'epochs'>): string {
   const hash = createHash('sha256').update(data.id).digest('hex').slice(0, 8);
   const dataSlug = data.id.split(':')[0];
-  return join(resolve(opts.workdir), 'models', `${name}-${dataSlug}-${hash}-split${opts.dataSeed}`);
+  const epochs = opts.epochs ?? DEFAULT_EPOCHS[name] ?? 10;
+  return join(resolve(opts.workdir), 'models', `${name}-${dataSlug}-${hash}-split${opts.dataSeed}-e${epochs}`);
 }
 
 export function readBaselineMeta(dir: string): BaselineMeta | null {
@@ -74,6 +76,7 @@ export async function loadOrTrainBaseline(
     batchSize: opts.batchSize ?? 64,
     learningRate: opts.learningRate ?? 1e-3,
     seed: opts.dataSeed,
+    decayAt: 2 / 3,
     onProgress: opts.onProgress,
   });
   const meta: BaselineMeta = {
