@@ -171,10 +171,10 @@ function kmeansPlusPlus(xs: Float64Array, k: number, rng: Rng): Float64Array {
     }
     if (Number.isNaN(best)) best = out[c - 1]; // fewer distinct values than k: callers rule this out
     out[c] = best;
-    centres.splice(lowerBound(centres, best), 0, best);
     const [s, e] = reach(best);
     for (let i = s; i < e; i++) d2[i] = Math.min(d2[i], (xs[i] - best) ** 2);
     if (e > s) resum(s, e);
+    centres.splice(lowerBound(centres, best), 0, best);
   }
   return out;
 }

@@ -96,9 +96,8 @@ export function polynomialDecay(args: PolynomialDecayArgs): PruningSchedule {
   if (!Number.isFinite(power)) throw new ConfigError(`power must be a finite number, got ${power}`);
   return (step) => {
     const p = Math.min(1, Math.max(0, (step - beginStep) / (endStep - beginStep)));
-    return {
-      shouldPrune: inPruningRange(step, beginStep, endStep, frequency),
-      sparsity: finalSparsity + (initialSparsity - finalSparsity) * (1 - p) ** power,
-    };
+    const r = (1 - p) ** power;
+    // = final + (initial - final) r, written so both ends come out exact
+    return { shouldPrune: inPruningRange(step, beginStep, endStep, frequency), sparsity: initialSparsity * r + finalSparsity * (1 - r) };
   };
 }

@@ -26,15 +26,10 @@ export function storedPositions(layout: StorageLayout, mask: Uint8Array | null):
   const stored = new Int32Array(layout.entries);
   const b = layout.blocks;
   if (!b) {
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      if (!mask[i]) continue;
-      if (count === layout.entries) count++;
-      else stored[count++] = i;
-    }
-    if (count !== layout.entries) {
-      throw new ConfigError(`the mask keeps ${count > layout.entries ? 'more than ' + layout.entries : count} weights where the spec keeps exactly ${layout.entries}`);
-    }
+    const count = mask.reduce((a, m) => a + (m ? 1 : 0), 0);
+    if (count !== layout.entries) throw new ConfigError(`the mask keeps ${count} weights where the spec keeps exactly ${layout.entries}`);
+    let e = 0;
+    for (let i = 0; i < n; i++) if (mask[i]) stored[e++] = i;
     return { stored, kept: mask };
   }
   const kept = new Uint8Array(b.count);
