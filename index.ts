@@ -5,13 +5,14 @@
 // compression learners (pure functions over Float32Arrays)
 export { constantSparsity, polynomialDecay } from './learners/pruning-schedule.js';
 export type { PruningSchedule, PruningStep } from './learners/pruning-schedule.js';
-export { magnitudeMask, blockMask, mByNMask } from './learners/magnitude-pruning.js';
+export { magnitudeMask, magnitudeKeepCount, blockMask, mByNMask } from './learners/magnitude-pruning.js';
 export { initCentroids, assignClusters, clusterWeights } from './learners/clustering.js';
 export { quantizeUniform, quantizeNonUniform } from './learners/quantization.js';
-export { compressLayer, finalizeLayer } from './learners/compress-layer.js';
+export { compressLayer, finalizeLayer, pruneMask } from './learners/compress-layer.js';
 export type { CompressedLayer } from './learners/compress-layer.js';
 export { sizeBits, fullPrecisionBits, storageLayout } from './learners/size.js';
 export { packModel, unpackModel, packedSizeReport } from './learners/model-pack.js';
+export { encodeLayer, decodeLayer } from './learners/layer-codec.js';
 export { layerSpec, FULL_PRECISION } from './learners/types.js';
 export type { LayerSpec, PruneKind, ClusterInit, QuantKind, Bucket } from './learners/types.js';
 
