@@ -314,6 +314,40 @@ export function depthwiseConv2dBackpropInputComposite(
   });
 }
 
+/**
+ * dX of conv2d(x, W), W: [kh,kw,cin,cout]: dy dilated by the stride and padded, correlated with the spatially flipped
+ * filter with its channel axes swapped ([kh,kw,cout,cin]). Replaces wasm's own Conv2DBackpropInput, which is 3-5x
+ * slower on LeNet-sized layers here (measured 16 ms vs 3.4 ms for lenet5's conv2), with identical results.
+ */
+export function conv2DBackpropInputComposite(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: { inputShape: [number, number, number, number]; strides: number | Pair; pad: PadAttr; dataFormat?: 'NHWC' | 'NCHW'; dimRoundingMode?: Rounding },
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const nchw = attrs.dataFormat === 'NCHW';
+    const inputShape = (nchw ? [attrs.inputShape[0], attrs.inputShape[2], attrs.inputShape[3], attrs.inputShape[1]] : attrs.inputShape) as [number, number, number, number];
+    const dy4 = nchw ? tf.transpose(dy, [0, 2, 3, 1]) : dy;
+    const [kh, kw, , cout] = filter.shape;
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    assertDyShape('Conv2DBackpropInput', dy4, info);
+    const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } = info;
+    let dilated = dy4;
+    if (sh > 1 || sw > 1) {
+      const spread = tf.pad(tf.reshape(dy4, [n, h, 1, w, 1, cout]), [
+        [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
+      ]);
+      dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, cout]);
+    }
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const padded = padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, cout, cin]
+    const dx = tf.conv2d(padded, flipped, 1, 'valid'); // [n, H, W, cin]
+    return nchw ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
+  });
+}
+
 let kernelsRegistered = false;
 
 /**
@@ -358,4 +392,16 @@ export function registerWasmConvGradKernels(): void {
   for (const k of kernels) {
     if (tf.getKernel(k.kernelName, 'wasm') === undefined) tf.registerKernel(k);
   }
+  // wasm has its own Conv2DBackpropInput, but the composite is faster (see conv2DBackpropInputComposite)
+  if (tf.getKernel(tf.Conv2DBackpropInput, 'wasm') !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Conv2DBackpropInput,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) =>
+      conv2DBackpropInputComposite(
+        asTensor4D(inputs.dy, 'dy'),
+        asTensor4D(inputs.filter, 'filter'),
+        attrs as unknown as Parameters<typeof conv2DBackpropInputComposite>[2],
+      ),
+  });
 }
