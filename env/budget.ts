@@ -29,7 +29,7 @@ export interface BudgetSpec {
 /** Activation bits assumed by the bit-operation count (we do not quantize activations; 8 is the HAQ convention). */
 export const ACTIVATION_BITS = 8;
 
-/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `bitops:0.1`. */
+/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `bitops:0.1` (or `bitops:25%`). */
 export function parseBudget(text: string): BudgetSpec {
   const m = /^(size|flops|bitops):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%)?$/i.exec(text.trim());
   if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5 or bitops:0.25`);
@@ -37,7 +37,14 @@ export function parseBudget(text: string): BudgetSpec {
   const value = Number(m[2]);
   const unit = (m[3] ?? '').toLowerCase();
   if (kind === 'size') {
-    if (unit === 'bits') return { kind, value, unit: 'bits' };
+    if (unit === 'bits') {
+      if (!((Number.isInteger(value) && value >= 1 && value <= 8) || value === 16 || value === 32)) {
+        throw new ConfigError(`size budget '${text}' needs a whole bit width per weight: 1..8, 16 or 32, e.g. size:3bits`);
+      }
+      return { kind, value, unit: 'bits' };
+    }
+    // a zero size (or 0x, 0%) would divide by zero or ask for an empty model
+    if (unit && !(value > 0)) throw new ConfigError(`size budget '${text}' must be greater than 0`);
     if (unit === 'x') return { kind, value, unit: 'ratio' };
     if (unit === 'b') return { kind, value, unit: 'bytes' };
     if (unit === 'kb') return { kind, value: value * 1000, unit: 'bytes' };
@@ -47,7 +54,7 @@ export function parseBudget(text: string): BudgetSpec {
   }
   const fraction = unit === '%' ? value / 100 : value;
   if (unit && unit !== '%') throw new ConfigError(`${kind} budget '${text}' is a fraction of the full model, e.g. ${kind}:0.5 or ${kind}:50%`);
-  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`${kind} budget ${fraction} must be a fraction in (0, 1]`);
+  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`${kind} budget '${text}' must be a fraction in (0, 1] of the full model, e.g. ${kind}:0.5 or ${kind}:50%`);
   return { kind, value: fraction, unit: 'fraction' };
 }
 
@@ -123,6 +130,8 @@ export function planBudget(input: PlanInput): BudgetPlan {
     const what = kind === 'size' ? `${formatBytes(smallest)} (${((smallest / full) * 100).toFixed(2)}% of fp32)` : `${formatCount(smallest)} (${((smallest / full) * 100).toFixed(2)}% of full)`;
     throw new BudgetError(`budget ${label} is below the smallest achievable ${kind}, ${what}; raise the budget or widen the knob bounds`);
   }
+  // a limit accepted within round-off of the minimum must admit the cheapest strategy, which costs exactly `smallest`
+  limit = Math.max(limit, smallest);
   return { kind, limit, full, fixed: input.fixedCost, candidates, minCost, label };
 }
 
@@ -148,19 +157,31 @@ export function wall(plan: BudgetPlan, i: number, spent: number, minRest: number
   return specs[best];
 }
 
-/** HAQ's after-episode pass: from the last layer to the first, one step cheaper each, until the budget holds. */
+/**
+ * HAQ's after-episode pass: from the last layer to the first, one step cheaper each, until the budget holds.
+ * One step is the most expensive candidate that costs strictly less: a candidate of equal cost (e.g. fewer bits under
+ * a FLOPs budget) would lose accuracy and save nothing.
+ */
 export function enforceAfter(plan: BudgetPlan, strategy: LayerSpec[]): LayerSpec[] {
   const out = strategy.slice();
-  const costOf = (i: number) => plan.candidates[i].costs[plan.candidates[i].specs.findIndex((s) => sameSpec(s, out[i]))];
-  let total = plan.fixed + out.reduce((n, _, i) => n + costOf(i), 0);
+  const indexOf = (i: number) => {
+    const j = plan.candidates[i].specs.findIndex((s) => sameSpec(s, out[i]));
+    if (j < 0) throw new Error(`layer ${i}: setting ${out[i].bits}/${out[i].pruneRatio}/${out[i].clusters} is not one of its candidates`);
+    return j;
+  };
+  // summed afresh after each change, in the order `CompressionEnv.cost` sums, so the two agree to the last bit
+  const totalCost = () => plan.fixed + out.reduce((n, _, i) => n + plan.candidates[i].costs[indexOf(i)], 0);
+  let total = totalCost();
   while (total > plan.limit) {
     let moved = false;
     for (let i = out.length - 1; i >= 0 && total > plan.limit; i--) {
       const { specs, costs } = plan.candidates[i];
-      const j = specs.findIndex((s) => sameSpec(s, out[i]));
-      if (j > 0) {
-        total += costs[j - 1] - costs[j];
-        out[i] = specs[j - 1];
+      const j = indexOf(i);
+      let k = j - 1;
+      while (k >= 0 && costs[k] >= costs[j]) k--;
+      if (k >= 0) {
+        out[i] = specs[k];
+        total = totalCost();
         moved = true;
       }
     }

@@ -202,7 +202,8 @@ export async function finetune(
           const mask = dynamicMasks[i] ?? s.mask;
           if (s.centroids && s.indices) {
             const flat = (s.mask ? g.mul(s.mask) : g).reshape([-1]);
-            update[s.centroids.name] = tf.unsortedSegmentSum(flat, s.indices, s.centroids.size).mul(s.centroidGradMask!);
+            // scatterND sums duplicate indices; UnsortedSegmentSum has no wasm kernel
+            update[s.centroids.name] = tf.scatterND(s.indices.reshape([-1, 1]), flat, [s.centroids.size]).mul(s.centroidGradMask!);
           } else {
             update[s.weights!.name] = mask ? g.mul(mask) : g;
           }

@@ -5,6 +5,10 @@
  * - prune ratio: linear in [lo, hi], on a grid of `pruneStep` (identical strategies then repeat and are cached);
  * - clusters: on a log scale in [cmin, cmax] (the difference between 4 and 8 clusters matters as much as between
  *   32 and 64), rounded to an integer.
+ * The prune and cluster knobs read the action at a resolution of 1/ACTION_RESOLUTION, so the settings an action can
+ * produce are a finite set, and `candidateSpecs` (the grid the budget wall costs) is exactly that set. Reading the
+ * action at full resolution let fine prune steps or wide cluster bounds produce settings missing from the grid: the
+ * wall then could not cost the agent's wish and replaced it even when it fitted.
  * `specToAction` returns the centre of the slice a setting owns: the action the agent is told was applied.
  */
 import type { LayerSpec } from '../learners/types.js';
@@ -43,18 +47,47 @@ export function validateSpace(space: SearchSpace): void {
 
 const clamp01 = (a: number) => Math.min(1, Math.max(0, Number.isFinite(a) ? a : 0));
 
+/** The prune and cluster knobs read an action in steps of 1 / ACTION_RESOLUTION. */
+export const ACTION_RESOLUTION = 1000;
+const snapAction = (a: number) => Math.round(clamp01(a) * ACTION_RESOLUTION) / ACTION_RESOLUTION;
+
+/**
+ * The centre of the slice of [0, 1] whose actions `f` maps to `value` (`f` non-decreasing over the action grid), or
+ * null when no action produces it.
+ */
+function sliceCentre(value: number, f: (a: number) => number): number | null {
+  const at = (i: number) => f(i / ACTION_RESOLUTION);
+  let lo = 0;
+  let hi = ACTION_RESOLUTION + 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (at(mid) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  const first = lo;
+  if (first > ACTION_RESOLUTION || at(first) !== value) return null;
+  lo = first;
+  hi = ACTION_RESOLUTION + 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (at(mid) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return (first + lo - 1) / 2 / ACTION_RESOLUTION;
+}
+
 export function bitsFromAction(a: number, [lo, hi]: [number, number]): number {
   return Math.min(hi, Math.max(lo, Math.round(clamp01(a) * (hi - lo + 1) + lo - 0.5)));
 }
 
 export function pruneFromAction(a: number, [lo, hi]: [number, number], step: number): number {
-  const raw = lo + clamp01(a) * (hi - lo);
+  const raw = lo + snapAction(a) * (hi - lo);
   const snapped = Math.round(raw / step) * step;
   return Number(Math.min(hi, Math.max(lo, snapped)).toFixed(6));
 }
 
 export function clustersFromAction(a: number, [lo, hi]: [number, number]): number {
-  return Math.min(hi, Math.max(lo, Math.round(Math.exp(Math.log(lo) + clamp01(a) * (Math.log(hi) - Math.log(lo))))));
+  return Math.min(hi, Math.max(lo, Math.round(Math.exp(Math.log(lo) + snapAction(a) * (Math.log(hi) - Math.log(lo))))));
 }
 
 export function actionToSpec(action: number[], space: SearchSpace): LayerSpec {
@@ -72,8 +105,13 @@ export function specToAction(spec: LayerSpec, space: SearchSpace): number[] {
   const { bits, prune, clusters } = space.bounds;
   return space.knobs.map((knob) => {
     if (knob === 'bits') return clamp01((spec.bits - bits[0] + 0.5) / (bits[1] - bits[0] + 1));
-    if (knob === 'prune') return prune[1] === prune[0] ? 0.5 : clamp01((spec.pruneRatio - prune[0]) / (prune[1] - prune[0]));
-    return clusters[1] === clusters[0] ? 0.5 : clamp01((Math.log(spec.clusters) - Math.log(clusters[0])) / (Math.log(clusters[1]) - Math.log(clusters[0])));
+    // a setting no action produces (a pin outside the bounds): its position on the knob's scale, clamped
+    if (knob === 'prune') {
+      const centre = sliceCentre(spec.pruneRatio, (a) => pruneFromAction(a, prune, space.bounds.pruneStep));
+      return centre ?? (prune[1] === prune[0] ? 0.5 : clamp01((spec.pruneRatio - prune[0]) / (prune[1] - prune[0])));
+    }
+    const clusterCentre = sliceCentre(spec.clusters, (a) => clustersFromAction(a, clusters));
+    return clusterCentre ?? (clusters[1] === clusters[0] ? 0.5 : clamp01((Math.log(spec.clusters) - Math.log(clusters[0])) / (Math.log(clusters[1]) - Math.log(clusters[0]))));
   });
 }
 
@@ -84,12 +122,12 @@ export function candidateSpecs(space: SearchSpace): LayerSpec[] {
   if (space.knobs.includes('bits')) values.bits = range(bits[0], bits[1], 1);
   if (space.knobs.includes('prune')) {
     const set = new Set<number>();
-    for (let i = 0; i <= 1000; i++) set.add(pruneFromAction(i / 1000, prune, pruneStep));
+    for (let i = 0; i <= ACTION_RESOLUTION; i++) set.add(pruneFromAction(i / ACTION_RESOLUTION, prune, pruneStep));
     values.prune = [...set].sort((a, b) => a - b);
   }
   if (space.knobs.includes('clusters')) {
     const set = new Set<number>();
-    for (let i = 0; i <= 1000; i++) set.add(clustersFromAction(i / 1000, clusters));
+    for (let i = 0; i <= ACTION_RESOLUTION; i++) set.add(clustersFromAction(i / ACTION_RESOLUTION, clusters));
     values.clusters = [...set].sort((a, b) => a - b);
   }
   const out: LayerSpec[] = [];

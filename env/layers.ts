@@ -72,9 +72,6 @@ export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
 /** Parameters outside the compressible kernels (biases, batch-norm, ...), stored in fp32. */
 export function fixedParams(model: tf.LayersModel, layers: LayerInfo[]): number {
   const kernels = layers.reduce((n, l) => n + l.params, 0);
-  return model.countParams() + nonTrainableCount(model) - kernels;
-}
-
-function nonTrainableCount(model: tf.LayersModel): number {
-  return model.nonTrainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  // countParams() already counts every weight, trainable or not (batch-norm moving statistics included)
+  return model.countParams() - kernels;
 }

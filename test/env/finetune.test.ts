@@ -1,0 +1,71 @@
+import test from 'ava';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../env/backend.js';
+import { compressModel, OriginalWeights } from '../../env/compress-model.js';
+import { loadDataset } from '../../env/data/load-dataset.js';
+import { evaluateAccuracy } from '../../env/evaluate.js';
+import type { FinetuneOptions } from '../../env/finetune.js';
+import { compressibleLayers } from '../../env/layers.js';
+import { buildModel } from '../../env/models/zoo.js';
+import { trainModel } from '../../env/train.js';
+import { layerSpec } from '../../learners/types.js';
+
+const data = loadDataset('mnist', { seed: 1 });
+const model = buildModel('mlp', data.inputShape, data.numClasses, 1);
+const layers = compressibleLayers(model);
+let originals: OriginalWeights;
+
+test.before(async () => {
+  await selectBackend('wasm');
+  await trainModel(model, data, { epochs: 1, batchSize: 64, learningRate: 2e-3, seed: 1 });
+  originals = new OriginalWeights(model, layers);
+});
+
+test.after.always(() => originals?.dispose());
+
+// A harsh setting where the drop is clear: 70% of the weights pruned and 2-bit values; fc1 and fc3 also share 4
+// cluster values (one of them the zero of the pruned weights), fc2 is quantized per tensor without clustering.
+const harsh = layerSpec({ bits: 2, pruneRatio: 0.7, clusters: 4, clusterInit: 'kmeans++', preserveSparsity: true, bucket: 'none' });
+const plan = [
+  { layer: layers[0], spec: harsh },
+  { layer: layers[1], spec: { ...harsh, clusters: 0 } },
+  { layer: layers[2], spec: harsh },
+];
+const ft = (steps: number): FinetuneOptions => ({ steps, batchSize: 64, learningRate: 1e-3, seed: 1 });
+const kernel = (name: string) => model.getLayer(name).getWeights()[0].dataSync() as Float32Array;
+
+test.serial('fine-tuning keeps the pruning mask and the cluster count, and recovers accuracy lost to compression', async (t) => {
+  const baseline = await evaluateAccuracy(model, data.validation, data.inputShape);
+  const before = await compressModel(model, originals, plan, data, ft(0));
+  const accBefore = await evaluateAccuracy(model, data.validation, data.inputShape);
+  const after = await compressModel(model, originals, plan, data, ft(60));
+  const accAfter = await evaluateAccuracy(model, data.validation, data.inputShape);
+  t.true(accBefore < baseline - 0.03, `compression should cost accuracy: ${baseline} -> ${accBefore}`);
+  t.true(accAfter > accBefore + 0.02, `fine-tuning should recover some: ${accBefore} -> ${accAfter}`);
+
+  for (const [i, { layer, spec }] of plan.entries()) {
+    const w = kernel(layer.name);
+    const maskBefore = before[i].compressed.mask!;
+    const maskAfter = after[i].compressed.mask!;
+    // the same mask before and after fine-tuning, keeping 30% of the weights
+    t.deepEqual(Buffer.from(maskAfter), Buffer.from(maskBefore), layer.name);
+    t.is(maskAfter.reduce((n, m) => n + m, 0), Math.round(w.length * 0.3), layer.name);
+    let prunedNonZero = 0;
+    for (let j = 0; j < w.length; j++) if (!maskAfter[j] && w[j] !== 0) prunedNonZero++;
+    t.is(prunedNonZero, 0, `${layer.name}: pruned weights must be exactly 0`);
+    const unique = new Set(w).size;
+    if (spec.clusters > 0) t.true(unique <= spec.clusters, `${layer.name}: ${unique} values > ${spec.clusters} clusters`);
+    // 2-bit codes per tensor: at most 4 levels, plus the exact zero of the pruned weights
+    else t.true(unique <= 5, `${layer.name}: ${unique} values`);
+    // the model holds exactly the finalized compressed weights
+    t.true(after[i].compressed.values.every((v, j) => Object.is(v, w[j]) || (v === 0 && w[j] === 0)), layer.name);
+  }
+});
+
+test.serial('no tensor leak: tf.memory().numTensors is unchanged across two compressModel calls after a warm-up', async (t) => {
+  await compressModel(model, originals, plan, data, ft(3));
+  const n = tf.memory().numTensors;
+  await compressModel(model, originals, plan, data, ft(3));
+  await compressModel(model, originals, plan.map((p) => ({ ...p, spec: { ...p.spec, bits: 3, pruneRatio: 0.5 } })), data, { ...ft(3), gradualPruning: { rampFraction: 0.5, frequency: 1 } });
+  t.is(tf.memory().numTensors, n);
+});

@@ -1,0 +1,31 @@
+import test from 'ava';
+import { ConfigError } from '../../errors.js';
+import { reward, type RewardInput, type RewardKind } from '../../env/reward.js';
+
+const input: RewardInput = { accuracy: 0.9, baselineAccuracy: 0.95, cost: 25, full: 100, flops: Math.exp(10), lambda: 0.2 };
+
+test('accuracy reward is the accuracy itself', (t) => {
+  t.is(reward('accuracy', input), 0.9);
+});
+
+test('haq reward is 0.1 x the accuracy change in percent: 90% against 95% gives -0.5', (t) => {
+  t.is(Math.round(reward('haq', input) * 1e12) / 1e12, -0.5);
+  t.is(reward('haq', { ...input, accuracy: 0.95 }), 0);
+});
+
+test('amc-flops reward is -error x ln(FLOPs): 10% error at e^10 FLOPs gives -1', (t) => {
+  t.is(Math.round(reward('amc-flops', input) * 1e12) / 1e12, -1);
+  // fewer FLOPs at the same error is better
+  t.true(reward('amc-flops', { ...input, flops: Math.exp(5) }) > reward('amc-flops', input));
+  // no FLOPs left: ln is taken of at least 1, so the reward is 0, not +infinity
+  t.is(reward('amc-flops', { ...input, flops: 0 }), -0);
+});
+
+test('lagrangian reward is accuracy - lambda x cost / full: 0.9 - 0.2 x 25 / 100 = 0.85', (t) => {
+  t.is(reward('lagrangian', input), 0.9 - 0.2 * 0.25);
+  t.is(Math.round(reward('lagrangian', input) * 1e12) / 1e12, 0.85);
+});
+
+test('an unknown reward kind is a ConfigError listing the known ones', (t) => {
+  t.throws(() => reward('size' as RewardKind, input), { instanceOf: ConfigError, message: /accuracy, haq, amc-flops, lagrangian/ });
+});
