@@ -6,7 +6,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isInputError } from '../errors.js';
+import { ConfigError, isInputError } from '../errors.js';
 import { applyCommand } from './commands/apply.js';
 import { baselineCommand } from './commands/baseline.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -28,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(applyCommand)
     .command(baselineCommand)
     .command(evaluateCommand)
+    .middleware(refuseRepeatedFlags, true)
     .demandCommand(1, 'name a command, e.g. `autoshrink search`; see `autoshrink --help`')
     .strict()
     .recommendCommands()
@@ -40,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (e) {
     if (isInputError(e)) {
-      process.stderr.write(`error: ${e.message}\n`);
+      // one line, always: a message may quote a parser's multi-line text (e.g. JSON.parse of a corrupt file)
+      process.stderr.write(`error: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 2;
     }
     if (process.env.AUTOSHRINK_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
@@ -52,6 +54,21 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return 0;
+}
+
+/**
+ * yargs turns a repeated flag into an array, which the config check then reports as "Expected string, received
+ * array". Say what happened instead. Options declared as arrays (--exclude, --pin, positional lists) may repeat.
+ */
+function refuseRepeatedFlags(argv: Record<string, unknown>, y?: { getOptions(): { array: string[] } }): void {
+  // yargs passes itself as the second argument (its typings leave it out)
+  const arrays = new Set(y?.getOptions().array ?? []);
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value) || arrays.has(key)) continue;
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (arrays.has(flag)) continue;
+    throw new ConfigError(`--${flag} was given ${value.length} times (${value.join(', ')}); give it once`);
+  }
 }
 
 main(hideBin(process.argv)).then(

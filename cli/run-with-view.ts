@@ -10,6 +10,11 @@ import { jsonLine } from './ui/json-reporter.js';
 import { createPlainReporter } from './ui/plain-reporter.js';
 import type { GlobalArgs } from './global-options.js';
 
+/** The ink view: a terminal on both ends, and neither --json nor --quiet. */
+export function usesLiveView(args: GlobalArgs): boolean {
+  return !args.json && !args.quiet && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+}
+
 export async function runWithView(
   args: GlobalArgs,
   start: (opts: Omit<SearchOptions, 'workdir' | 'backend'>) => Promise<SearchResult>,
@@ -40,11 +45,26 @@ export async function runWithView(
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
 
-  const live = !args.json && !args.quiet && process.stdout.isTTY && process.stdin.isTTY;
-  let view: Promise<unknown> | null = null;
-  if (live) {
+  // The live view mounts on the first event, so that a bad model, dataset or flag found while loading prints its
+  // one error line on a clean screen instead of below an empty dashboard.
+  const ui: { view: Promise<unknown> | null } = { view: null };
+  if (usesLiveView(args)) {
     const { renderSearchView } = await import('./ui/render-search-view.js');
-    view = renderSearchView({ subscribe: (fn) => { bus.on('event', fn); return () => bus.off('event', fn); } }, { onStop: () => { paused = false; resumeWaiters.forEach((r) => r()); stop(); }, onPause: togglePause });
+    const onStop = () => {
+      paused = false;
+      resumeWaiters.forEach((r) => r());
+      stop();
+    };
+    const mount = (first: RunEvent) => {
+      bus.off('event', mount);
+      const subscribe = (fn: (e: RunEvent) => void) => {
+        fn(first);
+        bus.on('event', fn);
+        return () => bus.off('event', fn);
+      };
+      ui.view = renderSearchView({ subscribe }, { onStop, onPause: togglePause });
+    };
+    bus.on('event', mount);
   } else if (args.json) {
     bus.on('event', (e: RunEvent) => process.stdout.write(`${jsonLine(e)}\n`));
   } else {
@@ -56,12 +76,15 @@ export async function runWithView(
   }
   try {
     const result = await start({ onEvent: (e) => bus.emit('event', e), signal: controller.signal, waitWhilePaused });
-    await view;
+    await ui.view;
     return result;
   } catch (e) {
-    // close the live view before the error is printed
-    bus.emit('event', { type: 'run-finished', runId: '', status: 'failed', episodes: 0, seconds: 0, best: null } satisfies RunEvent);
-    await view?.catch(() => {});
+    // close the live view before the error is printed (only the view: plain and --json output must not show a
+    // made-up run-finished record; the search emits its own when a run had started)
+    if (ui.view) {
+      bus.emit('event', { type: 'run-finished', runId: '', status: 'failed', episodes: 0, seconds: 0, best: null } satisfies RunEvent);
+      await ui.view.catch(() => {});
+    }
     throw e;
   } finally {
     process.off('SIGINT', onSigint);

@@ -7,7 +7,7 @@ import { parseRunConfig } from '../../run/config.js';
 import { resumeSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
-import { runWithView } from '../run-with-view.js';
+import { runWithView, usesLiveView } from '../run-with-view.js';
 import { printFinal } from './print-final.js';
 import { progressFor } from './search.js';
 
@@ -25,7 +25,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     store.close();
     if (result.status === 'completed' && config.finalSteps > 0) {
       printFinal(args, await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) }));
-    } else if (result.status === 'stopped' && !args.json) {
+    } else if (result.status === 'stopped' && !args.json && !usesLiveView(args)) {
+      // the live view's last frame already says how to continue
       process.stderr.write(`run ${result.runId} stopped after ${result.episodes} episodes; continue with: autoshrink resume ${result.runId}\n`);
     }
   },
