@@ -63,7 +63,7 @@ export function layerCost(kind: BudgetKind, layer: LayerInfo, spec: LayerSpec): 
   const density = 1 - spec.pruneRatio;
   switch (kind) {
     case 'size':
-      return sizeBits(layer.kernelShape, spec) / 8;
+      return sizeBits(layer.storageShape, spec) / 8;
     case 'flops':
       return layer.macs * density;
     case 'bitops':
@@ -98,7 +98,7 @@ export interface PlanInput {
   /** Cost of the searched layers at full precision. */
   fullLayerCost: number;
   /** The base spec for `size:Nbits` budgets (uniform N bits on every searched layer). */
-  uniformSpec: (bits: number) => LayerSpec;
+  uniformSpec: (bits: number, layer: number) => LayerSpec;
 }
 
 export function planBudget(input: PlanInput): BudgetPlan {
@@ -107,8 +107,7 @@ export function planBudget(input: PlanInput): BudgetPlan {
   let limit: number;
   let label: string;
   if (spec.unit === 'bits') {
-    const s = input.uniformSpec(spec.value);
-    limit = input.fixedCost + layers.reduce((n, l) => n + layerCost('size', l, s), 0);
+    limit = input.fixedCost + layers.reduce((n, l, i) => n + layerCost('size', l, input.uniformSpec(spec.value, i)), 0);
     label = `size <= uniform ${spec.value}-bit (${formatBytes(limit)})`;
   } else if (spec.unit === 'ratio') {
     limit = full / spec.value;

@@ -66,11 +66,11 @@ export async function compressModel(
   const active = plan.filter((p) => !isIdentity(p.spec));
   const layers: FinetuneLayer[] = active.map(({ layer, spec }) => ({
     kernel: kernelVariable(model, layer.name),
-    compressed: compressLayer(originals.kernels.get(layer.name)!, layer.kernelShape, spec, { seed: String(ft.seed) }),
+    compressed: compressLayer(originals.kernels.get(layer.name)!, layer.storageShape, spec, { seed: String(ft.seed) }),
   }));
   for (const l of layers) {
     tf.tidy(() => {
-      l.kernel.write(tf.tensor(l.compressed.values, l.compressed.shape));
+      l.kernel.write(tf.tensor(l.compressed.values, l.kernel.shape as number[]));
     });
   }
   const t1 = performance.now();

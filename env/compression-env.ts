@@ -130,7 +130,8 @@ export class CompressionEnv {
       candidates: this.pinned.map((p) => (p ? [p] : grid)),
       fixedCost,
       fullLayerCost: this.layers.reduce((s, l) => s + layerCost(kind, l, fp), 0),
-      uniformSpec: (bits) => ({ ...config.space.base, bits, pruneRatio: 0, clusters: 0 }),
+      // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
+      uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
     });
     this.originals = new OriginalWeights(model, this.allLayers);
     const evalCount = config.evalSize > 0 ? Math.min(config.evalSize, data.validation.count) : data.validation.count;
@@ -258,6 +259,8 @@ export class CompressionEnv {
 
   private async ensureTeacher(): Promise<void> {
     if (!this.config.finetune.distill || this.teacher) return;
+    // the teacher is the uncompressed model, whatever the working model holds now
+    this.originals.restore(this.model);
     const artifacts: tf.io.ModelArtifacts[] = [];
     await this.model.save(tf.io.withSaveHandler(async (a) => {
       artifacts.push(a);

@@ -187,7 +187,8 @@ export async function finetune(
       }
       const [x, y] = sampler!.next();
       const loss = tf.tidy(() => {
-        shadows.forEach((s, i) => s.layer.kernel.write(project(s, dynamicMasks[i])));
+        // shadows live in the learners' storage shape (depthwise: [kh, kw, 1, c*m]); same flat order as the kernel
+        shadows.forEach((s, i) => s.layer.kernel.write(project(s, dynamicMasks[i]).reshape(s.layer.kernel.shape as number[])));
         const teacherOut = opts.teacher ? (opts.teacher.predict(x) as tf.Tensor) : null;
         const { value, grads } = tf.variableGrads(() => {
           const out = model.apply(x, { training: true }) as tf.Tensor;
@@ -198,7 +199,7 @@ export async function finetune(
         const update: tf.NamedTensorMap = {};
         for (const v of others) if (grads[v.name]) update[v.name] = grads[v.name];
         shadows.forEach((s, i) => {
-          const g = grads[kernelVars[i].name];
+          const g = grads[kernelVars[i].name].reshape(s.layer.compressed.shape);
           const mask = dynamicMasks[i] ?? s.mask;
           if (s.centroids && s.indices) {
             const flat = (s.mask ? g.mul(s.mask) : g).reshape([-1]);
@@ -235,7 +236,7 @@ export async function finetune(
         zeroIndices: c.zeroIndices,
       });
       tf.tidy(() => {
-        s.layer.kernel.write(tf.tensor(done.values, c.shape));
+        s.layer.kernel.write(tf.tensor(done.values, s.layer.kernel.shape as number[]));
       });
       finalized.push(done);
     }

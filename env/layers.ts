@@ -14,6 +14,9 @@ export interface LayerInfo {
   kind: LayerKind;
   /** Kernel shape as stored: dense [in, out]; conv [kh, kw, cin, cout]; depthwise [kh, kw, cin, multiplier]. */
   kernelShape: number[];
+  /** The shape the learners compress and store: the kernel shape, except depthwise [kh, kw, 1, cin * multiplier] so
+   * that per-channel buckets and codebooks (last axis) are one per real channel. Same flat order as the kernel. */
+  storageShape: number[];
   inChannels: number;
   outChannels: number;
   kernelSize: number;
@@ -46,7 +49,7 @@ export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
     const first = (v: number | number[] | undefined) => (Array.isArray(v) ? v[0] : (v ?? 1));
     if (cls === 'Dense') {
       if (input.length !== 2) throw new ModelError(`dense layer ${layer.name} has a ${input.length}-D input; only 2-D inputs (after Flatten) are supported`);
-      infos.push({ index: infos.length, name: layer.name, kind: 'dense', kernelShape, inChannels: kernelShape[0], outChannels: kernelShape[1], kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params });
+      infos.push({ index: infos.length, name: layer.name, kind: 'dense', kernelShape, storageShape: kernelShape, inChannels: kernelShape[0], outChannels: kernelShape[1], kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params });
     } else {
       const outputPixels = output[1] * output[2];
       infos.push({
@@ -54,6 +57,7 @@ export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
         name: layer.name,
         kind: cls === 'Conv2D' ? 'conv' : 'depthwise',
         kernelShape,
+        storageShape: cls === 'Conv2D' ? kernelShape : [kernelShape[0], kernelShape[1], 1, kernelShape[2] * kernelShape[3]],
         inChannels: kernelShape[2],
         outChannels: cls === 'Conv2D' ? kernelShape[3] : kernelShape[2] * kernelShape[3],
         kernelSize: first(config.kernelSize),

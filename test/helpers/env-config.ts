@@ -34,5 +34,5 @@ export function envConfig(overrides: Partial<EnvConfig> = {}): EnvConfig {
 /** A dense layer [inputs, outputs]: inputs x outputs parameters and as many MACs. */
 export function dense(index: number, inputs: number, outputs: number): LayerInfo {
   const params = inputs * outputs;
-  return { index, name: `d${index}`, kind: 'dense', kernelShape: [inputs, outputs], inChannels: inputs, outChannels: outputs, kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params };
+  return { index, name: `d${index}`, kind: 'dense', kernelShape: [inputs, outputs], storageShape: [inputs, outputs], inChannels: inputs, outChannels: outputs, kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params };
 }
