@@ -46,6 +46,8 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, opts: Tra
         opts.onProgress?.({ step, totalSteps, epoch: Math.ceil(step / sampler.stepsPerEpoch), loss: lastLoss });
       }
       loss?.dispose();
+      // let key presses, redraws and signals in (the loop is otherwise synchronous)
+      if (step % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     optimizer.dispose();

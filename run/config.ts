@@ -21,7 +21,7 @@ export const RunConfigSchema = z
     /** Who decides: ddpg (the RL agent), random (random search with the same walls), uniform (one setting for all). */
     agent: z.enum(['ddpg', 'random', 'uniform']).default('ddpg'),
     /** Episodes (strategies evaluated), warm-up included. */
-    episodes: z.number().int().min(1, 'episodes must be at least 1').default(30),
+    episodes: z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30),
     /** Random warm-up episodes of the DDPG agent before the actor acts (HAQ: 20). */
     warmup: z.number().int().min(0).default(10),
     /** The budget: size:3bits, size:20kB, size:12x, flops:0.5 or bitops:0.25. */
@@ -77,11 +77,22 @@ export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
   const r = RunConfigSchema.safeParse(input ?? {});
   if (!r.success) {
     const issue = r.error.issues[0];
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : lowerFirst(issue.message);
+    if (source === 'flags' && issue.path.length > 0) {
+      // name the flag the user typed: --finetune-steps -3: ...
+      const key = String(issue.path[0]);
+      const value = (input as Record<string, unknown>)[key];
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new ConfigError(`${flag}${value === undefined || typeof value === 'object' ? '' : ` ${String(value)}`}: ${message}`);
+    }
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
-    throw new ConfigError(`${source}: ${where}: ${message}`);
+    throw new ConfigError(`${source}: field ${where}: ${message}`);
   }
   return r.data;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 export function readConfigFile(path: string): Partial<RunConfig> {

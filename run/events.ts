@@ -54,8 +54,11 @@ export interface RunStartedEvent {
   baselineAccuracy: number;
   /** Number of episodes already stored when the run was resumed (0 for a new run). */
   resumedAt: number;
+  /** The stored best of a resumed run (null for a new run or before any episode). */
+  best?: BestImprovedEvent | null;
 }
 
+/** Episodes are numbered from 0 in events and the store (views show n + 1). */
 export interface EpisodeStartedEvent {
   type: 'episode-started';
   episode: number;
@@ -85,6 +88,7 @@ export interface EpisodeFinishedEvent {
   timings: EpisodeTimings;
 }
 
+/** Emitted right after the `episode-finished` of the episode that became the best. */
 export interface BestImprovedEvent {
   type: 'best-improved';
   episode: number;

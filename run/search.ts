@@ -217,6 +217,7 @@ async function loop(
     layers: env.layers.map((l) => l.name),
     baselineAccuracy: env.baselineAccuracy,
     resumedAt: done,
+    best,
   });
   let status: RunStatus = 'completed';
   try {

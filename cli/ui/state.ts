@@ -124,10 +124,12 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case 'stop-requested':
       return { ...state, stopRequested: true };
     case 'run-started': {
-      const { type: _type, episodes, ...header } = event;
+      const { type: _type, episodes, best, ...header } = event;
       return {
         ...state,
         header,
+        // a resumed run starts from its stored best
+        best: best ?? state.best,
         startedAt: state.now,
         total: episodes,
         completed: event.resumedAt,

@@ -1,12 +1,12 @@
 /**
  * Built-in baselines are trained once and cached in the work directory:
- *   <workdir>/models/<model>-<dataset kind>-<dataset hash>-split<dataSeed>-e<epochs>/{model.json, weights.bin, meta.json}
+ *   <workdir>/models/<model>-<dataset kind>-<dataset hash>-split<seed>v<validation>t<test>-e<epochs>/{model.json, weights.bin, meta.json}
  * Later commands reuse the cache. The key holds the data split seed because the split decides which images are
  * test images: a model cached under another split may have trained on this split's test set.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateAccuracy } from '../evaluate.js';
@@ -41,12 +41,35 @@ export interface BaselineOptions {
 /** Epochs that bring each built-in model to its usual accuracy on the bundled MNIST. */
 export const DEFAULT_EPOCHS: Record<string, number> = { lenet5: 12, mlp: 12, 'mobilenet-tiny': 12 };
 
-/** The cache folder: model, dataset, split and training epochs all change what is cached. */
-export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed' | 'epochs'>): string {
+/** The cache folder of a dataset split: model, dataset, split seed and sizes decide which images a model trained on. */
+function splitKey(name: string, data: Dataset, dataSeed: number): string {
   const hash = createHash('sha256').update(data.id).digest('hex').slice(0, 8);
   const dataSlug = data.id.split(':')[0];
+  return `${name}-${dataSlug}-${hash}-split${dataSeed}v${data.validation.count}t${data.test.count}`;
+}
+
+export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed' | 'epochs'>): string {
   const epochs = opts.epochs ?? DEFAULT_EPOCHS[name] ?? 10;
-  return join(resolve(opts.workdir), 'models', `${name}-${dataSlug}-${hash}-split${opts.dataSeed}-e${epochs}`);
+  return join(resolve(opts.workdir), 'models', `${splitKey(name, data, opts.dataSeed)}-e${epochs}`);
+}
+
+/**
+ * The cached baseline to reuse: with `epochs` given, exactly that one; without, the default recipe's if cached, else
+ * the most recently trained one for this split (e.g. from `autoshrink baseline --epochs 3`).
+ */
+export function findCachedBaseline(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed' | 'epochs'>): string | null {
+  const exact = baselineDir(name, data, opts);
+  if (readBaselineMeta(exact)) return exact;
+  if (opts.epochs !== undefined) return null;
+  const root = join(resolve(opts.workdir), 'models');
+  if (!existsSync(root)) return null;
+  const prefix = `${splitKey(name, data, opts.dataSeed)}-e`;
+  const candidates = readdirSync(root)
+    .filter((d) => d.startsWith(prefix))
+    .map((d) => ({ dir: join(root, d), meta: readBaselineMeta(join(root, d)) }))
+    .filter((c): c is { dir: string; meta: BaselineMeta } => c.meta !== null)
+    .sort((a, b) => b.meta.trainedAt.localeCompare(a.meta.trainedAt));
+  return candidates[0]?.dir ?? null;
 }
 
 export function readBaselineMeta(dir: string): BaselineMeta | null {
@@ -64,9 +87,10 @@ export async function loadOrTrainBaseline(
   data: Dataset,
   opts: BaselineOptions,
 ): Promise<{ model: tf.LayersModel; meta: BaselineMeta; cached: boolean; dir: string }> {
+  const cachedDir = opts.retrain ? null : findCachedBaseline(name, data, opts);
+  const existing = cachedDir ? readBaselineMeta(cachedDir) : null;
+  if (cachedDir && existing) return { model: await loadModel(cachedDir), meta: existing, cached: true, dir: cachedDir };
   const dir = baselineDir(name, data, opts);
-  const existing = opts.retrain ? null : readBaselineMeta(dir);
-  if (existing) return { model: await loadModel(dir), meta: existing, cached: true, dir };
 
   const epochs = opts.epochs ?? DEFAULT_EPOCHS[name] ?? 10;
   const model = buildModel(name, data.inputShape, data.numClasses, opts.dataSeed);
