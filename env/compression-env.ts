@@ -33,6 +33,8 @@ export interface EnvConfig {
   reward: RewardKind;
   /** Cost weight of the lagrangian reward. */
   lambda: number;
+  /** Accuracy drop allowed by the within-drop reward. */
+  maxDrop: number;
   order: LayerOrder;
   /** Layer names or glob patterns (`*`) left at full precision and out of the walk. */
   exclude: string[];
@@ -244,6 +246,7 @@ export class CompressionEnv {
       full: this.plan.full,
       flops: this.flops(strategy),
       lambda: this.config.lambda,
+      maxDrop: this.config.maxDrop,
     });
     return { accuracy, cost, reward: r, cached: Boolean(hit), timings };
   }

@@ -3,12 +3,15 @@
  * - accuracy: the validation accuracy itself (AMC with a hard budget);
  * - haq: `0.1 * (acc - accOriginal)` with accuracies in percent (HAQ);
  * - amc-flops: `-error * log(flops)` (AMC's FLOPs-aware reward);
- * - lagrangian: `acc - lambda * cost / full`, for "the smallest model within x% of the accuracy" searches.
+ * - lagrangian: `acc - lambda * cost / full`, trading accuracy for size at a fixed exchange rate;
+ * - within-drop: "the smallest model within `maxDrop` of the baseline's accuracy". A strategy inside the target scores
+ *   `2 - cost / full` (in (1, 2]: smaller is better); one outside scores `1 - shortfall` (below 1: closer is better), so
+ *   any strategy meeting the target beats every one missing it and the agent still sees a slope on both sides.
  */
 import { ConfigError } from '../errors.js';
 
-export type RewardKind = 'accuracy' | 'haq' | 'amc-flops' | 'lagrangian';
-export const REWARDS: readonly RewardKind[] = ['accuracy', 'haq', 'amc-flops', 'lagrangian'];
+export type RewardKind = 'accuracy' | 'haq' | 'amc-flops' | 'lagrangian' | 'within-drop';
+export const REWARDS: readonly RewardKind[] = ['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop'];
 
 export interface RewardInput {
   accuracy: number;
@@ -18,6 +21,8 @@ export interface RewardInput {
   /** Remaining MACs of the model (for amc-flops). */
   flops: number;
   lambda: number;
+  /** Accuracy drop allowed by within-drop, as a fraction (0.01 = one point). */
+  maxDrop: number;
 }
 
 export function reward(kind: RewardKind, r: RewardInput): number {
@@ -30,6 +35,10 @@ export function reward(kind: RewardKind, r: RewardInput): number {
       return -(1 - r.accuracy) * Math.log(Math.max(r.flops, 1));
     case 'lagrangian':
       return r.accuracy - r.lambda * (r.cost / r.full);
+    case 'within-drop': {
+      const shortfall = r.baselineAccuracy - r.maxDrop - r.accuracy;
+      return shortfall <= 1e-12 ? 2 - r.cost / r.full : 1 - shortfall;
+    }
     default:
       throw new ConfigError(`unknown reward '${kind as string}'; use ${REWARDS.join(', ')}`);
   }

@@ -39,9 +39,11 @@ export const RunConfigSchema = z
     /** Keep pruned zeros exactly zero through clustering. */
     preserveSparsity: z.boolean().default(true),
     pruneKind: z.enum(['magnitude', 'block', '2:4']).default('magnitude'),
-    reward: z.enum(['accuracy', 'haq', 'amc-flops', 'lagrangian']).default('accuracy'),
+    reward: z.enum(['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop']).default('accuracy'),
     /** Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost. */
     lambda: z.number().min(0).default(0.1),
+    /** Accuracy drop allowed by the within-drop reward (0.01 = one point). */
+    maxDrop: z.number().min(0).max(1).default(0.01),
     /** Layer walk order; random = PocketFlow's per-episode permutation. */
     order: z.enum(['forward', 'backward', 'random']).default('forward'),
     /** Layers (names or globs) left at full precision. */

@@ -72,6 +72,7 @@ export function envConfig(config: RunConfig): EnvConfig {
     budget: parseBudget(config.budget),
     reward: config.reward,
     lambda: config.lambda,
+    maxDrop: config.maxDrop,
     order: config.order,
     exclude: config.exclude,
     pin: config.pin,

@@ -29,8 +29,9 @@ export function searchOptions<T>(y: Argv<T>) {
     .option('cluster-init', { type: 'string', choices: ['linear', 'random', 'density', 'kmeans++'], describe: 'Centroid initialisation', defaultDescription: d.clusterInit })
     .option('preserve-sparsity', { type: 'boolean', describe: 'Keep pruned zeros exactly zero through clustering', defaultDescription: show(d.preserveSparsity) })
     .option('prune-kind', { type: 'string', choices: ['magnitude', 'block', '2:4'], describe: 'How weights are pruned', defaultDescription: d.pruneKind })
-    .option('reward', { type: 'string', choices: ['accuracy', 'haq', 'amc-flops', 'lagrangian'], describe: 'Reward of an episode', defaultDescription: d.reward })
+    .option('reward', { type: 'string', choices: ['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop'], describe: 'Reward of an episode', defaultDescription: d.reward })
     .option('lambda', { type: 'number', describe: 'Cost weight of the lagrangian reward', defaultDescription: show(d.lambda) })
+    .option('max-drop', { type: 'number', describe: 'Accuracy drop allowed by the within-drop reward (0.01 = 1 point)', defaultDescription: show(d.maxDrop) })
     .option('order', { type: 'string', choices: ['forward', 'backward', 'random'], describe: 'Layer walk order (random = new permutation each episode)', defaultDescription: d.order })
     .option('exclude', { type: 'array', string: true, describe: 'Layers (names or globs) kept at full precision' })
     .option('pin', { type: 'array', string: true, describe: 'Fix a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16 (NAME may be first/last/glob)' })
@@ -93,7 +94,7 @@ export function configFromArgs(args: Record<string, unknown>): RunConfig {
     ['dataSeed', 'dataSeed'], ['pruneStep', 'pruneStep'], ['bucketSize', 'bucketSize'], ['clusterInit', 'clusterInit'],
     ['preserveSparsity', 'preserveSparsity'], ['pruneKind', 'pruneKind'], ['finetuneSteps', 'finetuneSteps'],
     ['finetuneBatch', 'finetuneBatch'], ['finetuneLr', 'finetuneLr'], ['evalSize', 'evalSize'], ['validationSize', 'validationSize'],
-    ['finalSteps', 'finalSteps'], ['actorLr', 'actorLr'], ['criticLr', 'criticLr'], ['noiseSigma', 'noiseSigma'],
+    ['finalSteps', 'finalSteps'], ['maxDrop', 'maxDrop'], ['actorLr', 'actorLr'], ['criticLr', 'criticLr'], ['noiseSigma', 'noiseSigma'],
     ['noiseDecay', 'noiseDecay'], ['batchSize', 'batchSize'],
   ] as const) copy(flag, key);
   if (typeof args.knobs === 'string') flags.knobs = args.knobs.split(',').map((s) => s.trim()).filter(Boolean);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ConfigError } from '../../errors.js';
 import { reward, type RewardInput, type RewardKind } from '../../env/reward.js';
 
-const input: RewardInput = { accuracy: 0.9, baselineAccuracy: 0.95, cost: 25, full: 100, flops: Math.exp(10), lambda: 0.2 };
+const input: RewardInput = { accuracy: 0.9, baselineAccuracy: 0.95, cost: 25, full: 100, flops: Math.exp(10), lambda: 0.2, maxDrop: 0.01 };
 
 test('accuracy reward is the accuracy itself', (t) => {
   t.is(reward('accuracy', input), 0.9);
@@ -28,4 +28,12 @@ test('lagrangian reward is accuracy - lambda x cost / full: 0.9 - 0.2 x 25 / 100
 
 test('an unknown reward kind is a ConfigError listing the known ones', (t) => {
   t.throws(() => reward('size' as RewardKind, input), { instanceOf: ConfigError, message: /accuracy, haq, amc-flops, lagrangian/ });
+});
+
+test('within-drop reward: inside the target 2 - cost / full, outside 1 - shortfall', (t) => {
+  // baseline 95%, one point allowed: 94% is inside; 25 of 100 cost gives 2 - 0.25 = 1.75
+  t.is(reward('within-drop', { ...input, accuracy: 0.94 }), 1.75);
+  // 90% misses the 94% target by 4 points: 1 - 0.04 = 0.96, below any strategy that meets the target
+  t.is(Math.round(reward('within-drop', input) * 1e12) / 1e12, 0.96);
+  t.true(reward('within-drop', { ...input, accuracy: 0.94, cost: 100 }) > reward('within-drop', { ...input, accuracy: 0.939, cost: 1 }));
 });

@@ -21,6 +21,7 @@ export function envConfig(overrides: Partial<EnvConfig> = {}): EnvConfig {
     budget: { kind: 'size', value: 4, unit: 'bits' },
     reward: 'accuracy',
     lambda: 0,
+    maxDrop: 0.01,
     order: 'forward',
     exclude: [],
     pin: {},
