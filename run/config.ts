@@ -18,8 +18,9 @@ export const RunConfigSchema = z
     dataSeed: z.number().int().default(1),
     /** Seed of everything random in the search (agent, noise, layer order, fine-tune batches). */
     seed: z.number().int().default(1),
-    /** Who decides: ddpg (the RL agent), random (random search with the same walls), uniform (one setting for all). */
-    agent: z.enum(['ddpg', 'random', 'uniform']).default('ddpg'),
+    /** Who decides: ddpg (the RL agent), random (random search with the same walls), uniform (one setting for all),
+     * greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds). */
+    agent: z.enum(['ddpg', 'random', 'uniform', 'greedy']).default('ddpg'),
     /** Episodes (strategies evaluated), warm-up included. */
     episodes: z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30),
     /** Random warm-up episodes of the DDPG agent before the actor acts (HAQ: 20). */

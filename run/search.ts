@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createAgent } from '../agent/create-agent.js';
+import { greedySearch } from '../agent/greedy.js';
 import type { Agent, AgentCheckpoint } from '../agent/agent.js';
 import { RunNotFoundError } from '../errors.js';
 import { parseBudget } from '../env/budget.js';
@@ -21,7 +22,7 @@ import { takeRows } from '../env/data/dataset.js';
 import type { LayerSpec } from '../learners/types.js';
 import { layerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
+import type { BestImprovedEvent, LayerChoice, Phase, RunEvent, RunStatus } from './events.js';
 import { prepare } from './setup.js';
 import { openStore, type StoredCheckpoint, type Store } from './store.js';
 
@@ -112,6 +113,7 @@ function uniformAction(env: CompressionEnv): number[] {
 }
 
 function makeAgent(config: RunConfig, env: CompressionEnv): Agent {
+  if (config.agent === 'greedy') throw new Error('the greedy baseline is not an RL agent; it runs through greedyPlanner');
   return createAgent(config.agent, {
     stateSize: env.stateSize,
     actionSize: env.actionSize,
@@ -150,7 +152,7 @@ export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions):
       dataset: built.data.id,
       budget: { kind: built.env.plan.kind, limit: built.env.plan.limit },
       agent: config.agent,
-      episodesPlanned: config.agent === 'uniform' ? 1 : config.episodes,
+      episodesPlanned: config.agent === 'uniform' || config.agent === 'greedy' ? 1 : config.episodes,
       config,
       versions: versions(),
     });
@@ -182,6 +184,93 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
 
 class Aborted extends Error {}
 
+/** Where an episode's strategy comes from: an agent walking the layers, or the greedy sensitivity algorithm. */
+interface Planner {
+  readonly planned: number;
+  /** The strategy of `episode`; emits `layer-chosen` as choices are made. */
+  next(episode: number): Promise<{ strategy: LayerSpec[]; phase: Phase; agentSeconds: number }>;
+  /** Close the episode with its reward; returns the checkpoint to store with it. */
+  end(reward: number): Promise<unknown>;
+  restore(checkpoint: unknown): void;
+  dispose(): void;
+}
+
+function agentPlanner(config: RunConfig, env: CompressionEnv, emit: (e: RunEvent) => void): Planner {
+  const agent = makeAgent(config, env);
+  return {
+    planned: config.agent === 'uniform' ? 1 : config.episodes,
+    async next(episode) {
+      const phase = agent.phase();
+      emit({ type: 'episode-started', episode, phase });
+      let agentSeconds = 0;
+      let state = env.reset(episode);
+      for (let step = 0; step < env.layers.length; step++) {
+        const ta = performance.now();
+        const action = agent.act(state, true);
+        agentSeconds += (performance.now() - ta) / 1000;
+        const layer = env.currentLayer;
+        const r = env.step(action);
+        agent.observe({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
+        emit({ type: 'layer-chosen', episode, layer: layer.index, choice: describeSpec(layer.name, r.spec) });
+        if (r.next) state = r.next;
+      }
+      return { strategy: env.finishStrategy(), phase, agentSeconds };
+    },
+    async end(reward) {
+      agent.endEpisode(reward);
+      return agent.checkpoint();
+    },
+    restore: (cp) => agent.restore(cp as AgentCheckpoint),
+    dispose: () => agent.dispose(),
+  };
+}
+
+/** Greedy ladder length per layer: candidates spread evenly over the layer's settings sorted by cost. */
+const GREEDY_LADDER = 8;
+
+/**
+ * AIMET/HAWQ-style greedy (agent/greedy.ts): per-layer sensitivity (accuracy drop with only that layer lowered, each
+ * a short fine-tune + validation like an episode), then lower the least sensitive layer per unit of cost saved until
+ * the budget holds. One episode: the greedy result. With several knobs, each layer's ladder is its settings sorted by
+ * cost and thinned to GREEDY_LADDER evenly spaced rungs (most expensive first). Not resumable mid-way: a stopped greedy
+ * run starts its sensitivity pass again (measured strategies are cached in the run's checkpoint once it finishes).
+ */
+function greedyPlanner(env: CompressionEnv, emit: (e: RunEvent) => void, signal?: AbortSignal): Planner {
+  const ladders = env.plan.candidates.map(({ specs }) => {
+    const desc = specs.slice().reverse();
+    if (desc.length <= GREEDY_LADDER) return desc;
+    return Array.from({ length: GREEDY_LADDER }, (_, k) => desc[Math.round((k * (desc.length - 1)) / (GREEDY_LADDER - 1))]);
+  });
+  return {
+    planned: 1,
+    async next(episode) {
+      emit({ type: 'episode-started', episode, phase: 'learning' });
+      const top = ladders.map((l) => l[0]);
+      const reference = (await env.evaluate(top, signal)).accuracy;
+      const result = await greedySearch({
+        candidates: ladders.map((l) => l.map((_, j) => [j])),
+        sensitivity: async (layer, j) => {
+          if (signal?.aborted) throw new Aborted();
+          const strategy = top.slice();
+          strategy[layer] = ladders[layer][j];
+          const acc = (await env.evaluate(strategy, signal)).accuracy;
+          const c = describeSpec(env.layers[layer].name, strategy[layer]);
+          emit({ type: 'log', level: 'info', message: `sensitivity ${c.name} at ${c.bits} bits, ${Math.round(c.pruneRatio * 100)}% pruned, ${c.clusters} clusters: accuracy ${(acc * 100).toFixed(2)}% (${((reference - acc) * 100).toFixed(2)} points lost)` });
+          return reference - acc;
+        },
+        cost: (assignment) => env.cost(assignment.map((j, l) => ladders[l][j])),
+        budget: env.plan.limit,
+      });
+      const strategy = result.assignment.map((j, l) => ladders[l][j]);
+      strategy.forEach((spec, l) => emit({ type: 'layer-chosen', episode, layer: env.layers[l].index, choice: describeSpec(env.layers[l].name, spec) }));
+      return { strategy, phase: 'learning', agentSeconds: 0 };
+    },
+    end: async () => ({ format: 'autoshrink-greedy', version: 1 }),
+    restore: () => {},
+    dispose: () => {},
+  };
+}
+
 async function loop(
   runId: string,
   config: RunConfig,
@@ -192,16 +281,16 @@ async function loop(
 ): Promise<SearchResult> {
   const { env } = built;
   const emit = opts.onEvent ?? (() => {});
-  const agent = makeAgent(config, env);
-  const planned = config.agent === 'uniform' ? 1 : config.episodes;
+  const planner = config.agent === 'greedy' ? greedyPlanner(env, emit, opts.signal) : agentPlanner(config, env, emit);
+  const planned = planner.planned;
   let done = 0;
   if (checkpoint) {
-    agent.restore(checkpoint.agent as unknown as AgentCheckpoint);
+    planner.restore(checkpoint.agent);
     env.restoreCache((checkpoint.env as unknown as { cache?: Array<[string, number]> }).cache ?? []);
     done = checkpoint.episode + 1;
   }
   const run = store.getRun(runId);
-  let best: BestImprovedEvent | null = run.best ? { type: 'best-improved', ...run.best } as BestImprovedEvent : null;
+  let best: BestImprovedEvent | null = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   store.setStatus(runId, 'running');
   const started = performance.now();
   emit({
@@ -226,27 +315,12 @@ async function loop(
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
       const t0 = performance.now();
-      const phase = agent.phase();
-      emit({ type: 'episode-started', episode, phase });
-      let agentTime = 0;
-      let state = env.reset(episode);
-      for (let step = 0; step < env.layers.length; step++) {
-        const ta = performance.now();
-        const action = agent.act(state, true);
-        agentTime += performance.now() - ta;
-        const layer = env.currentLayer;
-        const r = env.step(action);
-        agent.observe({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
-        emit({ type: 'layer-chosen', episode, layer: layer.index, choice: describeSpec(layer.name, r.spec) });
-        if (r.next) state = r.next;
-      }
-      const strategy = env.finishStrategy();
+      const { strategy, phase, agentSeconds } = await planner.next(episode);
       const evaluation = await env.evaluate(strategy, opts.signal);
       if (opts.signal?.aborted) throw new Aborted();
       const ta = performance.now();
-      agent.endEpisode(evaluation.reward);
-      const agentState = await agent.checkpoint();
-      agentTime += performance.now() - ta;
+      const agentState = await planner.end(evaluation.reward);
+      const agentTime = agentSeconds + (performance.now() - ta) / 1000;
       const seconds = (performance.now() - t0) / 1000;
       const t = evaluation.timings;
       const finished = {
@@ -259,7 +333,7 @@ async function loop(
         reward: evaluation.reward,
         cached: evaluation.cached,
         seconds,
-        timings: { agent: agentTime / 1000, compress: t.compress, finetune: t.finetune, evaluate: t.evaluate, other: Math.max(0, seconds - agentTime / 1000 - t.compress - t.finetune - t.evaluate) },
+        timings: { agent: agentTime, compress: t.compress, finetune: t.finetune, evaluate: t.evaluate, other: Math.max(0, seconds - agentTime - t.compress - t.finetune - t.evaluate) },
       };
       const { type: _type, ...row } = finished;
       const recorded = store.recordEpisode(runId, row, { agent: agentState, env: { cache: env.cacheEntries() } });
@@ -272,14 +346,13 @@ async function loop(
   } catch (e) {
     if (e instanceof Aborted || (e as Error).name === 'AbortError') status = 'stopped';
     else {
-      status = 'failed';
-      store.setStatus(runId, status);
-      agent.dispose();
+      store.setStatus(runId, 'failed');
       throw e;
     }
+  } finally {
+    planner.dispose();
   }
   store.setStatus(runId, status);
-  agent.dispose();
   const episodes = store.episodes(runId).length;
   emit({ type: 'run-finished', runId, status, episodes, seconds: (performance.now() - started) / 1000, best });
   return { runId, status, episodes, best };

@@ -15,7 +15,7 @@ export function searchOptions<T>(y: Argv<T>) {
     .option('model', { type: 'string', describe: 'Built-in model (lenet5, mlp, mobilenet-tiny) or path to a tfjs model.json', defaultDescription: d.model })
     .option('data', { type: 'string', describe: 'Dataset: mnist (bundled 10k), idx:DIR or cifar10:DIR', defaultDescription: d.data })
     .option('data-seed', { type: 'number', describe: 'Seed of the train/validation/test split', defaultDescription: show(d.dataSeed) })
-    .option('agent', { type: 'string', choices: ['ddpg', 'random', 'uniform'], describe: 'Who picks the strategy', defaultDescription: d.agent })
+    .option('agent', { type: 'string', choices: ['ddpg', 'random', 'uniform', 'greedy'], describe: 'Who picks the strategy', defaultDescription: d.agent })
     .option('episodes', { type: 'number', describe: 'Strategies to evaluate (warm-up included)', defaultDescription: show(d.episodes) })
     .option('warmup', { type: 'number', describe: 'Random warm-up episodes before DDPG acts', defaultDescription: show(d.warmup) })
     .option('budget', { type: 'string', describe: 'size:3bits | size:20kB | size:12x | flops:0.5 | bitops:0.25', defaultDescription: d.budget })

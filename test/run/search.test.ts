@@ -111,3 +111,16 @@ test.serial('episodes leave no tensors behind', async (t) => {
   await runSearch({ ...TINY, episodes: 3 }, { workdir, backend: 'wasm' });
   t.is(tf.memory().numTensors, before);
 });
+
+test('the greedy baseline lowers the least sensitive layers until the budget holds, in one stored episode', async (t) => {
+  const events: RunEvent[] = [];
+  const r = await runSearch({ ...TINY, agent: 'greedy', knobs: ['bits'], budget: 'size:3bits' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(r.status, 'completed');
+  t.is(r.episodes, 1);
+  const started = events.find((e) => e.type === 'run-started');
+  const finished = events.find((e) => e.type === 'episode-finished');
+  if (started?.type !== 'run-started' || finished?.type !== 'episode-finished') return t.fail();
+  t.true(finished.cost <= started.budget.limit);
+  // sensitivities were measured and reported
+  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('sensitivity fc')));
+});
