@@ -55,6 +55,8 @@ export const RunConfigSchema = z
     finetuneSteps: z.number().int().min(0).default(60),
     finetuneBatch: z.number().int().positive().default(64),
     finetuneLr: z.number().positive().default(5e-4),
+    /** Prune gradually during each fine-tune (tfmot's cubic ramp over the first half of the steps) instead of at once. */
+    gradualPruning: z.boolean().default(false),
     /** Distil from the uncompressed model while fine-tuning. */
     distill: z.boolean().default(false),
     /** Validation images per reward (0 = the whole validation split). */

@@ -17,7 +17,8 @@ import { layerCost } from '../env/budget.js';
 import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { writeModelFiles, type SizeReport } from './model-files.js';
-import { AUTOSHRINK_VERSION, buildEnvironment, searchSpace, storePath } from './search.js';
+import { AUTOSHRINK_VERSION, buildEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './search.js';
+import type { FinetuneOptions } from '../env/finetune.js';
 import { openStore } from './store.js';
 import { matchLayers, modelHash, modelLayers, saveStrategy, type Strategy } from './strategy.js';
 import { prepare } from './setup.js';
@@ -62,6 +63,7 @@ interface ApplyInput {
   batchSize: number;
   learningRate: number;
   seed: number;
+  gradualPruning?: FinetuneOptions['gradualPruning'];
   evalSize: number;
   out: string;
   onProgress?: StepProgress;
@@ -87,6 +89,7 @@ async function applyCore(input: ApplyInput) {
       batchSize: input.batchSize,
       learningRate: input.learningRate,
       seed: `final:${input.seed}`,
+      gradualPruning: input.gradualPruning,
       onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
     },
   );
@@ -164,6 +167,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         batchSize: config.finetuneBatch,
         learningRate: config.finetuneLr,
         seed: config.seed,
+        gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
         evalSize: config.evalSize,
         out,
         onProgress: await opts.onProgress,

@@ -50,6 +50,9 @@ export function storePath(workdir: string): string {
   return join(workdir, 'runs.db');
 }
 
+/** tfmot-style ramp: reach the target over the first half of the fine-tune, re-deciding the mask every 10 steps. */
+export const GRADUAL_PRUNING = { rampFraction: 0.5, frequency: 10 };
+
 export function searchSpace(config: RunConfig): SearchSpace {
   return {
     knobs: config.knobs,
@@ -77,7 +80,13 @@ export function envConfig(config: RunConfig): EnvConfig {
     order: config.order,
     exclude: config.exclude,
     pin: config.pin,
-    finetune: { steps: config.finetuneSteps, batchSize: config.finetuneBatch, learningRate: config.finetuneLr, distill: config.distill },
+    finetune: {
+      steps: config.finetuneSteps,
+      batchSize: config.finetuneBatch,
+      learningRate: config.finetuneLr,
+      distill: config.distill,
+      gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+    },
     evalSize: config.evalSize,
     seed: config.seed,
   };

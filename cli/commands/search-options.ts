@@ -38,6 +38,7 @@ export function searchOptions<T>(y: Argv<T>) {
     .option('finetune-steps', { type: 'number', describe: 'Fine-tune steps per episode', defaultDescription: show(d.finetuneSteps) })
     .option('finetune-batch', { type: 'number', describe: 'Fine-tune batch size', defaultDescription: show(d.finetuneBatch) })
     .option('finetune-lr', { type: 'number', describe: 'Fine-tune learning rate (Adam)', defaultDescription: show(d.finetuneLr) })
+    .option('gradual-pruning', { type: 'boolean', describe: 'Prune gradually during each fine-tune (tfmot cubic ramp) instead of at once', defaultDescription: show(d.gradualPruning) })
     .option('distill', { type: 'boolean', describe: 'Distil from the uncompressed model while fine-tuning', defaultDescription: show(d.distill) })
     .option('eval-size', { type: 'number', describe: 'Validation images per reward (0 = all)', defaultDescription: show(d.evalSize) })
     .option('validation-size', { type: 'number', describe: 'Images carved from training data for validation', defaultDescription: show(d.validationSize) })
@@ -94,7 +95,7 @@ export function configFromArgs(args: Record<string, unknown>): RunConfig {
     ['dataSeed', 'dataSeed'], ['pruneStep', 'pruneStep'], ['bucketSize', 'bucketSize'], ['clusterInit', 'clusterInit'],
     ['preserveSparsity', 'preserveSparsity'], ['pruneKind', 'pruneKind'], ['finetuneSteps', 'finetuneSteps'],
     ['finetuneBatch', 'finetuneBatch'], ['finetuneLr', 'finetuneLr'], ['evalSize', 'evalSize'], ['validationSize', 'validationSize'],
-    ['finalSteps', 'finalSteps'], ['maxDrop', 'maxDrop'], ['actorLr', 'actorLr'], ['criticLr', 'criticLr'], ['noiseSigma', 'noiseSigma'],
+    ['finalSteps', 'finalSteps'], ['gradualPruning', 'gradualPruning'], ['maxDrop', 'maxDrop'], ['actorLr', 'actorLr'], ['criticLr', 'criticLr'], ['noiseSigma', 'noiseSigma'],
     ['noiseDecay', 'noiseDecay'], ['batchSize', 'batchSize'],
   ] as const) copy(flag, key);
   if (typeof args.knobs === 'string') flags.knobs = args.knobs.split(',').map((s) => s.trim()).filter(Boolean);

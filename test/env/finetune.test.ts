@@ -69,3 +69,21 @@ test.serial('no tensor leak: tf.memory().numTensors is unchanged across two comp
   await compressModel(model, originals, plan.map((p) => ({ ...p, spec: { ...p.spec, bits: 3, pruneRatio: 0.5 } })), data, { ...ft(3), gradualPruning: { rampFraction: 0.5, frequency: 1 } });
   t.is(tf.memory().numTensors, n);
 });
+
+test.serial('gradual pruning ramps to the target sparsity during the fine-tune and ends with the exact kept count', async (t) => {
+  const spec = layerSpec({ bits: 8, pruneRatio: 0.8, bucket: 'channel' });
+  const gradualPlan = layers.map((layer) => ({ layer, spec }));
+  const oneShot = await compressModel(model, originals, gradualPlan, data, ft(0));
+  const oneShotAcc = await evaluateAccuracy(model, data.validation, data.inputShape);
+  const gradual = await compressModel(model, originals, gradualPlan, data, { ...ft(60), gradualPruning: { rampFraction: 0.5, frequency: 5 } });
+  const gradualAcc = await evaluateAccuracy(model, data.validation, data.inputShape);
+  for (const [i, { layer }] of gradualPlan.entries()) {
+    const w = kernel(layer.name);
+    const kept = gradual[i].compressed.mask!.reduce((n, m) => n + m, 0);
+    // tfmot's keep count: round(N x 0.2)
+    t.is(kept, Math.round(w.length * 0.2), layer.name);
+    t.is(w.filter((v) => v !== 0).length <= kept, true, layer.name);
+    t.is(oneShot[i].compressed.mask!.reduce((n, m) => n + m, 0), kept, layer.name);
+  }
+  t.true(gradualAcc > oneShotAcc, `gradual pruning with fine-tuning should beat one-shot pruning: ${oneShotAcc} -> ${gradualAcc}`);
+});
