@@ -9,7 +9,7 @@ import { RunNotFoundError } from '../../errors.js';
 import { storePath } from '../../run/search.js';
 import { openStore, type RunRecord, type Store } from '../../run/store.js';
 import type { GlobalArgs } from '../global-options.js';
-import { formatCost, formatDuration, formatPercent } from '../ui/format.js';
+import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 
 function withStore<T>(workdir: string, fn: (store: Store) => T): T {
@@ -85,7 +85,7 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       out.push(`run ${run.id}  ${run.status}  ${run.model} on ${run.dataset}  agent ${run.agent}  seed ${run.seed}  backend ${run.backend}`);
       out.push(`budget ${run.budget.kind} <= ${formatCost(run.budget.limit, run.budget.kind)}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
       if (run.best) {
-        out.push('', `best: episode ${run.best.episode}, validation ${formatPercent(run.best.accuracy)}, cost ${formatCost(run.best.cost, run.budget.kind)}, reward ${run.best.reward.toFixed(4)}`);
+        out.push('', `best: episode ${formatEpisode(run.best.episode)}, validation ${formatPercent(run.best.accuracy)}, cost ${formatCost(run.best.cost, run.budget.kind)}, reward ${run.best.reward.toFixed(4)}`);
         const w = layerNameWidth(run.best.strategy.map((c) => c.name));
         out.push(layerTableHeader(w, false));
         for (const c of run.best.strategy) out.push(layerTableRow(c.name, w, c, false));
