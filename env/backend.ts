@@ -281,6 +281,27 @@ export function depthwiseConv2dBackpropFilterComposite(
   });
 }
 
+/**
+ * The input gradient of a conv as a forward correlation: dy with (stride - 1) zeros inserted after every row and
+ * column, padded so that a 'valid' correlation with the spatially flipped filter gives the input's H x W
+ * (dX[p] = sum_i dyDilated[p + top - i] * W[i], top = k - 1 - forward pad).
+ */
+function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const channels = dy.shape[3];
+  let dilated = dy;
+  if (sh > 1 || sw > 1) {
+    const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, channels]), [
+      [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
+    ]);
+    dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, channels]);
+  }
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  return padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+}
+
 /** dX of depthwiseConv2d(x, W): dy dilated by the stride, padded, correlated with the flipped filter. */
 export function depthwiseConv2dBackpropInputComposite(
   dy: tf.Tensor4D,
@@ -294,20 +315,8 @@ export function depthwiseConv2dBackpropInputComposite(
       attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true,
     );
     assertDyShape('DepthwiseConv2dNativeBackpropInput', dy, info);
-    const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } =
-      info;
-    // Insert (stride - 1) zeros after every row and column of dy: [n, h*sh, w*sw, c*m].
-    let dilated = dy;
-    if (sh > 1 || sw > 1) {
-      const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c * m]), [
-        [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
-      ]);
-      dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, c * m]);
-    }
-    // dX[p] = sum_i dyDilated[p + top - i] * W[i]: pad so a 'valid' correlation with the flipped filter yields H rows.
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
-    const padded = padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+    const { batchSize: n, inHeight: H, inWidth: W } = info;
+    const padded = dilateAndPad(dy, info);
     const flipped = tf.reshape<tf.Rank.R4>(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
     const dx = tf.depthwiseConv2d(padded, flipped, 1, 'valid'); // [n, H, W, c*m]
     return m === 1 ? dx : (tf.sum(tf.reshape(dx, [n, H, W, c, m]), 4) as tf.Tensor4D);
@@ -328,20 +337,9 @@ export function conv2DBackpropInputComposite(
     const nchw = attrs.dataFormat === 'NCHW';
     const inputShape = (nchw ? [attrs.inputShape[0], attrs.inputShape[2], attrs.inputShape[3], attrs.inputShape[1]] : attrs.inputShape) as [number, number, number, number];
     const dy4 = nchw ? tf.transpose(dy, [0, 2, 3, 1]) : dy;
-    const [kh, kw, , cout] = filter.shape;
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     assertDyShape('Conv2DBackpropInput', dy4, info);
-    const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } = info;
-    let dilated = dy4;
-    if (sh > 1 || sw > 1) {
-      const spread = tf.pad(tf.reshape(dy4, [n, h, 1, w, 1, cout]), [
-        [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
-      ]);
-      dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, cout]);
-    }
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
-    const padded = padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+    const padded = dilateAndPad(dy4, info);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, cout, cin]
     const dx = tf.conv2d(padded, flipped, 1, 'valid'); // [n, H, W, cin]
     return nchw ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
