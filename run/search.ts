@@ -8,8 +8,9 @@
  * signal every step); the store is never left half-written.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAgent } from '../agent/create-agent.js';
 import { greedySearch } from '../agent/greedy.js';
 import type { Agent, AgentCheckpoint } from '../agent/agent.js';
@@ -43,8 +44,21 @@ export interface SearchResult {
   best: BestImprovedEvent | null;
 }
 
-const require = createRequire(import.meta.url);
-export const AUTOSHRINK_VERSION: string = (require('../package.json') as { version: string }).version;
+/** autoshrink's version, from the package.json above this file (run/ in the sources, dist/run/ when built). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'autoshrink' && pkg.version) return pkg.version;
+    }
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
+export const AUTOSHRINK_VERSION: string = packageVersion();
 
 export function storePath(workdir: string): string {
   return join(workdir, 'runs.db');
