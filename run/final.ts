@@ -102,6 +102,19 @@ async function applyCore(input: ApplyInput) {
   return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, seconds: (performance.now() - start) / 1000 };
 }
 
+/** What a strategy file records of the run's fixed settings (everything the agent does not choose). */
+function settingsOf(config: RunConfig): Strategy['settings'] {
+  const base = searchSpace(config).base;
+  return {
+    pruneKind: base.pruneKind,
+    clusterInit: base.clusterInit,
+    preserveSparsity: base.preserveSparsity,
+    quantKind: base.quantKind,
+    bucket: base.bucket,
+    bucketSize: base.bucketSize ?? 256,
+  };
+}
+
 /** Build the strategy file of a run's best episode. */
 function strategyOf(
   run: { id: string; seed: number; backend: string },
@@ -113,15 +126,7 @@ function strategyOf(
   accuracies: { test: number | null; baselineTest: number | null },
   packedBytes: number,
 ): Strategy {
-  const base = searchSpace(config).base;
-  const settings: Strategy['settings'] = {
-    pruneKind: base.pruneKind,
-    clusterInit: base.clusterInit,
-    preserveSparsity: base.preserveSparsity,
-    quantKind: base.quantKind,
-    bucket: base.bucket,
-    bucketSize: base.bucketSize ?? 256,
-  };
+  const settings = settingsOf(config);
   const specs = toSpecs(best.strategy, settings);
   const weights = env.layers.reduce((s, l) => s + l.params, 0);
   const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
@@ -156,8 +161,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
     const built = await buildEnvironment(config, opts.workdir);
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
-      const specs = toSpecs(run.best.strategy, strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: null, baselineTest: null }, 0).settings);
-      const hash = modelHash(built.model);
+      const specs = toSpecs(run.best.strategy, settingsOf(config));
       const r = await applyCore({
         model: built.model,
         data: built.data,
@@ -172,9 +176,9 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         out,
         onProgress: await opts.onProgress,
       });
+      // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
       const strategy = strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, r.sizes.packedBytes);
-      strategy.model.hash = hash;
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
       const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps };
