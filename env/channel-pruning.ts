@@ -746,6 +746,7 @@ export async function pruneChannels(model: tf.LayersModel, opts: ChannelPruneOpt
   counts.forEach((k, g) => {
     const c = analysis.groups[g].channels;
     if (!(Number.isInteger(k) && k >= 1 && k <= c)) throw new ConfigError(`group ${g} (${analysis.groups[g].producers.join(', ')}) has ${c} channels; cannot keep ${k}`);
+    if (k < c && analysis.groups[g].frozen !== null) throw new ConfigError(`group ${g} (${analysis.groups[g].producers.join(', ')}) cannot be pruned: ${analysis.groups[g].frozen}`);
   });
   const method = opts.method ?? 'l1';
   const reconstruct = opts.reconstruct ?? method === 'lasso';

@@ -367,6 +367,13 @@ test('plan options: skipFirst, skipLast, skip by name, per-layer ratios; unknown
   t.throws(() => planChannels(a, { preserve: 0 }), { instanceOf: ConfigError });
 });
 
+test('explicit counts that would prune the class scores or exceed a group are refused before any surgery', async (t) => {
+  const model = buildModel('lenet5', [28, 28, 1], 10, 1);
+  await t.throwsAsync(pruneChannels(model, { counts: [6, 16, 120, 84, 5] }), { instanceOf: ConfigError, message: /fc3.*softmax/ });
+  await t.throwsAsync(pruneChannels(model, { counts: [7, 16, 120, 84, 10] }), { instanceOf: ConfigError, message: /6 channels; cannot keep 7/ });
+  await t.throwsAsync(pruneChannels(model, { counts: [3, 16, 120, 84, 10], method: 'lasso' }), { instanceOf: ConfigError, message: /inputs/ });
+});
+
 // ------------------------------------------------------------------------------------------------------------------
 // selection, reconstruction, and hygiene
 
