@@ -13,11 +13,14 @@ const episodes = Number(arg('episodes', '60'));
 const seeds = arg('seeds', '1').split(',').map(Number);
 const budget = arg('budget', 'size:40x');
 const workdir = arg('workdir', '.autoshrink');
+const prune = arg('prune', '0.5-0.95').split('-').map(Number) as [number, number];
+const clusters = arg('clusters', '4-32').split('-').map(Number) as [number, number];
+const finetuneSteps = Number(arg('finetune-steps', '60'));
 const backend = (await selectBackend('auto')).name;
 const rows: Array<Array<string | number>> = [];
 for (const seed of seeds) {
   const run = await runSearch(
-    { model: 'lenet5', seed, episodes, warmup: Math.round(episodes / 3), budget, knobs: ['bits', 'prune', 'clusters'], reward: 'within-drop', maxDrop: 0.01, bitBounds: [2, 8], pruneBounds: [0.5, 0.95], clusterBounds: [4, 32] },
+    { model: 'lenet5', seed, episodes, warmup: Math.round(episodes / 3), budget, knobs: ['bits', 'prune', 'clusters'], reward: 'within-drop', maxDrop: 0.01, bitBounds: [2, 8], pruneBounds: prune, clusterBounds: clusters, finetuneSteps },
     { workdir, backend },
   );
   const r = await finishRun(run.runId, { workdir, backend });
@@ -41,8 +44,8 @@ for (const seed of seeds) {
 writeResults(
   'bench/results/compression.md',
   'Smallest lenet5 within 1 point of the baseline (prune + cluster + quantize)',
-  `npx tsx bench/compression.ts --episodes ${episodes} --seeds ${seeds.join(',')} --budget ${budget}`,
-  `Search: ${episodes} episodes of DDPG over bits (2-8), prune ratio (50-95%) and clusters (4-32) per layer, reward within-drop (1 point), ` +
+  `npx tsx bench/compression.ts --episodes ${episodes} --seeds ${seeds.join(',')} --budget ${budget} --prune ${prune.join('-')} --clusters ${clusters.join('-')} --finetune-steps ${finetuneSteps}`,
+  `Search: ${episodes} episodes of DDPG over bits (2-8), prune ratio (${prune.map((p) => Math.round(p * 100)).join('-')}%) and clusters (${clusters.join('-')}) per layer, ${finetuneSteps} fine-tune steps per episode, reward within-drop (1 point), ` +
     `hard budget ${budget}; then 600 fine-tune steps of the best strategy from the original weights, test split (2000 images). ` +
     'Sizes are real files: model.ashk (header included), its gzip, and the fp32 weights.\n\n' +
     table(['seed', 'run', 'baseline test', 'test', 'change (points)', 'packed bytes', 'of which header', 'gzip of packed', 'fp32 bytes', 'fp32 / packed', 'fp32 / gzip', 'strategy (bits/prune/clusters)'], rows),
