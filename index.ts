@@ -34,6 +34,8 @@ export { compressibleLayers } from './env/layers.js';
 export type { LayerInfo } from './env/layers.js';
 export { parseBudget } from './env/budget.js';
 export { finetune } from './env/finetune.js';
+export { analyzeChannels, planChannels, pruneChannels, buildPrunedModel, countFlops, prunedFlops } from './env/channel-pruning.js';
+export { channelL1Norms, lassoSelect, leastSquares } from './learners/channel-selection.js';
 export { evaluateAccuracy } from './env/evaluate.js';
 
 // runs
