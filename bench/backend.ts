@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     '',
     `LeNet-5: conv 6@5x5 relu, maxpool 2, conv 16@5x5 relu, maxpool 2, dense 120, 84, 10; 28x28x1 random inputs, batch ${BATCH},`,
     'SGD through `optimizer.minimize`, one warm-up step not timed. Matmul: square float32, one warm-up call not timed.',
-    'On wasm the three conv-gradient kernels are the composites registered by `env/backend.ts`; on cpu they are the',
+    'On wasm the three missing conv-gradient kernels and Conv2DBackpropInput are composites from `env/backend.ts`; on cpu they are the',
     "backend's own kernels. Timings on cpu come from 1-2 repetitions.",
     '',
     table,
