@@ -10,10 +10,10 @@
 
 import type {
   BestImprovedEvent,
-  BudgetInfo,
   LayerChoice,
   Phase,
   RunEvent,
+  RunStartedEvent,
   RunStatus,
 } from '../../run/events.js';
 
@@ -30,20 +30,8 @@ export interface StopRequestedEvent {
 
 export type ViewEvent = RunEvent | TickEvent | StopRequestedEvent;
 
-/** The run's identity as `run-started` gives it. */
-export interface RunHeader {
-  runId: string;
-  model: string;
-  dataset: string;
-  budget: BudgetInfo;
-  backend: string;
-  seed: number;
-  agent: string;
-  layers: string[];
-  warmup: number;
-  baselineAccuracy: number;
-  resumedAt: number;
-}
+/** The run's identity as `run-started` gives it (derived, so the two cannot drift apart). */
+export type RunHeader = Omit<RunStartedEvent, 'type' | 'episodes' | 'best'>;
 
 /** One finished episode as the tables and the per-episode lines show it. */
 export interface EpisodeRow {
