@@ -306,3 +306,30 @@ export function finalizeLayer(shape: number[], spec: LayerSpec, trained: Trained
     scales: null,
   };
 }
+
+/** What a fine-tune step trains: the full-precision weights (no codebook) or the codebook entries. */
+export interface TrainedParams {
+  weights?: Float32Array | null;
+  centroids?: Float32Array | null;
+}
+
+/**
+ * The forward pass of the straight-through estimator: the exact values `c`'s structure stores for the trained
+ * parameters (the same quantizer `compressLayer` and `finalizeLayer` use: per-bucket or per-codebook ranges over the
+ * kept weights only, pruned weights exactly 0, no padding), without re-checking the structure, so it is cheap
+ * enough for every training step. `mask` overrides `c.mask` (gradual pruning moves it during the fine-tune).
+ * Train what you pack: env/finetune.ts calls this, never a quantizer of its own.
+ */
+export function projectLayer(c: CompressedLayer, trained: TrainedParams, mask: Uint8Array | null = c.mask): Float32Array {
+  const { spec } = c;
+  if (c.centroids && c.indices) {
+    const raw = trained.centroids;
+    if (!raw) throw new ConfigError('projectLayer needs the trained centroids of a layer with a codebook');
+    const book = spec.clusters > 0 ? quantizeCodebook(raw, c.codebooks, c.codebookSize, c.zeroIndices, spec.bits).centroids : raw;
+    const values = new Float32Array(c.indices.length);
+    for (let i = 0; i < values.length; i++) values[i] = mask && !mask[i] ? 0 : book[c.indices[i]];
+    return values;
+  }
+  if (!trained.weights) throw new ConfigError('projectLayer needs the trained weights of a layer without a codebook');
+  return quantizeUniform(trained.weights, spec.bits, { bucket: spec.bucket, bucketSize: spec.bucketSize, shape: c.shape, mask }).values;
+}
