@@ -34,7 +34,11 @@ export { compressibleLayers } from './env/layers.js';
 export type { LayerInfo } from './env/layers.js';
 export { parseBudget } from './env/budget.js';
 export { finetune } from './env/finetune.js';
-export { analyzeChannels, planChannels, pruneChannels, buildPrunedModel, countFlops, prunedFlops } from './env/channel-pruning.js';
+export { analyzeChannels } from './env/channel-pruning/analysis.js';
+export { countFlops, prunedFlops } from './env/channel-pruning/cost.js';
+export { planChannels } from './env/channel-pruning/plan.js';
+export { buildPrunedModel } from './env/channel-pruning/surgery.js';
+export { pruneChannels } from './env/channel-pruning/select.js';
 export { channelL1Norms, lassoSelect, leastSquares } from './learners/channel-selection.js';
 export { evaluateAccuracy } from './env/evaluate.js';
 

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../env/backend.js';
 import { sliceBatch } from '../env/batches.js';
-import { type ChannelSelectionMethod, pruneChannels } from '../env/channel-pruning.js';
+import { type ChannelSelectionMethod, pruneChannels } from '../env/channel-pruning/select.js';
 import { loadDataset } from '../env/data/load-dataset.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';

@@ -2,15 +2,11 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { BudgetError, ConfigError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
-import {
-  analyzeChannels,
-  buildPrunedModel,
-  countFlops,
-  planChannels,
-  pruneChannels,
-  prunedFlops,
-  prunedParams,
-} from '../../env/channel-pruning.js';
+import { analyzeChannels } from '../../env/channel-pruning/analysis.js';
+import { countFlops, prunedFlops, prunedParams } from '../../env/channel-pruning/cost.js';
+import { planChannels } from '../../env/channel-pruning/plan.js';
+import { pruneChannels } from '../../env/channel-pruning/select.js';
+import { buildPrunedModel } from '../../env/channel-pruning/surgery.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 
