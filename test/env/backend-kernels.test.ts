@@ -1,5 +1,5 @@
 /**
- * The wasm backend's composite conv-gradient kernels (env/backend.ts) against the cpu backend's own kernels, plus
+ * The wasm backend's composite conv-gradient kernels (env/wasm-kernels.ts) against the cpu backend's own kernels, plus
  * backend selection. Every test is serial: they switch the process-wide tfjs backend.
  */
 import test, { type ExecutionContext } from 'ava';
