@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { Adam } from './adam.js';
 import type { Agent, AgentCheckpoint, AgentDims, AgentPhase, EpisodeReport, Transition } from './agent.js';
+import { checkCheckpointHeader } from './checkpoint-header.js';
 import { cloneMlp, createMlp, mlpForward, softUpdate, type Mlp } from './mlp.js';
 import { truncatedNormal } from './noise.js';
 import { ReplayBuffer, type Batch } from './replay-buffer.js';
@@ -363,9 +364,7 @@ export class Ddpg implements Agent {
 
   /** Restore into an agent built with the same dims and config. The seed may differ: RNG state and seed are taken over. */
   restore(cp: AgentCheckpoint): void {
-    if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'ddpg') {
-      throw new ConfigError(`not a version 1 DDPG agent checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
-    }
+    checkCheckpointHeader(cp, 'ddpg');
     const st = cp.state as unknown as DdpgCheckpointState;
     for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
       if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);

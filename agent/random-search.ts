@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Agent, AgentCheckpoint, AgentDims, AgentPhase, EpisodeReport, Transition } from './agent.js';
+import { checkCheckpointHeader } from './checkpoint-header.js';
 import { validateDims } from './ddpg.js';
 import { createRng, type Rng, type RngState } from './rng.js';
 
@@ -52,9 +53,7 @@ export class RandomSearch implements Agent {
   }
 
   restore(cp: AgentCheckpoint): void {
-    if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'random') {
-      throw new ConfigError(`not a version 1 random-search checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
-    }
+    checkCheckpointHeader(cp, 'random');
     const st = cp.state as { actionSize: number; seed: number; episode: number; rng: RngState };
     if (st.actionSize !== this.args.actionSize) {
       throw new ConfigError(`checkpoint actionSize ${st.actionSize} differs from the agent's ${this.args.actionSize}`);

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Agent, AgentCheckpoint, AgentDims, AgentPhase, EpisodeReport, Transition } from './agent.js';
+import { checkCheckpointHeader } from './checkpoint-header.js';
 import { validateDims } from './ddpg.js';
 
 export class UniformAgent implements Agent {
@@ -45,9 +46,7 @@ export class UniformAgent implements Agent {
   }
 
   restore(cp: AgentCheckpoint): void {
-    if (cp.format !== 'autoshrink-agent' || cp.version !== 1 || cp.kind !== 'uniform') {
-      throw new ConfigError(`not a version 1 uniform-agent checkpoint (got ${cp.format} v${cp.version} ${cp.kind})`);
-    }
+    checkCheckpointHeader(cp, 'uniform');
     const st = cp.state as { action: number[]; episode: number };
     if (JSON.stringify(st.action) !== JSON.stringify(this.action)) {
       throw new ConfigError(`checkpoint action ${JSON.stringify(st.action)} differs from the agent's ${JSON.stringify(this.action)}`);
