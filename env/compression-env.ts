@@ -233,7 +233,7 @@ export class CompressionEnv {
       accuracy = hit.accuracy;
     } else {
       await this.ensureTeacher();
-      await compressModel(this.model, this.originals, this.planOf(strategy), this.data, { ...this.finetuneOptions(`episode:${this.config.seed}:${key}`), signal }, timings);
+      await compressModel(this.model, this.originals, this.planOf(strategy), this.data, { ...this.finetuneOptions(`episode:${this.config.seed}`), signal }, timings);
       const t = performance.now();
       accuracy = await evaluateAccuracy(this.model, this.valSplit.validation, this.data.inputShape);
       timings.evaluate = (performance.now() - t) / 1000;
