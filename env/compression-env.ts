@@ -169,12 +169,15 @@ export class CompressionEnv {
 
   private state(): number[] {
     const i = this.walk[this.pos];
-    const minRest = this.minRest();
+    const costs = this.plan.candidates[i].costs;
     return buildState(this.statics[i], {
-      spent: this.spent + this.plan.fixed,
+      spent: this.spent,
       remaining: this.plan.limit - this.plan.fixed - this.spent,
-      minRest,
-      full: this.plan.full,
+      minRest: this.minRest(),
+      budget: this.plan.limit - this.plan.fixed,
+      layerMax: costs[costs.length - 1],
+      position: this.pos,
+      length: this.walk.length,
       prevAction: this.prevAction,
     });
   }

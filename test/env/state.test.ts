@@ -3,7 +3,7 @@ import { selectBackend } from '../../env/backend.js';
 import { CompressionEnv } from '../../env/compression-env.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { buildModel } from '../../env/models/zoo.js';
-import { buildState, minMaxColumns, STATIC_FEATURES, stateSize, staticFeatures } from '../../env/state.js';
+import { buildState, DYNAMIC_FEATURES, minMaxColumns, STATIC_FEATURES, stateSize, staticFeatures } from '../../env/state.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { envConfig, space } from '../helpers/env-config.js';
 
@@ -37,10 +37,10 @@ test('lenet5 static features: index, kind flags, channels, kernel, input size, e
   t.deepEqual(col('params'), [0, 2250 / 47850, 1, 9930 / 47850, 690 / 47850]);
 });
 
-test('every state entry is in [0, 1] and the state has 14 + k entries', (t) => {
+test('every state entry is in [0, 1] and the state has 11 static + 6 dynamic + k entries', (t) => {
   for (const budget of [{ kind: 'size', value: 3, unit: 'bits' }, { kind: 'size', value: 0.5, unit: 'ratio' }, { kind: 'flops', value: 0.3, unit: 'fraction' }] as const) {
     const env = new CompressionEnv(lenet, data, envConfig({ space: space(['bits', 'prune']), budget, order: 'random' }), 0);
-    t.is(env.stateSize, 14 + 2);
+    t.is(env.stateSize, 17 + 2);
     for (let episode = 0; episode < 3; episode++) {
       let state: number[] | null = env.reset(episode);
       let step = 0;
@@ -55,17 +55,22 @@ test('every state entry is in [0, 1] and the state has 14 + k entries', (t) => {
   }
 });
 
-test('the applied previous action closes the state; the first state of an episode has zeros there', (t) => {
+test('the applied previous action closes the state; on the first layer the "no previous layer" flag is set and the action slots are zeros', (t) => {
   const env = new CompressionEnv(lenet, data, envConfig({ space: space(['bits', 'prune']), budget: { kind: 'size', value: 3, unit: 'bits' } }), 0);
+  const first = STATIC_FEATURES.length + DYNAMIC_FEATURES.indexOf('first');
   let state: number[] | null = env.reset(0);
   t.deepEqual(state.slice(-2), [0, 0]);
+  t.is(state[first], 1);
   // 8 bits and no pruning are too expensive for a 3-bit budget: the applied action differs from the wish
   const wishes = [[1, 0], [0.5, 0.5], [1, 0], [0, 1], [0.2, 0.4]];
   let sawClamp = false;
   for (const wish of wishes) {
     const r = env.step(wish);
     sawClamp ||= r.clamped;
-    if (r.next) t.deepEqual(r.next.slice(-2), r.applied);
+    if (r.next) {
+      t.deepEqual(r.next.slice(-2), r.applied);
+      t.is(r.next[first], 0);
+    }
     state = r.next;
   }
   t.is(state, null);
@@ -73,23 +78,38 @@ test('the applied previous action closes the state; the first state of an episod
   env.dispose();
 });
 
-test('the dynamic features are the spent, remaining and minimum-rest costs as fractions of the full model', (t) => {
+test('the budget features are fractions of the searched layers\' budget, the position runs 0, 1/4, ... 1 over lenet5\'s five layers', (t) => {
   const env = new CompressionEnv(lenet, data, envConfig({ budget: { kind: 'flops', value: 0.5, unit: 'fraction' }, space: space(['prune']) }), 0);
   const { plan } = env;
+  const at = (name: (typeof DYNAMIC_FEATURES)[number]) => STATIC_FEATURES.length + DYNAMIC_FEATURES.indexOf(name);
+  const budget = plan.limit - plan.fixed;
   const s0 = env.reset(0);
-  const k = 11; // static features come first
   t.is(plan.fixed, 0); // FLOPs of biases are not counted
-  t.is(s0[k], 0); // nothing spent
-  t.is(s0[k + 1], 0.5); // the whole budget, half the model, remains
+  t.is(s0[at('spent')], 0); // nothing spent
+  t.is(s0[at('remaining')], 1); // the whole budget remains
   // the other four layers at 90% pruning: 0.1 x their MACs
-  t.is(s0[k + 2], plan.minCost.slice(1).reduce((a, b) => a + b, 0) / plan.full);
+  const minRest = plan.minCost.slice(1).reduce((a, b) => a + b, 0);
+  t.is(s0[at('minRest')], minRest / budget);
+  // conv1 (117,600 MACs) fits whole in what the rest leaves: headroom 1
+  t.is(s0[at('headroom')], 1);
+  t.is(s0[at('position')], 0);
   const r = env.step([0]); // no pruning on conv1: spends all its 117,600 MACs
   t.is(r.spec.pruneRatio, 0);
-  t.is(r.next![k], 117600 / plan.full);
-  t.is(r.next![k + 1], (plan.limit - 117600) / plan.full);
+  t.is(r.next![at('spent')], 117600 / budget);
+  t.is(r.next![at('remaining')], (budget - 117600) / budget);
+  t.is(r.next![at('position')], 0.25);
   env.dispose();
 });
 
-test('buildState clamps dynamic features into [0, 1] (a budget looser than the model leaves more than 100% remaining)', (t) => {
-  t.deepEqual(buildState([0.5], { spent: 50, remaining: 300, minRest: -1, full: 100, prevAction: [0.25] }), [0.5, 0.5, 1, 0, 0.25]);
+test('buildState scales by the budget and clamps into [0, 1]; headroom is what the wall leaves over the layer\'s dearest setting', (t) => {
+  // spent 50 of 200; remaining 150 (clamped: 0.75), minRest 100 -> headroom (150 - 100) / 100 = 0.5; position 1 of 3 -> 0.5
+  t.deepEqual(
+    buildState([0.5], { spent: 50, remaining: 150, minRest: 100, budget: 200, layerMax: 100, position: 1, length: 3, prevAction: [0.25] }),
+    [0.5, 0.25, 0.75, 0.5, 0.5, 0.5, 0, 0.25],
+  );
+  // a budget looser than the model leaves more than 100% remaining: clamped to 1; the first step zeros the previous action
+  t.deepEqual(
+    buildState([0.5], { spent: 0, remaining: 300, minRest: -1, budget: 200, layerMax: 100, position: 0, length: 1, prevAction: [0.25] }),
+    [0.5, 0, 1, 0, 1, 0, 1, 0],
+  );
 });
