@@ -38,8 +38,8 @@ export function parseBudget(text: string): BudgetSpec {
   const unit = (m[3] ?? '').toLowerCase();
   if (kind === 'size') {
     if (unit === 'bits') {
-      if (!((Number.isInteger(value) && value >= 1 && value <= 8) || value === 16 || value === 32)) {
-        throw new ConfigError(`size budget '${text}' needs a whole bit width per weight: 1..8, 16 or 32, e.g. size:3bits`);
+      if (!(value >= 1 && value <= 32)) {
+        throw new ConfigError(`size budget '${text}' needs an average bit width per weight from 1 to 32, e.g. size:3bits or size:1.5bits`);
       }
       return { kind, value, unit: 'bits' };
     }
@@ -101,13 +101,26 @@ export interface PlanInput {
   uniformSpec: (bits: number, layer: number) => LayerSpec;
 }
 
+/** The stored bit widths (1..8, 16, 32) at or just below and just above `bits`. */
+export function bitsAround(bits: number): [number, number] {
+  const widths = [1, 2, 3, 4, 5, 6, 7, 8, 16, 32];
+  const hi = widths.find((w) => w >= bits) ?? 32;
+  const lo = [...widths].reverse().find((w) => w <= bits) ?? 1;
+  return [lo, hi];
+}
+
 export function planBudget(input: PlanInput): BudgetPlan {
   const { kind, spec, layers } = input;
   const full = input.fixedCost + input.fullLayerCost;
   let limit: number;
   let label: string;
   if (spec.unit === 'bits') {
-    limit = input.fixedCost + layers.reduce((n, l, i) => n + layerCost('size', l, input.uniformSpec(spec.value, i)), 0);
+    // between stored widths (1.5 bits, 12 bits) the limit is interpolated between the two uniform sizes around it:
+    // size is affine in bits, so this is the size of an average of `value` bits per weight, scales included
+    const [lo, hi] = bitsAround(spec.value);
+    const uniform = (bits: number) => layers.reduce((n, l, i) => n + layerCost('size', l, input.uniformSpec(bits, i)), 0);
+    const t = hi === lo ? 0 : (spec.value - lo) / (hi - lo);
+    limit = input.fixedCost + uniform(lo) + (t > 0 ? t * (uniform(hi) - uniform(lo)) : 0);
     label = `size <= uniform ${spec.value}-bit (${formatBytes(limit)})`;
   } else if (spec.unit === 'ratio') {
     limit = full / spec.value;

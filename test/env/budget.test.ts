@@ -2,7 +2,7 @@ import test from 'ava';
 import seedrandom from 'seedrandom';
 import { BudgetError, ConfigError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
-import { type BudgetKind, type BudgetSpec, enforceAfter, formatBytes, layerCost, parseBudget, planBudget, wall } from '../../env/budget.js';
+import { bitsAround, type BudgetKind, type BudgetSpec, enforceAfter, formatBytes, layerCost, parseBudget, planBudget, wall } from '../../env/budget.js';
 import { CompressionEnv, type LayerOrder } from '../../env/compression-env.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { actionToSpec, candidateSpecs, type Knob, specToAction } from '../../env/knobs.js';
@@ -30,12 +30,29 @@ test('parseBudget reads size in bits per weight, kB, a ratio, and flops / bitops
   t.deepEqual(parseBudget('flops:0.5'), { kind: 'flops', value: 0.5, unit: 'fraction' });
   t.deepEqual(parseBudget('bitops:25%'), { kind: 'bitops', value: 0.25, unit: 'fraction' });
   t.deepEqual(parseBudget(' FLOPS:1 '), { kind: 'flops', value: 1, unit: 'fraction' });
+  // average bits per weight between stored widths: mixed precision lives there
+  t.deepEqual(parseBudget('size:1.5bits'), { kind: 'size', value: 1.5, unit: 'bits' });
+  t.deepEqual(parseBudget('size:12bits'), { kind: 'size', value: 12, unit: 'bits' });
+});
+
+test('a fractional bit budget is the size halfway between the uniform sizes around it: a 10x10 dense layer, 2.5 bits', (t) => {
+  const layers = [dense(0, 10, 10)];
+  const plan = (value: number) => handPlan('size', layers, ['bits'], { kind: 'size', value, unit: 'bits' }).limit;
+  // uniform b bits per output channel: 100 x b bits of codes + 10 fp32 (alpha, beta) pairs = 12.5 b + 80 bytes
+  t.is(plan(2), 25 + 80);
+  t.is(plan(3), 37.5 + 80);
+  t.is(plan(2.5), 31.25 + 80);
+  // 12 bits lies halfway between the 8-bit and the fp16 sizes: 8 bits 100 + 80 = 180 bytes, fp16 200 bytes (no scales)
+  t.is(plan(12), 180 + 0.5 * (200 - 180));
+  t.deepEqual(bitsAround(1.5), [1, 2]);
+  t.deepEqual(bitsAround(3), [3, 3]);
+  t.deepEqual(bitsAround(20), [16, 32]);
 });
 
 test('parseBudget refuses bad budgets with a one-line ConfigError that shows a valid form', (t) => {
   const bad = ['', 'size', 'size:', 'size:3', 'size:3 bits', 'depth:3', 'size:-2kB', 'flops:0', 'flops:1.5', 'flops:150%', 'bitops:2x', 'flops:3kB',
-    // zero or fractional sizes used to pass: 0x divided by zero, 0bits and 2.5bits failed later inside the size code
-    'size:0x', 'size:0%', 'size:0kB', 'size:0bits', 'size:2.5bits', 'size:12bits'];
+    // zero sizes used to pass (0x divided by zero); average widths must lie in [1, 32]
+    'size:0x', 'size:0%', 'size:0kB', 'size:0bits', 'size:0.5bits', 'size:33bits'];
   for (const text of bad) {
     const e = t.throws(() => parseBudget(text), { instanceOf: ConfigError }, text);
     t.false(e!.message.includes('\n'), text);
