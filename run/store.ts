@@ -1,6 +1,7 @@
 /**
  * The run store: every search run, its finished episodes and its latest checkpoint, in one SQLite file
- * (`<workdir>/runs.db`). The only module that imports better-sqlite3; everything else sees the typed `Store`.
+ * (`<workdir>/runs.db`). With `store-schema.ts`, the only module that imports better-sqlite3; everything else sees
+ * the typed `Store`.
  *
  * Durability. An episode costs seconds to minutes of fine-tuning, so losing one is expensive and one fsync per
  * episode is not: the journal is WAL with `synchronous=FULL`, which syncs the WAL at every commit. A committed
@@ -14,18 +15,7 @@
  * consistent snapshot while one process writes. Writers take the write lock at BEGIN (`BEGIN IMMEDIATE`), and every
  * connection waits up to `busy_timeout` for a lock instead of failing at once.
  *
- * Schema versions live in `PRAGMA user_version` and MIGRATIONS below: append a migration, never edit a shipped one.
- * A file from a newer autoshrink is refused, never rewritten.
- *
- * Schema (latest):
- *   runs(id PK, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
- *        episodes_planned, config JSON, versions JSON, best JSON?, final_report JSON?)
- *   episodes(run_id FK, episode, phase, strategy JSON, accuracy, cost, reward, cached, seconds, timings JSON,
- *            created_at; PK(run_id, episode))
- *   checkpoints(run_id PK/FK, episode, agent_state BLOB, env_state BLOB, created_at): one row per run, replaced
- *            at each episode. Both blobs are in the format of `checkpoint-codec.ts`.
- * Timestamps are ISO 8601 UTC strings. There is no evaluation-cache table: a run's cache of evaluated strategies is
- * part of its env checkpoint, which is where a resume needs it.
+ * The schema, its migrations and its rows are in `store-schema.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -34,78 +24,21 @@ import Database from 'better-sqlite3';
 import { InputError, RunNotFoundError } from '../errors.js';
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, type CheckpointValue } from './checkpoint-codec.js';
 import type { BudgetKind, EpisodeFinishedEvent, LayerChoice, RunStatus } from './events.js';
+import {
+  type CheckpointRow,
+  EPISODE_COLUMNS,
+  type EpisodeRow,
+  migrate,
+  RUN_COLUMNS,
+  type RunRow,
+  toEpisode,
+  toRun,
+} from './store-schema.js';
 
 /** How long a connection waits for another process's lock before failing, in milliseconds. */
 const BUSY_TIMEOUT_MS = 5000;
 /** After a WAL checkpoint, truncate the WAL file back to at most this size (checkpoints can be megabytes). */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
-
-interface Migration {
-  version: number;
-  description: string;
-  up: (db: Database.Database) => void;
-}
-
-const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'runs, episodes, checkpoints',
-    up: (db) =>
-      db.exec(`
-        CREATE TABLE runs (
-          id               TEXT PRIMARY KEY,
-          created_at       TEXT NOT NULL,
-          updated_at       TEXT NOT NULL,
-          status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'stopped', 'failed')),
-          seed             INTEGER NOT NULL,
-          backend          TEXT NOT NULL,
-          model            TEXT NOT NULL,
-          dataset          TEXT NOT NULL,
-          budget_kind      TEXT NOT NULL CHECK (budget_kind IN ('size', 'flops', 'bitops')),
-          budget_limit     REAL NOT NULL,
-          agent            TEXT NOT NULL,
-          episodes_planned INTEGER NOT NULL,
-          config           TEXT NOT NULL,
-          versions         TEXT NOT NULL,
-          best             TEXT,
-          final_report     TEXT
-        ) STRICT;
-        CREATE TABLE episodes (
-          run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-          episode    INTEGER NOT NULL CHECK (episode >= 0),
-          strategy   TEXT NOT NULL,
-          accuracy   REAL NOT NULL,
-          cost       REAL NOT NULL,
-          reward     REAL NOT NULL,
-          cached     INTEGER NOT NULL CHECK (cached IN (0, 1)),
-          seconds    REAL NOT NULL,
-          timings    TEXT NOT NULL,
-          created_at TEXT NOT NULL,
-          PRIMARY KEY (run_id, episode)
-        ) STRICT;
-        CREATE TABLE checkpoints (
-          run_id      TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-          episode     INTEGER NOT NULL,
-          agent_state BLOB NOT NULL,
-          env_state   BLOB NOT NULL,
-          created_at  TEXT NOT NULL
-        ) STRICT;
-      `),
-  },
-  {
-    version: 2,
-    description: "episodes.phase, back-filled from each run's config.warmup",
-    up: (db) =>
-      db.exec(`
-        ALTER TABLE episodes ADD COLUMN phase TEXT NOT NULL DEFAULT 'learning' CHECK (phase IN ('warmup', 'learning'));
-        UPDATE episodes SET phase = 'warmup'
-          WHERE episode < coalesce((SELECT json_extract(r.config, '$.warmup') FROM runs r WHERE r.id = episodes.run_id), 0);
-      `),
-  },
-];
-
-/** The schema version this code writes; `PRAGMA user_version` of an up-to-date runs.db. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Versions of what produced a run, for reproducing it. */
 export interface RunVersions {
@@ -167,11 +100,29 @@ export interface RunRecord {
   final: unknown;
 }
 
-/** One finished episode as `recordEpisode` takes it: an `episode-finished` event without its type tag. */
-export type EpisodeInput = Omit<EpisodeFinishedEvent, 'type'>;
+/** How an episode's learning went, for diagnosing a run; null where the agent or the env did not report it. */
+export interface EpisodeDiagnostics {
+  /** Mean critic and actor losses over the episode's updates (agent/agent.ts EpisodeReport). */
+  criticLoss: number | null;
+  actorLoss: number | null;
+  /** Mean critic value Q(s, a) over the updates' sampled batches. */
+  meanQ: number | null;
+  /** Exploration noise std for the next episode. */
+  sigma: number | null;
+  /** How many layers' actions the budget wall clamped. */
+  clamped: number | null;
+}
 
-/** A stored episode. */
-export interface EpisodeRecord extends EpisodeInput {
+const DIAGNOSTICS = ['criticLoss', 'actorLoss', 'meanQ', 'sigma', 'clamped'] as const satisfies ReadonlyArray<keyof EpisodeDiagnostics>;
+
+/**
+ * One finished episode as `recordEpisode` takes it: an `episode-finished` event without its type tag, and whichever
+ * diagnostics there are.
+ */
+export type EpisodeInput = Omit<EpisodeFinishedEvent, 'type'> & Partial<EpisodeDiagnostics>;
+
+/** A stored episode: every diagnostic is there, null when it was not recorded. */
+export interface EpisodeRecord extends Omit<EpisodeInput, keyof EpisodeDiagnostics>, EpisodeDiagnostics {
   runId: string;
   createdAt: string;
 }
@@ -220,7 +171,8 @@ export interface Store {
    * reward is strictly higher) in one transaction: all of it or none. Episodes must arrive in order: `episode` must
    * be 0 for the first and the last stored one + 1 after that; anything else throws (a duplicate or a gap is a bug in
    * the caller). Throws RunNotFoundError for an unknown run, TypeError for a checkpoint that cannot be encoded or an
-   * episode with a non-finite number.
+   * episode with a non-finite number (diagnostics included: leave one out or null rather than NaN; `clamped` must be
+   * a count).
    */
   recordEpisode(runId: string, episode: EpisodeInput, checkpoint: CheckpointInput): RecordResult;
   /** The run's episodes in order. Throws RunNotFoundError. */
@@ -279,126 +231,12 @@ function asInputError(e: unknown, path: string): unknown {
   return e;
 }
 
-function userVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-function refuseNewer(version: number, path: string): void {
-  if (version > SCHEMA_VERSION) {
-    throw new InputError(
-      `${path} was written by a newer autoshrink (schema v${version}, this one knows v${SCHEMA_VERSION}); upgrade autoshrink`,
-    );
-  }
-}
-
-function migrate(db: Database.Database, path: string, readonly: boolean): void {
-  const seen = userVersion(db);
-  refuseNewer(seen, path);
-  if (seen === SCHEMA_VERSION) return;
-  if (readonly) {
-    throw new InputError(`${path} has schema v${seen}, this autoshrink needs v${SCHEMA_VERSION}; open it once read-write to upgrade it`);
-  }
-  db.transaction(() => {
-    // Re-read under the write lock: another process may have migrated in between.
-    const version = userVersion(db);
-    refuseNewer(version, path);
-    if (version === 0) {
-      const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
-      if (tables > 0) throw new InputError(`${path} is an SQLite file of something else, not an autoshrink runs database; use another --workdir`);
-    }
-    for (const migration of MIGRATIONS.slice(version)) migration.up(db);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
-}
-
-interface RunRow {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  status: RunStatus;
-  seed: number;
-  backend: string;
-  model: string;
-  dataset: string;
-  budget_kind: BudgetKind;
-  budget_limit: number;
-  agent: string;
-  episodes_planned: number;
-  episodes_done: number;
-  config: string;
-  versions: string;
-  best: string | null;
-  final_report: string | null;
-}
-
-interface EpisodeRow {
-  run_id: string;
-  episode: number;
-  phase: EpisodeInput['phase'];
-  strategy: string;
-  accuracy: number;
-  cost: number;
-  reward: number;
-  cached: 0 | 1;
-  seconds: number;
-  timings: string;
-  created_at: string;
-}
-
-interface CheckpointRow {
-  episode: number;
-  agent_state: Buffer;
-  env_state: Buffer;
-  created_at: string;
-}
-
-const RUN_COLUMNS = `id, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
-  episodes_planned, config, versions, best, final_report,
-  (SELECT count(*) FROM episodes e WHERE e.run_id = runs.id) AS episodes_done`;
-
 const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'stopped', 'failed'];
 
 function toJson(value: unknown, what: string): string {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError(`${what} cannot be stored as JSON`);
   return json;
-}
-
-function toRun(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    status: row.status,
-    seed: row.seed,
-    backend: row.backend,
-    model: row.model,
-    dataset: row.dataset,
-    budget: { kind: row.budget_kind, limit: row.budget_limit },
-    agent: row.agent,
-    episodesPlanned: row.episodes_planned,
-    episodesDone: row.episodes_done,
-    config: JSON.parse(row.config),
-    versions: JSON.parse(row.versions),
-    best: row.best === null ? null : JSON.parse(row.best),
-    final: row.final_report === null ? null : JSON.parse(row.final_report),
-  };
-}
-
-function toEpisode(row: EpisodeRow): EpisodeRecord {
-  return {
-    runId: row.run_id,
-    episode: row.episode,
-    phase: row.phase,
-    strategy: JSON.parse(row.strategy),
-    accuracy: row.accuracy,
-    cost: row.cost,
-    reward: row.reward,
-    cached: row.cached === 1,
-    seconds: row.seconds,
-    timings: JSON.parse(row.timings),
-    createdAt: row.created_at,
-  };
 }
 
 /** A sortable run id from the UTC minute and 16 random bits: '20261122-0305-a1b2'. */
@@ -439,11 +277,10 @@ class SqliteStore implements Store {
       ),
       lastEpisode: db.prepare<[string], number | null>('SELECT max(episode) FROM episodes WHERE run_id = ?').pluck(),
       insertEpisode: db.prepare(`INSERT INTO episodes (run_id, episode, phase, strategy, accuracy, cost, reward, cached,
-          seconds, timings, created_at)
-        VALUES (@runId, @episode, @phase, @strategy, @accuracy, @cost, @reward, @cached, @seconds, @timings, @now)`),
-      episodes: db.prepare<[string], EpisodeRow>(`SELECT run_id, episode, phase, strategy, accuracy, cost, reward,
-          cached, seconds, timings, created_at
-        FROM episodes WHERE run_id = ? ORDER BY episode`),
+          seconds, timings, created_at, critic_loss, actor_loss, mean_q, sigma, clamped)
+        VALUES (@runId, @episode, @phase, @strategy, @accuracy, @cost, @reward, @cached, @seconds, @timings, @now,
+          @criticLoss, @actorLoss, @meanQ, @sigma, @clamped)`),
+      episodes: db.prepare<[string], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes WHERE run_id = ? ORDER BY episode`),
       putCheckpoint: db.prepare<[string, number, Buffer, Buffer, string]>(`INSERT INTO checkpoints
           (run_id, episode, agent_state, env_state, created_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (run_id) DO UPDATE SET episode = excluded.episode, agent_state = excluded.agent_state,
@@ -477,6 +314,11 @@ class SqliteStore implements Store {
           seconds: ep.seconds,
           timings: toJson(ep.timings, 'timings'),
           now,
+          criticLoss: ep.criticLoss ?? null,
+          actorLoss: ep.actorLoss ?? null,
+          meanQ: ep.meanQ ?? null,
+          sigma: ep.sigma ?? null,
+          clamped: ep.clamped ?? null,
         });
         this.stmt.putCheckpoint.run(runId, ep.episode, agent, env, now);
         const previous: BestRecord | null = run.best === null ? null : JSON.parse(run.best);
@@ -550,6 +392,13 @@ class SqliteStore implements Store {
   recordEpisode(runId: string, episode: EpisodeInput, checkpoint: CheckpointInput): RecordResult {
     for (const key of ['accuracy', 'cost', 'reward', 'seconds'] as const) {
       if (!Number.isFinite(episode[key])) throw new TypeError(`episode ${episode.episode} of run ${runId} has ${key} ${episode[key]}`);
+    }
+    for (const key of DIAGNOSTICS) {
+      const value = episode[key];
+      if (value === undefined || value === null) continue;
+      if (!Number.isFinite(value) || (key === 'clamped' && !(Number.isInteger(value) && value >= 0))) {
+        throw new TypeError(`episode ${episode.episode} of run ${runId} has ${key} ${value}`);
+      }
     }
     // Encode before taking the write lock: the lock is then held only for the writes.
     const agent = asBuffer(encodeCheckpoint(checkpoint.agent));

@@ -6,11 +6,14 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { InputError, RunNotFoundError } from '../../errors.js';
-import { openStore, SCHEMA_VERSION, type Store } from '../../run/store.js';
+import { openStore, type Store } from '../../run/store.js';
+import { SCHEMA_VERSION } from '../../run/store-schema.js';
 import { sampleCheckpoint, sampleEpisode, sampleRun } from '../helpers/store-samples.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+/** What `episodes()` gives for diagnostics nobody recorded. */
+const NO_DIAGNOSTICS = { criticLoss: null, actorLoss: null, meanQ: null, sigma: null, clamped: null };
 
 /** A fresh folder for one test's runs.db, removed afterwards. */
 function tempDb(t: ExecutionContext): string {
@@ -108,10 +111,35 @@ test('episodes come back as recorded, in order, and the best is the highest rewa
   t.deepEqual(episodes.map((e) => e.episode), [0, 1, 2, 3, 4, 5, 6]);
   const { runId, createdAt, ...third } = episodes[3];
   t.is(runId, id);
-  t.deepEqual(third, sampleEpisode(3));
+  t.deepEqual(third, { ...sampleEpisode(3), ...NO_DIAGNOSTICS });
   const run = store.getRun(id);
   t.is(run.episodesDone, 7);
   t.deepEqual(run.best, { episode: 4, accuracy: 0.4, cost: 1004, reward: 0.4, strategy: sampleEpisode(4).strategy });
+});
+
+test('episode diagnostics come back as recorded; left out or null they come back null', (t) => {
+  const store = open(t);
+  const { id } = store.createRun(sampleRun());
+  const diagnostics = { criticLoss: 0.25, actorLoss: -0.5, meanQ: 0.125, sigma: 0.4, clamped: 3 };
+  store.recordEpisode(id, { ...sampleEpisode(0), ...diagnostics }, sampleCheckpoint(0));
+  store.recordEpisode(id, sampleEpisode(1), sampleCheckpoint(1));
+  store.recordEpisode(id, { ...sampleEpisode(2), criticLoss: null, sigma: 0.3, clamped: 0 }, sampleCheckpoint(2));
+  const [first, second, third] = store.episodes(id);
+  t.deepEqual(first, { ...sampleEpisode(0), ...diagnostics, runId: id, createdAt: first.createdAt });
+  t.like(second, NO_DIAGNOSTICS);
+  t.like(third, { ...NO_DIAGNOSTICS, sigma: 0.3, clamped: 0 });
+});
+
+test('a diagnostic that is not a finite number, or a clamped count that is not a count, is refused and changes nothing', (t) => {
+  const store = open(t);
+  const { id } = store.createRun(sampleRun());
+  store.recordEpisode(id, sampleEpisode(0), sampleCheckpoint(0));
+  for (const bad of [{ criticLoss: NaN }, { meanQ: Infinity }, { clamped: -1 }, { clamped: 1.5 }]) {
+    const [key] = Object.keys(bad);
+    t.throws(() => store.recordEpisode(id, { ...sampleEpisode(1), ...bad }, sampleCheckpoint(1)), { instanceOf: TypeError, message: new RegExp(`has ${key} `) });
+  }
+  t.deepEqual(store.episodes(id).map((e) => e.episode), [0]);
+  t.is(store.lastCheckpoint(id)?.episode, 0);
 });
 
 test('only the latest checkpoint is kept, and it decodes to what was written', (t) => {
@@ -210,6 +238,30 @@ test('a hand-made v1 database is migrated to the latest schema with its data int
   const after = new Database(path, { readonly: true });
   t.teardown(() => after.close());
   t.is(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+});
+
+test('a hand-made v2 database is migrated: its episodes keep their phase, have null diagnostics, and take new ones', (t) => {
+  const path = tempDb(t);
+  mkdirSync(dirname(path), { recursive: true });
+  const raw = new Database(path);
+  raw.exec(readFileSync(fixture('runs-v2.sql'), 'utf8'));
+  raw.close();
+
+  const store = open(t, path);
+  const run = store.getRun('20261102-1000-cafe');
+  t.like(run, { status: 'stopped', seed: 43, episodesDone: 2, best: { episode: 1, reward: 0.98 } });
+  const stored = store.episodes(run.id);
+  t.deepEqual(stored.map((e) => [e.episode, e.phase, e.cached, e.accuracy]), [[0, 'warmup', false, 0.95], [1, 'learning', true, 0.98]]);
+  for (const e of stored) t.like(e, NO_DIAGNOSTICS);
+  store.recordEpisode(run.id, { ...sampleEpisode(2), criticLoss: 0.5, clamped: 2 }, sampleCheckpoint(2));
+  t.like(store.episodes(run.id)[2], { ...NO_DIAGNOSTICS, criticLoss: 0.5, clamped: 2 });
+  t.is(store.integrityCheck(), 'ok');
+  store.close();
+  const after = new Database(path, { readonly: true });
+  t.teardown(() => after.close());
+  t.is(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  const columns = after.prepare("SELECT name FROM pragma_table_info('episodes')").pluck().all();
+  t.deepEqual(columns.slice(-5), ['critic_loss', 'actor_loss', 'mean_q', 'sigma', 'clamped']);
 });
 
 test('a database from a newer autoshrink is refused and left untouched', (t) => {
