@@ -17,7 +17,7 @@ import { type BudgetPlan, type BudgetSpec, enforceAfter, layerCost, planBudget, 
 import { compressModel, OriginalWeights } from './compress-model.js';
 import type { Dataset } from './data/dataset.js';
 import { seededPermutation, takeRows } from './data/dataset.js';
-import { evaluateAccuracy } from './evaluate.js';
+import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import { actionToSpec, candidateSpecs, type SearchSpace, specToAction, validateSpace } from './knobs.js';
@@ -64,6 +64,16 @@ export interface Evaluation {
   timings: { compress: number; finetune: number; evaluate: number };
 }
 
+export interface Measurement extends ModelScore {
+  timings: { compress: number; finetune: number; evaluate: number };
+}
+
+/** The validation images rewards are measured on: the first `evalSize` (0 = all), the same for every episode. */
+export function rewardSplit(data: Dataset, evalSize: number): Dataset {
+  const count = evalSize > 0 ? Math.min(evalSize, data.validation.count) : data.validation.count;
+  return { ...data, validation: takeRows(data.validation, Int32Array.from({ length: count }, (_, i) => i)) };
+}
+
 /** Glob (`*`, `?`) or `first` / `last` against a layer. */
 export function matchesLayer(pattern: string, layer: LayerInfo, count: number): boolean {
   if (pattern === 'first') return layer.index === 0;
@@ -83,7 +93,8 @@ export class CompressionEnv {
   private readonly statics: number[][];
   private readonly pinned: (LayerSpec | null)[];
   private readonly originals: OriginalWeights;
-  private readonly valSplit: Dataset;
+  /** The data with the validation split cut to the reward images. */
+  readonly valSplit: Dataset;
   private readonly cache = new Map<string, { accuracy: number }>();
   private teacher: tf.LayersModel | null = null;
 
@@ -98,7 +109,8 @@ export class CompressionEnv {
     readonly model: tf.LayersModel,
     readonly data: Dataset,
     readonly config: EnvConfig,
-    readonly baselineAccuracy: number,
+    /** The uncompressed model's accuracy on the reward images; set by the caller that measured it. */
+    public baselineAccuracy: number,
   ) {
     validateSpace(config.space);
     this.allLayers = compressibleLayers(model);
@@ -136,9 +148,7 @@ export class CompressionEnv {
       uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
     });
     this.originals = new OriginalWeights(model, this.allLayers);
-    const evalCount = config.evalSize > 0 ? Math.min(config.evalSize, data.validation.count) : data.validation.count;
-    const idx = Int32Array.from({ length: evalCount }, (_, i) => i);
-    this.valSplit = { ...data, validation: takeRows(data.validation, idx) };
+    this.valSplit = rewardSplit(data, config.evalSize);
   }
 
   /** Start episode `episode`; returns the first state. */
@@ -225,33 +235,62 @@ export class CompressionEnv {
     return { ...ft, seed, teacher: distill ? (this.teacher ?? undefined) : undefined };
   }
 
-  /** Compress the original weights with `strategy`, fine-tune, measure validation accuracy (cached by strategy). */
-  async evaluate(strategy: LayerSpec[], signal?: AbortSignal): Promise<Evaluation> {
-    const key = CompressionEnv.strategyKey(strategy);
-    const cost = this.cost(strategy);
+  /**
+   * Compress the original weights with `strategy`, fine-tune, and score the model on the reward images (or, with
+   * `all`, every validation image). No cache. Every call of a run fine-tunes from the same weights on the same
+   * batch sequence and scores the same images (common random numbers), so two strategies differ by what they are,
+   * not by their draws. `steps` overrides the fine-tune length (0: none, as sensitivities measure).
+   */
+  async measure(strategy: LayerSpec[], opts: { signal?: AbortSignal; steps?: number; all?: boolean } = {}): Promise<Measurement> {
     const timings = { compress: 0, finetune: 0, evaluate: 0 };
-    const hit = this.cache.get(key);
-    let accuracy: number;
-    if (hit) {
-      accuracy = hit.accuracy;
-    } else {
-      await this.ensureTeacher();
-      await compressModel(this.model, this.originals, this.planOf(strategy), this.data, { ...this.finetuneOptions(`episode:${this.config.seed}`), signal }, timings);
-      const t = performance.now();
-      accuracy = await evaluateAccuracy(this.model, this.valSplit.validation, this.data.inputShape);
-      timings.evaluate = (performance.now() - t) / 1000;
-      this.cache.set(key, { accuracy });
-    }
+    await this.ensureTeacher();
+    const ft = { ...this.finetuneOptions(`episode:${this.config.seed}`), signal: opts.signal };
+    if (opts.steps !== undefined) ft.steps = opts.steps;
+    await compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft, timings);
+    const t = performance.now();
+    const score = await evaluateModel(this.model, opts.all ? this.data.validation : this.valSplit.validation, this.data.inputShape);
+    timings.evaluate = (performance.now() - t) / 1000;
+    return { ...score, timings };
+  }
+
+  /** The cost and reward of a strategy measured at `accuracy` (against `baseline`, the run's by default). */
+  score(strategy: LayerSpec[], accuracy: number, baseline = this.baselineAccuracy): { cost: number; reward: number } {
+    const cost = this.cost(strategy);
     const r = reward(this.config.reward, {
       accuracy,
-      baselineAccuracy: this.baselineAccuracy,
+      baselineAccuracy: baseline,
       cost,
       full: this.plan.full,
       flops: this.flops(strategy),
       lambda: this.config.lambda,
       maxDrop: this.config.maxDrop,
     });
-    return { accuracy, cost, reward: r, cached: Boolean(hit), timings };
+    return { cost, reward: r };
+  }
+
+  /** The cached accuracy of a strategy, if it was evaluated before in this run. */
+  cached(strategy: LayerSpec[]): number | undefined {
+    return this.cache.get(CompressionEnv.strategyKey(strategy))?.accuracy;
+  }
+
+  /** Remember a strategy's accuracy (measured here or by a worker). */
+  remember(strategy: LayerSpec[], accuracy: number): void {
+    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy });
+  }
+
+  /** measure() then score(), with the run's cache: identical strategies are evaluated once. */
+  async evaluate(strategy: LayerSpec[], signal?: AbortSignal): Promise<Evaluation> {
+    const hit = this.cached(strategy);
+    let accuracy: number;
+    let timings = { compress: 0, finetune: 0, evaluate: 0 };
+    if (hit !== undefined) accuracy = hit;
+    else {
+      const m = await this.measure(strategy, { signal });
+      accuracy = m.accuracy;
+      timings = m.timings;
+      this.remember(strategy, accuracy);
+    }
+    return { accuracy, ...this.score(strategy, accuracy), cached: hit !== undefined, timings };
   }
 
   /** Apply `strategy` with its own fine-tune settings (the final, longer fine-tune); returns the compressed layers. */

@@ -187,7 +187,9 @@ export async function finetune(
       // shadows live in the learners' storage shape (depthwise: [kh, kw, 1, c*m]); same flat order as the kernel
       for (const s of shadows) {
         const values = project(s);
-        tf.tidy(() => s.layer.kernel.write(tf.tensor(values, s.layer.kernel.shape as number[])));
+        tf.tidy(() => {
+          s.layer.kernel.write(tf.tensor(values, s.layer.kernel.shape as number[]));
+        });
       }
       const [x, y] = sampler!.next();
       const loss = tf.tidy(() => {
