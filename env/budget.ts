@@ -13,6 +13,7 @@
  *   cheaper. With the wall in place it never fires; it guards pinned settings and float round-off.
  */
 import { BudgetError, ConfigError } from '../errors.js';
+import { formatBytes, formatCount } from '../units.js';
 import { sizeBits } from '../learners/size.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { LayerInfo } from './layers.js';
@@ -204,17 +205,4 @@ export function enforceAfter(plan: BudgetPlan, strategy: LayerSpec[]): LayerSpec
 
 export function sameSpec(a: LayerSpec, b: LayerSpec): boolean {
   return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(2)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${Math.round(bytes)} B`;
-}
-
-function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
 }

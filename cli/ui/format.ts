@@ -4,6 +4,10 @@
  */
 
 import type { BudgetKind } from '../../run/events.js';
+import { formatBytes, formatCount } from '../../units.js';
+
+// The views' callers import sizes and counts from here with the other formatters; the one implementation is units.ts.
+export { formatBytes, formatCount };
 
 /**
  * An episode as people count it. Run events number episodes from 0 (run/search.ts loops from the stored count), the
@@ -25,37 +29,6 @@ export function formatDuration(seconds: number): string {
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
-}
-
-/** Three significant digits: 1.23, 12.3, 123. */
-function threeDigits(x: number): string {
-  if (x < 9.995) return x.toFixed(2);
-  if (x < 99.95) return x.toFixed(1);
-  return x.toFixed(0);
-}
-
-/** Bytes with SI prefixes (1 kB = 1000 B) and three significant digits: `512 B`, `16.2 kB`, `1.23 MB`. */
-export function formatBytes(bytes: number): string {
-  return scaled(bytes, ['B', 'kB', 'MB', 'GB', 'TB'], ' ');
-}
-
-/** A count with SI suffixes and three significant digits: `950`, `1.23k`, `45.6M`, `7.89G`. */
-export function formatCount(n: number): string {
-  return scaled(n, ['', 'k', 'M', 'G', 'T'], '');
-}
-
-function scaled(value: number, units: string[], sep: string): string {
-  if (!Number.isFinite(value)) return '--';
-  const sign = value < 0 ? '-' : '';
-  let x = Math.abs(value);
-  if (Math.round(x) < 1000) return `${sign}${Math.round(x)}${sep}${units[0]}`.trimEnd();
-  let unit = 0;
-  // Round before choosing the unit so 999.96 kB prints as 1.00 MB, not 1000 kB.
-  while (unit < units.length - 1 && Number(threeDigits(x)) >= 1000) {
-    x /= 1000;
-    unit++;
-  }
-  return `${sign}${threeDigits(x)}${sep}${units[unit]}`;
 }
 
 /** A cost in its budget's unit: bytes for `size`, MACs for `flops`, bit-operations for `bitops`. */
