@@ -2,7 +2,7 @@
  * Options every command takes, and the setup they imply (backend choice, work directory).
  */
 import type { Argv } from 'yargs';
-import { selectBackend } from '../env/backend.js';
+import { BACKEND_CHOICES, useBackend } from '../run/backend.js';
 
 export interface GlobalArgs {
   workdir: string;
@@ -16,14 +16,14 @@ export function globalOptions<T>(y: Argv<T>) {
   return y
     .option('workdir', { type: 'string', default: '.autoshrink', describe: 'Where cached baselines, runs.db and outputs live', global: true })
     .option('seed', { type: 'number', default: 1, describe: 'Seed for every random choice (splits use --data-seed)', global: true })
-    .option('backend', { type: 'string', default: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'], describe: 'tfjs backend: auto = node if installed, else wasm', global: true })
+    .option('backend', { type: 'string', default: 'auto', choices: [...BACKEND_CHOICES], describe: 'tfjs backend: auto = node if installed, else wasm', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'One JSON object per line on stdout, nothing else', global: true })
     .option('quiet', { type: 'boolean', default: false, describe: 'Only errors and the final result', global: true });
 }
 
 /** Select the backend and say which (on stderr, so stdout stays clean for --json). */
 export async function setupBackend(args: GlobalArgs): Promise<string> {
-  const chosen = await selectBackend(args.backend as 'auto' | 'node' | 'wasm' | 'cpu');
+  const chosen = await useBackend(args.backend);
   if (!args.quiet && !args.json) process.stderr.write(`backend: ${chosen.name} (${chosen.reason})\n`);
   return chosen.name;
 }

@@ -1,6 +1,7 @@
 /**
  * What every command that touches a model needs: the dataset, the model (a built-in baseline, trained once and
- * cached, or a tfjs model.json), and a check that they fit each other.
+ * cached, or a tfjs model.json), and a check that they fit each other. `preflight` and `autoshrink baseline` /
+ * `evaluate` use the same pieces, so a dataset is split and a model is checked the same way everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.js';
@@ -10,6 +11,7 @@ import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import { loadModel } from '../env/models/model-io.js';
 import { buildModel, isBuiltinModel } from '../env/models/zoo.js';
 import type { TrainProgress } from '../env/train.js';
+import { checkWorkdir } from './workdir.js';
 
 export interface Workbench {
   data: Dataset;
@@ -18,24 +20,56 @@ export interface Workbench {
   modelName: string;
 }
 
+export interface DataRequest {
+  /** `mnist`, `idx:DIR` or `cifar10:DIR`. */
+  data: string;
+  dataSeed: number;
+  validationSize?: number;
+}
+
+/** The dataset with its seeded train / validation / test split (the loaders check the files). */
+export function loadData(opts: DataRequest): Dataset {
+  return loadDataset(opts.data, { seed: opts.dataSeed, validationSize: opts.validationSize });
+}
+
+/**
+ * The model's network without training anything: a built-in's untrained architecture from the zoo, or the model.json
+ * loaded (which checks the file, its JSON and its weight shards); either way checked against the dataset.
+ */
+export async function modelArchitecture(model: string, data: Dataset): Promise<tf.LayersModel> {
+  const m = isBuiltinModel(model) ? buildModel(model, data.inputShape, data.numClasses) : await loadModel(model);
+  try {
+    checkFits(m, data, model);
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+  return m;
+}
+
 export async function prepare(
-  opts: { model: string; data: string; dataSeed: number; validationSize?: number; workdir: string },
+  opts: DataRequest & { model: string; workdir: string },
   onTrain?: (p: TrainProgress) => void,
   /** Checks on the architecture, run before a built-in baseline is trained (so a refusal costs no training). */
   precheck?: (model: tf.LayersModel) => void,
 ): Promise<Workbench> {
-  const data = loadDataset(opts.data, { seed: opts.dataSeed, validationSize: opts.validationSize });
-  if (precheck && isBuiltinModel(opts.model)) {
-    const architecture = buildModel(opts.model, data.inputShape, data.numClasses);
+  const data = loadData(opts);
+  if (!isBuiltinModel(opts.model)) {
+    const model = await loadModel(opts.model);
+    checkFits(model, data, opts.model);
+    return { data, model, modelName: opts.model };
+  }
+  // the baseline is cached in the work directory: refuse a bad one before training, not after
+  checkWorkdir(opts.workdir);
+  if (precheck) {
+    const architecture = await modelArchitecture(opts.model, data);
     try {
       precheck(architecture);
     } finally {
       architecture.dispose();
     }
   }
-  const model = isBuiltinModel(opts.model)
-    ? (await loadOrTrainBaseline(opts.model, data, { workdir: opts.workdir, dataSeed: opts.dataSeed, onProgress: onTrain })).model
-    : await loadModel(opts.model);
+  const { model } = await loadOrTrainBaseline(opts.model, data, { workdir: opts.workdir, dataSeed: opts.dataSeed, onProgress: onTrain });
   checkFits(model, data, opts.model);
   return { data, model, modelName: opts.model };
 }

@@ -2,9 +2,7 @@
  * `autoshrink baseline`: train a built-in model on the dataset and cache it, or show the cached one.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadDataset } from '../../env/data/load-dataset.js';
-import { loadOrTrainBaseline } from '../../env/models/baseline-cache.js';
-import { BUILTIN_MODELS } from '../../env/models/zoo.js';
+import { BUILTIN_MODELS, cacheBaseline } from '../../run/baseline.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 
@@ -28,18 +26,16 @@ export const baselineCommand: CommandModule<GlobalArgs, BaselineArgs> = {
       .option('retrain', { type: 'boolean', default: false, describe: 'Train again even if cached' }) as unknown as Argv<BaselineArgs>,
   handler: async (args: ArgumentsCamelCase<BaselineArgs>) => {
     const backend = await setupBackend(args);
-    const data = loadDataset(args.data, { seed: args.dataSeed });
     let bar: ProgressBar | undefined;
-    const { meta, cached, dir } = await loadOrTrainBaseline(args.model, data, {
-      workdir: args.workdir,
-      dataSeed: args.dataSeed,
-      epochs: args.epochs,
-      retrain: args.retrain,
-      onProgress: (p) => {
-        bar ??= progressBar(`training ${args.model}`, p.totalSteps, { silent: args.quiet || args.json });
-        bar.update(p.step, `epoch ${p.epoch} loss ${p.loss.toFixed(4)}`);
+    const { meta, cached, dir, dataset } = await cacheBaseline(
+      { model: args.model, data: args.data, dataSeed: args.dataSeed, workdir: args.workdir, epochs: args.epochs, retrain: args.retrain },
+      {
+        onProgress: (p) => {
+          bar ??= progressBar(`training ${args.model}`, p.totalSteps, { silent: args.quiet || args.json });
+          bar.update(p.step, `epoch ${p.epoch} loss ${p.loss.toFixed(4)}`);
+        },
       },
-    });
+    );
     bar?.finish();
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ type: 'baseline', cached, dir, ...meta, backend })}\n`);
@@ -47,7 +43,7 @@ export const baselineCommand: CommandModule<GlobalArgs, BaselineArgs> = {
     }
     const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
     process.stdout.write(
-      `${cached ? 'cached' : 'trained'} ${meta.model} on ${data.name}: validation ${pct(meta.validationAccuracy)}, ` +
+      `${cached ? 'cached' : 'trained'} ${meta.model} on ${dataset.name}: validation ${pct(meta.validationAccuracy)}, ` +
         `test ${pct(meta.testAccuracy)}, ${meta.params} parameters (${dir})\n`,
     );
   },

@@ -6,6 +6,7 @@ import { finishRun } from '../../run/final.js';
 import { parseRunConfig } from '../../run/config.js';
 import { resumeSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store.js';
+import { checkWorkdir } from '../../run/workdir.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
 import { printFinal } from './print-final.js';
@@ -19,6 +20,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   builder: (y: Argv<GlobalArgs>) => y.positional('run', { type: 'string', demandOption: true, describe: 'Run id or a unique prefix' }) as Argv<ResumeArgs>,
   handler: async (args: ArgumentsCamelCase<ResumeArgs>) => {
     const backend = await setupBackend(args);
+    // a --workdir that names a file says so, instead of an internal error from opening runs.db inside it
+    checkWorkdir(args.workdir);
     const result = await runWithView(args, (o) => resumeSearch(args.run, { ...o, workdir: args.workdir, backend }));
     const store = openStore(storePath(args.workdir), { readonly: true });
     const config = parseRunConfig(store.getRun(result.runId).config);

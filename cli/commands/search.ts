@@ -3,11 +3,10 @@
  * (trained on first use) on the bundled MNIST, under a size budget equal to uniform 3-bit.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadDataset } from '../../env/data/load-dataset.js';
-import { baselineDir, loadOrTrainBaseline, readBaselineMeta } from '../../env/models/baseline-cache.js';
-import { isBuiltinModel } from '../../env/models/zoo.js';
+import { cacheBaseline, isBuiltinModel } from '../../run/baseline.js';
 import type { RunConfig } from '../../run/config.js';
 import { finishRun } from '../../run/final.js';
+import { preflight } from '../../run/preflight.js';
 import { runSearch } from '../../run/search.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
@@ -45,22 +44,22 @@ export function progressFor(args: GlobalArgs, total: number) {
  * On a terminal, train a missing built-in baseline before the live view starts, with the progress bar of
  * `autoshrink baseline`. Inside the view the first-use training (about a minute for lenet5) showed a frozen
  * "starting…": the training loop does not yield to the event loop, so the view cannot redraw and keys go unread.
- * Before the view, Ctrl+C still ends the process at once. Same dataset split and cache key as the run's own load.
+ * Before the view, Ctrl+C still ends the process at once. Every input is checked first, so a bad flag costs no
+ * training; run/baseline uses the run's own data split and cache key, so the run finds this baseline.
  */
 async function trainBaselineFirst(args: GlobalArgs, config: RunConfig): Promise<void> {
   if (!usesLiveView(args) || !isBuiltinModel(config.model)) return;
-  const data = loadDataset(config.data, { seed: config.dataSeed, validationSize: config.validationSize });
-  const opts = { workdir: args.workdir, dataSeed: config.dataSeed };
-  if (readBaselineMeta(baselineDir(config.model, data, opts))) return;
-  process.stderr.write(`no cached ${config.model} baseline for ${data.name} yet: training it once (later runs reuse it)\n`);
+  await preflight(config, args.workdir);
   let bar: ProgressBar | undefined;
-  const { model } = await loadOrTrainBaseline(config.model, data, {
-    ...opts,
-    onProgress: (p) => {
-      bar ??= progressBar(`training ${config.model}`, p.totalSteps);
-      bar.update(p.step, `epoch ${p.epoch} loss ${p.loss.toFixed(4)}`);
+  await cacheBaseline(
+    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir: args.workdir },
+    {
+      onTrainStart: ({ model, dataset }) => process.stderr.write(`no cached ${model} baseline for ${dataset} yet: training it once (later runs reuse it)\n`),
+      onProgress: (p) => {
+        bar ??= progressBar(`training ${config.model}`, p.totalSteps);
+        bar.update(p.step, `epoch ${p.epoch} loss ${p.loss.toFixed(4)}`);
+      },
     },
-  });
+  );
   bar?.finish();
-  model.dispose();
 }

@@ -253,6 +253,23 @@ test('IDX files with wrong magic numbers are an input error naming the file and 
   assertInputError(t, await cli(['search', ...tiny(), '--data', `idx:${dir}`, '--workdir', shared]), /train-images-idx3-ubyte has magic number 0x00000801, expected 0x00000803/);
 });
 
+test('search with --workdir naming a file is an input error on one line, before any baseline is trained', async (t) => {
+  const file = join(tmpDir(t), 'a-file');
+  writeFileSync(file, 'x');
+  // the default model is lenet5, cached nowhere: without the check it trained for minutes, then died on ENOTDIR
+  const r = await cli(['search', '--json', '--workdir', file]);
+  assertInputError(t, r, /work directory .*a-file is a file, not a folder; pass a folder as --workdir/);
+  t.is(r.stdout, '', 'no event: no run started, no baseline training logged');
+});
+
+test('baseline, evaluate and resume with --workdir naming a file are input errors on one line', async (t) => {
+  const file = join(tmpDir(t), 'a-file');
+  writeFileSync(file, 'x');
+  for (const command of [['baseline', '--model', 'mlp'], ['evaluate', 'mlp'], ['resume', 'some-run']]) {
+    assertInputError(t, await cli([...command, '--workdir', file]), /work directory .*a-file is a file, not a folder/);
+  }
+});
+
 test('--episodes 0 is an input error', async (t) => {
   assertInputError(t, await cli(['search', '--model', mlp, '--episodes', '0', '--workdir', shared]), /episodes.*at least 1/);
 });

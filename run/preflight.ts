@@ -1,0 +1,26 @@
+/**
+ * Every input a run needs, checked within seconds and before any baseline is trained: the work directory (a writable
+ * folder), the model (a built-in name, or a model.json that parses and whose shards exist), the data (the loaders'
+ * own checks), the model against the data, and the budget against the smallest cost the search space can reach.
+ * A bad input is found here as the same one-line InputError the run would have hit minutes later.
+ *
+ * The budget check builds the environment on the untrained architecture (a built-in from the zoo, or the loaded
+ * model.json): the budget plan, the exclude/pin patterns and the knob bounds are checked by the code that uses them.
+ */
+import { CompressionEnv } from '../env/compression-env.js';
+import type { RunConfig } from './config.js';
+import { envConfig } from './environment.js';
+import { loadData, modelArchitecture } from './setup.js';
+import { checkWorkdir } from './workdir.js';
+
+export async function preflight(config: RunConfig, workdir: string): Promise<void> {
+  checkWorkdir(workdir);
+  const data = loadData(config);
+  const model = await modelArchitecture(config.model, data);
+  try {
+    // a baseline accuracy is only needed for rewards, which are never computed here
+    new CompressionEnv(model, data, envConfig(config), 0).dispose();
+  } finally {
+    model.dispose();
+  }
+}
