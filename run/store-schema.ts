@@ -85,14 +85,33 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'per-episode diagnostics of the agent and the budget wall, NULL where not reported',
+    description: "per-episode diagnostics of the agent and the budget wall, NULL where not reported; phase 'policy'",
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with the new phase and the new columns
     up: (db) =>
       db.exec(`
-        ALTER TABLE episodes ADD COLUMN critic_loss REAL;
-        ALTER TABLE episodes ADD COLUMN actor_loss REAL;
-        ALTER TABLE episodes ADD COLUMN mean_q REAL;
-        ALTER TABLE episodes ADD COLUMN sigma REAL;
-        ALTER TABLE episodes ADD COLUMN clamped INTEGER CHECK (clamped >= 0);
+        CREATE TABLE episodes_v3 (
+          run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+          episode     INTEGER NOT NULL CHECK (episode >= 0),
+          strategy    TEXT NOT NULL,
+          accuracy    REAL NOT NULL,
+          cost        REAL NOT NULL,
+          reward      REAL NOT NULL,
+          cached      INTEGER NOT NULL CHECK (cached IN (0, 1)),
+          seconds     REAL NOT NULL,
+          timings     TEXT NOT NULL,
+          created_at  TEXT NOT NULL,
+          phase       TEXT NOT NULL DEFAULT 'learning' CHECK (phase IN ('warmup', 'learning', 'policy')),
+          critic_loss REAL,
+          actor_loss  REAL,
+          mean_q      REAL,
+          sigma       REAL,
+          clamped     INTEGER CHECK (clamped >= 0),
+          PRIMARY KEY (run_id, episode)
+        ) STRICT;
+        INSERT INTO episodes_v3 (run_id, episode, strategy, accuracy, cost, reward, cached, seconds, timings, created_at, phase)
+          SELECT run_id, episode, strategy, accuracy, cost, reward, cached, seconds, timings, created_at, phase FROM episodes;
+        DROP TABLE episodes;
+        ALTER TABLE episodes_v3 RENAME TO episodes;
       `),
   },
 ];

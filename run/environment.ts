@@ -1,0 +1,71 @@
+/**
+ * From a run config to the world a search acts in: the search space, the env config, and the built environment
+ * (dataset, model, baseline accuracy on the reward images). Shared by the search, the final stage and the workers.
+ */
+import { join } from 'node:path';
+import { parseBudget } from '../env/budget.js';
+import { CompressionEnv, type EnvConfig, rewardSplit } from '../env/compression-env.js';
+import { evaluateAccuracy } from '../env/evaluate.js';
+import type { SearchSpace } from '../env/knobs.js';
+import { layerSpec } from '../learners/types.js';
+import type { RunConfig } from './config.js';
+import type { RunEvent } from './events.js';
+import { prepare } from './setup.js';
+
+export function storePath(workdir: string): string {
+  return join(workdir, 'runs.db');
+}
+
+/** tfmot-style ramp: reach the target over the first half of the fine-tune, re-deciding the mask every 10 steps. */
+export const GRADUAL_PRUNING = { rampFraction: 0.5, frequency: 10 };
+
+export function searchSpace(config: RunConfig): SearchSpace {
+  return {
+    knobs: config.knobs,
+    bounds: { bits: config.bitBounds, prune: config.pruneBounds, clusters: config.clusterBounds, pruneStep: config.pruneStep },
+    base: layerSpec({
+      bits: 32,
+      pruneRatio: 0,
+      clusters: 0,
+      pruneKind: config.pruneKind,
+      clusterInit: config.clusterInit,
+      preserveSparsity: config.preserveSparsity,
+      bucket: config.bucket,
+      bucketSize: config.bucketSize,
+    }),
+  };
+}
+
+export function envConfig(config: RunConfig): EnvConfig {
+  return {
+    space: searchSpace(config),
+    budget: parseBudget(config.budget),
+    reward: config.reward,
+    lambda: config.lambda,
+    maxDrop: config.maxDrop,
+    order: config.order,
+    exclude: config.exclude,
+    pin: config.pin,
+    finetune: {
+      steps: config.finetuneSteps,
+      batchSize: config.finetuneBatch,
+      learningRate: config.finetuneLr,
+      distill: config.distill,
+      gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+    },
+    evalSize: config.evalSize,
+    seed: config.seed,
+  };
+}
+
+export type BuiltEnvironment = Awaited<ReturnType<typeof buildEnvironment>>;
+
+/** Dataset, model, baseline accuracy and environment for a config. */
+export async function buildEnvironment(config: RunConfig, workdir: string, onEvent?: (e: RunEvent) => void) {
+  const bench = await prepare({ model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir }, (p) => {
+    if (p.step === p.totalSteps || p.step % 200 === 0) onEvent?.({ type: 'log', level: 'info', message: `training baseline ${config.model}: step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}` });
+  });
+  const env = new CompressionEnv(bench.model, bench.data, envConfig(config), 0);
+  env.baselineAccuracy = await evaluateAccuracy(bench.model, rewardSplit(bench.data, config.evalSize).validation, bench.data.inputShape);
+  return { ...bench, env, baselineAccuracy: env.baselineAccuracy };
+}
