@@ -23,6 +23,7 @@ import { buildEnvironment, type BuiltEnvironment, storePath } from './environmen
 import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluator.js';
 import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
 import { Aborted, createPlanner, type Proposal } from './planners.js';
+import { preflight } from './preflight.js';
 import { openStore, type StoredCheckpoint, type Store } from './store.js';
 import { versions } from './version.js';
 
@@ -53,6 +54,8 @@ function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
 /** Start a new search. */
 export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions): Promise<SearchResult> {
   const config = parseRunConfig(input);
+  // every input checked in seconds, before any baseline is trained
+  await preflight(config, opts.workdir);
   const built = await buildEnvironment(config, opts.workdir, opts.onEvent);
   const store = openStore(storePath(opts.workdir));
   try {
@@ -83,6 +86,7 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
     const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    await preflight(config, opts.workdir);
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);
     const cp = store.lastCheckpoint(run.id);
     return await loop(run.id, config, built, store, cp, opts);
