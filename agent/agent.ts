@@ -10,8 +10,12 @@
 
 export type AgentKind = 'ddpg' | 'random' | 'uniform';
 
-/** `warmup`: actions are uniform random while the replay buffer fills; `learning`: the actor acts (with noise). */
-export type AgentPhase = 'warmup' | 'learning';
+/**
+ * `warmup`: actions are uniform random while the replay buffer fills; `learning`: the actor acts, with exploration
+ * noise; `policy`: the actor acts without noise (the deterministic policy, evaluated between learning episodes and
+ * at the end). Every phase stores its transitions and, after warm-up, trains.
+ */
+export type AgentPhase = 'warmup' | 'learning' | 'policy';
 
 /** The sizes of the problem an agent is built for. */
 export interface AgentDims {
@@ -41,6 +45,9 @@ export interface EpisodeReport {
   updates: number;
   actorLoss?: number;
   criticLoss?: number;
+  /** Mean critic value Q(s, a) over the updates' sampled batches (rewards are baseline-subtracted, so near 0 when
+   * the critic tracks the baseline). */
+  meanQ?: number;
   /** Exploration noise std for the next episode. */
   sigma?: number;
   /** Moving-average reward baseline after this episode's updates. */

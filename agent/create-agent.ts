@@ -11,7 +11,8 @@ export type AgentOptions = AgentDims & {
   action?: number[];
 } & Partial<Omit<DdpgConfig, 'seed'>>;
 
-export function createAgent(kind: AgentKind, options: AgentOptions): Agent {
+/** An agent of `kind`; any other kind (the run config's greedy and knapsack are planners, not agents) is a ConfigError. */
+export function createAgent(kind: AgentKind | (string & {}), options: AgentOptions): Agent {
   const { action, ...rest } = options;
   switch (kind) {
     case 'ddpg':

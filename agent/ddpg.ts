@@ -1,8 +1,8 @@
 /**
  * DDPG (Lillicrap et al. 2016) as AMC (He et al., ECCV 2018) and HAQ (Wang et al., CVPR 2019) use it to choose a
  * compression setting per layer. Constants are theirs (REFERENCE.md section 5); the file reads in the algorithm's
- * order: config, networks, act, observe, end of episode (store, then per update: sample, baseline, critic update,
- * actor update, soft update; then noise decay), checkpoint.
+ * order: config, networks, phase, act, observe, end of episode (store, then per update: sample, baseline, critic
+ * update, actor update, soft update; then noise decay), checkpoint.
  *
  * Where we deliberately differ from the AMC/HAQ code:
  * - Replay stores the action the env APPLIED after its budget wall, not the policy's raw action, and every step of
@@ -12,6 +12,13 @@
  * - Replay samples with replacement, so a batch exists even before 64 transitions are stored.
  * - Our own Adam (agent/adam.ts) so a restored agent continues bit for bit; PyTorch-form update, eps 1e-8.
  * - One seeded RNG drives warm-up actions, noise, replay sampling and the network initialisers.
+ * - Policy episodes (policyEvery, plannedEpisodes): every k-th episode after warm-up and the last planned one are
+ *   played with the actor's plain output, so the run sees what the policy itself has learnt; their transitions are
+ *   stored and trained on like any other. The anchors never evaluate the noise-free policy during the search
+ *   (PocketFlow returns its best noisy roll-out). Off by default here (the anchors' way); autoshrink runs turn it on.
+ * - Sigma decays after every episode past warm-up, policy episodes included, so it is a function of the episode
+ *   index alone. autoshrink runs fit the decay to the run's length (agent/noise.ts plannedNoiseDecay) so sigma ends
+ *   near 0.05 instead of HAQ's 0.41 after 20 learning episodes at 0.99 (REFERENCE.md section 8).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
@@ -47,11 +54,19 @@ export interface DdpgConfig {
   batchSize: number;
   /** Replay capacity in episodes: the buffer holds replayEpisodes x layers transitions. AMC/HAQ: 100. */
   replayEpisodes: number;
-  /** Episodes of uniform random actions before the actor acts. HAQ: 20 (AMC: 100). */
+  /**
+   * Episodes of uniform random actions before the actor acts. HAQ: 20 (AMC: 100), out of 600-800 episodes. Ours: 10,
+   * a third of autoshrink's default 30-episode run: 50 transitions of a 5-layer model are enough for the first
+   * batches (replay samples with replacement), and 20 would leave only 10 episodes to learn in.
+   */
   warmupEpisodes: number;
+  /** Episodes the run plans, warm-up included; the last is a policy episode when policyEvery > 0. 0: open-ended. */
+  plannedEpisodes: number;
+  /** Every k-th episode after warm-up (policy ones counted) is played without noise. AMC/HAQ: never (0). */
+  policyEvery: number;
   /** Initial std of the truncated-normal exploration noise around the actor's output. AMC/HAQ: 0.5. */
   noiseSigma: number;
-  /** Factor applied to the noise std after each learning episode. HAQ: 0.99 (AMC: 0.95). */
+  /** Factor applied to the noise std after each episode past warm-up. HAQ: 0.99 (AMC: 0.95). */
   noiseDecay: number;
   /** Step of the reward baseline, per update: b += alpha * (mean reward of the batch - b). AMC/HAQ: 0.5. */
   baselineAlpha: number;
@@ -72,7 +87,9 @@ export const DEFAULT_DDPG_CONFIG: Readonly<Omit<DdpgConfig, 'seed'>> = Object.fr
   gamma: 1,
   batchSize: 64,
   replayEpisodes: 100,
-  warmupEpisodes: 20,
+  warmupEpisodes: 10,
+  plannedEpisodes: 0,
+  policyEvery: 0,
   noiseSigma: 0.5,
   noiseDecay: 0.99,
   baselineAlpha: 0.5,
@@ -104,7 +121,9 @@ export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgCon
   if (!(c.gamma >= 0 && c.gamma <= 1)) throw bad('gamma', 'in [0, 1]', c.gamma);
   if (!posInt(c.batchSize)) throw bad('batchSize', 'a positive integer', c.batchSize);
   if (!posInt(c.replayEpisodes)) throw bad('replayEpisodes', 'a positive integer', c.replayEpisodes);
-  if (!(Number.isInteger(c.warmupEpisodes) && c.warmupEpisodes >= 0)) throw bad('warmupEpisodes', 'an integer >= 0', c.warmupEpisodes);
+  for (const f of ['warmupEpisodes', 'plannedEpisodes', 'policyEvery'] as const) {
+    if (!(Number.isInteger(c[f]) && c[f] >= 0)) throw bad(f, 'an integer >= 0', c[f]);
+  }
   if (!(c.noiseSigma >= 0 && Number.isFinite(c.noiseSigma))) throw bad('noiseSigma', 'a number >= 0', c.noiseSigma);
   if (!(c.noiseDecay > 0 && c.noiseDecay <= 1)) throw bad('noiseDecay', 'in (0, 1]', c.noiseDecay);
   if (!(c.baselineAlpha > 0 && c.baselineAlpha <= 1)) throw bad('baselineAlpha', 'in (0, 1]', c.baselineAlpha);
@@ -184,8 +203,19 @@ export class Ddpg implements Agent {
     this.replay = new ReplayBuffer(c.replayEpisodes * layers, stateSize, actionSize);
   }
 
+  // ---- phase -----------------------------------------------------------------------------------------------------
+
+  /**
+   * Warm-up first. After it, the policyEvery-th, 2 x policyEvery-th, ... episode and the last planned one are policy
+   * episodes (played without noise); the rest are learning episodes. E.g. 30 planned, warm-up 10, every 5: episodes
+   * 14, 19, 24 and 29 (from 0) are policy episodes.
+   */
   phase(): AgentPhase {
-    return this.episode < this.config.warmupEpisodes ? 'warmup' : 'learning';
+    const c = this.config;
+    const sinceWarmup = this.episode - c.warmupEpisodes;
+    if (sinceWarmup < 0) return 'warmup';
+    const policy = c.policyEvery > 0 && ((sinceWarmup + 1) % c.policyEvery === 0 || this.episode === c.plannedEpisodes - 1);
+    return policy ? 'policy' : 'learning';
   }
 
   episodes(): number {
@@ -199,14 +229,18 @@ export class Ddpg implements Agent {
 
   // ---- act -------------------------------------------------------------------------------------------------------
 
-  /** Warm-up: uniform random. Learning: actor output plus truncated-normal noise. explore = false: actor output. */
+  /**
+   * Warm-up: uniform random. Learning: actor output plus truncated-normal noise. A policy episode, or explore = false:
+   * the actor's output (so a loop that always explores still plays policy episodes noise-free).
+   */
   act(state: number[], explore: boolean): number[] {
     this.checkVector('state', state, this.dims.stateSize);
-    if (explore && this.phase() === 'warmup') {
+    const phase = this.phase();
+    if (explore && phase === 'warmup') {
       return Array.from({ length: this.dims.actionSize }, () => this.rng());
     }
     const mu = this.policy(state);
-    if (!explore) return mu;
+    if (!explore || phase === 'policy') return mu;
     return mu.map((m) => truncatedNormal(this.rng, m, this.sigmaNow, 0, 1));
   }
 
@@ -247,21 +281,25 @@ export class Ddpg implements Agent {
     const learning = this.episode >= c.warmupEpisodes && this.replay.size > 0;
     const updates = !learning ? 0 : c.updatesPerEpisode === 'per-transition' ? steps : c.updatesPerEpisode;
     let criticLoss = 0;
+    let meanQ = 0;
     let actorLoss = 0;
     for (let u = 0; u < updates; u++) {
       const batch = this.replay.sample(c.batchSize, this.rng);
       this.updateBaseline(batch);
-      criticLoss += this.updateCritic(batch);
+      const critic = this.updateCritic(batch);
+      criticLoss += critic.loss;
+      meanQ += critic.meanQ;
       actorLoss += this.updateActor(batch);
       this.softUpdateTargets();
     }
 
-    // Explore less after each learning episode: sigma_e = sigma_0 * decay^(e - warmup).
-    if (phase === 'learning') this.sigmaNow *= c.noiseDecay;
+    // Explore less after each episode past warm-up (policy ones included): sigma_e = sigma_0 * decay^(e - warmup).
+    if (phase !== 'warmup') this.sigmaNow *= c.noiseDecay;
 
     const report: EpisodeReport = { phase, updates, sigma: this.sigmaNow };
     if (updates > 0) {
       report.criticLoss = criticLoss / updates;
+      report.meanQ = meanQ / updates;
       report.actorLoss = actorLoss / updates;
     }
     if (this.baseline !== null) report.baseline = this.baseline;
@@ -278,23 +316,27 @@ export class Ddpg implements Agent {
 
   /**
    * One critic step: y = (r - baseline) + gamma * (1 - done) * targetCritic(s', targetActor(s')),
-   * minimise mean (critic(s, a) - y)^2 over the critic's variables only. Returns the loss before the step.
+   * minimise mean (critic(s, a) - y)^2 over the critic's variables only. Returns the loss and the batch's mean
+   * critic(s, a), both before the step.
    */
-  updateCritic(batch: Batch): number {
+  updateCritic(batch: Batch): { loss: number; meanQ: number } {
     const { gamma } = this.config;
     const baseline = this.baseline ?? 0;
-    const loss = tf.tidy(() => {
+    const lossAndQ = tf.tidy(() => {
       const { s, a, r, s2, done } = this.batchTensors(batch);
       const nextQ = this.criticForward(this.targetCritic, s2, this.actorForward(this.targetActor, s2));
       const y = r.sub(baseline).add(nextQ.mul(tf.scalar(1).sub(done)).mul(gamma));
+      const meanQ = this.criticForward(this.critic, s, a).mean();
       const { value, grads } = tf.variableGrads(
         () => this.criticForward(this.critic, s, a).sub(y).square().mean() as tf.Scalar,
         this.critic,
       );
       this.criticOptim.apply(this.critic.map((v) => grads[v.name]));
-      return value;
+      return tf.stack([value, meanQ]);
     });
-    return readScalar(loss);
+    const [loss, meanQ] = lossAndQ.dataSync();
+    lossAndQ.dispose();
+    return { loss, meanQ };
   }
 
   /** One actor step: maximise Q(s, actor(s)), i.e. minimise -mean critic(s, actor(s)), over the actor's variables only. */

@@ -23,3 +23,15 @@ export function truncatedNormal(rng: () => number, mu: number, sigma: number, lo
   }
   return mu < lo ? lo : mu > hi ? hi : mu;
 }
+
+/**
+ * The per-episode decay that takes the noise std from `initial` (used in the first learning episode) to `final` in
+ * the last of `learningEpisodes`: sigma_e = initial * decay^e for e = 0 .. learningEpisodes - 1, so
+ * decay = (final / initial)^(1 / (learningEpisodes - 1)). A fixed factor suits only one run length (HAQ's 0.99 leaves
+ * sigma at 0.41 after 20 learning episodes, REFERENCE.md section 8); this fits the schedule to the run.
+ * With one learning episode, or no noise to decay, the factor is 1.
+ */
+export function plannedNoiseDecay(initial: number, final: number, learningEpisodes: number): number {
+  if (!(initial > 0) || !(final > 0) || learningEpisodes <= 1) return 1;
+  return Math.min(1, (final / initial) ** (1 / (learningEpisodes - 1)));
+}

