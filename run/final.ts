@@ -3,6 +3,11 @@
  * weights of its last roll-out instead: a defect), measure validation and TEST accuracy (the test split is used here
  * and nowhere else), write the strategy file and the compressed model (a tfjs model directory with the dequantized
  * weights, loadable by any tfjs user, and the bit-packed `model.ashk`), and report sizes.
+ *
+ * The pick is not the luckiest draw: before the final fine-tune the run's top `rerankTop` strategies (by reward) are
+ * re-evaluated with a longer fine-tune (`rerankSteps`) on every validation image, and the best of those is the one
+ * finished. A search's best reward is the maximum of noisy measurements, so it is biased upwards (the winner's curse);
+ * PocketFlow returns its best noisy roll-out as is.
  */
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
@@ -17,7 +22,8 @@ import { layerCost } from '../env/budget.js';
 import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { writeModelFiles, type SizeReport } from './model-files.js';
-import { AUTOSHRINK_VERSION, buildEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './search.js';
+import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './environment.js';
+import { AUTOSHRINK_VERSION } from './version.js';
 import type { FinetuneOptions } from '../env/finetune.js';
 import { openStore } from './store.js';
 import { matchLayers, modelHash, modelLayers, saveStrategy, type Strategy } from './strategy.js';
@@ -39,6 +45,19 @@ export interface FinalReport {
   sizes: SizeReport;
   steps: number;
   seconds: number;
+  /** The re-evaluated top strategies (search runs with rerankTop > 0), best reward first; the chosen one marked. */
+  rerank?: RerankRow[];
+}
+
+export interface RerankRow {
+  episode: number;
+  /** Reward and validation accuracy the search measured (short fine-tune, reward images). */
+  searchReward: number;
+  searchAccuracy: number;
+  /** Reward and accuracy after the longer fine-tune, on every validation image. */
+  reward: number;
+  accuracy: number;
+  chosen: boolean;
 }
 
 export interface FinalOptions {
@@ -115,19 +134,21 @@ function settingsOf(config: RunConfig): Strategy['settings'] {
   };
 }
 
-/** Build the strategy file of a run's best episode. */
-function strategyOf(
-  run: { id: string; seed: number; backend: string },
-  config: RunConfig,
-  best: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> },
-  env: Awaited<ReturnType<typeof buildEnvironment>>['env'],
-  model: tf.LayersModel,
-  dataset: string,
-  accuracies: { test: number | null; baselineTest: number | null },
-  packedBytes: number,
-): Strategy {
+interface StrategyInput {
+  run: { id: string; seed: number; backend: string };
+  config: RunConfig;
+  /** The episode the strategy comes from, with the validation accuracy to record. */
+  pick: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> };
+  built: BuiltEnvironment;
+  accuracies: { test: number | null; baselineTest: number | null };
+  packedBytes: number;
+}
+
+/** Build the strategy file of a run's chosen episode. */
+function strategyOf({ run, config, pick, built, accuracies, packedBytes }: StrategyInput): Strategy {
+  const { env, model } = built;
   const settings = settingsOf(config);
-  const specs = toSpecs(best.strategy, settings);
+  const specs = toSpecs(pick.strategy, settings);
   const weights = env.layers.reduce((s, l) => s + l.params, 0);
   const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
   const fp32Bytes = model.getWeights().reduce((s, w) => s + w.size * 4, 0);
@@ -135,10 +156,10 @@ function strategyOf(
     format: 'autoshrink-strategy',
     version: 1,
     model: { name: config.model, hash: modelHash(model), layers: modelLayers(env.allLayers) },
-    dataset,
+    dataset: built.data.id,
     budget: { kind: env.plan.kind, limit: env.plan.limit, label: env.plan.label },
     settings,
-    layers: best.strategy.map(({ name, bits, pruneRatio, clusters }) => ({ name, bits, pruneRatio, clusters })),
+    layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }) => ({ name, bits, pruneRatio, clusters })),
     cost: {
       value: env.cost(specs),
       bytes: packedBytes,
@@ -146,12 +167,50 @@ function strategyOf(
       bitsPerWeight: kernelBits / weights,
       flops: env.flops(specs),
     },
-    accuracy: { validation: best.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
-    provenance: { runId: run.id, episode: best.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
+    accuracy: { validation: pick.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
+    provenance: { runId: run.id, episode: pick.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
   };
 }
 
-/** Final stage of a finished (or stopped) run: long fine-tune of its best strategy, files, report in the store. */
+type StoredEpisode = { episode: number; accuracy: number; reward: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> };
+
+/**
+ * Re-evaluate the top `config.rerankTop` distinct strategies by reward with a longer fine-tune on every validation
+ * image, and return them best first; the first is the pick. Every re-evaluation fine-tunes on the same batches.
+ */
+async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[]): Promise<RerankRow[]> {
+  const { env } = built;
+  const settings = settingsOf(config);
+  const seen = new Set<string>();
+  const top = episodes
+    .slice()
+    .sort((a, b) => b.reward - a.reward || a.episode - b.episode)
+    .filter((e) => {
+      const key = JSON.stringify(e.strategy.map((l) => [l.bits, l.pruneRatio, l.clusters]));
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, config.rerankTop);
+  env.restoreOriginal();
+  const baseline = await evaluateAccuracy(built.model, built.data.validation, built.data.inputShape);
+  const steps = config.rerankSteps ?? 3 * config.finetuneSteps;
+  const rows: RerankRow[] = [];
+  for (const e of top) {
+    const specs = toSpecs(e.strategy, settings);
+    const m = await env.measure(specs, { steps, all: true });
+    rows.push({ episode: e.episode, searchReward: e.reward, searchAccuracy: e.accuracy, reward: env.score(specs, m.accuracy, baseline).reward, accuracy: m.accuracy, chosen: false });
+  }
+  env.restoreOriginal();
+  rows.sort((a, b) => b.reward - a.reward || a.episode - b.episode);
+  if (rows.length) rows[0].chosen = true;
+  return rows;
+}
+
+/**
+ * Final stage of a finished (or stopped) run: re-evaluate its top strategies (rerankTop), then the long fine-tune of
+ * the pick from the original weights, files, report in the store.
+ */
 export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Promise<FinalReport> {
   const store = openStore(storePath(opts.workdir));
   try {
@@ -161,7 +220,10 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
     const built = await buildEnvironment(config, opts.workdir);
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
-      const specs = toSpecs(run.best.strategy, settingsOf(config));
+      const episodes = store.episodes(run.id);
+      const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, config, episodes) : [];
+      const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
+      const specs = toSpecs(chosen.strategy, settingsOf(config));
       const r = await applyCore({
         model: built.model,
         data: built.data,
@@ -178,11 +240,11 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
-      const strategy = strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, r.sizes.packedBytes);
+      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, packedBytes: r.sizes.packedBytes });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
-      const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps };
-      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fp32Bytes: r.sizes.fp32Bytes });
+      const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps, ...(table.length ? { rerank: table } : {}) };
+      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;
     } finally {
       built.env.dispose();
@@ -193,17 +255,21 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
   }
 }
 
-/** Export the best strategy of a run as a strategy object (with the final report's test accuracy if there is one). */
+/**
+ * Export a run's strategy: the one its final stage chose and wrote (stored with the final report), or, for a run
+ * without a final stage, its best episode (this needs the model for its hash and costs, not a fine-tune).
+ */
 export async function exportStrategy(runIdOrPrefix: string, opts: { workdir: string }): Promise<Strategy> {
   const store = openStore(storePath(opts.workdir), { readonly: true });
   try {
     const run = store.findRun(runIdOrPrefix);
     if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; nothing to export`);
+    const stored = (run.final as { strategy?: Strategy } | null)?.strategy;
+    if (stored) return stored;
     const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
     const built = await buildEnvironment(config, opts.workdir);
     try {
-      const final = run.final as { testAccuracy?: number; baselineTestAccuracy?: number; sizes?: SizeReport } | null;
-      return strategyOf(run, config, run.best, built.env, built.model, built.data.id, { test: final?.testAccuracy ?? null, baselineTest: final?.baselineTestAccuracy ?? null }, final?.sizes?.packedBytes ?? 0);
+      return strategyOf({ run, config, pick: run.best, built, accuracies: { test: null, baselineTest: null }, packedBytes: 0 });
     } finally {
       built.env.dispose();
       built.model.dispose();

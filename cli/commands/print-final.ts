@@ -9,7 +9,12 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
     return;
   }
   const s = r.sizes;
+  const rerank = (r.rerank ?? []).map(
+    (row) =>
+      `  ${row.chosen ? '*' : ' '} episode ${String(row.episode + 1).padStart(3)}  search ${formatPercent(row.searchAccuracy)} (reward ${row.searchReward.toFixed(4)}) -> re-evaluated ${formatPercent(row.accuracy)} (reward ${row.reward.toFixed(4)})`,
+  );
   const lines = [
+    ...(rerank.length ? ['', `re-evaluated the top ${rerank.length} strategies with a longer fine-tune on every validation image (* = finished):`, ...rerank] : []),
     '',
     `final (${r.steps} fine-tune steps from the original weights):`,
     `  accuracy   test ${formatPercent(r.testAccuracy)} (baseline ${formatPercent(r.baselineTestAccuracy)}), validation ${formatPercent(r.validationAccuracy)} (baseline ${formatPercent(r.baselineValidationAccuracy)})`,

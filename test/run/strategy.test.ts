@@ -44,6 +44,19 @@ test('the final stage writes a packed file whose bytes match the report and whic
   model.dispose();
 });
 
+test('the final stage re-evaluates the top strategies on every validation image and finishes the best of them', async (t) => {
+  const report = await finishRun(runId, { workdir, backend: 'wasm', out: join(workdir, 'rerank') });
+  const rows = report.rerank!;
+  // TINY has 4 episodes; at most rerankTop = 3 distinct strategies are re-evaluated, the best reward first
+  t.true(rows.length >= 1 && rows.length <= 3);
+  t.deepEqual(rows.map((r) => r.chosen), rows.map((_, i) => i === 0));
+  for (let i = 1; i < rows.length; i++) t.true(rows[i - 1].reward >= rows[i].reward);
+  const written = JSON.parse(readFileSync(report.strategyPath, 'utf8')) as Strategy;
+  t.is(written.provenance.episode, rows[0].episode);
+  // the export of a finished run is the strategy its final stage chose
+  t.is((await exportStrategy(runId, { workdir })).provenance.episode, rows[0].episode);
+});
+
 test('apply reproduces the exported strategy: same packed size, accuracy within noise', async (t) => {
   const strategy = await exportStrategy(runId, { workdir });
   const a = await applyStrategy(strategy, { workdir, out: join(workdir, 'apply-a'), steps: 5 });
