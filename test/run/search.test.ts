@@ -124,3 +124,17 @@ test('the greedy baseline lowers the least sensitive layers until the budget hol
   // sensitivities were measured and reported
   t.true(events.some((e) => e.type === 'log' && e.message.startsWith('sensitivity fc')));
 });
+
+test('the knapsack baseline measures 7 bit widths x 3 layers without fine-tune, then stores its one strategy within the budget', async (t) => {
+  const events: RunEvent[] = [];
+  const r = await runSearch({ ...TINY, agent: 'knapsack', knobs: ['bits'], bitBounds: [2, 8], budget: 'size:3bits' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(r.status, 'completed');
+  t.is(r.episodes, 1);
+  const started = events.find((e) => e.type === 'run-started');
+  const finished = events.find((e) => e.type === 'episode-finished');
+  if (started?.type !== 'run-started' || finished?.type !== 'episode-finished') return t.fail();
+  t.true(finished.cost <= started.budget.limit);
+  t.true(events.some((e) => e.type === 'log' && e.message === 'knapsack: measuring 21 layer settings without fine-tune'));
+  // a 3-bit average leaves room for mixed widths: the knapsack spends at least as much as uniform 3 bits would
+  t.true(finished.cost >= started.budget.limit * 0.9, `${finished.cost} of ${started.budget.limit}`);
+});
