@@ -1,70 +1,421 @@
 /**
- * Search quality: on the cached lenet5 / bundled MNIST (or --data idx:DIR), size budgets equal to uniform N-bit; for
- * each, the final (fine-tuned from the original weights, TEST split) accuracy of uniform N-bit, random search and
- * DDPG, the last two with the same number of episodes, over several seeds (mean and spread).
- *   npx tsx bench/search-quality.ts [--budgets 2,3,4] [--seeds 1,2,3] [--episodes 30] [--agents uniform,random,ddpg]
- *                                   [--data mnist] [--workdir .autoshrink] [--final-steps 600]
+ * Search quality where search matters (issue 12, item 6): regimes where uniform quantization breaks (size budgets of
+ * 1 to 2 bits per weight with bits 1..8, and the smallest model within one point of the baseline), every planner
+ * (uniform, greedy, knapsack, random, ddpg), several seeds. For each run: the search (run/search.ts), then the final
+ * fine-tune of its best strategy from the ORIGINAL weights and the TEST accuracy (run/final.ts), and the per-episode
+ * rewards from the store. The results file has, per model and regime: mean test accuracy with its Student-t 95% CI
+ * (bench/stats.ts), mean cost, the paired difference ddpg - random (and ddpg - each other planner) per seed with its
+ * CI, and the best-so-far validation reward by episode (mean over seeds) of ddpg and random. The raw rows (every
+ * curve included, for the plots) go to a JSON file beside the results, rewritten after every run; `--resume` skips
+ * the rows it already holds.
+ *
+ *   npx tsx bench/search-quality.ts [--models lenet5,mobilenet-tiny] [--regimes size:1bits,size:1.5bits,size:2bits,within-drop]
+ *     [--agents uniform,greedy,knapsack,random,ddpg] [--seeds 1,2,3,4,5] [--episodes 100] [--finetune-steps N]
+ *     [--final-steps N] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
+ *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
+ *     [--resume] [--quick]
+ *
+ * - Seeds: random and ddpg run every seed; uniform, greedy and knapsack once (the first seed) unless
+ *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
+ *   is the noise an interval should carry).
+ * - uniform searches bits only, so it is exactly "uniform N-bit" (the largest N that fits). In the within-drop regime
+ *   it is a sweep, as a user would do it: uniform 1, 2, ... bits until the validation accuracy is within the drop.
+ * - A regime or planner that throws an input error (ConfigError, BudgetError: e.g. a budget form or an agent this
+ *   build does not know yet) is skipped with a printed note, also in the results; any other failure is recorded as
+ *   failed, the bench goes on and exits 1 at the end.
+ * - All runs share one work directory (default: a fresh temp folder), so each baseline model is trained once.
+ * - --quick: lenet5, size:2bits, uniform + random, seeds 1,2, 3 episodes, tiny fine-tunes, output to the temp folder
+ *   (never over the recorded results); any flag given explicitly wins.
  */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { selectBackend } from '../env/backend.js';
+import { parseBudget } from '../env/budget.js';
+import { isInputError } from '../errors.js';
+import { DEFAULT_CONFIG, parseRunConfig, type RunConfig } from '../run/config.js';
+import type { RunEvent } from '../run/events.js';
 import { finishRun } from '../run/final.js';
-import { runSearch } from '../run/search.js';
+import { runSearch, storePath } from '../run/search.js';
+import { openStore } from '../run/store.js';
 import { arg, table, writeResults } from './common.js';
+import { confidenceInterval, mean, pairedDifference } from './stats.js';
 
-const budgets = arg('budgets', '2,3,4').split(',').map(Number);
-const seeds = arg('seeds', '1,2,3').split(',').map(Number);
-const agents = arg('agents', 'uniform,random,ddpg').split(',') as Array<'uniform' | 'random' | 'ddpg'>;
-const episodes = Number(arg('episodes', '30'));
+// ---- flags -------------------------------------------------------------------------------------------------------
+
+const quick = process.argv.includes('--quick');
+const given = (name: string) => process.argv.includes(`--${name}`);
+const list = (name: string, full: string, small: string) => arg(name, quick ? small : full).split(',').map((s) => s.trim()).filter(Boolean);
+
+const models = list('models', 'lenet5,mobilenet-tiny', 'lenet5');
+const regimes = list('regimes', 'size:1bits,size:1.5bits,size:2bits,within-drop', 'size:2bits');
+const agents = list('agents', 'uniform,greedy,knapsack,random,ddpg', 'uniform,random');
+const seeds = list('seeds', '1,2,3,4,5', '1,2').map(Number);
+const episodes = Number(arg('episodes', quick ? '3' : '100'));
+const finetuneSteps = given('finetune-steps') || quick ? Number(arg('finetune-steps', '5')) : undefined;
+const finalSteps = given('final-steps') || quick ? Number(arg('final-steps', '20')) : undefined;
+const knobs = list('knobs', 'bits,prune', 'bits,prune') as RunConfig['knobs'];
+const maxDrop = Number(arg('max-drop', '0.01'));
+const withinDropBudget = arg('within-drop-budget', 'size:8bits');
+const repeatDeterministic = given('repeat-deterministic');
 const data = arg('data', 'mnist');
-const workdir = arg('workdir', '.autoshrink');
-const finalSteps = Number(arg('final-steps', '600'));
-const knobs = arg('knobs', 'bits,prune').split(',') as Array<'bits' | 'prune' | 'clusters'>;
-const backend = (await selectBackend('auto')).name;
+const workdir = arg('workdir', '') || mkdtempSync(join(tmpdir(), 'autoshrink-search-quality-'));
+const out = arg('out', quick ? join(tmpdir(), 'autoshrink-search-quality-quick.md') : 'bench/results/search-quality.md');
+const rowsPath = out.replace(/\.md$/, '') + '.json';
+const resume = given('resume');
+const bitBounds: [number, number] = [1, 8];
+// DDPG needs warm-up < episodes: take the config's default unless it would swallow the run, then a third of it
+const defaultWarmup = (DEFAULT_CONFIG as Partial<RunConfig>).warmup;
+const warmup = given('warmup') ? Number(arg('warmup', '0')) : typeof defaultWarmup === 'number' && defaultWarmup >= episodes ? Math.floor(episodes / 3) : undefined;
 
-interface Result {
-  budget: number;
+const SEEDED = new Set(['random', 'ddpg']);
+const backendRequest = arg('backend', 'auto');
+const backend = (await selectBackend(backendRequest)).name;
+const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(warmup === undefined ? {} : { warmup }) };
+for (const [name, v] of Object.entries(numbers)) if (!Number.isFinite(v)) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a number`);
+if (seeds.length === 0 || !seeds.every(Number.isInteger)) throw new Error(`--seeds needs integers, e.g. 1,2,3,4,5`);
+
+const command = [
+  'npx tsx bench/search-quality.ts',
+  `--models ${models.join(',')}`,
+  `--regimes ${regimes.join(',')}`,
+  `--agents ${agents.join(',')}`,
+  `--seeds ${seeds.join(',')}`,
+  `--episodes ${episodes}`,
+  finetuneSteps === undefined ? '' : `--finetune-steps ${finetuneSteps}`,
+  finalSteps === undefined ? '' : `--final-steps ${finalSteps}`,
+  warmup === undefined ? '' : `--warmup ${warmup}`,
+  `--knobs ${knobs.join(',')}`,
+  `--max-drop ${maxDrop}`,
+  `--within-drop-budget ${withinDropBudget}`,
+  repeatDeterministic ? '--repeat-deterministic' : '',
+  `--data ${data}`,
+  backendRequest === 'auto' ? '' : `--backend ${backendRequest}`,
+  `--out ${out}`,
+]
+  .filter(Boolean)
+  .join(' ');
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+say(command);
+say(`backend ${backend}, work directory ${workdir}, rows to ${rowsPath}`);
+
+// ---- one run -----------------------------------------------------------------------------------------------------
+
+interface Row {
+  model: string;
+  regime: string;
   agent: string;
   seed: number;
-  val: number;
-  test: number;
-  bytes: number;
-  minutes: number;
-  runId: string;
+  status: 'ok' | 'skipped' | 'failed';
+  note?: string;
+  runId?: string;
+  /** The budget the run searched under (its unit's limit) and the uniform sweep's pick, if any. */
+  budget?: string;
+  limit?: number;
+  baselineValidation?: number;
+  baselineTest?: number;
+  /** Validation accuracy and cost (budget unit) of the best strategy, as the search scored it. */
+  validation?: number;
+  cost?: number;
+  /** After the final fine-tune from the original weights. */
+  test?: number;
+  packedBytes?: number;
+  /** Reward of every episode, in order. */
+  rewards?: number[];
+  minutes?: number;
+  /** The settings the run actually used (from its stored config). */
+  settings?: { finetuneSteps: number; finalSteps: number; warmup: number; episodes: number; knobs: string[] };
 }
-const results: Result[] = [];
-for (const budget of budgets) {
-  for (const agent of agents) {
-    // uniform is deterministic: one seed; it searches bits only, so it is exactly "uniform N-bit"
-    for (const seed of agent === 'uniform' ? [seeds[0]] : seeds) {
-      const t0 = performance.now();
-      const run = await runSearch(
-        { model: 'lenet5', data, seed, agent, episodes, budget: `size:${budget}bits`, knobs: agent === 'uniform' ? ['bits'] : knobs, finalSteps },
-        { workdir, backend },
-      );
-      const final = await finishRun(run.runId, { workdir, backend });
-      const r = { budget, agent, seed, val: run.best?.accuracy ?? 0, test: final.testAccuracy, bytes: final.sizes.packedBytes, minutes: (performance.now() - t0) / 60000, runId: run.runId };
-      results.push(r);
-      process.stdout.write(`${JSON.stringify(r)}\n`);
+
+function regimeConfig(regime: string): Partial<RunConfig> {
+  if (regime === 'within-drop') return { budget: withinDropBudget, reward: 'within-drop', maxDrop };
+  return { budget: regime };
+}
+
+/** Prints the run's log lines (baseline training, sensitivities) and an episode line now and then, so a long run shows it is alive. */
+function progress(label: string) {
+  const every = Math.max(1, Math.round(episodes / 10));
+  return (e: RunEvent) => {
+    if (e.type === 'log') say(`  ${label}: ${e.message}`);
+    if (e.type === 'episode-finished' && ((e.episode + 1) % every === 0 || e.episode === 0)) {
+      say(`  ${label} episode ${e.episode + 1}: accuracy ${(e.accuracy * 100).toFixed(2)}%, reward ${e.reward.toFixed(4)}, ${e.seconds.toFixed(1)} s`);
+    }
+  };
+}
+
+/** Search, final fine-tune, rewards from the store. Input errors come back as a skipped row, others as failed. */
+async function measure(model: string, regime: string, agent: string, seed: number, overrides: Partial<RunConfig> = {}): Promise<Row> {
+  const label = `${model} ${regime} ${agent} seed ${seed}${overrides.budget && regime === 'within-drop' ? ` (${overrides.budget})` : ''}`;
+  const t0 = performance.now();
+  let baselineValidation: number | undefined;
+  const onProgress = progress(label);
+  try {
+    const input: Partial<RunConfig> = {
+      model,
+      data,
+      seed,
+      agent: agent as RunConfig['agent'],
+      episodes,
+      bitBounds,
+      knobs: agent === 'uniform' ? ['bits'] : knobs,
+      ...regimeConfig(regime),
+      ...(finetuneSteps === undefined ? {} : { finetuneSteps }),
+      ...(finalSteps === undefined ? {} : { finalSteps }),
+      ...(warmup === undefined || agent !== 'ddpg' ? {} : { warmup }),
+      ...overrides,
+    };
+    say(`${label}: searching`);
+    const run = await runSearch(input, {
+      workdir,
+      backend,
+      onEvent: (e) => {
+        if (e.type === 'run-started') baselineValidation = e.baselineAccuracy;
+        onProgress(e);
+      },
+    });
+    const final = await finishRun(run.runId, { workdir, backend });
+    const store = openStore(storePath(workdir), { readonly: true });
+    try {
+      const stored = store.getRun(run.runId);
+      const config = parseRunConfig(stored.config, `stored config of run ${run.runId}`);
+      const row: Row = {
+        model,
+        regime,
+        agent,
+        seed,
+        status: 'ok',
+        runId: run.runId,
+        budget: config.budget,
+        limit: stored.budget.limit,
+        baselineValidation,
+        baselineTest: final.baselineTestAccuracy,
+        validation: run.best?.accuracy,
+        cost: run.best?.cost,
+        test: final.testAccuracy,
+        packedBytes: final.sizes.packedBytes,
+        rewards: store.episodes(run.runId).map((e) => e.reward),
+        minutes: (performance.now() - t0) / 60000,
+        settings: { finetuneSteps: config.finetuneSteps, finalSteps: config.finalSteps, warmup: config.warmup, episodes: config.episodes, knobs: config.knobs },
+      };
+      say(`${label}: best validation ${pct(row.validation)}, test ${pct(row.test)}, cost ${row.cost?.toFixed(0)} (limit ${row.limit?.toFixed(0)}), ${row.minutes!.toFixed(1)} min, run ${row.runId}`);
+      return row;
+    } finally {
+      store.close();
+    }
+  } catch (e) {
+    const message = (e as Error).message;
+    if (isInputError(e)) {
+      say(`${label}: SKIPPED (${(e as Error).name}: ${message})`);
+      return { model, regime, agent, seed, status: 'skipped', note: `${(e as Error).name}: ${message}` };
+    }
+    say(`${label}: FAILED\n${(e as Error).stack ?? message}`);
+    return { model, regime, agent, seed, status: 'failed', note: message };
+  }
+}
+
+/** Within-drop for uniform: the fewest uniform bits whose validation accuracy is within the drop (a user's sweep). */
+async function uniformSweep(model: string, seed: number): Promise<Row> {
+  let last: Row | null = null;
+  for (let bits = bitBounds[0]; bits <= bitBounds[1]; bits++) {
+    const row = await measure(model, 'within-drop', 'uniform', seed, { budget: `size:${bits}bits` });
+    if (row.status !== 'ok') return row;
+    last = row;
+    if (row.validation !== undefined && row.baselineValidation !== undefined && row.validation >= row.baselineValidation - maxDrop - 1e-12) break;
+  }
+  return { ...last!, note: `sweep stopped at ${last!.budget}` };
+}
+
+// ---- the loop ----------------------------------------------------------------------------------------------------
+
+const key = (r: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>) => `${r.model}|${r.regime}|${r.agent}|${r.seed}`;
+// --resume keeps the finished rows of an earlier run of the same command; skipped and failed ones are tried again
+const rows: Row[] = [];
+if (resume && existsSync(rowsPath)) {
+  const before = JSON.parse(readFileSync(rowsPath, 'utf8')) as { command: string; rows: Row[] };
+  if (before.command !== command) {
+    say(`--resume: ${rowsPath} was written by another command:\n  ${before.command}\nrun that command again with --resume, or choose another --out`);
+    process.exit(2);
+  }
+  rows.push(...before.rows.filter((r) => r.status === 'ok'));
+  say(`resuming: ${rows.length} finished runs from ${rowsPath}`);
+}
+const save = () => writeFileSync(rowsPath, JSON.stringify({ command, date: new Date().toISOString(), backend, rows }, null, 1));
+
+// regimes and agents this build cannot take are skipped up front, once, with the reason
+const badRegime = new Map<string, string>();
+for (const regime of regimes) {
+  try {
+    parseRunConfig(regimeConfig(regime));
+    parseBudget(regimeConfig(regime).budget!);
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    badRegime.set(regime, (e as Error).message);
+    say(`regime ${regime} SKIPPED: ${(e as Error).message}`);
+  }
+}
+const badAgent = new Map<string, string>();
+for (const agent of agents) {
+  try {
+    parseRunConfig({ agent });
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    badAgent.set(agent, (e as Error).message);
+    say(`agent ${agent} SKIPPED: ${(e as Error).message}`);
+  }
+}
+
+const total = models.length * regimes.length * agents.reduce((s, a) => s + (SEEDED.has(a) || repeatDeterministic ? seeds.length : 1), 0);
+let done = 0;
+for (const model of models) {
+  for (const regime of regimes) {
+    for (const agent of agents) {
+      for (const seed of SEEDED.has(agent) || repeatDeterministic ? seeds : [seeds[0]]) {
+        done += 1;
+        const id = { model, regime, agent, seed };
+        if (rows.some((r) => key(r) === key(id))) continue;
+        const reason = badRegime.get(regime) ?? badAgent.get(agent);
+        if (reason) {
+          rows.push({ ...id, status: 'skipped', note: reason });
+          continue;
+        }
+        say(`[${done}/${total}]`);
+        const row = regime === 'within-drop' && agent === 'uniform' ? await uniformSweep(model, seed) : await measure(model, regime, agent, seed);
+        rows.push(row);
+        save();
+        // an agent this build rejects for one seed rejects it for all: skip the rest of its seeds
+        if (row.status === 'skipped') {
+          const later = SEEDED.has(agent) || repeatDeterministic ? seeds : [];
+          for (const s of later) if (s !== seed && !rows.some((r) => key(r) === key({ ...id, seed: s }))) rows.push({ ...id, seed: s, status: 'skipped', note: row.note });
+        }
+      }
     }
   }
 }
+save();
 
-const pct = (v: number) => (v * 100).toFixed(2);
-const rows: Array<Array<string | number>> = [];
-for (const budget of budgets) {
-  for (const agent of agents) {
-    const rs = results.filter((r) => r.budget === budget && r.agent === agent);
-    const tests = rs.map((r) => r.test);
-    const mean = tests.reduce((a, b) => a + b, 0) / tests.length;
-    const spread = tests.length > 1 ? `${pct(Math.min(...tests))}..${pct(Math.max(...tests))}` : '-';
-    rows.push([`${budget}-bit size`, agent, rs.length, `${pct(mean)}%`, spread, `${pct(rs.reduce((a, r) => a + r.val, 0) / rs.length)}%`, Math.round(rs.reduce((a, r) => a + r.bytes, 0) / rs.length), rs.map((r) => r.runId).join(' ')]);
+// ---- the report --------------------------------------------------------------------------------------------------
+
+function pct(v: number | undefined): string {
+  return v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(2)}%`;
+}
+const points = (v: number) => (Number.isNaN(v) ? '-' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`);
+const ciText = (halfWidth: number) => (Number.isNaN(halfWidth) ? '- (one run)' : `+-${(halfWidth * 100).toFixed(2)}`);
+const bytes = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(0)}`;
+const bytesCi = (halfWidth: number) => (Number.isNaN(halfWidth) ? '(one run)' : `+-${halfWidth.toFixed(0)}`);
+
+function bestSoFar(rewards: number[]): number[] {
+  let best = -Infinity;
+  return rewards.map((r) => (best = Math.max(best, r)));
+}
+
+/** Mean over runs of the best-so-far reward at each episode, at ~20 evenly spaced episodes and the last. */
+function curveTable(ok: Row[], curveAgents: string[]): string {
+  const curves = new Map(curveAgents.map((a) => [a, ok.filter((r) => r.agent === a && r.rewards?.length).map((r) => bestSoFar(r.rewards!))]));
+  const length = Math.max(0, ...[...curves.values()].flat().map((c) => c.length));
+  if (length === 0) return '';
+  const step = Math.max(1, Math.round(length / 20));
+  const at = [...new Set([...Array.from({ length: Math.ceil(length / step) }, (_, i) => i * step), length - 1])];
+  const rowsOut = at.map((e) => [e + 1, ...curveAgents.map((a) => {
+    const values = curves.get(a)!.filter((c) => c.length > e).map((c) => c[e]);
+    return values.length ? `${mean(values).toFixed(4)} (${values.length})` : '-';
+  })]);
+  return table(['episode', ...curveAgents.map((a) => `${a}: best-so-far reward, mean (runs)`)], rowsOut);
+}
+
+const sections: string[] = [];
+const verdicts: string[] = [];
+for (const model of models) {
+  for (const regime of regimes) {
+    const here = rows.filter((r) => r.model === model && r.regime === regime);
+    const ok = here.filter((r) => r.status === 'ok');
+    const limit = ok.find((r) => r.limit !== undefined && r.agent !== 'uniform')?.limit ?? ok.find((r) => r.limit !== undefined)?.limit;
+    const title = `### ${model}, ${regime === 'within-drop' ? `within-drop (at most ${maxDrop * 100} point${maxDrop === 0.01 ? '' : 's'} below the baseline, budget ${withinDropBudget})` : regime}${limit === undefined ? '' : `: limit ${limit.toFixed(0)} bytes`}`;
+    const parts = [title];
+    if (ok.length === 0) {
+      parts.push(`No run finished. ${here.map((r) => `${r.agent} seed ${r.seed}: ${r.status}${r.note ? ` (${r.note})` : ''}`).filter((v, i, a) => a.indexOf(v) === i).join('; ')}`);
+      sections.push(parts.join('\n\n'));
+      continue;
+    }
+    const baseline = ok.find((r) => r.baselineTest !== undefined)?.baselineTest;
+    const tableRows: Array<Array<string | number>> = [];
+    for (const agent of agents) {
+      const rs = ok.filter((r) => r.agent === agent);
+      const notOk = here.filter((r) => r.agent === agent && r.status !== 'ok');
+      if (rs.length === 0) {
+        tableRows.push([agent, 0, notOk[0] ? `${notOk[0].status}: ${notOk[0].note ?? ''}`.slice(0, 120) : 'not run', '', '', '', '', ...(regime === 'within-drop' ? [''] : []), '']);
+        continue;
+      }
+      const ci = confidenceInterval(rs.map((r) => r.test!));
+      const within = regime === 'within-drop' ? `${rs.filter((r) => r.test! >= r.baselineTest! - maxDrop - 1e-12).length}/${rs.length}` : '';
+      tableRows.push([
+        agent + (agent === 'uniform' && regime === 'within-drop' ? ` (${[...new Set(rs.map((r) => r.budget))].join(', ')})` : ''),
+        rs.length,
+        pct(ci.mean),
+        ciText(ci.halfWidth),
+        pct(mean(rs.map((r) => r.validation!))),
+        mean(rs.map((r) => r.cost!)).toFixed(0),
+        mean(rs.map((r) => r.packedBytes!)).toFixed(0),
+        ...(regime === 'within-drop' ? [within] : []),
+        mean(rs.map((r) => r.minutes!)).toFixed(1),
+      ]);
+    }
+    const header = ['agent', 'runs', 'test acc (mean)', '95% CI (points)', 'best val acc (mean)', 'cost (bytes, mean)', 'packed bytes (mean)', ...(regime === 'within-drop' ? ['within drop on test'] : []), 'minutes / run'];
+    parts.push(`Baseline test accuracy ${pct(baseline)}.\n\n${table(header, tableRows)}`);
+
+    // paired differences: ddpg - each other planner, per seed
+    const ddpg = new Map(ok.filter((r) => r.agent === 'ddpg').map((r) => [r.seed, r]));
+    const diffRows: Array<Array<string | number>> = [];
+    for (const other of agents.filter((a) => a !== 'ddpg')) {
+      const theirs = ok.filter((r) => r.agent === other);
+      if (ddpg.size === 0 || theirs.length === 0) continue;
+      const single = theirs.length === 1 && !SEEDED.has(other);
+      const pairs = single ? [...ddpg.values()].map((r) => [r, theirs[0]] as const) : theirs.filter((r) => ddpg.has(r.seed)).map((r) => [ddpg.get(r.seed)!, r] as const);
+      if (pairs.length === 0) continue;
+      const d = pairedDifference(pairs.map((p) => p[0].test!), pairs.map((p) => p[1].test!));
+      const c = pairedDifference(pairs.map((p) => p[0].cost!), pairs.map((p) => p[1].cost!));
+      diffRows.push([
+        `ddpg - ${other}${single ? ' (one run of it: its own noise not in the CI)' : ''}`,
+        pairs.length,
+        points(d.mean),
+        ciText(d.halfWidth),
+        `[${points(d.low)}, ${points(d.high)}]`,
+        `${bytes(c.mean)} ${bytesCi(c.halfWidth)}`,
+      ]);
+      if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(other)) {
+        verdicts.push(`- ${model} within-drop: ddpg - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
+      }
+      const goal = other === 'random' ? 0.01 : 0;
+      if (['random', 'knapsack', 'greedy'].includes(other) && regime !== 'within-drop') {
+        const met = d.mean >= goal;
+        const sure = !Number.isNaN(d.low) && d.low >= goal;
+        verdicts.push(`- ${model} ${regime}: ddpg - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
+      }
+    }
+    if (diffRows.length) parts.push('Paired differences (same seed) of test accuracy, in points, and of cost, in bytes:\n\n' + table(['comparison', 'pairs', 'test acc: mean', '95% CI', 'interval', 'cost: mean, 95% CI'], diffRows));
+
+    const curve = curveTable(ok, ['random', 'ddpg'].filter((a) => agents.includes(a)));
+    if (curve) parts.push('Best-so-far validation reward by episode (mean over seeds; the reward is the validation accuracy unless the regime says otherwise):\n\n' + curve);
+    const notes = here.filter((r) => r.status !== 'ok' || r.note).map((r) => `${r.agent} seed ${r.seed}: ${r.status}${r.note ? `, ${r.note}` : ''}`);
+    if (notes.length) parts.push(`Notes: ${[...new Set(notes)].join('; ')}.`);
+    sections.push(parts.join('\n\n'));
   }
 }
+
+const used = rows.find((r) => r.settings && r.agent !== 'uniform')?.settings ?? rows.find((r) => r.settings)?.settings;
+const ddpgWarmup = rows.find((r) => r.settings && r.agent === 'ddpg')?.settings?.warmup;
+const failed = rows.filter((r) => r.status === 'failed').length;
 writeResults(
-  'bench/results/search-quality.md',
-  'Search quality on lenet5 under size budgets',
-  `npx tsx bench/search-quality.ts --budgets ${budgets.join(',')} --seeds ${seeds.join(',')} --episodes ${episodes} --agents ${agents.join(',')} --data ${data} --final-steps ${finalSteps}`,
-  `Each search: ${episodes} episodes (DDPG: 10 random warm-up), knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit), ` +
-    `fine-tune 60 steps per episode; the best strategy (by validation reward) is then fine-tuned ${finalSteps} steps from the ORIGINAL weights and ` +
-    'evaluated on the 2000-image test split. Packed bytes are the real model.ashk file (header included).\n\n' +
-    table(['budget', 'agent', 'runs', 'test acc (mean)', 'test spread (min..max)', 'best val acc (mean)', 'packed bytes', 'runs'], rows),
+  out,
+  'Search quality where search matters: uniform, greedy, knapsack, random search and DDPG',
+  command,
+  `Models ${models.join(', ')} on ${data === 'mnist' ? 'the bundled MNIST' : data}; bits ${bitBounds.join('..')}, knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit). ` +
+    (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up)`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
+    `the best strategy (by validation reward) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
+    `Seeds ${seeds.join(',')} for random and ddpg${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
+    'Intervals are Student-t 95% over runs (bench/stats.ts); paired differences take the same seed for both planners. ' +
+    `Cost is the search's realised cost in the budget's unit (bytes of the size accounting); packed bytes are the real model.ashk file. Raw rows with every reward curve: ${rowsPath}.` +
+    (failed ? `\n\n**${failed} run(s) FAILED**: see the notes below and the log.` : '') +
+    `\n\n## Goal (issue 12): in the hard regimes ddpg >= random + 1 point and >= knapsack and greedy (mean test accuracy)\n\n${verdicts.length ? verdicts.join('\n') : '(no comparison could be made: ddpg or the others did not run)'}\n\n## Results\n\n${sections.join('\n\n')}`,
 );
+process.exitCode = failed ? 1 : 0;
