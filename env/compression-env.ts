@@ -50,14 +50,18 @@ export interface StepResult {
   /** The action actually applied (after the wall), in [0, 1]^k: store this in replay. */
   applied: number[];
   spec: LayerSpec;
-  /** Whether the wall changed the agent's choice. */
+  /** Whether the wall (or a pin) changed the agent's choice. */
   clamped: boolean;
+  /** Whether the layer is pinned (its setting is fixed, whatever the action). */
+  pinned: boolean;
   /** The next layer's state, or null after the last layer. */
   next: number[] | null;
 }
 
 export interface Evaluation {
   accuracy: number;
+  /** Validation cross-entropy; NaN when the accuracy came from the cache (only accuracies are cached). */
+  loss: number;
   cost: number;
   reward: number;
   cached: boolean;
@@ -209,12 +213,17 @@ export class CompressionEnv {
     this.prevAction = applied;
     this.pos++;
     const done = this.pos >= this.walk.length;
-    return { applied, spec, clamped: !sameSpec(spec, wish) || this.pinned[i] !== null, next: done ? null : this.state() };
+    return { applied, spec, clamped: !sameSpec(spec, wish) || this.pinned[i] !== null, pinned: this.pinned[i] !== null, next: done ? null : this.state() };
   }
 
   /** The finished episode's strategy (model order), after HAQ's final pass. */
   finishStrategy(): LayerSpec[] {
     return enforceAfter(this.plan, this.strategy);
+  }
+
+  /** The cost of searched layer `i` (model order) at `spec`, in the budget's unit. */
+  layerCost(i: number, spec: LayerSpec): number {
+    return layerCost(this.plan.kind, this.layers[i], spec);
   }
 
   cost(strategy: LayerSpec[]): number {
@@ -281,16 +290,10 @@ export class CompressionEnv {
   /** measure() then score(), with the run's cache: identical strategies are evaluated once. */
   async evaluate(strategy: LayerSpec[], signal?: AbortSignal): Promise<Evaluation> {
     const hit = this.cached(strategy);
-    let accuracy: number;
-    let timings = { compress: 0, finetune: 0, evaluate: 0 };
-    if (hit !== undefined) accuracy = hit;
-    else {
-      const m = await this.measure(strategy, { signal });
-      accuracy = m.accuracy;
-      timings = m.timings;
-      this.remember(strategy, accuracy);
-    }
-    return { accuracy, ...this.score(strategy, accuracy), cached: hit !== undefined, timings };
+    if (hit !== undefined) return { accuracy: hit, loss: NaN, ...this.score(strategy, hit), cached: true, timings: { compress: 0, finetune: 0, evaluate: 0 } };
+    const m = await this.measure(strategy, { signal });
+    this.remember(strategy, m.accuracy);
+    return { ...m, ...this.score(strategy, m.accuracy), cached: false };
   }
 
   /** Apply `strategy` with its own fine-tune settings (the final, longer fine-tune); returns the compressed layers. */
