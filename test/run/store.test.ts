@@ -318,11 +318,10 @@ test.serial('a reader in another process lists runs while this process holds a w
     VALUES ('uncommitted', '', '', 'running', 0, 'cpu', 'm', 'd', 'size', 1, 'ddpg', 1, '{}', '{}')`).run();
 
   for (const mode of ['readwrite', 'readonly']) {
-    const started = Date.now();
     const report = JSON.parse(await runFixture('store-reader.ts', [path, id, mode, '0']));
-    // It sees the committed state, not the open transaction, and did not wait for the lock (busy_timeout is 5 s).
+    // It sees the committed state, not the open transaction. The lock is held until after the reader has exited, so a
+    // reader that needed it would have failed with SQLITE_BUSY after its busy_timeout (a problem in the report).
     t.deepEqual(report, { reads: 1, runs: 1, episodes: 1, maxEpisodes: 1, problems: [] }, mode);
-    t.true(Date.now() - started < 4500, mode);
   }
   raw.exec('COMMIT');
   t.is(store.listRuns().length, 2);
