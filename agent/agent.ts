@@ -75,8 +75,12 @@ export interface Agent {
   observe(transition: Transition): void;
   /** Close the episode: give `reward` to each of its steps, train (learning agents), advance the episode counter. */
   endEpisode(reward: number): EpisodeReport;
-  /** The phase of the episode about to be (or being) played. */
-  phase(): AgentPhase;
+  /**
+   * The phase of episode `episode` (from 0, as the run counts), by default of the one about to be (or being) played.
+   * A loop that proposes a batch of episodes before the agent learns from them asks for each episode's own phase, and
+   * plays a `policy` episode with `act(state, false)`.
+   */
+  phase(episode?: number): AgentPhase;
   /** Episodes completed so far. */
   episodes(): number;
   checkpoint(): Promise<AgentCheckpoint>;

@@ -207,14 +207,14 @@ export class Ddpg implements Agent {
 
   /**
    * Warm-up first. After it, the policyEvery-th, 2 x policyEvery-th, ... episode and the last planned one are policy
-   * episodes (played without noise); the rest are learning episodes. E.g. 30 planned, warm-up 10, every 5: episodes
-   * 14, 19, 24 and 29 (from 0) are policy episodes.
+   * episodes (to be played without noise: act(state, false)); the rest are learning episodes. E.g. 30 planned,
+   * warm-up 10, every 5: episodes 14, 19, 24 and 29 (from 0) are policy episodes. By default the next episode's phase.
    */
-  phase(): AgentPhase {
+  phase(episode = this.episode): AgentPhase {
     const c = this.config;
-    const sinceWarmup = this.episode - c.warmupEpisodes;
+    const sinceWarmup = episode - c.warmupEpisodes;
     if (sinceWarmup < 0) return 'warmup';
-    const policy = c.policyEvery > 0 && ((sinceWarmup + 1) % c.policyEvery === 0 || this.episode === c.plannedEpisodes - 1);
+    const policy = c.policyEvery > 0 && ((sinceWarmup + 1) % c.policyEvery === 0 || episode === c.plannedEpisodes - 1);
     return policy ? 'policy' : 'learning';
   }
 
@@ -230,17 +230,16 @@ export class Ddpg implements Agent {
   // ---- act -------------------------------------------------------------------------------------------------------
 
   /**
-   * Warm-up: uniform random. Learning: actor output plus truncated-normal noise. A policy episode, or explore = false:
-   * the actor's output (so a loop that always explores still plays policy episodes noise-free).
+   * Warm-up: uniform random. Learning: actor output plus truncated-normal noise. explore = false (policy episodes):
+   * the actor's output. The caller says which, so a batch of proposals can mix learning and policy episodes.
    */
   act(state: number[], explore: boolean): number[] {
     this.checkVector('state', state, this.dims.stateSize);
-    const phase = this.phase();
-    if (explore && phase === 'warmup') {
+    if (explore && this.phase() === 'warmup') {
       return Array.from({ length: this.dims.actionSize }, () => this.rng());
     }
     const mu = this.policy(state);
-    if (!explore || phase === 'policy') return mu;
+    if (!explore) return mu;
     return mu.map((m) => truncatedNormal(this.rng, m, this.sigmaNow, 0, 1));
   }
 

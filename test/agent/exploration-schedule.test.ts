@@ -2,7 +2,7 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { Ddpg } from '../../agent/ddpg.js';
 import { plannedNoiseDecay } from '../../agent/noise.js';
-import { playToyEpisode, toyState } from './toy-problem.js';
+import { playToyEpisode, TOY_TARGETS, toyState } from './toy-problem.js';
 
 const small = { stateSize: 5, actionSize: 1, layers: 4, hidden: [8], batchSize: 4 };
 
@@ -33,14 +33,16 @@ test('sigma schedule of 30 episodes with warm-up 10: 0.5 through warm-up, 0.05 a
 
 test('policy episodes: 12 planned, warm-up 2, every 4: episodes 5 and 9 (4th and 8th after warm-up) and the last, 11', (t) => {
   const agent = new Ddpg({ ...small, seed: 2, warmupEpisodes: 2, plannedEpisodes: 12, policyEvery: 4, updatesPerEpisode: 0 });
+  const [W, L, P] = ['warmup', 'learning', 'policy'];
+  const planned = [W, W, L, L, L, P, L, L, L, P, L, P];
+  t.deepEqual(Array.from({ length: 12 }, (_, e) => agent.phase(e)), planned, 'phase(episode) plans any episode ahead (batched rollouts)');
   const phases = [];
   for (let e = 0; e < 12; e++) {
     const phase = agent.phase();
     phases.push(phase);
     t.is(playToyEpisode(agent).report.phase, phase);
   }
-  const [W, L, P] = ['warmup', 'learning', 'policy'];
-  t.deepEqual(phases, [W, W, L, L, L, P, L, L, L, P, L, P]);
+  t.deepEqual(phases, planned, 'and phase() is the next episode\'s, as endEpisode reports it');
   agent.dispose();
 });
 
@@ -52,15 +54,15 @@ test('policyEvery 0 plays no policy episode, not even the last', (t) => {
   agent.dispose();
 });
 
-test('a policy episode acts with the actor output even when asked to explore, and still stores and trains', (t) => {
+test('a policy episode, played with act(state, false), takes the actor output and still stores and trains', (t) => {
   const agent = new Ddpg({ ...small, seed: 3, warmupEpisodes: 1, plannedEpisodes: 3, policyEvery: 2, noiseSigma: 0.5 });
   playToyEpisode(agent); // warm-up
   playToyEpisode(agent); // learning, noisy
   t.is(agent.phase(), 'policy');
   const state = toyState(0, 4, 0);
-  t.deepEqual(agent.act(state, true), agent.policy(state), 'no noise in a policy episode');
+  t.deepEqual(agent.act(state, false), agent.policy(state), 'no noise');
   const stored = agent.replay.size;
-  const { report } = playToyEpisode(agent);
+  const { report } = playToyEpisode(agent, TOY_TARGETS, false);
   t.is(report.phase, 'policy');
   t.is(agent.replay.size, stored + 4, 'its 4 transitions are stored');
   t.is(report.updates, 4, 'and trained on: one update per step');

@@ -26,17 +26,18 @@ export function toyRandomExpectation(targets: number[] = TOY_TARGETS): number {
   return -targets.reduce((acc, t) => acc + t * t - t + 1 / 3, 0) / targets.length;
 }
 
-/** Play one exploring episode; returns its actions, reward and the agent's end-of-episode report. */
+/** Play one episode (exploring unless told not to); returns its actions, reward and the agent's end-of-episode report. */
 export function playToyEpisode(
   agent: Agent,
   targets: number[] = TOY_TARGETS,
+  explore = true,
 ): { actions: number[]; reward: number; report: EpisodeReport } {
   const layers = targets.length;
   const actions: number[] = [];
   let prev = 0;
   for (let i = 0; i < layers; i++) {
     const state = toyState(i, layers, prev);
-    const [a] = agent.act(state, true);
+    const [a] = agent.act(state, explore);
     actions.push(a);
     const nextState = i + 1 < layers ? toyState(i + 1, layers, a) : state;
     agent.observe({ state, action: [a], nextState, done: i + 1 === layers });
