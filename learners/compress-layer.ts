@@ -24,12 +24,12 @@
  * trained weights or centroids back into an exact compressed layer.
  */
 import { ConfigError } from '../errors.js';
-import type { LayerSpec } from './types.js';
+import type { LayerSpec, QuantRange } from './types.js';
 import { checkLayerSpec } from './spec-check.js';
 import { type Buckets, bucketsOf } from './buckets.js';
 import { clusterWeights } from './clustering.js';
 import { DEFAULT_BLOCK_SHAPE, blockMask, magnitudeMask, mByNMask } from './magnitude-pruning.js';
-import { dequantizeUniform, quantizeNonUniform, quantizeUniform, uniformCode, uniformRange } from './quantization.js';
+import { quantizeBucket, quantizeNonUniform, quantizeUniform } from './quantization.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from './rounding.js';
 import { storageLayout } from './size.js';
 import { storedPositions } from './stored-positions.js';
@@ -105,8 +105,9 @@ function checkedMask(mask: Uint8Array | null, shape: number[], spec: LayerSpec):
 }
 
 /**
- * Quantize codebooks: affine per codebook over its non-zero entries (1..8 bits), fp16 (16) or fp32 (32). The zero
- * centroid of each codebook stays exactly 0 with code 0.
+ * Quantize codebooks: affine per codebook over its non-zero entries (1..8 bits; the range rule `rule` of
+ * quantization.ts, the same bucket quantizer as unclustered weights), fp16 (16) or fp32 (32). The zero centroid of
+ * each codebook stays exactly 0 with code 0. The entries are scored unweighted (not by cluster population).
  */
 export function quantizeCodebook(
   centroids: Float32Array,
@@ -114,6 +115,7 @@ export function quantizeCodebook(
   k: number,
   zeroIndices: Int32Array | null,
   bits: number,
+  rule: QuantRange = 'mse',
 ): { centroids: Float32Array; codes: Uint8Array | Uint16Array | null; scales: Float32Array | null } {
   const out = Float32Array.from(centroids);
   const isZero = (j: number) => zeroIndices !== null && zeroIndices[Math.floor(j / k)] === j;
@@ -133,14 +135,13 @@ export function quantizeCodebook(
   const scales = new Float32Array(2 * codebooks);
   for (let g = 0; g < codebooks; g++) {
     const members: number[] = [];
-    for (let j = g * k; j < (g + 1) * k; j++) if (!isZero(j)) members.push(j);
-    const { alpha, beta } = uniformRange(centroids, members);
+    for (let j = g * k; j < (g + 1) * k; j++) {
+      if (isZero(j)) out[j] = 0;
+      else members.push(j);
+    }
+    const { alpha, beta } = quantizeBucket(centroids, members, bits, rule, codes, out);
     scales[2 * g] = alpha;
     scales[2 * g + 1] = beta;
-    for (let j = g * k; j < (g + 1) * k; j++) {
-      codes[j] = isZero(j) ? 0 : uniformCode(centroids[j], alpha, beta, bits);
-      out[j] = isZero(j) ? 0 : dequantizeUniform(codes[j], alpha, beta, bits);
-    }
   }
   return { centroids: out, codes, scales };
 }
@@ -160,7 +161,7 @@ function clusteredLayer(
     const groups = codebookBuckets(shape, spec);
     for (let i = 0; i < mask.length; i++) if (!mask[i]) indices[i] = zeroIndices[groups.ids ? groups.ids[i] : 0];
   }
-  const q = quantizeCodebook(rawCentroids, codebooks, k, zeroIndices, spec.bits);
+  const q = quantizeCodebook(rawCentroids, codebooks, k, zeroIndices, spec.bits, spec.quantRange);
   const values = new Float32Array(indices.length);
   for (let i = 0; i < values.length; i++) values[i] = q.centroids[indices[i]];
   return {
@@ -221,7 +222,7 @@ export function compressLayer(weights: Float32Array, shape: number[], spec: Laye
       scales: null,
     };
   }
-  const r = quantizeUniform(pruned, spec.bits, { bucket: spec.bucket, bucketSize: spec.bucketSize, shape, mask });
+  const r = quantizeUniform(pruned, spec.bits, { bucket: spec.bucket, bucketSize: spec.bucketSize, shape, mask, quantRange: spec.quantRange });
   return {
     shape,
     spec,

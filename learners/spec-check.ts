@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { LayerSpec } from './types.js';
-import { checkBits } from './quantization.js';
+import { checkBits, checkQuantRange } from './quantization.js';
 import { bucketCount } from './buckets.js';
 import { blockLayout } from './magnitude-pruning.js';
 
@@ -40,6 +40,7 @@ export function checkLayerSpec(shape: number[], spec: LayerSpec): void {
     throw new ConfigError('clusters = 1 with preserveSparsity: one centroid is reserved for zero, so use clusters >= 2');
   }
   checkBits(spec.bits);
+  checkQuantRange(spec.quantRange);
   if (spec.quantKind !== 'uniform' && spec.quantKind !== 'nonuniform') {
     throw new ConfigError(`quantKind must be 'uniform' or 'nonuniform', got '${spec.quantKind as string}'`);
   }

@@ -13,6 +13,11 @@ export type ClusterInit = 'linear' | 'random' | 'density' | 'kmeans++';
 /** `uniform`: affine n-bit (PocketFlow UniformQuantLearner); `nonuniform`: 2^b trainable points. */
 export type QuantKind = 'uniform' | 'nonuniform';
 
+/** How a bucket's affine range is chosen (quantization.ts). `mse`: the range with the least squared error over the
+ * kept weights, and at 1 bit a sign binarizer with scale mean |w| (BinaryConnect / XNOR-Net); `minmax`: PocketFlow's
+ * alpha = max - min, beta = min. */
+export type QuantRange = 'mse' | 'minmax';
+
 /** Quantization buckets: one for the whole tensor, fixed-size pieces, or one per output channel. */
 export type Bucket = 'none' | 'split' | 'channel';
 
@@ -32,6 +37,9 @@ export interface LayerSpec {
   bucket: Bucket;
   /** Bucket size when bucket = 'split'. */
   bucketSize?: number;
+  /** Affine quantization (uniform weights, and cluster codebooks): how each bucket's or codebook's range is chosen.
+   * Default 'mse' (least squared error; 1 bit is the sign binarizer); 'minmax' is PocketFlow's rule. */
+  quantRange?: QuantRange;
   /** Block pruning: block [rows, cols] over the kernel seen as a matrix [weights / outChannels, outChannels].
    * Default [1, 4]. */
   blockShape?: [number, number];

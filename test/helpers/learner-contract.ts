@@ -40,7 +40,7 @@ export function describeSpec(spec: LayerSpec): string {
   if (spec.clusters > 0) {
     parts.push(`${spec.clusters} ${spec.clusterInit} clusters${spec.clusterPerChannel ? ' per channel' : ''}${spec.preserveSparsity ? ' keeping zeros' : ''}`);
   }
-  const quant = spec.bits >= 16 ? `fp${spec.bits}` : `${spec.quantKind} ${spec.bits}-bit${spec.clusters > 0 ? ' codebook' : ` ${spec.bucket}${spec.bucket === 'split' ? spec.bucketSize : ''} buckets`}`;
+  const quant = spec.bits >= 16 ? `fp${spec.bits}` : `${spec.quantKind} ${spec.bits}-bit${spec.clusters > 0 ? ' codebook' : ` ${spec.bucket}${spec.bucket === 'split' ? spec.bucketSize : ''} buckets`}${spec.quantRange ? ` ${spec.quantRange}` : ''}`;
   parts.push(quant);
   return parts.join(', ');
 }

@@ -1,7 +1,8 @@
 import test from 'ava';
 import seedrandom from 'seedrandom';
 import { ConfigError } from '../../errors.js';
-import { compressLayer, finalizeLayer, pruneMask } from '../../learners/compress-layer.js';
+import { compressLayer, finalizeLayer, pruneMask, quantizeCodebook } from '../../learners/compress-layer.js';
+import { quantizeUniform } from '../../learners/quantization.js';
 import { layerSpec } from '../../learners/types.js';
 
 function weights(n: number, seed = 'cl'): Float32Array {
@@ -107,7 +108,48 @@ test('specs that cannot apply are refused with a ConfigError naming the field', 
     [{ pruneRatio: 1 }, /pruneRatio must be in \[0, 1\)/],
     [{ bits: 4, bucket: 'split' }, /bucketSize/],
     [{ clusters: 2.5 }, /clusters must be an integer/],
+    [{ bits: 2, quantRange: 'max' as 'mse' }, /quantRange must be 'mse' or 'minmax'/],
   ];
   for (const [partial, message] of bad) t.throws(() => compressLayer(w, [4, 5], layerSpec(partial)), { instanceOf: ConfigError, message });
   t.throws(() => compressLayer(w, [4, 4], layerSpec({})), { instanceOf: ConfigError, message: /holds 16 weights but 20/ });
+});
+
+test('a 1-bit codebook is binarized over its non-zero centroids, the zero centroid kept: [0, -3, -1, 1, 3] -> [0, -2, -2, 2, 2]', (t) => {
+  const q = quantizeCodebook(Float32Array.from([0, -3, -1, 1, 3]), 1, 5, Int32Array.from([0]), 1);
+  t.deepEqual([...q.centroids], [0, -2, -2, 2, 2]);
+  t.deepEqual([...q.codes!], [0, 0, 0, 1, 1]);
+  t.deepEqual([...q.scales!], [4, -2]);
+});
+
+test('codebooks and uniform buckets share one range rule: each codebook gets the range quantizeUniform gives its non-zero entries', (t) => {
+  const raw = weights(24, 'books');
+  const zeroIndices = Int32Array.from([2, 13]); // two codebooks of 12
+  raw[2] = 0;
+  raw[13] = 0;
+  for (const rule of ['mse', 'minmax'] as const) {
+    for (const bits of [1, 2, 3]) {
+      const q = quantizeCodebook(raw, 2, 12, zeroIndices, bits, rule);
+      for (let g = 0; g < 2; g++) {
+        const entries = Array.from({ length: 12 }, (_, j) => g * 12 + j).filter((j) => j !== zeroIndices[g]);
+        const u = quantizeUniform(Float32Array.from(entries, (j) => raw[j]), bits, { quantRange: rule });
+        t.deepEqual([...q.scales!.subarray(2 * g, 2 * g + 2)], [...u.scales]);
+        t.deepEqual(entries.map((j) => q.centroids[j]), [...u.values]);
+        t.is(q.centroids[zeroIndices[g]], 0);
+      }
+    }
+  }
+});
+
+test("the spec's quantRange reaches the quantizer: 'minmax' gives PocketFlow's ranges, the default gives 'mse'", (t) => {
+  const w = weights(120, 'spec-range');
+  const shape = [12, 10];
+  for (const bits of [1, 3]) {
+    const opts = { bucket: 'channel' as const, shape };
+    t.deepEqual(compressLayer(w, shape, layerSpec({ bits, bucket: 'channel', quantRange: 'minmax' })).values, quantizeUniform(w, bits, { ...opts, quantRange: 'minmax' }).values);
+    t.deepEqual(compressLayer(w, shape, layerSpec({ bits, bucket: 'channel' })).values, quantizeUniform(w, bits, { ...opts, quantRange: 'mse' }).values);
+  }
+  // a clustered layer's codebook too: with 'minmax' its non-zero extremes sit exactly on the grid's ends
+  const c = compressLayer(w, shape, layerSpec({ pruneRatio: 0.5, clusters: 6, bits: 2, quantRange: 'minmax' }));
+  const nonZero = [...c.centroids!].filter((_, j) => j !== c.zeroIndices![0]);
+  t.is(Math.min(...nonZero), c.scales![1]);
 });

@@ -18,6 +18,9 @@ const quantizations: Array<Partial<LayerSpec>> = [
   { bits: 32 },
   { bits: 16 },
   { bits: 1 },
+  { bits: 1, bucket: 'channel' },
+  { bits: 2, bucket: 'split', bucketSize: 16, quantRange: 'minmax' },
+  { bits: 3, bucket: 'channel', quantRange: 'mse' },
   { bits: 4, bucket: 'split', bucketSize: 16 },
   { bits: 8, bucket: 'channel' },
   { bits: 2, quantKind: 'nonuniform' },
@@ -27,6 +30,8 @@ const quantizations: Array<Partial<LayerSpec>> = [
   { clusters: 8, clusterInit: 'density', bits: 8, preserveSparsity: false },
   { clusters: 5, clusterInit: 'random', bits: 16 },
   { clusters: 3, clusterInit: 'kmeans++', bits: 2, preserveSparsity: false, clusterPerChannel: true },
+  { clusters: 4, clusterInit: 'kmeans++', bits: 1, clusterPerChannel: true },
+  { clusters: 6, clusterInit: 'linear', bits: 3, quantRange: 'minmax' },
 ];
 
 for (const shape of shapes) {
