@@ -410,6 +410,10 @@ export class Ddpg implements Agent {
     for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
       if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);
     }
+    // A checkpoint from before policy episodes existed continues as it was made: without them.
+    for (const f of ['plannedEpisodes', 'policyEvery'] as const) {
+      if (st.config && st.config[f] === undefined) st.config[f] = this.config[f] = 0;
+    }
     for (const f of Object.keys(this.config) as (keyof DdpgConfig)[]) {
       if (f !== 'seed' && JSON.stringify(st.config?.[f]) !== JSON.stringify(this.config[f])) {
         throw new ConfigError(`checkpoint config ${f} ${JSON.stringify(st.config?.[f])} differs from the agent's ${JSON.stringify(this.config[f])}`);

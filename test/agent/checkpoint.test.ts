@@ -84,3 +84,20 @@ test('restore refuses a checkpoint from a different config or kind', async (t) =
   agent.dispose();
   wider.dispose();
 });
+
+test('a checkpoint made before policy episodes existed resumes without them', async (t) => {
+  const old = new Ddpg(options);
+  play(old, N);
+  const cp = storeAndLoad(await old.checkpoint());
+  const config = (cp.state as { config: Record<string, unknown> }).config;
+  delete config.plannedEpisodes;
+  delete config.policyEvery;
+  // today's run would ask for policy episodes every 2 (episode 6 is the 4th after warm-up 3: a policy one)
+  const resumed = new Ddpg({ ...options, plannedEpisodes: 12, policyEvery: 2 });
+  t.is(resumed.phase(N), 'policy');
+  resumed.restore(cp);
+  t.is(resumed.phase(), 'learning');
+  t.deepEqual([resumed.config.plannedEpisodes, resumed.config.policyEvery], [0, 0]);
+  old.dispose();
+  resumed.dispose();
+});
