@@ -115,7 +115,9 @@ interface Row {
   limit?: number;
   baselineValidation?: number;
   baselineTest?: number;
-  /** Validation accuracy and cost (budget unit) of the best strategy, as the search scored it. */
+  /** The finished episode (the search's best, or the final stage's re-ranked pick), its validation accuracy and cost
+   * (budget unit) as the search scored it. */
+  episode?: number;
   validation?: number;
   cost?: number;
   /** After the final fine-tune from the original weights. */
@@ -179,6 +181,8 @@ async function measure(model: string, regime: string, agent: string, seed: numbe
     try {
       const stored = store.getRun(run.runId);
       const config = parseRunConfig(stored.config, `stored config of run ${run.runId}`);
+      const episodes = store.episodes(run.runId);
+      const chosen = episodes.find((e) => e.episode === (final.rerank?.find((r) => r.chosen)?.episode ?? run.best?.episode));
       const row: Row = {
         model,
         regime,
@@ -190,15 +194,16 @@ async function measure(model: string, regime: string, agent: string, seed: numbe
         limit: stored.budget.limit,
         baselineValidation,
         baselineTest: final.baselineTestAccuracy,
-        validation: run.best?.accuracy,
-        cost: run.best?.cost,
+        episode: chosen?.episode,
+        validation: chosen?.accuracy,
+        cost: chosen?.cost,
         test: final.testAccuracy,
         packedBytes: final.sizes.packedBytes,
-        rewards: store.episodes(run.runId).map((e) => e.reward),
+        rewards: episodes.map((e) => e.reward),
         minutes: (performance.now() - t0) / 60000,
         settings: { finetuneSteps: config.finetuneSteps, finalSteps: config.finalSteps, warmup: config.warmup, episodes: config.episodes, knobs: config.knobs },
       };
-      say(`${label}: best validation ${pct(row.validation)}, test ${pct(row.test)}, cost ${row.cost?.toFixed(0)} (limit ${row.limit?.toFixed(0)}), ${row.minutes!.toFixed(1)} min, run ${row.runId}`);
+      say(`${label}: finished episode ${(row.episode ?? -1) + 1} (validation ${pct(row.validation)} in the search), test ${pct(row.test)}, cost ${row.cost?.toFixed(0)} (limit ${row.limit?.toFixed(0)}), ${row.minutes!.toFixed(1)} min, run ${row.runId}`);
       return row;
     } finally {
       store.close();
@@ -360,7 +365,7 @@ for (const model of models) {
         mean(rs.map((r) => r.minutes!)).toFixed(1),
       ]);
     }
-    const header = ['agent', 'runs', 'test acc (mean)', '95% CI (points)', 'best val acc (mean)', 'cost (bytes, mean)', 'packed bytes (mean)', ...(regime === 'within-drop' ? ['within drop on test'] : []), 'minutes / run'];
+    const header = ['agent', 'runs', 'test acc (mean)', '95% CI (points)', 'search val acc of the pick (mean)', 'cost (bytes, mean)', 'packed bytes (mean)', ...(regime === 'within-drop' ? ['within drop on test'] : []), 'minutes / run'];
     parts.push(`Baseline test accuracy ${pct(baseline)}.\n\n${table(header, tableRows)}`);
 
     // paired differences: ddpg - each other planner, per seed
@@ -411,7 +416,7 @@ writeResults(
   command,
   `Models ${models.join(', ')} on ${data === 'mnist' ? 'the bundled MNIST' : data}; bits ${bitBounds.join('..')}, knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit). ` +
     (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up)`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
-    `the best strategy (by validation reward) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
+    `the best strategy (by validation reward, re-ranked by the final stage where the run config asks for it) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
     `Seeds ${seeds.join(',')} for random and ddpg${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
     'Intervals are Student-t 95% over runs (bench/stats.ts); paired differences take the same seed for both planners. ' +
     `Cost is the search's realised cost in the budget's unit (bytes of the size accounting); packed bytes are the real model.ashk file. Raw rows with every reward curve: ${rowsPath}.` +
