@@ -326,11 +326,11 @@ export function projectLayer(c: CompressedLayer, trained: TrainedParams, mask: U
   if (c.centroids && c.indices) {
     const raw = trained.centroids;
     if (!raw) throw new ConfigError('projectLayer needs the trained centroids of a layer with a codebook');
-    const book = spec.clusters > 0 ? quantizeCodebook(raw, c.codebooks, c.codebookSize, c.zeroIndices, spec.bits).centroids : raw;
+    const book = spec.clusters > 0 ? quantizeCodebook(raw, c.codebooks, c.codebookSize, c.zeroIndices, spec.bits, spec.quantRange).centroids : raw;
     const values = new Float32Array(c.indices.length);
     for (let i = 0; i < values.length; i++) values[i] = mask && !mask[i] ? 0 : book[c.indices[i]];
     return values;
   }
   if (!trained.weights) throw new ConfigError('projectLayer needs the trained weights of a layer without a codebook');
-  return quantizeUniform(trained.weights, spec.bits, { bucket: spec.bucket, bucketSize: spec.bucketSize, shape: c.shape, mask }).values;
+  return quantizeUniform(trained.weights, spec.bits, { bucket: spec.bucket, bucketSize: spec.bucketSize, shape: c.shape, mask, quantRange: spec.quantRange }).values;
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import seedrandom from 'seedrandom';
 import { ConfigError } from '../../errors.js';
-import { compressLayer, finalizeLayer, pruneMask, quantizeCodebook } from '../../learners/compress-layer.js';
+import { compressLayer, finalizeLayer, projectLayer, pruneMask, quantizeCodebook } from '../../learners/compress-layer.js';
 import { quantizeUniform } from '../../learners/quantization.js';
 import { layerSpec } from '../../learners/types.js';
 
@@ -152,4 +152,25 @@ test("the spec's quantRange reaches the quantizer: 'minmax' gives PocketFlow's r
   const c = compressLayer(w, shape, layerSpec({ pruneRatio: 0.5, clusters: 6, bits: 2, quantRange: 'minmax' }));
   const nonZero = [...c.centroids!].filter((_, j) => j !== c.zeroIndices![0]);
   t.is(Math.min(...nonZero), c.scales![1]);
+});
+
+test('train what you pack: projectLayer of the trained parameters equals what finalizeLayer stores, for every kind of layer', (t) => {
+  const shape = [40, 10];
+  const start = weights(400, 'project-start');
+  const trained = weights(400, 'project-trained');
+  const specs = [
+    layerSpec({ bits: 1, pruneRatio: 0.5, bucket: 'channel' }),
+    layerSpec({ bits: 3, pruneRatio: 0.3, bucket: 'split', bucketSize: 64 }),
+    layerSpec({ bits: 2, bucket: 'none', quantRange: 'minmax' }),
+    layerSpec({ bits: 4, pruneRatio: 0.5, clusters: 6, preserveSparsity: true }),
+    layerSpec({ bits: 3, quantKind: 'nonuniform', bucket: 'channel' }),
+  ];
+  for (const spec of specs) {
+    const c = compressLayer(start, shape, spec, { seed: 1 });
+    // a codebook layer trains its entries: perturb them; the others train their weights
+    const centroids = c.centroids ? c.centroids.map((v, j) => (v === 0 ? 0 : v * (1 + 0.01 * (j % 3)))) : null;
+    const projected = projectLayer(c, centroids ? { centroids } : { weights: trained });
+    const stored = finalizeLayer(shape, spec, { weights: centroids ? null : trained, centroids, indices: c.indices, mask: c.mask, zeroIndices: c.zeroIndices });
+    t.deepEqual(Array.from(projected), Array.from(stored.values), JSON.stringify(spec));
+  }
 });
