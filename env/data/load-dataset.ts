@@ -17,7 +17,7 @@ export interface DataOptions {
   trainLimit?: number;
 }
 
-export const DEFAULT_VALIDATION_SIZE = 1000;
+export const DEFAULT_VALIDATION_SIZE = 2000;
 export const DEFAULT_TEST_SIZE = 2000;
 
 export function loadDataset(spec: string, opts: DataOptions): Dataset {

@@ -22,12 +22,12 @@ function writeIdx(dir: string, prefix: string, n: number, gzip = false) {
   writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), z(labelFile));
 }
 
-test('bundled MNIST gives 10,000 real digits split 7000 / 1000 / 2000 with every class in each split', (t) => {
+test('bundled MNIST gives 10,000 real digits split 6000 / 2000 / 2000 with every class in each split', (t) => {
   const data = loadDataset('mnist', { seed: 1 });
   t.deepEqual(data.inputShape, [28, 28, 1]);
   t.is(data.numClasses, 10);
   t.is(data.train.count + data.validation.count + data.test.count, 10000);
-  t.is(data.validation.count, 1000);
+  t.is(data.validation.count, 2000);
   t.is(data.test.count, 2000);
   for (const split of [data.train, data.validation, data.test]) {
     t.true(classCounts(split, 10).every((c) => c > 50));
@@ -138,5 +138,5 @@ test('unknown dataset specs and too-small datasets say what to use instead', (t)
   const dir = tmpDir(t);
   writeIdx(dir, 'train', 5);
   writeIdx(dir, 't10k', 2);
-  t.throws(() => loadDataset(`idx:${dir}`, { seed: 1 }), { instanceOf: DataError, message: /5 training images, too few for a validation split of 1000/ });
+  t.throws(() => loadDataset(`idx:${dir}`, { seed: 1 }), { instanceOf: DataError, message: /5 training images, too few for a validation split of 2000/ });
 });
