@@ -69,8 +69,11 @@ export interface AgentCheckpoint {
 
 export interface Agent {
   readonly kind: AgentKind;
-  /** The action for this state, each component in [0, 1]. `explore: false` gives the agent's best guess, no noise. */
-  act(state: number[], explore: boolean): number[];
+  /**
+   * The action for this state, each component in [0, 1]. `explore: false` gives the agent's best guess, no noise.
+   * `episode` (default: the one about to be played) decides the phase, for a loop that proposes a batch ahead.
+   */
+  act(state: number[], explore: boolean, episode?: number): number[];
   /** Record one step of the current episode. */
   observe(transition: Transition): void;
   /** Close the episode: give `reward` to each of its steps, train (learning agents), advance the episode counter. */
@@ -86,6 +89,8 @@ export interface Agent {
   checkpoint(): Promise<AgentCheckpoint>;
   /** Take back a checkpoint from an agent of the same kind and config; continues exactly as the original would. */
   restore(checkpoint: AgentCheckpoint): void;
+  /** Learning agents: train the policy to output `actions` at `states` (a warm start); returns the last loss. */
+  imitate?(states: number[][], actions: number[][], steps: number): number;
   /** Free tensors. The agent is unusable afterwards. */
   dispose(): void;
 }

@@ -177,6 +177,10 @@ export const RunConfigFields = z
       z.number().int().min(0).default(5),
       'Every k-th episode after warm-up, and the last, is played without noise (the deterministic policy); 0 = never (AMC/HAQ)',
     ),
+    warmStart: field(
+      z.enum(['none', 'knapsack']).default('none'),
+      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor is trained to imitate it before it acts, so the search explores around the strong baseline",
+    ),
   })
   .strict();
 

@@ -82,7 +82,11 @@ export function uniformAction(env: CompressionEnv): number[] {
   return specToAction(best ?? grid[0], env.config.space);
 }
 
-function agentPlanner({ env, config, emit }: PlannerContext): Planner {
+/** Actor updates of the warm start's behaviour cloning. */
+const IMITATION_STEPS = 400;
+
+function agentPlanner(ctx: PlannerContext): Planner {
+  const { env, config, emit } = ctx;
   const agent: Agent = createAgent(config.agent, {
     stateSize: env.stateSize,
     actionSize: env.actionSize,
@@ -90,12 +94,32 @@ function agentPlanner({ env, config, emit }: PlannerContext): Planner {
     action: config.agent === 'uniform' ? uniformAction(env) : undefined,
     ...agentOptions(config),
   });
+  const warmStart = config.agent === 'ddpg' && config.warmStart === 'knapsack';
+  /** Episode 0 of a warm-started run: the knapsack's answer, walked through the env so its transitions are real. */
+  const seedProposal = async (): Promise<Proposal> => {
+    const strategy = await knapsackStrategy(ctx);
+    emit({ type: 'episode-started', episode: 0, phase: agent.phase(0) });
+    const transitions: Transition[] = [];
+    let state = env.reset(0);
+    for (let step = 0; step < env.layers.length; step++) {
+      const layer = env.currentLayer;
+      const r = env.step(specToAction(strategy[env.layers.indexOf(layer)], env.config.space));
+      transitions.push({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
+      emit({ type: 'layer-chosen', episode: 0, layer: layer.index, choice: describeSpec(layer.name, r.spec) });
+      if (r.next) state = r.next;
+    }
+    return { episode: 0, strategy: env.finishStrategy(), phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions };
+  };
   return {
     planned: config.agent === 'uniform' ? 1 : config.episodes,
     async propose(episodes) {
       const out: Proposal[] = [];
       for (const episode of episodes) {
-        const phase = agent.phase();
+        if (episode === 0 && warmStart) {
+          out.push(await seedProposal());
+          continue;
+        }
+        const phase = agent.phase(episode);
         emit({ type: 'episode-started', episode, phase });
         let agentSeconds = 0;
         let clamped = 0;
@@ -103,7 +127,7 @@ function agentPlanner({ env, config, emit }: PlannerContext): Planner {
         let state = env.reset(episode);
         for (let step = 0; step < env.layers.length; step++) {
           const ta = performance.now();
-          const action = agent.act(state, phase !== 'policy');
+          const action = agent.act(state, phase !== 'policy', episode);
           agentSeconds += (performance.now() - ta) / 1000;
           const layer = env.currentLayer;
           const r = env.step(action);
@@ -119,6 +143,10 @@ function agentPlanner({ env, config, emit }: PlannerContext): Planner {
     async learn(proposal, reward) {
       for (const t of proposal.transitions) agent.observe(t);
       const report = agent.endEpisode(reward);
+      if (proposal.episode === 0 && warmStart && agent.imitate) {
+        const loss = agent.imitate(proposal.transitions.map((t) => t.state), proposal.transitions.map((t) => t.action), IMITATION_STEPS);
+        emit({ type: 'log', level: 'info', message: `warm start: the actor imitates the knapsack answer (${IMITATION_STEPS} steps, squared error ${loss.toExponential(2)})` });
+      }
       return { report, checkpoint: await agent.checkpoint() };
     },
     restore: (cp) => agent.restore(cp as AgentCheckpoint),
@@ -196,20 +224,22 @@ const KNAPSACK_LADDER = 24;
  * every confidence, so small differences between settings are not lost to the 1/N steps of an accuracy.
  */
 function knapsackPlanner(ctx: PlannerContext): Planner {
+  return oneShot(ctx, () => knapsackStrategy(ctx));
+}
+
+async function knapsackStrategy(ctx: PlannerContext): Promise<LayerSpec[]> {
   const { env, emit } = ctx;
   const ladder = ladders(env, KNAPSACK_LADDER);
-  return oneShot(ctx, async () => {
-    const top = env.layers.map(() => ({ ...env.config.space.base, bits: 32, pruneRatio: 0, clusters: 0 }));
-    const jobs: LayerSpec[][] = [top];
-    ladder.forEach((rungs, l) => rungs.forEach((spec) => jobs.push(top.map((s, i) => (i === l ? spec : s)))));
-    emit({ type: 'log', level: 'info', message: `knapsack: measuring ${jobs.length - 1} layer settings without fine-tune` });
-    const results = await ctx.evaluate(jobs, { steps: 0 });
-    if (ctx.signal?.aborted) throw new Aborted();
-    const reference = results[0].loss;
-    let k = 1;
-    const options = ladder.map((rungs, l) => rungs.map((spec) => ({ cost: env.layerCost(l, spec), loss: Math.max(0, results[k++].loss - reference) })));
-    const solved = solveKnapsack(options, env.plan.limit - env.plan.fixed);
-    emit({ type: 'log', level: 'info', message: `knapsack: predicted loss increase ${solved.loss.toFixed(4)} (lower bound ${solved.lowerBound.toFixed(4)})` });
-    return solved.choice.map((j, l) => ladder[l][j]);
-  });
+  const top = env.layers.map(() => ({ ...env.config.space.base, bits: 32, pruneRatio: 0, clusters: 0 }));
+  const jobs: LayerSpec[][] = [top];
+  ladder.forEach((rungs, l) => rungs.forEach((spec) => jobs.push(top.map((s, i) => (i === l ? spec : s)))));
+  emit({ type: 'log', level: 'info', message: `knapsack: measuring ${jobs.length - 1} layer settings without fine-tune` });
+  const results = await ctx.evaluate(jobs, { steps: 0 });
+  if (ctx.signal?.aborted) throw new Aborted();
+  const reference = results[0].loss;
+  let k = 1;
+  const options = ladder.map((rungs, l) => rungs.map((spec) => ({ cost: env.layerCost(l, spec), loss: Math.max(0, results[k++].loss - reference) })));
+  const solved = solveKnapsack(options, env.plan.limit - env.plan.fixed);
+  emit({ type: 'log', level: 'info', message: `knapsack: predicted loss increase ${solved.loss.toFixed(4)} (lower bound ${solved.lowerBound.toFixed(4)})` });
+  return solved.choice.map((j, l) => ladder[l][j]);
 }

@@ -120,3 +120,16 @@ test('bad config, bad states and out-of-range actions throw ConfigError', (t) =>
   t.throws(() => agent.endEpisode(Number.NaN), { instanceOf: ConfigError });
   agent.dispose();
 });
+
+test('imitate pulls the actor to the given actions (0.2 and 0.9 from a start near 0.5) and the target actor copies it', (t) => {
+  const agent = new Ddpg({ stateSize: 2, actionSize: 1, layers: 2, seed: 3, hidden: [16], actorLr: 1e-2 });
+  t.teardown(() => agent.dispose());
+  const states = [[0, 1], [1, 0]];
+  const before = states.map((s) => agent.act(s, false)[0]);
+  t.true(before.every((a) => Math.abs(a - 0.5) < 0.05));
+  const loss = agent.imitate(states, [[0.2], [0.9]], 300);
+  const after = states.map((s) => agent.act(s, false)[0]);
+  t.true(Math.abs(after[0] - 0.2) < 0.02 && Math.abs(after[1] - 0.9) < 0.02, `${after}`);
+  t.true(loss < 1e-3);
+  t.deepEqual(snapshot(agent.targetActor), snapshot(agent.actor));
+});

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { RunConfig } from '../../run/config.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,3 +139,20 @@ test('the knapsack baseline measures 7 bit widths x 3 layers without fine-tune, 
   // a 3-bit average leaves room for mixed widths: the knapsack spends at least as much as uniform 3 bits would
   t.true(finished.cost >= started.budget.limit * 0.9, `${finished.cost} of ${started.budget.limit}`);
 });
+
+test('a DDPG run warm-started by the knapsack plays the knapsack answer as episode 1, then clones it into the actor', async (t) => {
+  const base = { ...TINY, knobs: ['bits'] as RunConfig['knobs'], bitBounds: [2, 8] as [number, number], budget: 'size:3bits' };
+  const knapsack: RunEvent[] = [];
+  await runSearch({ ...base, agent: 'knapsack' }, { workdir, backend: 'wasm', onEvent: (e) => knapsack.push(e) });
+  const seeded: RunEvent[] = [];
+  const r = await runSearch({ ...base, agent: 'ddpg', warmStart: 'knapsack' }, { workdir, backend: 'wasm', onEvent: (e) => seeded.push(e) });
+  t.is(r.episodes, TINY.episodes);
+  const firstOf = (events: RunEvent[]) => events.find((e) => e.type === 'episode-finished');
+  const a = firstOf(knapsack);
+  const b = firstOf(seeded);
+  if (a?.type !== 'episode-finished' || b?.type !== 'episode-finished') return t.fail();
+  t.deepEqual(b.strategy, a.strategy);
+  t.is(b.accuracy, a.accuracy);
+  t.true(seeded.some((e) => e.type === 'log' && e.message.startsWith('warm start: the actor imitates the knapsack answer')));
+});
+
