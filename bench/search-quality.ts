@@ -68,7 +68,11 @@ const bitBounds: [number, number] = [1, 8];
 const defaultWarmup = (DEFAULT_CONFIG as Partial<RunConfig>).warmup;
 const warmup = given('warmup') ? Number(arg('warmup', '0')) : typeof defaultWarmup === 'number' && defaultWarmup >= episodes ? Math.floor(episodes / 3) : undefined;
 
-const SEEDED = new Set(['random', 'ddpg']);
+const SEEDED = new Set(['random', 'ddpg', 'ddpg+knapsack']);
+/** A planner label of this bench as run config: `ddpg+knapsack` is DDPG warm-started by the knapsack's answer. */
+const agentConfig = (label: string): Partial<RunConfig> =>
+  label === 'ddpg+knapsack' ? { agent: 'ddpg', warmStart: 'knapsack' } : { agent: label as RunConfig['agent'] };
+const isDdpg = (label: string) => label === 'ddpg' || label === 'ddpg+knapsack';
 const backendRequest = arg('backend', 'auto');
 const backend = (await selectBackend(backendRequest)).name;
 const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(warmup === undefined ? {} : { warmup }) };
@@ -157,14 +161,14 @@ async function measure(model: string, regime: string, agent: string, seed: numbe
       model,
       data,
       seed,
-      agent: agent as RunConfig['agent'],
+      ...agentConfig(agent),
       episodes,
       bitBounds,
       knobs: agent === 'uniform' ? ['bits'] : knobs,
       ...regimeConfig(regime),
       ...(finetuneSteps === undefined ? {} : { finetuneSteps }),
       ...(finalSteps === undefined ? {} : { finalSteps }),
-      ...(warmup === undefined || agent !== 'ddpg' ? {} : { warmup }),
+      ...(warmup === undefined || !isDdpg(agent) ? {} : { warmup }),
       ...overrides,
     };
     say(`${label}: searching`);
@@ -262,7 +266,7 @@ for (const regime of regimes) {
 const badAgent = new Map<string, string>();
 for (const agent of agents) {
   try {
-    parseRunConfig({ agent });
+    parseRunConfig(agentConfig(agent));
   } catch (e) {
     if (!isInputError(e)) throw e;
     badAgent.set(agent, (e as Error).message);
@@ -369,9 +373,10 @@ for (const model of models) {
     parts.push(`Baseline test accuracy ${pct(baseline)}.\n\n${table(header, tableRows)}`);
 
     // paired differences: ddpg - each other planner, per seed
-    const ddpg = new Map(ok.filter((r) => r.agent === 'ddpg').map((r) => [r.seed, r]));
     const diffRows: Array<Array<string | number>> = [];
-    for (const other of agents.filter((a) => a !== 'ddpg')) {
+    for (const learner of agents.filter(isDdpg)) {
+    const ddpg = new Map(ok.filter((r) => r.agent === learner).map((r) => [r.seed, r]));
+    for (const other of agents.filter((a) => a !== learner && !(learner === 'ddpg' && a === 'ddpg+knapsack'))) {
       const theirs = ok.filter((r) => r.agent === other);
       if (ddpg.size === 0 || theirs.length === 0) continue;
       const single = theirs.length === 1 && !SEEDED.has(other);
@@ -380,7 +385,7 @@ for (const model of models) {
       const d = pairedDifference(pairs.map((p) => p[0].test!), pairs.map((p) => p[1].test!));
       const c = pairedDifference(pairs.map((p) => p[0].cost!), pairs.map((p) => p[1].cost!));
       diffRows.push([
-        `ddpg - ${other}${single ? ' (one run of it: its own noise not in the CI)' : ''}`,
+        `${learner} - ${other}${single ? ' (one run of it: its own noise not in the CI)' : ''}`,
         pairs.length,
         points(d.mean),
         ciText(d.halfWidth),
@@ -388,18 +393,19 @@ for (const model of models) {
         `${bytes(c.mean)} ${bytesCi(c.halfWidth)}`,
       ]);
       if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(other)) {
-        verdicts.push(`- ${model} within-drop: ddpg - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
+        verdicts.push(`- ${model} within-drop: ${learner} - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
       }
       const goal = other === 'random' ? 0.01 : 0;
       if (['random', 'knapsack', 'greedy'].includes(other) && regime !== 'within-drop') {
         const met = d.mean >= goal;
         const sure = !Number.isNaN(d.low) && d.low >= goal;
-        verdicts.push(`- ${model} ${regime}: ddpg - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
+        verdicts.push(`- ${model} ${regime}: ${learner} - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
       }
+    }
     }
     if (diffRows.length) parts.push('Paired differences (same seed) of test accuracy, in points, and of cost, in bytes:\n\n' + table(['comparison', 'pairs', 'test acc: mean', '95% CI', 'interval', 'cost: mean, 95% CI'], diffRows));
 
-    const curve = curveTable(ok, ['random', 'ddpg'].filter((a) => agents.includes(a)));
+    const curve = curveTable(ok, ['random', 'ddpg', 'ddpg+knapsack'].filter((a) => agents.includes(a)));
     if (curve) parts.push('Best-so-far validation reward by episode (mean over seeds; the reward is the validation accuracy unless the regime says otherwise):\n\n' + curve);
     const notes = here.filter((r) => r.status !== 'ok' || r.note).map((r) => `${r.agent} seed ${r.seed}: ${r.status}${r.note ? `, ${r.note}` : ''}`);
     if (notes.length) parts.push(`Notes: ${[...new Set(notes)].join('; ')}.`);

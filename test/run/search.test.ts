@@ -146,7 +146,7 @@ test('a DDPG run warm-started by the knapsack plays the knapsack answer as episo
   await runSearch({ ...base, agent: 'knapsack' }, { workdir, backend: 'wasm', onEvent: (e) => knapsack.push(e) });
   const seeded: RunEvent[] = [];
   const r = await runSearch({ ...base, agent: 'ddpg', warmStart: 'knapsack' }, { workdir, backend: 'wasm', onEvent: (e) => seeded.push(e) });
-  t.is(r.episodes, TINY.episodes);
+  t.is(r.episodes, TINY.episodes!);
   const firstOf = (events: RunEvent[]) => events.find((e) => e.type === 'episode-finished');
   const a = firstOf(knapsack);
   const b = firstOf(seeded);
