@@ -98,6 +98,18 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push(asciichart.plot(sampled, { height: 8, format: (x: number) => x.toFixed(3).padStart(8) }));
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
+      const learnt = episodes.filter((e) => e.criticLoss !== null || e.clamped !== null);
+      if (learnt.length > 0) {
+        // does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in
+        out.push('', 'learning (per episode):');
+        const rows = [['episode', 'phase', 'reward', 'critic loss', 'mean Q', 'sigma', 'clamped']];
+        const step = Math.max(1, Math.ceil(learnt.length / 20));
+        const num = (v: number | null, digits: number) => (v === null ? '-' : v.toExponential(digits));
+        for (const e of learnt.filter((_, i) => i % step === 0 || i === learnt.length - 1)) {
+          rows.push([formatEpisode(e.episode), e.phase, e.reward.toFixed(4), num(e.criticLoss, 2), num(e.meanQ, 2), e.sigma === null ? '-' : e.sigma.toFixed(3), e.clamped === null ? '-' : String(e.clamped)]);
+        }
+        out.push(table(rows));
+      }
       const final = run.final as { testAccuracy?: number; packedBytes?: number; fp32Bytes?: number } | null;
       if (final?.testAccuracy !== undefined) {
         out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);

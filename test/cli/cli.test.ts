@@ -165,9 +165,15 @@ test('SIGINT after the first episode stops the run resumably; resume finishes it
 
   const show = await cli(['runs', 'show', runId, '--json', '--workdir', workdir]);
   t.is(show.code, 0, show.stderr);
-  const run = JSON.parse(show.stdout) as { status: string; episodes: Array<{ episode: number }> };
+  const run = JSON.parse(show.stdout) as { status: string; episodes: Array<{ episode: number; phase: string; criticLoss: number | null; sigma: number | null; clamped: number | null }> };
   t.is(run.status, 'completed');
   t.deepEqual(run.episodes.map((e) => e.episode), [0, 1, 2, 3, 4]);
+  // diagnostics: training starts at the end of the (one) warm-up episode, so every episode reports the critic's loss
+  // and the noise; and how many layers the budget wall clamped
+  t.true(run.episodes.every((e) => typeof e.criticLoss === 'number' && typeof e.sigma === 'number'));
+  t.true(run.episodes.every((e) => typeof e.clamped === 'number'));
+  const text = await cli(['runs', 'show', runId, '--workdir', workdir]);
+  t.regex(text.stdout, /learning \(per episode\):\n.*critic loss.*mean Q.*sigma.*clamped/);
 });
 
 test('a missing model.json path is an input error naming the file', async (t) => {
