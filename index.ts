@@ -8,19 +8,21 @@ export type { PruningSchedule, PruningStep } from './learners/pruning-schedule.j
 export { magnitudeMask, magnitudeKeepCount, blockMask, mByNMask } from './learners/magnitude-pruning.js';
 export { initCentroids, assignClusters, clusterWeights } from './learners/clustering.js';
 export { quantizeUniform, quantizeNonUniform } from './learners/quantization.js';
-export { compressLayer, finalizeLayer, pruneMask } from './learners/compress-layer.js';
+export { compressLayer, finalizeLayer, projectLayer, pruneMask } from './learners/compress-layer.js';
 export type { CompressedLayer } from './learners/compress-layer.js';
 export { sizeBits, fullPrecisionBits, storageLayout } from './learners/size.js';
 export { packModel, unpackModel, packedSizeReport } from './learners/model-pack.js';
 export { encodeLayer, decodeLayer } from './learners/layer-codec.js';
 export { layerSpec, FULL_PRECISION } from './learners/types.js';
-export type { LayerSpec, PruneKind, ClusterInit, QuantKind, Bucket } from './learners/types.js';
+export type { LayerSpec, PruneKind, ClusterInit, QuantKind, Bucket, QuantRange } from './learners/types.js';
 
 // agents
 export { createAgent } from './agent/create-agent.js';
 export { Ddpg, DEFAULT_DDPG_CONFIG } from './agent/ddpg.js';
 export type { DdpgConfig } from './agent/ddpg.js';
 export { greedySearch } from './agent/greedy.js';
+export { solveKnapsack } from './agent/knapsack.js';
+export type { KnapsackOption, KnapsackResult } from './agent/knapsack.js';
 export type { Agent, AgentCheckpoint, Transition } from './agent/agent.js';
 
 // environment: backend, data, models, the compression env, fine-tuning
@@ -40,7 +42,7 @@ export { planChannels } from './env/channel-pruning/plan.js';
 export { buildPrunedModel } from './env/channel-pruning/surgery.js';
 export { pruneChannels } from './env/channel-pruning/select.js';
 export { channelL1Norms, lassoSelect, leastSquares } from './learners/channel-selection.js';
-export { evaluateAccuracy } from './env/evaluate.js';
+export { evaluateAccuracy, evaluateModel } from './env/evaluate.js';
 
 // runs
 export { runSearch, resumeSearch } from './run/search.js';
@@ -49,6 +51,7 @@ export { applyStrategy, exportStrategy, finishRun } from './run/final.js';
 export { loadStrategy, parseStrategy, saveStrategy } from './run/strategy.js';
 export type { Strategy } from './run/strategy.js';
 export { parseRunConfig, DEFAULT_CONFIG } from './run/config.js';
+export { preflight } from './run/preflight.js';
 export type { RunConfig } from './run/config.js';
 export { openStore } from './run/store.js';
 export { loadPackedModel } from './run/model-files.js';
