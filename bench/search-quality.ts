@@ -15,11 +15,14 @@
  *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
  *     [--resume] [--quick]
  *
- * - Seeds: random and ddpg run every seed; uniform, greedy and knapsack once (the first seed) unless
+ * - Planners: the run config's agents, plus `ddpg+knapsack` (DDPG warm-started by the knapsack's answer, the run
+ *   config's warmStart), which --agents accepts beside the default five.
+ * - Seeds: random, ddpg and ddpg+knapsack run every seed; uniform, greedy and knapsack once (the first seed) unless
  *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
  *   is the noise an interval should carry).
  * - uniform searches bits only, so it is exactly "uniform N-bit" (the largest N that fits). In the within-drop regime
- *   it is a sweep, as a user would do it: uniform 1, 2, ... bits until the validation accuracy is within the drop.
+ *   it is a sweep, as a user would do it: uniform 1, 2, ... bits until the validation accuracy is within the drop
+ *   (only the pick gets the final stage).
  * - A regime or planner that throws an input error (ConfigError, BudgetError: e.g. a budget form or an agent this
  *   build does not know yet) is skipped with a printed note, also in the results; any other failure is recorded as
  *   failed, the bench goes on and exits 1 at the end.
@@ -150,9 +153,10 @@ function progress(label: string) {
   };
 }
 
-/** Search, final fine-tune, rewards from the store. Input errors come back as a skipped row, others as failed. */
-async function measure(model: string, regime: string, agent: string, seed: number, overrides: Partial<RunConfig> = {}): Promise<Row> {
-  const label = `${model} ${regime} ${agent} seed ${seed}${overrides.budget && regime === 'within-drop' ? ` (${overrides.budget})` : ''}`;
+/** The search alone: its row without the final stage (no test accuracy yet). Input errors come back as a skipped
+ * row, others as failed. */
+async function search(model: string, regime: string, agent: string, seed: number, overrides: Partial<RunConfig> = {}): Promise<Row> {
+  const label = labelOf({ model, regime, agent, seed }, overrides);
   const t0 = performance.now();
   let baselineValidation: number | undefined;
   const onProgress = progress(label);
@@ -180,14 +184,12 @@ async function measure(model: string, regime: string, agent: string, seed: numbe
         onProgress(e);
       },
     });
-    const final = await finishRun(run.runId, { workdir, backend });
     const store = openStore(storePath(workdir), { readonly: true });
     try {
       const stored = store.getRun(run.runId);
       const config = parseRunConfig(stored.config, `stored config of run ${run.runId}`);
-      const episodes = store.episodes(run.runId);
-      const chosen = episodes.find((e) => e.episode === (final.rerank?.find((r) => r.chosen)?.episode ?? run.best?.episode));
-      const row: Row = {
+      const best = run.best ? store.episodes(run.runId).find((e) => e.episode === run.best!.episode) : undefined;
+      return {
         model,
         regime,
         agent,
@@ -197,42 +199,87 @@ async function measure(model: string, regime: string, agent: string, seed: numbe
         budget: config.budget,
         limit: stored.budget.limit,
         baselineValidation,
-        baselineTest: final.baselineTestAccuracy,
-        episode: chosen?.episode,
-        validation: chosen?.accuracy,
-        cost: chosen?.cost,
-        test: final.testAccuracy,
-        packedBytes: final.sizes.packedBytes,
-        rewards: episodes.map((e) => e.reward),
+        episode: best?.episode,
+        validation: best?.accuracy,
+        cost: best?.cost,
+        rewards: store.episodes(run.runId).map((e) => e.reward),
         minutes: (performance.now() - t0) / 60000,
         settings: { finetuneSteps: config.finetuneSteps, finalSteps: config.finalSteps, warmup: config.warmup, episodes: config.episodes, knobs: config.knobs },
       };
-      say(`${label}: finished episode ${(row.episode ?? -1) + 1} (validation ${pct(row.validation)} in the search), test ${pct(row.test)}, cost ${row.cost?.toFixed(0)} (limit ${row.limit?.toFixed(0)}), ${row.minutes!.toFixed(1)} min, run ${row.runId}`);
-      return row;
     } finally {
       store.close();
     }
   } catch (e) {
-    const message = (e as Error).message;
-    if (isInputError(e)) {
-      say(`${label}: SKIPPED (${(e as Error).name}: ${message})`);
-      return { model, regime, agent, seed, status: 'skipped', note: `${(e as Error).name}: ${message}` };
-    }
-    say(`${label}: FAILED\n${(e as Error).stack ?? message}`);
-    return { model, regime, agent, seed, status: 'failed', note: message };
+    return failure({ model, regime, agent, seed }, label, e);
   }
 }
 
-/** Within-drop for uniform: the fewest uniform bits whose validation accuracy is within the drop (a user's sweep). */
+/** The final stage of a searched row: long fine-tune of the pick (re-ranked where the run config asks), test accuracy. */
+async function finish(row: Row, overrides: Partial<RunConfig> = {}): Promise<Row> {
+  if (row.status !== 'ok') return row;
+  const label = labelOf(row, overrides);
+  const t0 = performance.now();
+  try {
+    const final = await finishRun(row.runId!, { workdir, backend });
+    const store = openStore(storePath(workdir), { readonly: true });
+    let chosen;
+    try {
+      const pick = final.rerank?.find((r) => r.chosen)?.episode ?? row.episode;
+      chosen = store.episodes(row.runId!).find((e) => e.episode === pick);
+    } finally {
+      store.close();
+    }
+    const done: Row = {
+      ...row,
+      baselineTest: final.baselineTestAccuracy,
+      episode: chosen?.episode,
+      validation: chosen?.accuracy,
+      cost: chosen?.cost,
+      test: final.testAccuracy,
+      packedBytes: final.sizes.packedBytes,
+      minutes: row.minutes! + (performance.now() - t0) / 60000,
+    };
+    say(`${label}: finished episode ${(done.episode ?? -1) + 1} (validation ${pct(done.validation)} in the search), test ${pct(done.test)}, cost ${done.cost?.toFixed(0)} (limit ${done.limit?.toFixed(0)}), ${done.minutes!.toFixed(1)} min, run ${done.runId}`);
+    return done;
+  } catch (e) {
+    return failure(row, label, e);
+  }
+}
+
+function labelOf(r: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>, overrides: Partial<RunConfig>): string {
+  return `${r.model} ${r.regime} ${r.agent} seed ${r.seed}${overrides.budget && r.regime === 'within-drop' ? ` (${overrides.budget})` : ''}`;
+}
+
+function failure(id: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>, label: string, e: unknown): Row {
+  const { model, regime, agent, seed } = id;
+  const message = (e as Error).message;
+  if (isInputError(e)) {
+    say(`${label}: SKIPPED (${(e as Error).name}: ${message})`);
+    return { model, regime, agent, seed, status: 'skipped', note: `${(e as Error).name}: ${message}` };
+  }
+  say(`${label}: FAILED\n${(e as Error).stack ?? message}`);
+  return { model, regime, agent, seed, status: 'failed', note: message };
+}
+
+/** Search, then the final stage. */
+async function measure(model: string, regime: string, agent: string, seed: number): Promise<Row> {
+  return finish(await search(model, regime, agent, seed));
+}
+
+/**
+ * Within-drop for uniform: the fewest uniform bits whose validation accuracy (one search episode) is within the drop,
+ * as a user would sweep; only that one gets the final stage.
+ */
 async function uniformSweep(model: string, seed: number): Promise<Row> {
   let last: Row | null = null;
   for (let bits = bitBounds[0]; bits <= bitBounds[1]; bits++) {
-    const row = await measure(model, 'within-drop', 'uniform', seed, { budget: `size:${bits}bits` });
+    const row = await search(model, 'within-drop', 'uniform', seed, { budget: `size:${bits}bits` });
     if (row.status !== 'ok') return row;
     last = row;
     if (row.validation !== undefined && row.baselineValidation !== undefined && row.validation >= row.baselineValidation - maxDrop - 1e-12) break;
   }
-  return { ...last!, note: `sweep stopped at ${last!.budget}` };
+  const done = await finish(last!, { budget: last!.budget });
+  return done.status === 'ok' ? { ...done, note: `sweep stopped at ${last!.budget}` } : done;
 }
 
 // ---- the loop ----------------------------------------------------------------------------------------------------
@@ -375,33 +422,33 @@ for (const model of models) {
     // paired differences: ddpg - each other planner, per seed
     const diffRows: Array<Array<string | number>> = [];
     for (const learner of agents.filter(isDdpg)) {
-    const ddpg = new Map(ok.filter((r) => r.agent === learner).map((r) => [r.seed, r]));
-    for (const other of agents.filter((a) => a !== learner && !(learner === 'ddpg' && a === 'ddpg+knapsack'))) {
-      const theirs = ok.filter((r) => r.agent === other);
-      if (ddpg.size === 0 || theirs.length === 0) continue;
-      const single = theirs.length === 1 && !SEEDED.has(other);
-      const pairs = single ? [...ddpg.values()].map((r) => [r, theirs[0]] as const) : theirs.filter((r) => ddpg.has(r.seed)).map((r) => [ddpg.get(r.seed)!, r] as const);
-      if (pairs.length === 0) continue;
-      const d = pairedDifference(pairs.map((p) => p[0].test!), pairs.map((p) => p[1].test!));
-      const c = pairedDifference(pairs.map((p) => p[0].cost!), pairs.map((p) => p[1].cost!));
-      diffRows.push([
-        `${learner} - ${other}${single ? ' (one run of it: its own noise not in the CI)' : ''}`,
-        pairs.length,
-        points(d.mean),
-        ciText(d.halfWidth),
-        `[${points(d.low)}, ${points(d.high)}]`,
-        `${bytes(c.mean)} ${bytesCi(c.halfWidth)}`,
-      ]);
-      if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(other)) {
-        verdicts.push(`- ${model} within-drop: ${learner} - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
+      const ddpg = new Map(ok.filter((r) => r.agent === learner).map((r) => [r.seed, r]));
+      for (const other of agents.filter((a) => a !== learner && !(learner === 'ddpg' && a === 'ddpg+knapsack'))) {
+        const theirs = ok.filter((r) => r.agent === other);
+        if (ddpg.size === 0 || theirs.length === 0) continue;
+        const single = theirs.length === 1 && !SEEDED.has(other);
+        const pairs = single ? [...ddpg.values()].map((r) => [r, theirs[0]] as const) : theirs.filter((r) => ddpg.has(r.seed)).map((r) => [ddpg.get(r.seed)!, r] as const);
+        if (pairs.length === 0) continue;
+        const d = pairedDifference(pairs.map((p) => p[0].test!), pairs.map((p) => p[1].test!));
+        const c = pairedDifference(pairs.map((p) => p[0].cost!), pairs.map((p) => p[1].cost!));
+        diffRows.push([
+          `${learner} - ${other}${single ? ' (one run of it: its own noise not in the CI)' : ''}`,
+          pairs.length,
+          points(d.mean),
+          ciText(d.halfWidth),
+          Number.isNaN(d.halfWidth) ? '-' : `[${points(d.low)}, ${points(d.high)}]`,
+          `${bytes(c.mean)} ${bytesCi(c.halfWidth)}`,
+        ]);
+        if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(other)) {
+          verdicts.push(`- ${model} within-drop: ${learner} - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
+        }
+        const goal = other === 'random' ? 0.01 : 0;
+        if (['random', 'knapsack', 'greedy'].includes(other) && regime !== 'within-drop') {
+          const met = d.mean >= goal;
+          const sure = !Number.isNaN(d.low) && d.low >= goal;
+          verdicts.push(`- ${model} ${regime}: ${learner} - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
+        }
       }
-      const goal = other === 'random' ? 0.01 : 0;
-      if (['random', 'knapsack', 'greedy'].includes(other) && regime !== 'within-drop') {
-        const met = d.mean >= goal;
-        const sure = !Number.isNaN(d.low) && d.low >= goal;
-        verdicts.push(`- ${model} ${regime}: ${learner} - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
-      }
-    }
     }
     if (diffRows.length) parts.push('Paired differences (same seed) of test accuracy, in points, and of cost, in bytes:\n\n' + table(['comparison', 'pairs', 'test acc: mean', '95% CI', 'interval', 'cost: mean, 95% CI'], diffRows));
 
@@ -423,7 +470,7 @@ writeResults(
   `Models ${models.join(', ')} on ${data === 'mnist' ? 'the bundled MNIST' : data}; bits ${bitBounds.join('..')}, knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit). ` +
     (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up)`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
     `the best strategy (by validation reward, re-ranked by the final stage where the run config asks for it) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
-    `Seeds ${seeds.join(',')} for random and ddpg${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
+    `Seeds ${seeds.join(',')} for ${[...SEEDED].join(', ')}${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
     'Intervals are Student-t 95% over runs (bench/stats.ts); paired differences take the same seed for both planners. ' +
     `Cost is the search's realised cost in the budget's unit (bytes of the size accounting); packed bytes are the real model.ashk file. Raw rows with every reward curve: ${rowsPath}.` +
     (failed ? `\n\n**${failed} run(s) FAILED**: see the notes below and the log.` : '') +
