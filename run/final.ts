@@ -14,8 +14,8 @@ import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import { rewardSplit } from '../env/compression-env.js';
 import type { Dataset } from '../env/data/dataset.js';
-import { takeRows } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
@@ -94,8 +94,7 @@ async function applyCore(input: ApplyInput) {
   const start = performance.now();
   const all = compressibleLayers(model);
   const originals = new OriginalWeights(model, all);
-  const evalCount = input.evalSize > 0 ? Math.min(input.evalSize, data.validation.count) : data.validation.count;
-  const val = takeRows(data.validation, Int32Array.from({ length: evalCount }, (_, i) => i));
+  const val = rewardSplit(data, input.evalSize).validation;
   const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
   const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
   const compressed = await compressModel(
