@@ -14,6 +14,7 @@ import { exportCommand } from './commands/export.js';
 import { resumeCommand } from './commands/resume.js';
 import { runsCommand } from './commands/runs.js';
 import { searchCommand } from './commands/search.js';
+import { workerCommand } from './commands/worker.js';
 import { globalOptions } from './global-options.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(applyCommand)
     .command(baselineCommand)
     .command(evaluateCommand)
+    .command(workerCommand)
     .middleware(refuseRepeatedFlags, true)
     .demandCommand(1, 'name a command, e.g. `autoshrink search`; see `autoshrink --help`')
     .strict()

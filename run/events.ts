@@ -68,6 +68,16 @@ export interface EpisodeStartedEvent {
   phase: Phase;
 }
 
+/**
+ * An episode's strategy began its evaluation (compress, fine-tune, score) in this process, on a worker thread or on a
+ * queue worker. With --workers or --queue several episodes are evaluated at once; a strategy answered from the cache
+ * has no such event.
+ */
+export interface EpisodeEvaluatingEvent {
+  type: 'episode-evaluating';
+  episode: number;
+}
+
 export interface LayerChosenEvent {
   type: 'layer-chosen';
   episode: number;
@@ -126,6 +136,7 @@ export interface LogEvent {
 export type RunEvent =
   | RunStartedEvent
   | EpisodeStartedEvent
+  | EpisodeEvaluatingEvent
   | LayerChosenEvent
   | EpisodeFinishedEvent
   | BestImprovedEvent

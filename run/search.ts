@@ -19,11 +19,13 @@ import type { EpisodeReport } from '../agent/agent.js';
 import { describeSpec } from '../env/knobs.js';
 import type { CompressionEnv } from '../env/compression-env.js';
 import { parseRunConfig, type RunConfig } from './config.js';
+import { createEvaluator, type EvaluatorFactory } from './create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
 import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluator.js';
 import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
 import { Aborted, createPlanner, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
+import { probe } from './queue.js';
 import { openStore, type StoredCheckpoint, type Store } from './store.js';
 import { versions } from './version.js';
 
@@ -38,6 +40,8 @@ export interface SearchOptions {
   signal?: AbortSignal;
   /** Resolves when the run may go on (the UI's pause key); checked between episodes. */
   waitWhilePaused?: () => Promise<void>;
+  /** How episodes are evaluated; default `createEvaluator` (in-process, --workers, --queue from the config). */
+  createEvaluator?: EvaluatorFactory;
 }
 
 export interface SearchResult {
@@ -54,10 +58,12 @@ function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
 /** Start a new search. */
 export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions): Promise<SearchResult> {
   const config = parseRunConfig(input);
-  // every input checked in seconds, before any baseline is trained
+  // every input checked in seconds, before any baseline is trained; a queue that cannot be reached too
   await preflight(config, opts.workdir);
+  if (config.queue) await probe(config.queue);
   const built = await buildEnvironment(config, opts.workdir, opts.onEvent);
   const store = openStore(storePath(opts.workdir));
+  let runId = '';
   try {
     const run = store.createRun({
       seed: config.seed,
@@ -70,8 +76,12 @@ export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions):
       config,
       versions: versions(),
     });
-    return await loop(run.id, config, built, store, null, opts);
+    runId = run.id;
+    store.lockRun(run.id);
+    const evaluator = await startEvaluator(config, built, store, run.id, opts);
+    return await loop(run.id, config, built, store, null, opts, evaluator);
   } finally {
+    if (runId) store.unlockRun(runId);
     store.close();
     built.env.dispose();
     built.model.dispose();
@@ -82,18 +92,35 @@ export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions):
 export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): Promise<SearchResult> {
   const store = openStore(storePath(opts.workdir));
   let built: BuiltEnvironment | null = null;
+  let runId = '';
   try {
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
+    // one writer per run: a run another live process is running is refused here, before anything is built
+    store.lockRun(run.id);
+    runId = run.id;
     const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
     await preflight(config, opts.workdir);
+    if (config.queue) await probe(config.queue);
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);
     const cp = store.lastCheckpoint(run.id);
-    return await loop(run.id, config, built, store, cp, opts);
+    const evaluator = await startEvaluator(config, built, store, run.id, opts);
+    return await loop(run.id, config, built, store, cp, opts, evaluator);
   } finally {
+    if (runId) store.unlockRun(runId);
     store.close();
     built?.env.dispose();
     built?.model.dispose();
+  }
+}
+
+/** The run's evaluator; a run whose evaluator cannot start (Redis unreachable, a thread failing) is marked failed. */
+async function startEvaluator(config: RunConfig, built: BuiltEnvironment, store: Store, runId: string, opts: SearchOptions): Promise<Evaluator> {
+  try {
+    return await (opts.createEvaluator ?? createEvaluator)(config, built, { backend: opts.backend, runId, onEvent: opts.onEvent });
+  } catch (e) {
+    store.setStatus(runId, 'failed');
+    throw e;
   }
 }
 
@@ -125,7 +152,8 @@ async function loop(
 ): Promise<SearchResult> {
   const { env } = built;
   const emit = opts.onEvent ?? (() => {});
-  const evaluate = (strategies: LayerSpec[][], o: { steps?: number } = {}) => evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
+  const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
+    evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
   const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
   const planned = planner.planned;
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
@@ -171,7 +199,8 @@ async function loop(
         // a resumed batch: the proposals were made (and announced) before the stop; announce them again
         for (const p of pending) emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
       }
-      const evaluations = await evaluate(pending.map((p) => p.strategy));
+      const batch = pending;
+      const evaluations = await evaluate(batch.map((p) => p.strategy), { onStart: (i) => emit({ type: 'episode-evaluating', episode: batch[i].episode }) });
       if (opts.signal?.aborted) throw new Aborted();
       // wall time of the batch, shared by its episodes
       const batchSeconds = (performance.now() - t0) / 1000;

@@ -13,6 +13,7 @@
  *            phase, critic_loss?, actor_loss?, mean_q?, sigma?, clamped?; PK(run_id, episode))
  *   checkpoints(run_id PK/FK, episode, agent_state BLOB, env_state BLOB, created_at): one row per run, replaced
  *            at each episode. Both blobs are in the format of `checkpoint-codec.ts`.
+ *   run_locks(run_id PK/FK, pid, host, since): the process running the run now, if any (`Store.lockRun`).
  * Timestamps are ISO 8601 UTC strings. There is no evaluation-cache table: a run's cache of evaluated strategies is
  * part of its env checkpoint, which is where a resume needs it.
  */
@@ -112,6 +113,19 @@ const MIGRATIONS: readonly Migration[] = [
           SELECT run_id, episode, strategy, accuracy, cost, reward, cached, seconds, timings, created_at, phase FROM episodes;
         DROP TABLE episodes;
         ALTER TABLE episodes_v3 RENAME TO episodes;
+      `),
+  },
+  {
+    version: 4,
+    description: 'run_locks: the one process running a run (pid, host), so a second writer is refused',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE run_locks (
+          run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+          pid    INTEGER NOT NULL,
+          host   TEXT NOT NULL,
+          since  TEXT NOT NULL
+        ) STRICT;
       `),
   },
 ];

@@ -19,11 +19,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError, RunNotFoundError } from '../errors.js';
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, type CheckpointValue } from './checkpoint-codec.js';
 import type { BudgetKind, EpisodeFinishedEvent, LayerChoice, RunStatus } from './events.js';
+import { refuseLiveHolder, type RunHolder } from './run-lock.js';
 import {
   type CheckpointRow,
   EPISODE_COLUMNS,
@@ -180,6 +182,14 @@ export interface Store {
   /** The run's checkpoint, or null before its first episode. Throws RunNotFoundError, also when the stored
    * checkpoint cannot be decoded. */
   lastCheckpoint(runId: string): StoredCheckpoint | null;
+  /**
+   * Makes this process (its pid on this host) the run's one writer until `unlockRun`. A run held by another live
+   * process is refused with a one-line RunNotFoundError naming it; a lock left by a process that is gone (killed) is
+   * taken over. A holder on another host cannot be checked from here and counts as live.
+   */
+  lockRun(runId: string): void;
+  /** Releases this process's lock on the run; a lock of another process is left alone. */
+  unlockRun(runId: string): void;
   /** Stores the final report (JSON). Throws RunNotFoundError. */
   setFinal(runId: string, report: unknown): void;
   /** Runs `read` inside one read transaction, so all its reads see the same committed state (say, a run's
@@ -288,6 +298,9 @@ class SqliteStore implements Store {
       checkpoint: db.prepare<[string], CheckpointRow>(
         'SELECT episode, agent_state, env_state, created_at FROM checkpoints WHERE run_id = ?',
       ),
+      lock: db.prepare<[string], RunHolder>('SELECT pid, host, since FROM run_locks WHERE run_id = ?'),
+      putLock: db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO run_locks (run_id, pid, host, since) VALUES (?, ?, ?, ?)'),
+      dropLock: db.prepare<[string, number, string]>('DELETE FROM run_locks WHERE run_id = ? AND pid = ? AND host = ?'),
     };
     this.record = db.transaction(
       (runId: string, ep: EpisodeInput, agent: Buffer, env: Buffer, now: string): RecordResult => {
@@ -429,6 +442,19 @@ class SqliteStore implements Store {
         `run ${runId} cannot be resumed: its checkpoint after episode ${row.episode} is unreadable (${e.message}); start a new run`,
       );
     }
+  }
+
+  lockRun(runId: string): void {
+    const host = hostname();
+    this.db.transaction(() => {
+      this.requireRun(runId);
+      refuseLiveHolder(runId, this.stmt.lock.get(runId), host);
+      this.stmt.putLock.run(runId, process.pid, host, new Date().toISOString());
+    }).immediate();
+  }
+
+  unlockRun(runId: string): void {
+    this.stmt.dropLock.run(runId, process.pid, hostname());
   }
 
   setFinal(runId: string, report: unknown): void {

@@ -1,9 +1,12 @@
 import { Box, Text } from 'ink';
-import { clip, formatDuration, formatEpisode, joinFitting } from './format.js';
+import { clip, formatDuration, formatEpisode, formatEpisodes, joinFitting } from './format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from './layer-table.js';
 import { type ViewState, currentEpisodeSeconds } from './state.js';
 
-/** The episode under way: one row per layer, filled in as the agent chooses (`·` until then). */
+/**
+ * The episode under way: one row per layer, filled in as the agent chooses (`·` until then). With several episodes
+ * evaluated at once (--workers, --queue), the title names them all: `evaluating 5-6`.
+ */
 export function CurrentEpisode({ state, width }: { state: ViewState; width: number }) {
   const layers = state.header?.layers ?? [];
   const current = state.current;
@@ -13,7 +16,8 @@ export function CurrentEpisode({ state, width }: { state: ViewState; width: numb
   if (!current) {
     title = 'next episode starting';
   } else {
-    const doing = chosen < layers.length ? `${chosen}/${layers.length} chosen` : 'evaluating';
+    const inFlight = state.evaluating.length > 1 ? ` ${formatEpisodes(state.evaluating)}` : '';
+    const doing = chosen < layers.length ? `${chosen}/${layers.length} chosen` : `evaluating${inFlight}`;
     const spent = formatDuration(currentEpisodeSeconds(state) ?? Number.NaN);
     title = joinFitting([`episode ${formatEpisode(current.episode)}`, current.phase, spent, doing], width);
   }

@@ -17,6 +17,13 @@ export function formatEpisode(episode: number): string {
   return String(episode + 1);
 }
 
+/** Several episodes (0-based, ascending) as people count them: `5-7` when consecutive, else `5, 7, 9`. */
+export function formatEpisodes(episodes: number[]): string {
+  const consecutive = episodes.every((e, i) => i === 0 || e === episodes[i - 1] + 1);
+  if (consecutive && episodes.length > 1) return `${formatEpisode(episodes[0])}-${formatEpisode(episodes[episodes.length - 1])}`;
+  return episodes.map(formatEpisode).join(', ');
+}
+
 /** A duration in seconds as `42s`, `4m12s`, `3m05s` or `1h05m`; `--` when unknown (NaN, infinite, negative). */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--';

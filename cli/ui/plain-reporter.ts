@@ -76,6 +76,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
       return `${head}; ${best}`;
     }
     case 'episode-started':
+    case 'episode-evaluating':
     case 'layer-chosen':
       return null;
   }

@@ -78,6 +78,8 @@ export interface ViewState {
   completed: number;
   phase: Phase;
   current: CurrentEpisode | null;
+  /** Episodes whose strategy is being evaluated now (in-process, on worker threads or queue workers), ascending. */
+  evaluating: number[];
   history: HistoryEntry[];
   best: BestImprovedEvent | null;
   paused: boolean;
@@ -96,6 +98,7 @@ export function initialViewState(now: number): ViewState {
     completed: 0,
     phase: 'warmup',
     current: null,
+    evaluating: [],
     history: [],
     best: null,
     paused: false,
@@ -123,10 +126,15 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         completed: event.resumedAt,
         phase: event.resumedAt < event.warmup ? 'warmup' : 'learning',
         current: null,
+        evaluating: [],
         status: 'running',
         finishedSeconds: null,
       };
     }
+    case 'episode-evaluating':
+      return state.evaluating.includes(event.episode)
+        ? state
+        : { ...state, evaluating: [...state.evaluating, event.episode].sort((a, b) => a - b) };
     case 'episode-started':
       return {
         ...state,
@@ -161,6 +169,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         phase: event.phase,
         completed: state.completed + 1,
         current: null,
+        evaluating: state.evaluating.filter((e) => e !== event.episode),
         history: [...state.history, { kind: 'episode', row }],
       };
     }
@@ -175,6 +184,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         finishedSeconds: event.seconds,
         best: event.best ?? state.best,
         current: null,
+        evaluating: [],
         paused: false,
       };
     case 'log':
@@ -254,9 +264,10 @@ export function currentEpisodeSeconds(state: ViewState): number | null {
   return state.current ? Math.max(0, (state.now - state.current.startedAt) / 1000) : null;
 }
 
-/** The ordinal of the episode under way (finished count + 1), or the finished count between episodes. */
+/** The ordinal of the episode under way (finished count + 1, or + the episodes in flight when several are evaluated at
+ * once), or the finished count between episodes. */
 export function episodeCounter(state: ViewState): number {
-  return Math.min(state.total, state.completed + (state.current ? 1 : 0));
+  return Math.min(state.total, state.completed + Math.max(state.current ? 1 : 0, state.evaluating.length));
 }
 
 /** The best strategy's cost as a fraction of the budget's limit, or null with no best yet. */

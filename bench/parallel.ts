@@ -1,0 +1,130 @@
+/**
+ * Episodes per minute with 1 evaluator in this process, 2 worker threads (--workers 2), and the BullMQ queue with 2
+ * `autoshrink worker` processes (--queue, on a redis-server started here on a free port), side by side in one run,
+ * same seed. All three propose 2 strategies per policy (--rollout-batch 2), so they evaluate the same strategies (the
+ * script checks it) and differ only in how many run at once. The rate counts the search loop, from run-started to
+ * run-finished; starting the threads or connecting to the queue is reported apart.
+ *   npx tsx bench/parallel.ts [--models lenet5,mobilenet-tiny] [--episodes lenet5:16,mobilenet-tiny:6] [--workdir .autoshrink]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { selectBackend } from '../env/backend.js';
+import { DEFAULT_CONFIG, type RunConfig } from '../run/config.js';
+import type { RunEvent } from '../run/events.js';
+import { runSearch, storePath } from '../run/search.js';
+import { prepare } from '../run/setup.js';
+import { openStore } from '../run/store.js';
+import { arg, table, writeResults } from './common.js';
+
+const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
+const episodesOf = new Map(arg('episodes', 'lenet5:16,mobilenet-tiny:6').split(',').map((p) => [p.split(':')[0], Number(p.split(':')[1])] as const));
+const workdir = arg('workdir', '.autoshrink');
+const backend = (await selectBackend('wasm')).name;
+const loadBefore = loadavg()[0];
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function started(child: ChildProcess, marker: string, what: string): Promise<void> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const look = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(marker)) resolve();
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.once('exit', (code) => reject(new Error(`${what} exited with code ${code}:\n${out}`)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startQueue(): Promise<string> {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(redis);
+  await started(redis, 'Ready to accept connections', 'redis-server');
+  const url = `redis://127.0.0.1:${port}`;
+  const workers = [0, 1].map(() => {
+    const w = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'worker', '--queue', url, '--workdir', workdir, '--backend', backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(w);
+    return started(w, ' takes jobs from ', 'autoshrink worker');
+  });
+  await Promise.all(workers);
+  return url;
+}
+
+interface Measured {
+  startSeconds: number;
+  loopSeconds: number;
+  episodes: number;
+  strategies: string;
+}
+
+async function measure(config: Partial<RunConfig>): Promise<Measured> {
+  const t0 = performance.now();
+  let startSeconds = 0;
+  let loopSeconds = 0;
+  const r = await runSearch(config, {
+    workdir,
+    backend,
+    onEvent: (e: RunEvent) => {
+      if (e.type === 'run-started') startSeconds = (performance.now() - t0) / 1000;
+      if (e.type === 'run-finished') loopSeconds = e.seconds;
+      if (e.type === 'episode-finished') process.stdout.write('.');
+    },
+  });
+  const store = openStore(storePath(workdir), { readonly: true });
+  const strategies = JSON.stringify(store.episodes(r.runId).map((e) => e.strategy));
+  store.close();
+  process.stdout.write(` ${r.episodes} episodes in ${loopSeconds.toFixed(1)} s\n`);
+  return { startSeconds, loopSeconds, episodes: r.episodes, strategies };
+}
+
+const queueUrl = await startQueue();
+const rows: Array<Array<string | number>> = [];
+const notes: string[] = [];
+for (const model of models) {
+  const episodes = episodesOf.get(model) ?? 12;
+  // the baseline is trained once (cached) before anything is timed
+  (await prepare({ model, data: 'mnist', dataSeed: 1, workdir })).model.dispose();
+  const base: Partial<RunConfig> = { model, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0, rolloutBatch: 2, seed: 1 };
+  const modes: Array<[string, Partial<RunConfig>]> = [
+    ['1 worker (in-process)', { ...base, workers: 1 }],
+    ['2 worker threads', { ...base, workers: 2 }],
+    ['queue, 2 worker processes', { ...base, workers: 2, queue: queueUrl }],
+  ];
+  let one: Measured | null = null;
+  for (const [label, config] of modes) {
+    process.stdout.write(`${model}, ${label}: `);
+    const m = await measure(config);
+    one ??= m;
+    const perMinute = m.episodes / (m.loopSeconds / 60);
+    const speedup = one.loopSeconds / m.loopSeconds;
+    rows.push([model, label, m.episodes, m.startSeconds.toFixed(1), m.loopSeconds.toFixed(1), perMinute.toFixed(1), `${speedup.toFixed(2)}x`, m.strategies === one.strategies ? 'yes' : 'NO']);
+    if (model === 'lenet5') notes.push(`lenet5, ${label}: a 100-episode search would take about ${(100 / perMinute).toFixed(1)} min at this rate`);
+  }
+}
+
+writeResults(
+  'bench/results/parallel.md',
+  'Episodes in parallel',
+  `npx tsx bench/parallel.ts --models ${models.join(',')} --episodes ${[...episodesOf].map(([k, v]) => `${k}:${v}`).join(',')}`,
+  `Default search settings (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${DEFAULT_CONFIG.finetuneBatch} per episode, rewards on ` +
+    `${DEFAULT_CONFIG.evalSize || DEFAULT_CONFIG.validationSize} validation images), DDPG, seed 1, rollout batch 2 in every row, final stage skipped; backend ${backend} ` +
+    `(one thread per evaluator). "start" is from the call to run-started (dataset, model, baseline accuracy, and starting the threads or connecting ` +
+    `to the queue); the rate and the speed-up count the search loop only (run-started to run-finished). "same strategies": every stored strategy equals ` +
+    `the in-process run's. Load average ${loadBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n` +
+    table(['model', 'evaluator', 'episodes', 'start s', 'loop s', 'episodes/min', 'speed-up', 'same strategies'], rows) +
+    `\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
+);
+process.exit(0);

@@ -1,0 +1,144 @@
+/**
+ * The BullMQ queue against a real redis-server started here on a free port, and real `autoshrink worker` processes
+ * (the CLI from the sources under tsx). Skipped, saying so, only when redis-server is not installed (.ci/run installs it).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '../../env/backend.js';
+import { ConfigError } from '../../errors.js';
+import type { RunEvent } from '../../run/events.js';
+import { runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store.js';
+import { freePort, HAS_REDIS, startRedis, stop } from '../helpers/redis-server.js';
+import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+
+if (!HAS_REDIS) console.warn('queue tests skipped: redis-server is not on PATH (apt-get install redis-server; .ci/run does)');
+const redisTest = HAS_REDIS ? test : test.skip;
+
+let workdir = '';
+test.before(async () => {
+  await selectBackend('wasm');
+  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-queue-'));
+  await cacheTinyBaseline(workdir);
+});
+test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+
+const BATCHED = { ...TINY, episodes: 6, rolloutBatch: 2 };
+
+function stored(runId: string) {
+  const store = openStore(storePath(workdir), { readonly: true });
+  try {
+    return { status: store.getRun(runId).status, episodes: store.episodes(runId).map((e) => ({ episode: e.episode, strategy: e.strategy, accuracy: e.accuracy })) };
+  } finally {
+    store.close();
+  }
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** `autoshrink worker` in its own process, once it says it takes jobs. */
+async function startWorker(t: ExecutionContext, url: string, dir: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('cli', 'main.ts'), 'worker', '--queue', url, '--workdir', dir, '--backend', 'wasm', '--lock-seconds', '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => stop(child));
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (out.includes(' takes jobs from ')) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 100);
+    child.once('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`worker exited with code ${code}:\n${out}`));
+    });
+  });
+  return { child, output: () => out };
+}
+
+redisTest('a search through the queue with 2 worker processes stores what the in-process search stores', async (t) => {
+  const url = await startRedis(t);
+  const workers = await Promise.all([startWorker(t, url, workdir), startWorker(t, url, workdir)]);
+  const viaQueue = await runSearch({ ...BATCHED, workers: 2, queue: url }, { workdir, backend: 'wasm' });
+  t.is(viaQueue.status, 'completed');
+  const here = await runSearch(BATCHED, { workdir, backend: 'wasm' });
+  t.deepEqual(stored(viaQueue.runId).episodes, stored(here.runId).episodes);
+  const jobs = workers.map((w) => (w.output().match(new RegExp(`^job \\S+: run ${viaQueue.runId} episode, accuracy`, 'gm')) ?? []).length);
+  t.true(jobs[0] + jobs[1] >= 1, `jobs done per worker: ${jobs.join(', ')}`);
+});
+
+redisTest('a worker killed mid-job: BullMQ gives its job to the other worker and the run stores every episode once', async (t) => {
+  const url = await startRedis(t);
+  const [a] = await Promise.all([startWorker(t, url, workdir), startWorker(t, url, workdir)]);
+  const events: RunEvent[] = [];
+  let evaluating = 0;
+  // long fine-tunes, so both jobs of the first batch are in hand when worker a dies
+  const r = await runSearch(
+    { ...TINY, episodes: 2, rolloutBatch: 2, workers: 2, finetuneSteps: 400, queue: url },
+    {
+      workdir,
+      backend: 'wasm',
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'episode-evaluating' && ++evaluating === 2) a.child.kill('SIGKILL');
+      },
+    },
+  );
+  t.is(r.status, 'completed');
+  t.deepEqual(stored(r.runId).episodes.map((e) => e.episode), [0, 1]);
+  t.true(
+    events.some((e) => e.type === 'log' && e.level === 'warn' && /^a queue worker stopped during an evaluation \(job \S+\); the job went back to the queue for another worker$/.test(e.message)),
+    'the stalled job was reported',
+  );
+});
+
+redisTest('a worker whose model differs refuses the job, and the coordinator fails the run with one line saying what differs', async (t) => {
+  const url = await startRedis(t);
+  // another machine's work directory: the same files, but one weight of the cached baseline changed
+  const other = mkdtempSync(join(tmpdir(), 'autoshrink-queue-other-'));
+  t.teardown(() => rmSync(other, { recursive: true, force: true }));
+  cpSync(join(workdir, 'models'), join(other, 'models'), { recursive: true });
+  const shard = findFile(join(other, 'models'), (name) => name.endsWith('.bin'));
+  const bytes = readFileSync(shard);
+  bytes.writeFloatLE(bytes.readFloatLE(0) + 0.5, 0);
+  writeFileSync(shard, bytes);
+  const worker = await startWorker(t, url, other);
+
+  let runId = '';
+  const search = runSearch({ ...BATCHED, workers: 1, queue: url }, { workdir, backend: 'wasm', onEvent: (e) => (runId = e.type === 'run-started' ? e.runId : runId) });
+  const error = await t.throwsAsync(search, { instanceOf: ConfigError });
+  t.regex(
+    error!.message,
+    /^a queue worker refused to evaluate for this run: worker \S+\/\d+: model mlp is sha256:[0-9a-f]{16} here, sha256:[0-9a-f]{16} on the coordinator; give every machine the cached mlp baseline \(copy the coordinator's <workdir>\/models here\)$/,
+  );
+  t.regex(worker.output(), /^refused a job: model mlp is /m);
+  t.is(stored(runId).status, 'failed');
+});
+
+test('an unreachable Redis is refused in one line naming it, before the run starts', async (t) => {
+  const url = `redis://127.0.0.1:${await freePort()}`;
+  const error = await t.throwsAsync(runSearch({ ...TINY, queue: url }, { workdir, backend: 'wasm' }), { instanceOf: ConfigError });
+  t.true(error!.message.startsWith(`cannot reach Redis at ${url} (`), error!.message);
+  t.true(error!.message.endsWith('); start redis-server there, or fix --queue'), error!.message);
+});
+
+function findFile(dir: string, match: (name: string) => boolean): string {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      const found = findFile(path, match);
+      if (found) return found;
+    } else if (match(name)) return path;
+  }
+  return '';
+}
