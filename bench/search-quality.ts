@@ -376,7 +376,34 @@ function curveTable(ok: Row[], curveAgents: string[]): string {
     const values = curves.get(a)!.filter((c) => c.length > e).map((c) => c[e]);
     return values.length ? `${mean(values).toFixed(4)} (${values.length})` : '-';
   })]);
-  return table(['episode', ...curveAgents.map((a) => `${a}: best-so-far reward, mean (runs)`)], rowsOut);
+  const meanCurve = (a: string) =>
+    Array.from({ length }, (_, e) => {
+      const values = curves.get(a)!.filter((c) => c.length > e).map((c) => c[e]);
+      return values.length ? mean(values) : NaN;
+    }).filter((v) => !Number.isNaN(v));
+  const drawn = curveAgents.filter((a) => curves.get(a)!.length > 0);
+  // one line per planner, in the order of the legend (asciichart's default colours are lost in a markdown file)
+  const plot = drawn.length
+    ? `\n\nBest-so-far validation reward by episode, mean over seeds (${drawn.map((a, i) => `${'*o+x#'[i]} ${a}`).join(', ')}):\n\n\`\`\`\n${asciiPlot(drawn.map(meanCurve), '*o+x#')}\n\`\`\``
+    : '';
+  return table(['episode', ...curveAgents.map((a) => `${a}: best-so-far reward, mean (runs)`)], rowsOut) + plot;
+}
+
+/** Curves as a character plot, one symbol per series, 12 rows high, one column per episode. */
+function asciiPlot(series: number[][], symbols: string): string {
+  const all = series.flat();
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const height = 12;
+  const width = Math.max(...series.map((s) => s.length));
+  const grid = Array.from({ length: height }, () => new Array<string>(width).fill(' '));
+  series.forEach((s, k) =>
+    s.forEach((v, x) => {
+      const y = hi > lo ? Math.round(((v - lo) / (hi - lo)) * (height - 1)) : 0;
+      grid[height - 1 - y][x] = symbols[k];
+    }),
+  );
+  return grid.map((row, r) => `${(hi - ((hi - lo) * r) / (height - 1)).toFixed(4)} |${row.join('')}`).join('\n') + `\n${' '.repeat(7)}+${'-'.repeat(width)} episode 1..${width}`;
 }
 
 const sections: string[] = [];
