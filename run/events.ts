@@ -99,6 +99,14 @@ export interface EpisodeFinishedEvent {
   cached: boolean;
   seconds: number;
   timings: EpisodeTimings;
+  /** How the agent's learning went after this episode (null where it did not train or is not an RL agent): the
+   * critic's loss and mean Q over the episode's updates, the noise std for the next episode. */
+  criticLoss?: number | null;
+  actorLoss?: number | null;
+  meanQ?: number | null;
+  sigma?: number | null;
+  /** Layers whose choice the budget wall changed. */
+  clamped?: number | null;
 }
 
 /** Emitted right after the `episode-finished` of the episode that became the best. */

@@ -7,6 +7,7 @@ import { Header } from './header.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader } from './layer-table.js';
 import { historyLine } from './plain-reporter.js';
 import { Progress } from './progress.js';
+import { LearningLine, learningText } from './learning-line.js';
 import { type ChartSeries, RewardChart } from './reward-chart.js';
 import { ROLLOUT_TABLE_WIDTH, RolloutTable } from './rollout-table.js';
 import type { ViewState } from './state.js';
@@ -59,7 +60,7 @@ export function searchViewLayout(state: ViewState, props: Omit<SearchViewProps, 
     const layerBlock = pair(shown.current ? layers.length + 2 : 0, shown.best ? layers.length + 2 : 0, layersSideBySide);
     const chartBlock = pair(shown.chart ? chartHeight + 1 : 0, shown.rollouts ? rollouts + 2 : 0, chartSideBySide);
     const blocks = [layerBlock, 1, chartBlock].filter((n) => n > 0);
-    return 4 + blocks.reduce((a, b) => a + b, 0) + (shown.spacing ? 1 + blocks.length : 0);
+    return 4 + (learningText(state) === null ? 0 : 1) + blocks.reduce((a, b) => a + b, 0) + (shown.spacing ? 1 + blocks.length : 0);
   };
   // Leave the last terminal row free: a live area as tall as the terminal makes ink clear the screen every frame.
   for (const section of ['spacing', 'rollouts', 'chart', 'current', 'best'] as const) {
@@ -99,6 +100,7 @@ export function SearchView(props: SearchViewProps) {
       <Box flexDirection="column" width={width} marginTop={margin}>
         <Header state={state} width={width} />
         <Progress state={state} width={width} />
+        <LearningLine state={state} width={width} />
         {layout.live && (shown.current || shown.best) && (
           <Box flexDirection={layersRow ? 'row' : 'column'} marginTop={margin}>
             {shown.current && (

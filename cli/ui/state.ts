@@ -87,6 +87,17 @@ export interface ViewState {
   status: ViewStatus;
   /** Wall time of the whole run, from `run-finished`. */
   finishedSeconds: number | null;
+  /** The latest episode's learning diagnostics (RL agents), null until one arrives. */
+  learning: LearningState | null;
+}
+
+/** What the learning line shows: is the critic learning, how much noise is left, how often the wall steps in. */
+export interface LearningState {
+  episode: number;
+  criticLoss: number | null;
+  meanQ: number | null;
+  sigma: number | null;
+  clamped: number | null;
 }
 
 export function initialViewState(now: number): ViewState {
@@ -105,6 +116,7 @@ export function initialViewState(now: number): ViewState {
     stopRequested: false,
     status: 'starting',
     finishedSeconds: null,
+    learning: null,
   };
 }
 
@@ -171,6 +183,9 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         current: null,
         evaluating: state.evaluating.filter((e) => e !== event.episode),
         history: [...state.history, { kind: 'episode', row }],
+        learning: [event.criticLoss, event.meanQ, event.sigma].some((v) => typeof v === 'number')
+          ? { episode: event.episode, criticLoss: event.criticLoss ?? null, meanQ: event.meanQ ?? null, sigma: event.sigma ?? null, clamped: event.clamped ?? null }
+          : state.learning,
       };
     }
     case 'best-improved':

@@ -13,6 +13,7 @@ import {
   rewardSeries,
 } from '../../../cli/ui/state.js';
 import { fixtureEvents, reduceAll, timed } from './fixture.js';
+import { learningText } from '../../../cli/ui/learning-line.js';
 
 const layers = ['conv2d_1', 'dense_1'];
 
@@ -224,4 +225,14 @@ test('effective bits count the cluster index width and the kept weights', (t) =>
   t.is(effectiveBits({ name: 'a', bits: 4, pruneRatio: 0, clusters: 64 }), 4);
   // Half the channels kept: 8 x 0.5 = 4.
   t.is(effectiveBits({ name: 'a', bits: 8, pruneRatio: 0, clusters: 0, preserveRatio: 0.5 }), 4);
+});
+
+test('the learning line shows the latest reported diagnostics; an episode without them keeps the last ones', (t) => {
+  let state = reduceAll([tick(0), started(), finished(0, 5)]);
+  t.is(learningText(state), null);
+  state = reduce(state, finished(1, 5, { phase: 'learning', criticLoss: 0.0012, meanQ: -0.004, sigma: 0.21, clamped: 1 }));
+  t.is(learningText(state), 'learning after episode 2: critic loss 1.2e-3  mean Q -4.0e-3  sigma 0.210  wall clamped 1/2 layers');
+  // a cached or baseline episode reports nothing: the line stays on episode 2
+  state = reduce(state, finished(2, 5, { phase: 'learning' }));
+  t.is(state.learning?.episode, 1);
 });
