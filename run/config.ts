@@ -98,7 +98,7 @@ export const RunConfigFields = z
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30), 'Episodes (strategies evaluated), warm-up included'),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600; ours: a third of the default run)'),
-    budget: field(z.string().default('size:3bits'), 'The budget: size:3bits or size:1.5bits (average bits per weight, uniform-equivalent) | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
+    budget: field(z.string().default('size:3bits'), 'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
     knobs: field(z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']), 'Knobs the agent sets per layer, any of bits,prune,clusters', { form: 'list' }),
     bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
     pruneBounds: field(bounds(0, 0.99).default([0, 0.9]), 'Prune-ratio range of a layer, MIN-MAX', { name: 'prune', form: 'range' }),
