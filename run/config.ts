@@ -96,8 +96,8 @@ export const RunConfigFields = z
         'greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds), ' +
         'knapsack (per-layer sensitivities, then the exact multiple-choice knapsack under the budget)',
     ),
-    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(30), 'Episodes (strategies evaluated), warm-up included'),
-    warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600; ours: a third of the default run)'),
+    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 take about 3.5 minutes on lenet5 here)'),
+    warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(z.string().default('size:3bits'), 'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
     knobs: field(z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']), 'Knobs the agent sets per layer, any of bits,prune,clusters', { form: 'list' }),
     bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
@@ -247,7 +247,7 @@ export function flagOf(key: string): string {
  * (`--bits 9-2: min must not exceed max`); other fields are named as fields of `source`.
  */
 export function parseRunConfig(input: unknown, source = 'config', typed: Partial<Record<RunConfigKey, string>> = {}): RunConfig {
-  const r = RunConfigSchema.safeParse(input ?? {});
+  const r = RunConfigSchema.safeParse(withDefaultWarmup(input ?? {}));
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === z.ZodIssueCode.custom && (issue.params as { line?: boolean } | undefined)?.line) {
@@ -258,6 +258,16 @@ export function parseRunConfig(input: unknown, source = 'config', typed: Partial
   if (key !== undefined && typed[key] !== undefined) throw new ConfigError(`--${flagOf(key)} ${typed[key]}: ${message}`);
   const where = issue.path.length ? issue.path.join('.') : '(top level)';
   throw new ConfigError(`${source}: field ${where}: ${message}`);
+}
+
+/**
+ * The default warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10`
+ * gets 2 warm-up episodes instead of a refusal. Written into the config, so a stored run resumes with the same.
+ */
+function withDefaultWarmup(input: unknown): unknown {
+  const raw = input as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null || raw.warmup !== undefined || !Number.isInteger(raw.episodes)) return input;
+  return { ...raw, warmup: Math.min(DDPG.warmupEpisodes, Math.floor((raw.episodes as number) / 5)) };
 }
 
 function lowerFirst(text: string): string {

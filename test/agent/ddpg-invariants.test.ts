@@ -9,14 +9,14 @@ import { playToyEpisode } from './toy-problem.js';
 const snapshot = (net: Mlp) => net.map((v) => Array.from(v.dataSync()));
 const fill = (net: Mlp, value: number) => net.forEach((v) => v.assign(tf.fill(v.shape, value)));
 
-test('defaults are the AMC/HAQ constants (warm-up aside: 10 of a 30-episode run; no policy episodes)', (t) => {
+test('defaults are the AMC/HAQ constants (warm-up HAQ\'s 20; no policy episodes)', (t) => {
   t.deepEqual(DEFAULT_DDPG_CONFIG.hidden, [300, 300]);
   t.is(DEFAULT_DDPG_CONFIG.actorLr, 1e-4);
   t.is(DEFAULT_DDPG_CONFIG.criticLr, 1e-3);
   t.is(DEFAULT_DDPG_CONFIG.tau, 0.01);
   t.is(DEFAULT_DDPG_CONFIG.gamma, 1);
   t.is(DEFAULT_DDPG_CONFIG.batchSize, 64);
-  t.is(DEFAULT_DDPG_CONFIG.warmupEpisodes, 10);
+  t.is(DEFAULT_DDPG_CONFIG.warmupEpisodes, 20);
   t.is(DEFAULT_DDPG_CONFIG.policyEvery, 0);
   t.is(DEFAULT_DDPG_CONFIG.noiseSigma, 0.5);
   t.is(DEFAULT_DDPG_CONFIG.noiseDecay, 0.99);

@@ -36,7 +36,7 @@ test('help lists every schema field as its flag, with its doc and its default', 
     t.true(block!.includes(`[default: ${f.defaultText}]`), `--${f.flag} shows [default: ${f.defaultText}]: ${block}`);
   }
   t.true(blocks.get('--bits')!.includes('[default: 2-8]'));
-  t.true(blocks.get('--warmup')!.includes('[default: 10]'));
+  t.true(blocks.get('--warmup')!.includes('[default: a fifth of --episodes, at most 20]'));
 });
 
 test('choices come from the schema enums', (t) => {

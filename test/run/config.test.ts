@@ -25,7 +25,7 @@ test('the DDPG fields default to DEFAULT_DDPG_CONFIG: one value each', (t) => {
   for (const k of ['actorLr', 'criticLr', 'tau', 'gamma', 'batchSize', 'replayEpisodes', 'updatesPerEpisode', 'noiseSigma'] as const) {
     t.is(d[k], DEFAULT_DDPG_CONFIG[k], k);
   }
-  t.is(d.warmup, 10);
+  t.is(d.warmup, 20);
   t.is(d.noiseDecay, undefined, 'planned from noiseFinal unless given');
   t.is(d.noiseFinal, 0.05);
   t.is(d.policyEvery, 5);
@@ -54,7 +54,10 @@ test('warm-up at or above the episodes is refused for ddpg in one line naming bo
     instanceOf: ConfigError,
     message: '--warmup 50 must be below --episodes 5: DDPG would never learn (lower --warmup or raise --episodes)',
   });
-  t.throws(() => parseRunConfig({ episodes: 10 }, 'flags'), { message: /^--warmup 10 must be below --episodes 10/ }, 'the default warm-up counts too');
+  // the default warm-up is a fifth of the episodes, at most 20: --episodes 10 gets 2, the default 100 gets 20
+  t.is(parseRunConfig({ episodes: 10 }, 'flags').warmup, 2);
+  t.is(parseRunConfig({}).warmup, 20);
+  t.is(parseRunConfig({ episodes: 300 }).warmup, 20);
   t.throws(() => parseRunConfig({ warmup: 5, episodes: 5 }, 'config (run.json + flags)'), { message: /^config \(run\.json \+ flags\): --warmup 5 must be below --episodes 5/ });
   t.is(parseRunConfig({ warmup: 4, episodes: 5 }).warmup, 4);
   t.is(parseRunConfig({ agent: 'random', warmup: 50, episodes: 5 }).episodes, 5, 'other agents have no warm-up to refuse');
