@@ -3,11 +3,14 @@
  * `autoshrink worker` processes (--queue, on a redis-server started here on a free port), side by side in one run,
  * same seed. All three propose 2 strategies per policy (--rollout-batch 2), so they evaluate the same strategies (the
  * script checks it) and differ only in how many run at once. The rate counts the search loop, from run-started to
- * run-finished; starting the threads or connecting to the queue is reported apart.
+ * run-finished; starting the threads or connecting to the queue is reported apart. The machine is shared: before each
+ * model the script measures what 2 threads of a plain CPU-bound loop get against 1 right now (the ceiling any
+ * 2-worker speed-up can reach at that moment), so a missed goal can be told apart from a busy machine.
  *   npx tsx bench/parallel.ts [--models lenet5,mobilenet-tiny] [--episodes lenet5:16,mobilenet-tiny:6] [--workdir .autoshrink]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
 import { DEFAULT_CONFIG, type RunConfig } from '../run/config.js';
@@ -63,9 +66,27 @@ async function startQueue(): Promise<string> {
   return url;
 }
 
+/** Seconds for `threads` threads to each spin through the same fixed loop at once (the slowest one). */
+async function spin(threads: number): Promise<number> {
+  const code = `const t0 = Date.now(); let x = 0; for (let i = 0; i < 4e8; i++) x = (x + i * 7) % 1000003; require('node:worker_threads').parentPort.postMessage([Date.now() - t0, x]);`;
+  const times = await Promise.all(
+    Array.from({ length: threads }, () => new Promise<number>((resolve) => new Worker(code, { eval: true }).once('message', ([ms]: [number]) => resolve(ms / 1000)))),
+  );
+  return Math.max(...times);
+}
+
+/** 2 x (one thread's time) / (two threads' time): 2.0 on two idle cores, less when others use them. */
+async function ceiling(): Promise<number> {
+  const one = await spin(1);
+  const two = await spin(2);
+  return (2 * one) / two;
+}
+
 interface Measured {
   startSeconds: number;
   loopSeconds: number;
+  /** Seconds spent compressing, fine-tuning and scoring (the part workers share), summed over episodes. */
+  evalSeconds: number;
   episodes: number;
   strategies: string;
 }
@@ -74,20 +95,24 @@ async function measure(config: Partial<RunConfig>): Promise<Measured> {
   const t0 = performance.now();
   let startSeconds = 0;
   let loopSeconds = 0;
+  let evalSeconds = 0;
   const r = await runSearch(config, {
     workdir,
     backend,
     onEvent: (e: RunEvent) => {
       if (e.type === 'run-started') startSeconds = (performance.now() - t0) / 1000;
       if (e.type === 'run-finished') loopSeconds = e.seconds;
-      if (e.type === 'episode-finished') process.stdout.write('.');
+      if (e.type === 'episode-finished') {
+        evalSeconds += e.timings.compress + e.timings.finetune + e.timings.evaluate;
+        process.stdout.write('.');
+      }
     },
   });
   const store = openStore(storePath(workdir), { readonly: true });
   const strategies = JSON.stringify(store.episodes(r.runId).map((e) => e.strategy));
   store.close();
   process.stdout.write(` ${r.episodes} episodes in ${loopSeconds.toFixed(1)} s\n`);
-  return { startSeconds, loopSeconds, episodes: r.episodes, strategies };
+  return { startSeconds, loopSeconds, evalSeconds, episodes: r.episodes, strategies };
 }
 
 const queueUrl = await startQueue();
@@ -95,6 +120,8 @@ const rows: Array<Array<string | number>> = [];
 const notes: string[] = [];
 for (const model of models) {
   const episodes = episodesOf.get(model) ?? 12;
+  const reach = await ceiling();
+  process.stdout.write(`${model}: 2 threads of a plain loop get ${reach.toFixed(2)}x one right now\n`);
   // the baseline is trained once (cached) before anything is timed
   (await prepare({ model, data: 'mnist', dataSeed: 1, workdir })).model.dispose();
   const base: Partial<RunConfig> = { model, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0, rolloutBatch: 2, seed: 1 };
@@ -110,7 +137,11 @@ for (const model of models) {
     one ??= m;
     const perMinute = m.episodes / (m.loopSeconds / 60);
     const speedup = one.loopSeconds / m.loopSeconds;
-    rows.push([model, label, m.episodes, m.startSeconds.toFixed(1), m.loopSeconds.toFixed(1), perMinute.toFixed(1), `${speedup.toFixed(2)}x`, m.strategies === one.strategies ? 'yes' : 'NO']);
+    // Amdahl: the in-process run's evaluation time halved, its coordinator time (agent, store, events) as it is
+    const amdahl = one.loopSeconds / (one.loopSeconds - one.evalSeconds / 2);
+    const machineNow = label.startsWith('1 ') ? `${reach.toFixed(2)}x` : '';
+    const bound = label.startsWith('1 ') ? `${amdahl.toFixed(2)}x` : '';
+    rows.push([model, label, m.episodes, m.startSeconds.toFixed(1), m.loopSeconds.toFixed(1), perMinute.toFixed(1), `${speedup.toFixed(2)}x`, bound, machineNow, m.strategies === one.strategies ? 'yes' : 'NO']);
     if (model === 'lenet5') notes.push(`lenet5, ${label}: a 100-episode search would take about ${(100 / perMinute).toFixed(1)} min at this rate`);
   }
 }
@@ -123,8 +154,8 @@ writeResults(
     `${DEFAULT_CONFIG.evalSize || DEFAULT_CONFIG.validationSize} validation images), DDPG, seed 1, rollout batch 2 in every row, final stage skipped; backend ${backend} ` +
     `(one thread per evaluator). "start" is from the call to run-started (dataset, model, baseline accuracy, and starting the threads or connecting ` +
     `to the queue); the rate and the speed-up count the search loop only (run-started to run-finished). "same strategies": every stored strategy equals ` +
-    `the in-process run's. Load average ${loadBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n` +
-    table(['model', 'evaluator', 'episodes', 'start s', 'loop s', 'episodes/min', 'speed-up', 'same strategies'], rows) +
+    `the in-process run's. "Amdahl bound for 2": the in-process run's loop time over the same with its evaluation time (compress, fine-tune, score) halved and the coordinator's own time (agent, store, events) kept: the best 2 workers could do on 2 idle cores. "machine ceiling": what 2 threads of a plain CPU-bound loop got against 1 just before the model's three runs (2.00x on two idle cores). Load average ${loadBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n` +
+    table(['model', 'evaluator', 'episodes', 'start s', 'loop s', 'episodes/min', 'speed-up', 'Amdahl bound for 2', 'machine ceiling', 'same strategies'], rows) +
     `\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
 );
 process.exit(0);
