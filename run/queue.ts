@@ -153,7 +153,8 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
   try {
     await Promise.all([ready(queue, opts.url), ready(events, opts.url)]);
     await dropLeftovers(queue, opts.runId);
-    if ((await queue.getWorkersCount()) === 0) {
+    // CLIENT LIST may be forbidden on a managed Redis: then nobody is warned
+    if ((await queue.getWorkersCount().catch(() => -1)) === 0) {
       opts.onEvent?.({ type: 'log', level: 'warn', message: `no autoshrink worker is connected to ${opts.url} yet; start one on each machine with: autoshrink worker --queue ${opts.url}` });
     }
   } catch (e) {
