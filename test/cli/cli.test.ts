@@ -80,7 +80,7 @@ test('search --help shows the defaults', async (t) => {
   t.is(r.code, 0);
   t.regex(r.stdout, /--budget[^\n]*\n?[^\n]*\[default: size:3bits\]/);
   t.regex(r.stdout, /--model[^\n]*\n?[^\n]*\[default: lenet5\]/);
-  t.regex(r.stdout, /--episodes[^\n]*\[default: 30\]/);
+  t.regex(r.stdout, /--episodes[^\n]*\n?[^\n]*\[default: 100\]/);
 });
 
 test('a tiny search in --json mode prints only JSON records: run-started, an episode-finished per episode, run-finished, final', (t) => {
