@@ -92,7 +92,9 @@ export async function loadPackedModel(path: string): Promise<tf.LayersModel> {
   const values = model.weights.map((w) => {
     const t = byName.get(weightName(w));
     if (!t) throw new ModelError(`packed model ${path} lacks tensor ${weightName(w)}`);
-    return tf.tensor(t.values, t.shape);
+    // a depthwise kernel is stored as [kh, kw, 1, c * m] (env/layers.ts storageShape), the same flat order as the
+    // layer's [kh, kw, c, m]: load it in the layer's own shape
+    return tf.tensor(t.values, w.shape as number[]);
   });
   model.setWeights(values);
   values.forEach((v) => v.dispose());
