@@ -11,6 +11,7 @@ import { applyCommand } from './commands/apply.js';
 import { baselineCommand } from './commands/baseline.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
 import { resumeCommand } from './commands/resume.js';
 import { runsCommand } from './commands/runs.js';
 import { searchCommand } from './commands/search.js';
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(resumeCommand)
     .command(runsCommand)
     .command(exportCommand)
+    .command(reportCommand)
     .command(applyCommand)
     .command(baselineCommand)
     .command(evaluateCommand)

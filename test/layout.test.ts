@@ -1,6 +1,7 @@
 /**
  * The layout of DESIGN.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
- * imports `env`, `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
+ * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
+ * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
  * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend; and no source
  * file is over 500 lines (issue 11). Imports are read with the TypeScript parser (static `import`, `export ... from`,
  * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli'] as const;
+const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report'] as const;
 type Folder = (typeof FOLDERS)[number];
 /** Root files every folder may import (leaves: they import nothing of ours). */
 const LEAVES = ['errors', 'units'];
@@ -20,11 +21,12 @@ const MAX_LINES = 500;
 
 /** What each folder may import of ours: its own files, the folders below it, the root leaves. */
 const MAY_IMPORT: Record<Folder, string[]> = {
-  cli: ['cli', 'run', 'index', ...LEAVES],
+  cli: ['cli', 'run', 'report', 'index', ...LEAVES],
   run: ['run', 'agent', 'env', 'learners', ...LEAVES],
   agent: ['agent', 'learners', ...LEAVES],
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
+  report: ['report', ...LEAVES],
 };
 const SQLITE_FILES = ['run/store.ts', 'run/store-schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
@@ -89,6 +91,7 @@ function targetOf(file: string, specifier: string): string | null {
 }
 
 const isUiPackage = (p: string) => p === 'ink' || p.startsWith('ink-') || p === 'react' || p.startsWith('react-') || p === 'yargs';
+const isChartPackage = (p: string) => p === 'vega' || p.startsWith('vega-') || p.startsWith('@resvg/');
 const isBackendPackage = (p: string) => p === '@tensorflow/tfjs-node' || p === '@tensorflow/tfjs-node-gpu' || p.startsWith('@tensorflow/tfjs-backend-');
 
 /** The broken rules of one file, each naming the file, the line and the import. */
@@ -110,6 +113,7 @@ function violations(file: string, imports: Import[]): string[] {
     const pkg = packageOf(imp.specifier.replace(/^node:/, ''));
     if (pkg === 'better-sqlite3' && !SQLITE_FILES.includes(file)) out.push(`${at}: only ${SQLITE_FILES.join(' and ')} import better-sqlite3`);
     if (isUiPackage(pkg) && folder !== 'cli') out.push(`${at}: only cli/ imports ink, react and yargs`);
+    if (isChartPackage(pkg) && folder !== 'report') out.push(`${at}: only report/ imports vega, vega-lite and resvg`);
     if (isBackendPackage(pkg) && !imp.typeOnly && !BACKEND_FILES.includes(file)) out.push(`${at}: only ${BACKEND_FILES.join(', ')} loads a tfjs backend`);
   }
   return out;
@@ -138,7 +142,7 @@ test('the import parser sees static, re-exported, type-only, dynamic and require
 test('the rules name the file, the line and the import that breaks them', (t) => {
   const imports = (...specifiers: string[]) => specifiers.map((specifier, i) => ({ specifier, typeOnly: false, line: i + 1 }));
   t.deepEqual(violations('cli/commands/x.ts', imports('../../env/data/load-dataset.js', '../../run/setup.js', '../../errors.js', '../../index.js')), [
-    "cli/commands/x.ts:1 imports '../../env/data/load-dataset.js' (env): cli/ may import only cli, run, index, errors, units",
+    "cli/commands/x.ts:1 imports '../../env/data/load-dataset.js' (env): cli/ may import only cli, run, report, index, errors, units",
   ]);
   t.deepEqual(violations('agent/x.ts', imports('../env/layers.js')), ["agent/x.ts:1 imports '../env/layers.js' (env): agent/ may import only agent, learners, errors, units"]);
   t.deepEqual(violations('learners/x.ts', imports('../units.js', '../run/config.js')), [
@@ -151,6 +155,10 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     'run/x.ts:4 calls setBackend(): only env/backend.ts chooses the tfjs backend',
   ]);
   t.deepEqual(violations('run/store.ts', imports('better-sqlite3')), []);
+  t.deepEqual(violations('report/x.ts', imports('vega', '../run/store.js', '../units.js')), [
+    "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
+  ]);
+  t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
 });
 
 test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where DESIGN.md puts them', (t) => {

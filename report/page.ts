@@ -1,0 +1,131 @@
+/**
+ * The report as one self-contained HTML page: inline CSS, the charts as inline SVG, no script and nothing fetched at
+ * view time (it opens from a file, offline, and pastes into a mail). Pure: the same runs and charts give the same page.
+ */
+import { formatBytes } from '../units.js';
+import type { ReportRun } from './types.js';
+
+/** A rendered chart: its id (the figure's `id` is `chart-<id>`), a caption and the SVG. */
+export interface RenderedChart {
+  id: string;
+  caption: string;
+  svg: string;
+}
+
+export interface PageInput {
+  runs: readonly ReportRun[];
+  charts: readonly RenderedChart[];
+  /** ISO date shown in the footer (passed in, so the page is a pure function of its input). */
+  generated: string;
+  /** e.g. 'autoshrink 0.1.0, Vega-Lite 6.4.3, Vega 6.4.0'. */
+  madeWith: string;
+}
+
+const STYLE = `
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+h3 { font-size: 14px; margin: 16px 0 6px; }
+table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure.chart { margin: 16px 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 12px; color: #555; max-width: 760px; }
+.note { color: #666; font-size: 13px; } code { font-size: 12px; }
+footer { margin-top: 40px; font-size: 11px; color: #777; }
+`;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
+const cell = (text: string, num = false) => `<td${num ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
+
+function summaryTable(runs: readonly ReportRun[]): string {
+  const head = ['run', 'agent', 'seed', 'model', 'data', 'budget', 'status', 'episodes', 'chosen', 'val acc', 'test acc', 'baseline test', 'model.ashk', 'smaller'];
+  const rows = runs.map((r) => {
+    const f = r.final;
+    return `<tr>${[
+      cell(r.id),
+      cell(r.agent),
+      cell(String(r.seed), true),
+      cell(r.model),
+      cell(r.dataset),
+      cell(r.budget.label),
+      cell(r.status),
+      cell(String(r.episodes.length), true),
+      cell(`episode ${r.chosen.episode + 1} (${r.chosen.by})`),
+      cell(pct(f ? f.validationAccuracy : r.chosen.accuracy), true),
+      cell(pct(f?.testAccuracy), true),
+      cell(pct(f?.baselineTestAccuracy), true),
+      cell(f ? formatBytes(f.sizes.packed) : '-', true),
+      cell(f ? `${(f.sizes.fp32 / f.sizes.packed).toFixed(1)}x` : '-', true),
+    ].join('')}</tr>`;
+  });
+  return `<table id="summary"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v) ?? String(v);
+}
+
+function keyValueTable(entries: Array<[string, unknown]>): string {
+  return `<table>${entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th>${cell(valueText(v))}</tr>`).join('')}</table>`;
+}
+
+function layersTable(run: ReportRun): string {
+  const head = ['layer', 'kind', 'weights', 'bits', 'pruned', 'clusters'];
+  const rows = run.layers.map((l) => `<tr>${[cell(l.name), cell(l.kind), cell(String(l.params), true), cell(String(l.bits), true), cell(`${Math.round(l.pruneRatio * 100)}%`, true), cell(l.clusters === 0 ? 'none' : String(l.clusters), true)].join('')}</tr>`);
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function finalTable(run: ReportRun): string {
+  const f = run.final;
+  if (f === null) return '<p class="note">No final stage (the run stopped early or had <code>--final-steps 0</code>): the chosen strategy is the best search reward, measured with the short fine-tune on validation images only.</p>';
+  const s = f.sizes;
+  return keyValueTable([
+    ['test accuracy', `${pct(f.testAccuracy)} (baseline ${pct(f.baselineTestAccuracy)}, ${((f.testAccuracy - f.baselineTestAccuracy) * 100).toFixed(2)} points)`],
+    ['validation accuracy', `${pct(f.validationAccuracy)} (baseline ${pct(run.baselineAccuracy)})`],
+    ['model.ashk (packed)', `${s.packed} bytes (${formatBytes(s.packed)}, ${(s.fp32 / s.packed).toFixed(1)}x smaller than fp32)`],
+    ['model.ashk, gzip', `${s.packedGzip} bytes (${formatBytes(s.packedGzip)})`],
+    ['tfjs directory (dequantized fp32)', s.tfjs === null ? 'not found' : `${s.tfjs} bytes (${formatBytes(s.tfjs)})`],
+    ['fp32 model', `${s.fp32} bytes (${formatBytes(s.fp32)})`],
+    ['final fine-tune', `${f.steps} steps, ${f.seconds.toFixed(1)} s`],
+  ]);
+}
+
+function runSection(run: ReportRun): string {
+  return [
+    `<section class="run" id="run-${escapeHtml(run.id)}">`,
+    `<h2>Run ${escapeHtml(run.id)}</h2>`,
+    `<h3>Final results</h3>${finalTable(run)}`,
+    `<h3>Chosen strategy (episode ${run.chosen.episode + 1}, by ${run.chosen.by})</h3>${layersTable(run)}`,
+    `<h3>Provenance</h3>${keyValueTable(Object.entries(run.provenance))}`,
+    `<h3>Config</h3>${keyValueTable(Object.entries(run.config))}`,
+    '</section>',
+  ].join('\n');
+}
+
+export function reportPage({ runs, charts, generated, madeWith }: PageInput): string {
+  const title = `autoshrink report: ${runs.map((r) => r.id).join(', ')}`;
+  const figures = charts.map((c) => `<figure class="chart" id="chart-${escapeHtml(c.id)}">\n${c.svg}\n<figcaption>${escapeHtml(c.caption)}</figcaption>\n</figure>`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>autoshrink report</h1>
+<p class="note">${runs.length === 1 ? 'One run' : `${runs.length} runs`}: ${runs.map((r) => `${escapeHtml(r.model)} on ${escapeHtml(r.dataset)}, ${escapeHtml(r.label)}`).join('; ')}.</p>
+${summaryTable(runs)}
+${figures.join('\n')}
+${runs.map(runSection).join('\n')}
+<footer>Made ${escapeHtml(generated)} with ${escapeHtml(madeWith)}. Self-contained: no script, nothing loaded from the network.</footer>
+</body>
+</html>
+`;
+}

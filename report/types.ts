@@ -1,0 +1,78 @@
+/**
+ * What a report shows, as plain data: one `ReportRun` per search run. The chart functions of this folder are pure
+ * functions of it (data -> Vega-Lite spec -> SVG string), so anything that has these numbers (the CLI from the run
+ * store, a benchmark from its own results) can draw them. Nothing here imports the store or tfjs.
+ */
+
+/** What a budget limits, in its unit: packed bytes (`size`), multiply-accumulates (`flops`), bit-operations (`bitops`). */
+export type CostKind = 'size' | 'flops' | 'bitops';
+
+/** One evaluated strategy of a search. */
+export interface ReportEpisode {
+  /** 0-based, as the store numbers them; charts show episode + 1. */
+  episode: number;
+  /** 'warmup' (random), 'learning' or 'policy'; planners without phases may use any other word. */
+  phase: string;
+  /** Validation accuracy in [0, 1] after the episode's short fine-tune. */
+  accuracy: number;
+  /** Cost in the budget's unit. */
+  cost: number;
+  reward: number;
+}
+
+/** One compressed layer of the chosen strategy, with its size. */
+export interface ReportLayer {
+  name: string;
+  /** 'dense', 'conv', 'depthwise', ... */
+  kind: string;
+  /** Weights in the layer's kernel. */
+  params: number;
+  bits: number;
+  pruneRatio: number;
+  /** 0 for no clustering. */
+  clusters: number;
+}
+
+/** Real file sizes of the final model, in bytes (null where the file was not written or is gone). */
+export interface ReportSizes {
+  packed: number;
+  packedGzip: number;
+  /** The tfjs model directory (model.json + weight shards), dequantized fp32. */
+  tfjs: number | null;
+  fp32: number;
+}
+
+/** The final stage: the chosen strategy fine-tuned longer and scored on the test split. */
+export interface ReportFinal {
+  validationAccuracy: number;
+  testAccuracy: number;
+  baselineTestAccuracy: number;
+  sizes: ReportSizes;
+  steps: number;
+  seconds: number;
+}
+
+export interface ReportRun {
+  id: string;
+  /** The run as the legend names it, e.g. 'ddpg, seed 1 (20261130-0105-ab12)'. Unique within a report. */
+  label: string;
+  agent: string;
+  seed: number;
+  model: string;
+  dataset: string;
+  status: string;
+  budget: { kind: CostKind; limit: number; label: string };
+  /** Validation accuracy of the uncompressed model. */
+  baselineAccuracy: number;
+  episodes: ReportEpisode[];
+  /** The strategy the run chose (the final stage's pick, else the best reward) and its layers. */
+  chosen: { episode: number; accuracy: number; cost: number; by: 'final stage' | 'best reward' };
+  layers: ReportLayer[];
+  /** Knobs the search set: a knob not searched is not drawn. */
+  knobs: string[];
+  final: ReportFinal | null;
+  /** The run's full config, as stored. */
+  config: Record<string, unknown>;
+  /** Where it came from: versions, backend, dates, host of the files; shown as a table. */
+  provenance: Record<string, string>;
+}
