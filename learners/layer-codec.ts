@@ -6,15 +6,18 @@
  *                non-uniform: per bucket 2^bits fp32 points
  *                uniform 1..8 bits: per bucket alpha, beta in fp32
  *   [entries]    per stored weight (stored-positions.ts order): cluster index within its codebook, non-uniform index,
- *                affine code, fp16 pattern or fp32 value; block padding written as 0
+ *                affine code, fp16 pattern or fp32 value; block padding written as 0. With `entropy`, the indices and
+ *                codes may instead be rANS-coded (coded-entries.ts) when that is smaller; the coding is returned, and
+ *                the reader is told it (model.ashk keeps it in its header)
  *
- * Fields are packed LSB first with no padding (bit-packing.ts), so the stream is exactly `sizeBits(shape, spec)`
- * bits. Decoding rebuilds the whole `CompressedLayer` (mask, codebooks, indices, codes, scales) and its values with
+ * Fields are packed LSB first with no padding (bit-packing.ts), so the fixed-width stream is exactly
+ * `sizeBits(shape, spec)` bits, and a coded one is shorter. Decoding rebuilds the whole `CompressedLayer` (mask, codebooks, indices, codes, scales) and its values with
  * the same dequantization functions as compression, so `decodeLayer(encodeLayer(x))` deep-equals `x`.
  */
 import { ConfigError, ModelError } from '../errors.js';
 import type { LayerSpec } from './types.js';
 import { BitReader, BitWriter } from './bit-packing.js';
+import { chooseEntryCoding, type EntryCoding, readEntries, writeEntries } from './coded-entries.js';
 import { type CompressedLayer, codebookBuckets } from './compress-layer.js';
 import { dequantizeUniform } from './quantization.js';
 import { float16BitsToFloat32 } from './rounding.js';
@@ -27,8 +30,11 @@ function need<T>(x: T | null, what: string): T {
   return x;
 }
 
-/** Encode a compressed kernel; `bits` is exactly `sizeBits(layer.shape, layer.spec)`. */
-export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: number } {
+/**
+ * Encode a compressed kernel. At fixed width (the default) `bits` is exactly `sizeBits(layer.shape, layer.spec)`;
+ * with `entropy` the entries are rANS-coded when that is smaller, and `bits` is at most that.
+ */
+export function encodeLayer(layer: CompressedLayer, opts: { entropy?: boolean } = {}): { bytes: Uint8Array; bits: number; coding: EntryCoding } {
   const { shape, spec } = layer;
   const layout = storageLayout(shape, spec);
   const n = layout.weights;
@@ -39,9 +45,14 @@ export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: 
   const groups = codebookBuckets(shape, spec);
   const groupOf = (p: number) => (groups.ids ? groups.ids[p] : 0);
   const k = layout.codebookSize;
-  const writeEntry = (p: number, value: (p: number) => number) => {
-    if (p < 0) w.write(0, layout.entryBits);
-    else w.write(value(p), layout.entryBits);
+  // the entries are gathered first (block padding as -1), then written at fixed width or coded
+  const symbols = new Int32Array(stored.length);
+  const symbolGroups = new Int32Array(stored.length);
+  const entries = (value: (p: number) => number) => {
+    stored.forEach((p, i) => {
+      symbols[i] = p < 0 ? -1 : value(p);
+      symbolGroups[i] = p < 0 ? 0 : groupOf(p);
+    });
   };
 
   switch (layout.entry) {
@@ -63,13 +74,11 @@ export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: 
           else w.write(need(layer.codes, 'codes')[g * k + j], spec.bits);
         }
       }
-      for (const p of stored) {
-        writeEntry(p, (q) => {
-          const local = indices[q] - groupOf(q) * k;
-          if (!(local >= 0 && local < k)) throw new ConfigError(`index ${indices[q]} of weight ${q} is outside its codebook`);
-          return local;
-        });
-      }
+      entries((q) => {
+        const local = indices[q] - groupOf(q) * k;
+        if (!(local >= 0 && local < k)) throw new ConfigError(`index ${indices[q]} of weight ${q} is outside its codebook`);
+        return local;
+      });
       break;
     }
     case 'nonuniform-index': {
@@ -77,7 +86,7 @@ export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: 
       const indices = need(layer.indices, 'indices');
       if (points.length !== layout.codebooks * k) throw new ConfigError(`expected ${layout.codebooks * k} points, got ${points.length}`);
       for (const x of points) w.writeFloat32(x);
-      for (const p of stored) writeEntry(p, (q) => indices[q] - groupOf(q) * k);
+      entries((q) => indices[q] - groupOf(q) * k);
       break;
     }
     case 'affine-code': {
@@ -87,12 +96,12 @@ export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: 
         w.writeFloat32(scales[2 * b + 1]);
       }
       const codes = need(layer.codes, 'codes');
-      for (const p of stored) writeEntry(p, (q) => codes[q]);
+      entries((q) => codes[q]);
       break;
     }
     case 'fp16': {
       const codes = need(layer.codes, 'codes');
-      for (const p of stored) writeEntry(p, (q) => codes[q]);
+      entries((q) => codes[q]);
       break;
     }
     case 'fp32':
@@ -102,17 +111,37 @@ export function encodeLayer(layer: CompressedLayer): { bytes: Uint8Array; bits: 
       }
       break;
   }
-  if (w.bitLength !== layout.bits.total) {
-    throw new Error(`internal: wrote ${w.bitLength} bits for a layout of ${layout.bits.total}`);
+  let coding: EntryCoding = 'fixed';
+  let expected = layout.bits.total;
+  if (layout.entry !== 'fp32') {
+    const c = chooseEntryCoding(layout, symbols, symbolGroups, groups.count, opts.entropy ?? false);
+    writeEntries(w, layout, symbols, c);
+    coding = c.coding;
+    expected = layout.bits.total - layout.bits.entries + c.bits;
   }
-  return { bytes: w.finish(), bits: w.bitLength };
+  if (w.bitLength !== expected) {
+    throw new Error(`internal: wrote ${w.bitLength} bits for a layout of ${expected}`);
+  }
+  return { bytes: w.finish(), bits: w.bitLength, coding };
 }
 
-/** Decode a kernel of `shape` and `spec` from `bytes` (starting at bit `startBit`). */
-export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec, startBit = 0): CompressedLayer {
+export interface DecodeOptions {
+  /** Where the kernel starts in `bytes`, in bits. Default 0. */
+  startBit?: number;
+  /** How its entries are written. Default 'fixed'. */
+  coding?: EntryCoding;
+  /** Its length in bits (a coded kernel's is not known from the layout). Default `sizeBits(shape, spec)`. */
+  bits?: number;
+}
+
+/** Decode a kernel of `shape` and `spec` from `bytes`. */
+export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec, opts: DecodeOptions = {}): CompressedLayer {
   const layout = storageLayout(shape, spec);
   const n = layout.weights;
-  const r = new BitReader(bytes, startBit, startBit + layout.bits.total);
+  const startBit = opts.startBit ?? 0;
+  const coding = opts.coding ?? 'fixed';
+  const end = startBit + (opts.bits ?? layout.bits.total);
+  const r = new BitReader(bytes, startBit, end);
   let mask: Uint8Array | null = null;
   if (layout.positions) {
     const kept = readPositions(r, layout.positions);
@@ -143,11 +172,9 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
     codes: null,
     scales: null,
   };
-  const readEntries = (each: (p: number, v: number) => void) => {
-    for (const p of stored) {
-      const v = r.read(layout.entryBits);
-      if (p >= 0) each(p, v);
-    }
+  const eachEntry = (each: (p: number, v: number) => void) => {
+    const symbols = readEntries(r, layout, coding, stored, groupOf, groups.count);
+    for (let i = 0; i < stored.length; i++) if (stored[i] >= 0) each(stored[i], symbols[i]);
   };
 
   switch (layout.entry) {
@@ -181,7 +208,7 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
       }
       const indices = new Int32Array(n);
       if (zeroIndices && mask) for (let i = 0; i < n; i++) if (!mask[i]) indices[i] = zeroIndices[groupOf(i)];
-      readEntries((p, v) => {
+      eachEntry((p, v) => {
         if (v >= k) throw new ModelError(`corrupt compressed data: cluster index ${v} of ${k}`);
         indices[p] = groupOf(p) * k + v;
       });
@@ -194,7 +221,7 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
       for (let j = 0; j < points.length; j++) points[j] = r.readFloat32();
       const indices = new Int32Array(n);
       if (mask) for (let i = 0; i < n; i++) if (!mask[i]) indices[i] = groupOf(i) * k;
-      readEntries((p, v) => {
+      eachEntry((p, v) => {
         indices[p] = groupOf(p) * k + v;
         values[p] = points[indices[p]];
       });
@@ -205,7 +232,7 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
       const scales = new Float32Array(2 * layout.scalePairs);
       for (let j = 0; j < scales.length; j++) scales[j] = r.readFloat32();
       const codes = new Uint8Array(n);
-      readEntries((p, v) => {
+      eachEntry((p, v) => {
         const b = groups.ids ? groups.ids[p] : 0;
         codes[p] = v;
         values[p] = dequantizeUniform(v, scales[2 * b], scales[2 * b + 1], spec.bits);
@@ -215,7 +242,7 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
     }
     case 'fp16': {
       const codes = new Uint16Array(n);
-      readEntries((p, v) => {
+      eachEntry((p, v) => {
         codes[p] = v;
         values[p] = float16BitsToFloat32(v);
       });
@@ -223,15 +250,17 @@ export function decodeLayer(bytes: Uint8Array, shape: number[], spec: LayerSpec,
       break;
     }
     case 'fp32': {
-      const f32 = new Float32Array(1);
-      const u32 = new Uint32Array(f32.buffer);
-      readEntries((p, v) => {
-        u32[0] = v;
-        values[p] = f32[0];
-      });
+      if (coding !== 'fixed') throw new ModelError('corrupt header: fp32 entries are never entropy-coded');
+      for (const p of stored) {
+        const v = r.readFloat32();
+        if (p >= 0) values[p] = v;
+      }
       break;
     }
   }
-  if (r.position !== startBit + layout.bits.total) throw new Error('internal: decoder did not consume the layout');
+  if (r.position !== end) {
+    if (coding === 'fixed' && opts.bits === undefined) throw new Error('internal: decoder did not consume the layout');
+    throw new ModelError(`corrupt compressed data: the kernel ends at bit ${r.position - startBit} of ${end - startBit}`);
+  }
   return layer;
 }

@@ -6,13 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { StrategyError } from '../errors.js';
 import type { LayerInfo } from '../env/layers.js';
 
 export const STRATEGY_FORMAT = 'autoshrink-strategy';
 export const STRATEGY_VERSION = 1;
+/** A strategy file is a few kB per hundred layers; anything this large is not one (and is not read into memory). */
+const MAX_STRATEGY_BYTES = 16 << 20;
 
 const LayerEntry = z
   .object({
@@ -78,8 +80,11 @@ export type Strategy = z.infer<typeof StrategySchema>;
 export function loadStrategy(path: string): Strategy {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_STRATEGY_BYTES) throw new StrategyError(`strategy file ${path} is ${size} bytes, more than any strategy (${MAX_STRATEGY_BYTES}); pass the JSON written by autoshrink export`);
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (e) {
+    if (e instanceof StrategyError) throw e;
     throw new StrategyError(`cannot read strategy file ${path}; check the path (export one with autoshrink export <run>)`);
   }
   let json: unknown;

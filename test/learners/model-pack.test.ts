@@ -86,9 +86,9 @@ test('50% pruning with 16 clusters at 4 bits makes a [300, 100] kernel file more
 test('files that are not packed models, of another version, truncated or with a broken header are ModelErrors', (t) => {
   const file = packModel({ topology: { a: 1 }, layers: [{ name: 'k', shape: [4, 4], spec: layerSpec({ bits: 2 }), weights: weights(16, 'c') }] });
   t.throws(() => unpackModel(new TextEncoder().encode('{"modelTopology": {}}')), { instanceOf: ModelError, message: /does not start with 'ASHK'/ });
-  const v2 = file.slice();
-  v2[4] = 2;
-  t.throws(() => unpackModel(v2), { instanceOf: ModelError, message: /version 2 is not supported/ });
+  const v3 = file.slice();
+  v3[4] = 3;
+  t.throws(() => unpackModel(v3), { instanceOf: ModelError, message: /version 3 is not supported/ });
   t.throws(() => unpackModel(file.subarray(0, file.length - 1)), { instanceOf: ModelError, message: /truncated or corrupt/ });
   t.throws(() => unpackModel(file.subarray(0, 12)), { instanceOf: ModelError, message: /truncated/ });
   const broken = file.slice();

@@ -1,10 +1,15 @@
 /**
  * Loading model.ashk back into tfjs: every compressible layer kind, depthwise included (stored as [kh, kw, 1, c * m],
- * loaded as the layer's [kh, kw, c, m]).
+ * loaded as the layer's [kh, kw, c, m]); and forged files refused with a ModelError (exit 2) before the allocations
+ * they ask for.
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ModelError } from '../../errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
@@ -44,4 +49,77 @@ test('mobilenet-tiny with compressed depthwise layers packs, loads back and pred
   originals.dispose();
   model.dispose();
   loaded.dispose();
+});
+
+/** Rewrite a packed file's header (and optionally its prefix): the forger's tool. */
+function forge(file: Uint8Array, edit: (header: any) => void, raw?: Uint8Array): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const length = view.getUint32(6, true);
+  const header = JSON.parse(inflateRawSync(file.subarray(10, 10 + length)).toString('utf8'));
+  edit(header);
+  const json = raw ?? deflateRawSync(Buffer.from(JSON.stringify(header)));
+  const out = new Uint8Array(10 + json.length + file.length - 10 - length);
+  out.set(file.subarray(0, 10));
+  new DataView(out.buffer).setUint32(6, json.length, true);
+  out.set(json, 10);
+  out.set(file.subarray(10 + length), 10 + json.length);
+  return out;
+}
+
+let lenet5: Promise<Uint8Array> | null = null;
+/** A packed lenet5 (3-bit, 50% pruned, not fine-tuned), built once. */
+function lenet5File(): Promise<Uint8Array> {
+  lenet5 ??= packLenet5();
+  return lenet5;
+}
+
+async function packLenet5(): Promise<Uint8Array> {
+  const model = buildModel('lenet5', [28, 28, 1], 10);
+  const layers = compressibleLayers(model);
+  const originals = new OriginalWeights(model, layers);
+  const data = loadDataset('mnist', { seed: 1 });
+  const compressed = await compressModel(model, originals, layers.map((layer) => ({ layer, spec: layerSpec({ bits: 3, pruneRatio: 0.5 }) })), data, { steps: 0, batchSize: 8, learningRate: 1e-3, seed: 1 });
+  const file = packCompressedModel(model, compressed);
+  originals.dispose();
+  model.dispose();
+  return file;
+}
+
+const forgeries: Array<[string, (file: Uint8Array) => Uint8Array, RegExp]> = [
+  ['a kernel claiming a shape of 2^25 weights', (f) => forge(f, (h) => (h.tensors[0].shape = [2 ** 25])), /claims .* bits|lies at/],
+  ['shapes holding more than 2^26 weights', (f) => forge(f, (h) => (h.tensors[1].shape = [2 ** 14, 2 ** 13])), /more than 67108864 weights/],
+  ['a header deflated from 64 MiB', (f) => forge(f, () => {}, deflateRawSync(Buffer.alloc(64 << 20, 32))), /inflates past/],
+  ['a tensor moved by one byte', (f) => forge(f, (h) => (h.tensors[1].offset += 1)), /lies at bytes/],
+  ['a kernel without its spec', (f) => forge(f, (h) => delete h.tensors[0].spec), /field tensors\[0\]\.spec/],
+  ['a negative shape', (f) => forge(f, (h) => (h.tensors[0].shape = [-5, 5, 1, 6])), /field tensors\[0\]\.shape\[0\]/],
+  ['a fractional shape', (f) => forge(f, (h) => (h.tensors[0].shape = [2.5, 5, 1, 6])), /field tensors\[0\]\.shape\[0\]/],
+  ['a bias with too few bytes', (f) => forge(f, (h) => h.tensors.find((t: any) => t.kind === 'fp32').shape.push(2)), /bytes for fp32 shape|lies at/],
+  ['a Dense layer of 10^9 units in the topology', (f) => forge(f, (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'Dense').config.units = 1e9)), /does not match its kernel/],
+  ['an input of 10^5 x 10^5 pixels', (f) => forge(f, (h) => (h.topology.config.layers[0].config.batch_input_shape = [null, 1e5, 1e5, 1])), /input shape/],
+  ['a tensor renamed away from its weight', (f) => forge(f, (h) => { const t = h.tensors.pop(); h.tensors.push({ ...t, name: 'ghost/bias' }); }), /lacks tensor fc3\/bias/],
+];
+
+for (const [what, make, message] of forgeries) {
+  test(`a packed file with ${what} is refused with a ModelError before allocating what it claims`, async (t) => {
+    const path = join(dir, `forged-${what.replace(/\W+/g, '-')}.ashk`);
+    writeFileSync(path, make(await lenet5File()));
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await t.throwsAsync(loadPackedModel(path), { instanceOf: ModelError, message });
+    t.false(error!.message.includes('\n'), 'one line');
+    // the largest claims above are 128 MiB (2^25 fp32), 256 MiB and a 64 MiB header
+    t.true(process.memoryUsage().arrayBuffers - before < 32 << 20, 'bounded memory');
+  });
+}
+
+test('the CLI refuses a deflate bomb in one line with exit code 2', async (t) => {
+  const path = join(dir, 'bomb.ashk');
+  writeFileSync(path, forge(await lenet5File(), () => {}, deflateRawSync(Buffer.alloc(64 << 20, 32))));
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'evaluate', path, '--backend', 'cpu'], { cwd: repo }, (err, _out, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }));
+  });
+  t.is(code, 2);
+  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('backend:'));
+  t.is(lines.length, 1, stderr);
+  t.regex(lines[0], /^error: packed model header inflates past/);
 });
