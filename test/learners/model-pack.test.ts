@@ -1,5 +1,5 @@
 import test from 'ava';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync, inflateRawSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { ConfigError, ModelError } from '../../errors.js';
@@ -107,4 +107,38 @@ test('packing refuses duplicate names and layers given both weights and a compre
     instanceOf: ConfigError,
     message: /not both/,
   });
+});
+
+test('a version 1 file (no coding field, fixed-width kernels) still unpacks to the same weights', (t) => {
+  const w = weights(64, 'v1');
+  const spec = layerSpec({ bits: 3, pruneRatio: 0.5 });
+  const v2 = packModel({ topology: { a: 1 }, layers: [{ name: 'k', shape: [8, 8], spec, weights: w }] });
+  const view = new DataView(v2.buffer);
+  const length = view.getUint32(6, true);
+  const header = JSON.parse(inflateRawSync(v2.subarray(10, 10 + length)).toString('utf8'));
+  header.version = 1;
+  delete header.tensors[0].coding;
+  const json = deflateRawSync(Buffer.from(JSON.stringify(header)));
+  const v1 = new Uint8Array(10 + json.length + header.payloadBytes);
+  v1.set(v2.subarray(0, 10));
+  new DataView(v1.buffer).setUint16(4, 1, true);
+  new DataView(v1.buffer).setUint32(6, json.length, true);
+  v1.set(json, 10);
+  v1.set(v2.subarray(10 + length), 10 + json.length);
+  t.deepEqual(unpackModel(v1).tensors[0].values, unpackModel(v2).tensors[0].values);
+  t.deepEqual(unpackModel(v1).tensors[0].values, compressLayer(w, [8, 8], spec).values);
+});
+
+test('entropy coding makes a 4-bit [300, 100] kernel of Gaussian weights smaller than its fixed width, and the report says both', (t) => {
+  const spec = layerSpec({ bits: 4, quantRange: 'minmax' });
+  const rng = seedrandom('gauss');
+  const w = Float32Array.from({ length: 30000 }, () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()));
+  const fixed = packModel({ topology: {}, layers: [{ name: 'k', shape: [300, 100], spec, weights: w }] });
+  const coded = packModel({ topology: {}, layers: [{ name: 'k', shape: [300, 100], spec, weights: w }] }, { entropy: true });
+  const r = packedSizeReport(coded);
+  t.is(r.fixedPayloadBytes, Math.ceil(sizeBits([300, 100], spec) / 8));
+  t.is(packedSizeReport(fixed).payloadBytes, r.fixedPayloadBytes);
+  t.true(r.payloadBytes < r.fixedPayloadBytes, `${r.payloadBytes} coded against ${r.fixedPayloadBytes} fixed`);
+  t.not(r.tensors[0].coding, 'fixed');
+  t.deepEqual(unpackModel(coded).tensors[0].values, unpackModel(fixed).tensors[0].values);
 });
