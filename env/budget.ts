@@ -14,7 +14,7 @@
  */
 import { BudgetError, ConfigError } from '../errors.js';
 import { formatBytes, formatCount } from '../units.js';
-import { sizeBits } from '../learners/size.js';
+import { keptWeights, sizeBits } from '../learners/size.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { LayerInfo } from './layers.js';
 
@@ -59,16 +59,26 @@ export function parseBudget(text: string): BudgetSpec {
   return { kind, value: fraction, unit: 'fraction' };
 }
 
+/**
+ * Multiply-accumulates a layer keeps under a setting: its MACs times the fraction of weights the setting really
+ * leaves non-zero (learners/size.ts keptWeights), not `1 - pruneRatio`: 2:4 keeps half whatever the ratio, block
+ * pruning keeps whole blocks, clustering without preserved sparsity keeps every weight.
+ */
+export function sparseMacs(layer: LayerInfo, spec: LayerSpec): number {
+  if (spec.pruneRatio === 0) return layer.macs;
+  const n = layer.storageShape.reduce((a, b) => a * b, 1);
+  return (layer.macs * keptWeights(layer.storageShape, spec)) / n;
+}
+
 /** The cost of one layer under a setting, in the budget's unit (bytes for size). */
 export function layerCost(kind: BudgetKind, layer: LayerInfo, spec: LayerSpec): number {
-  const density = 1 - spec.pruneRatio;
   switch (kind) {
     case 'size':
       return sizeBits(layer.storageShape, spec) / 8;
     case 'flops':
-      return layer.macs * density;
+      return sparseMacs(layer, spec);
     case 'bitops':
-      return layer.macs * density * Math.min(spec.bits, 32) * ACTIVATION_BITS;
+      return sparseMacs(layer, spec) * Math.min(spec.bits, 32) * ACTIVATION_BITS;
   }
 }
 

@@ -155,3 +155,17 @@ export function storageLayout(shape: number[], spec: LayerSpec): StorageLayout {
 export function sizeBits(shape: number[], spec: LayerSpec): number {
   return storageLayout(shape, spec).bits.total;
 }
+
+/**
+ * Weights a setting leaves non-zero, an upper bound from shape and spec alone: the multiply-accumulates that remain
+ * after pruning are `macs * keptWeights / N`. Magnitude pruning keeps its exact count; 2:4 keeps 2 of every 4 input
+ * channels whatever `pruneRatio` says (all of a depthwise kernel, whose input axis has one channel); block pruning
+ * keeps whole blocks (edge blocks counted full, so an upper bound); clustering that does not preserve sparsity
+ * re-fills the pruned zeros with centroids, so it keeps every weight.
+ */
+export function keptWeights(shape: number[], spec: LayerSpec): number {
+  const layout = storageLayout(shape, spec);
+  if (!layout.positions) return layout.weights;
+  if (layout.blocks) return Math.min(layout.weights, layout.entries);
+  return layout.entries;
+}

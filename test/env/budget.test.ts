@@ -90,6 +90,19 @@ test('layerCost: flops are MACs left after pruning, bitops add weight bits x 8 a
   t.is(layerCost('size', l, bits(32)), 400);
 });
 
+test('flops and bitops cost 2:4 and block sparsity as what they keep, not as 1 - pruneRatio', (t) => {
+  const l = dense(0, 10, 12); // 120 MACs; the input axis has 10 channels: groups of 4, 4 and a last 2
+  // 2:4 keeps 2 + 2 + min(2, 2) = 6 of every 10 inputs, whatever the ratio: 120 x 6 / 10 = 72
+  t.is(layerCost('flops', l, { ...bits(4, 0.9), pruneKind: '2:4' }), 72);
+  t.is(layerCost('flops', l, { ...bits(4, 0.5), pruneKind: '2:4' }), 72);
+  t.is(layerCost('bitops', l, { ...bits(4, 0.9), pruneKind: '2:4' }), 72 * 4 * 8);
+  // 1x4 blocks over [10, 12]: 10 x 3 = 30 blocks; 75% pruned keeps roundHalfEven(7.5) = 8 blocks = 32 weights
+  t.is(layerCost('flops', l, { ...bits(4, 0.75), pruneKind: 'block' }), 32);
+  // clustering that does not keep the zeros fills them with centroids: every MAC stays
+  t.is(layerCost('flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: false }), 120);
+  t.is(layerCost('flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: true }), 60);
+});
+
 test('the wall clamps to the most expensive bit width that still leaves the cheapest setting for the rest', (t) => {
   // two layers, limit 5600 bitops = 7 bits' worth: layer 0 wants 8 bits (6400) but must leave 1600 (2 bits) for
   // layer 1, so it may spend 4000 = 5 bits; layer 1 then gets exactly 1600 = 2 bits. Nothing is left unspent.

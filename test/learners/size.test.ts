@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError } from '../../errors.js';
-import { fullPrecisionBits, indexBits, sizeBits, storageLayout } from '../../learners/size.js';
+import { fullPrecisionBits, indexBits, keptWeights, sizeBits, storageLayout } from '../../learners/size.js';
 import { FULL_PRECISION, layerSpec } from '../../learners/types.js';
 
 test('full precision is 32 bits a weight: [784, 300] is 7,526,400 bits, whatever the spec says when it compresses nothing', (t) => {
@@ -86,4 +86,11 @@ test('a spec that cannot apply is refused before costing', (t) => {
   t.throws(() => sizeBits([10, 10], layerSpec({ bits: 0 })), { instanceOf: ConfigError });
   t.throws(() => sizeBits([], layerSpec({})), { instanceOf: ConfigError, message: /shape/ });
   t.throws(() => sizeBits([10, 0], layerSpec({})), { instanceOf: ConfigError, message: /shape/ });
+});
+
+test('keptWeights: magnitude keeps its count, 2:4 half of the input channels whatever the ratio, a depthwise [3, 3, 1, 8] all under 2:4', (t) => {
+  t.is(keptWeights([8, 4], layerSpec({ pruneRatio: 0.75 })), 8);
+  t.is(keptWeights([8, 4], layerSpec({ pruneRatio: 0.9, pruneKind: '2:4' })), 16);
+  t.is(keptWeights([3, 3, 1, 8], layerSpec({ pruneRatio: 0.9, pruneKind: '2:4' })), 72);
+  t.is(keptWeights([8, 4], layerSpec({ pruneRatio: 0 })), 32);
 });
