@@ -140,11 +140,12 @@ interface StrategyInput {
   pick: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> };
   built: BuiltEnvironment;
   accuracies: { test: number | null; baselineTest: number | null };
-  packedBytes: number;
+  /** The model.ashk written, as coded and at fixed width; absent when none was written. */
+  sizes?: Pick<SizeReport, 'packedBytes' | 'fixedPackedBytes'>;
 }
 
 /** Build the strategy file of a run's chosen episode. */
-function strategyOf({ run, config, pick, built, accuracies, packedBytes }: StrategyInput): Strategy {
+function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInput): Strategy {
   const { env, model } = built;
   const settings = settingsOf(config);
   const specs = toSpecs(pick.strategy, settings);
@@ -161,7 +162,8 @@ function strategyOf({ run, config, pick, built, accuracies, packedBytes }: Strat
     layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }) => ({ name, bits, pruneRatio, clusters })),
     cost: {
       value: env.cost(specs),
-      bytes: packedBytes,
+      bytes: sizes?.packedBytes ?? 0,
+      ...(sizes ? { fixedWidthBytes: sizes.fixedPackedBytes } : {}),
       fp32Bytes,
       bitsPerWeight: kernelBits / weights,
       flops: env.flops(specs),
@@ -239,11 +241,11 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
-      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, packedBytes: r.sizes.packedBytes });
+      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
       const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps, ...(table.length ? { rerank: table } : {}) };
-      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
+      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;
     } finally {
       built.env.dispose();
@@ -268,7 +270,7 @@ export async function exportStrategy(runIdOrPrefix: string, opts: { workdir: str
     const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
     const built = await buildEnvironment(config, opts.workdir);
     try {
-      return strategyOf({ run, config, pick: run.best, built, accuracies: { test: null, baselineTest: null }, packedBytes: 0 });
+      return strategyOf({ run, config, pick: run.best, built, accuracies: { test: null, baselineTest: null } });
     } finally {
       built.env.dispose();
       built.model.dispose();
@@ -314,7 +316,7 @@ export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Pro
       out,
       onProgress: opts.onProgress,
     });
-    const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes } };
+    const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes, fixedWidthBytes: r.sizes.fixedPackedBytes } };
     const strategyPath = join(out, 'strategy.json');
     saveStrategy(applied, strategyPath);
     return { runId: strategy.provenance.runId, out, strategyPath, ...r, steps: opts.steps };

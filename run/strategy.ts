@@ -50,8 +50,10 @@ export const StrategySchema = z
     cost: z.object({
       /** Realised cost in the budget's unit. */
       value: z.number().nonnegative(),
-      /** Analytic packed bytes of the whole model and of its fp32 version. */
+      /** Bytes of the model.ashk written (kernels entropy-coded where smaller), and of its fp32 version. */
       bytes: z.number().nonnegative(),
+      /** The same file with every kernel at fixed width: what the size budget counts, an upper bound of `bytes`. */
+      fixedWidthBytes: z.number().nonnegative().optional(),
       fp32Bytes: z.number().positive(),
       bitsPerWeight: z.number().nonnegative(),
       /** Multiply-accumulates left after pruning. */

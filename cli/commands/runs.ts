@@ -110,9 +110,11 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         }
         out.push(table(rows));
       }
-      const final = run.final as { testAccuracy?: number; packedBytes?: number; fp32Bytes?: number } | null;
+      const final = run.final as { testAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number } | null;
       if (final?.testAccuracy !== undefined) {
-        out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
+        // runs finished before entropy coding stored no fixed-width size: their file was fixed-width
+        const fixed = final.fixedPackedBytes !== undefined && final.fixedPackedBytes !== final.packedBytes ? ` entropy-coded (${formatCost(final.fixedPackedBytes, 'size')} at fixed width)` : '';
+        out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')}${fixed} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
       }
       process.stdout.write(`${out.join('\n')}\n`);
     }),
