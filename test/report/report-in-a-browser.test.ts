@@ -1,0 +1,92 @@
+/**
+ * The report opened as a person opens it: a real run's HTML file in headless Chromium (Debian's `chromium`, which
+ * .ci/run installs; puppeteer-core drives it and downloads nothing). It must render with no console error, no failed
+ * or network request, and every chart at a non-zero size. Without a Chromium the test fails and says how to get one.
+ */
+import test from 'ava';
+import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { readReportRuns } from '../../cli/commands/report-runs.js';
+import { buildReport } from '../../report/report.js';
+import { tinySearch, tinyWorkdir } from './tiny-search.js';
+
+/** $CHROMIUM_PATH, else the first Chromium or Chrome on PATH. */
+function findChromium(): string | null {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    for (const name of ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']) {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return join(dir, name);
+      } catch {
+        // not here
+      }
+    }
+  }
+  return null;
+}
+
+let workdir = '';
+let page = '';
+let browser: Browser | undefined;
+test.before(async () => {
+  const chromium = findChromium();
+  if (chromium === null) {
+    throw new Error('headless Chromium not found: install it (apt-get install -y --no-install-recommends chromium, as .ci/run does) or set CHROMIUM_PATH');
+  }
+  workdir = await tinyWorkdir();
+  const a = await tinySearch(workdir);
+  const b = await tinySearch(workdir, { agent: 'random', seed: 2 });
+  const report = await buildReport(await readReportRuns(workdir, [a, b]), { generated: new Date().toISOString() });
+  page = join(workdir, 'report.html');
+  writeFileSync(page, report.html);
+  // as root (CI) Chromium's sandbox needs --no-sandbox; /dev/shm is small in containers
+  browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+test.after.always(async () => {
+  await browser?.close();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+test('the report renders in Chromium with no console error, no request beyond its own file, and every chart non-empty', async (t) => {
+  const tab = await browser!.newPage();
+  const problems: string[] = [];
+  const requests: string[] = [];
+  tab.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  tab.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+  tab.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  tab.on('request', (r) => requests.push(r.url()));
+  await tab.setViewport({ width: 1100, height: 900 });
+  const url = pathToFileURL(page).href;
+  await tab.goto(url, { waitUntil: 'load' });
+  const charts = await tab.$$eval('figure.chart', (figures) =>
+    figures.map((f) => {
+      const svg = f.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      return { id: f.id, width: box?.width ?? 0, height: box?.height ?? 0, marks: svg?.querySelectorAll('.role-mark > *').length ?? 0 };
+    }),
+  );
+  await tab.close();
+  t.deepEqual(problems, []);
+  t.deepEqual(requests, [url], 'the page loads nothing but itself');
+  t.deepEqual(charts.map((c) => c.id), ['chart-pareto', 'chart-reward', 'chart-layers', 'chart-final']);
+  for (const c of charts) {
+    t.true(c.width > 100 && c.height > 100, `${c.id} is ${c.width}x${c.height}`);
+    t.true(c.marks > 0, `${c.id} draws marks`);
+  }
+});
+
+test('the summary table lists both runs, and the page is as wide as the window allows (no horizontal scroll at 1100 px)', async (t) => {
+  const tab = await browser!.newPage();
+  await tab.setViewport({ width: 1100, height: 900 });
+  await tab.goto(pathToFileURL(page).href, { waitUntil: 'load' });
+  const rows = await tab.$$eval('#summary tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
+  const scroll = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await tab.close();
+  t.is(rows.length, 2);
+  t.is(scroll, 0);
+});
