@@ -63,7 +63,13 @@ export interface FinetuneOptions {
   onStep?: (step: number, loss: number) => void;
   /** Checked every step: an aborted signal stops the fine-tune with an AbortError. */
   signal?: AbortSignal;
+  /** Called as each part of a step begins (bench/finetune-profile.ts times them; the step is synchronous on wasm). */
+  onPhase?: (phase: FinetunePhase) => void;
 }
+
+/** The parts of a fine-tune step, in order; 'bookkeeping' is the rest (loss read, disposal, yielding). */
+export const FINETUNE_PHASES = ['prune', 'project', 'batch', 'forward', 'backward', 'ste', 'optimizer', 'bookkeeping'] as const;
+export type FinetunePhase = (typeof FINETUNE_PHASES)[number];
 
 interface Shadow {
   layer: FinetuneLayer;
@@ -179,11 +185,14 @@ export async function finetune(
   const sampler = opts.steps > 0 ? new BatchSampler(data.train, data.inputShape, opts.batchSize, `finetune:${opts.seed}`) : null;
   const T = opts.distillTemperature ?? 4;
   const alpha = opts.teacher ? (opts.distillWeight ?? 0.5) : 0;
+  const phase = opts.onPhase ?? (() => {});
 
   try {
     for (let step = 0; step < opts.steps; step++) {
       if (opts.signal?.aborted) throw Object.assign(new Error('fine-tune aborted'), { name: 'AbortError' });
+      phase('prune');
       for (const s of shadows) if (s.schedule) prunePoint(s, step);
+      phase('project');
       // shadows live in the learners' storage shape (depthwise: [kh, kw, 1, c*m]); same flat order as the kernel
       for (const s of shadows) {
         const values = project(s);
@@ -191,15 +200,19 @@ export async function finetune(
           s.layer.kernel.write(tf.tensor(values, s.layer.kernel.shape as number[]));
         });
       }
+      phase('batch');
       const [x, y] = sampler!.next();
+      phase('forward');
       const loss = tf.tidy(() => {
         const teacherOut = opts.teacher ? (opts.teacher.predict(x) as tf.Tensor) : null;
         const { value, grads } = tf.variableGrads(() => {
           const out = model.apply(x, { training: true }) as tf.Tensor;
           let l = crossEntropy(out, y, data.numClasses);
           if (teacherOut) l = l.mul(1 - alpha).add(distillLoss(out, teacherOut, T).mul(alpha));
+          phase('backward');
           return l as tf.Scalar;
         }, [...kernelVars, ...others]);
+        phase('ste');
         const update: tf.NamedTensorMap = {};
         for (const v of others) if (grads[v.name]) update[v.name] = grads[v.name];
         shadows.forEach((s, i) => {
@@ -211,11 +224,13 @@ export async function finetune(
             ? tf.scatterND(s.indices!.reshape([-1, 1]), masked.reshape([-1]), [s.param.size]).mul(s.centroidGradMask!)
             : masked;
         });
+        phase('optimizer');
         optimizer.applyGradients(update as Record<string, tf.Variable>);
         // tfmot multiplies the mask into the weights every step, so Adam's momentum cannot revive a pruned weight
         for (const s of shadows) if (s.schedule && s.maskTensor) s.param.assign(s.param.mul(s.maskTensor));
         return value;
       });
+      phase('bookkeeping');
       x.dispose();
       y.dispose();
       if (opts.onStep) opts.onStep(step + 1, (await loss.data())[0]);

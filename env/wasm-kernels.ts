@@ -210,6 +210,135 @@ export function conv2DBackpropInputComposite(
   });
 }
 
+/** What our heap kernels use of the wasm backend: allocate an output, view a tensor's bytes in the wasm heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Tile as block copies on the wasm heap: the input's rows are copied into place, then each axis from the innermost out
+ * is repeated by doubling `copyWithin`. wasm's own Tile computes an index per element: 74 ms for batch-norm's
+ * [1,1,1,16] -> [64,28,28,16] in its gradient, against well under 1 ms here. Exact (a copy).
+ */
+export function tileOnHeap(x: tf.TensorInfo, reps: number[], backend: WasmHeap): tf.TensorInfo {
+  const shape = x.shape;
+  const outShape = shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  const dst = backend.typedArrayFromHeap(out); // after the allocation: it may grow the heap
+  const src = backend.typedArrayFromHeap(x);
+  if (dst.length === 0) return out;
+  const rank = shape.length;
+  if (rank === 0) {
+    dst.set(src);
+    return out;
+  }
+  // block[i]: elements of one tiled slab from axis i inward in the output; inner[i]: the same in the input
+  const outStride = new Array<number>(rank + 1).fill(1);
+  for (let i = rank - 1; i >= 0; i--) outStride[i] = outStride[i + 1] * outShape[i];
+  // place each input row (the last axis, tiled) at its output position, then tile outward axis by axis
+  const fill = (axis: number, srcAt: number, dstAt: number): void => {
+    if (axis === rank - 1) {
+      const row = shape[axis];
+      dst.set(src.subarray(srcAt, srcAt + row), dstAt);
+      repeat(dst, dstAt, row, reps[axis]);
+      return;
+    }
+    const inStride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    for (let j = 0; j < shape[axis]; j++) fill(axis + 1, srcAt + j * inStride, dstAt + j * outStride[axis + 1]);
+    repeat(dst, dstAt, shape[axis] * outStride[axis + 1], reps[axis]);
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
+/** Repeats `arr[at, at + size)` `times` times in place after itself, doubling the copied run each time. */
+function repeat(arr: Float32Array | Int32Array | Uint8Array, at: number, size: number, times: number): void {
+  let have = size;
+  const want = size * times;
+  while (have < want) {
+    const n = Math.min(have, want - have);
+    arr.copyWithin(at + have, at, at + n);
+    have += n;
+  }
+}
+
+/**
+ * MaxPoolGrad on the wasm heap: each output cell's gradient goes to the first maximum of its window (row-major scan,
+ * strict >), as the cpu backend's maxPoolPositions. wasm's own kernel took 24 ms for lenet5's first pool at batch 64.
+ */
+export function maxPoolGradOnHeap(
+  dy: tf.TensorInfo,
+  input: tf.TensorInfo,
+  attrs: { filterSize: number | Pair; strides: number | Pair; pad: PadAttr; dimRoundingMode?: Rounding },
+  backend: WasmHeap,
+): tf.TensorInfo {
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const out = backend.makeOutput(input.shape, 'float32');
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  dx.fill(0);
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: h, outWidth: w } = info;
+  const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: kh, effectiveFilterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < h; oy++) {
+      const y0 = oy * sh - top;
+      const yFrom = Math.max(0, y0);
+      const yTo = Math.min(H, y0 + kh);
+      for (let ox = 0; ox < w; ox++) {
+        const x0 = ox * sw - left;
+        const xFrom = Math.max(0, x0);
+        const xTo = Math.min(W, x0 + kw);
+        const gAt = ((b * h + oy) * w + ox) * C;
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let yy = yFrom; yy < yTo; yy++) {
+            for (let xx = xFrom; xx < xTo; xx++) {
+              const i = ((b * H + yy) * W + xx) * C + c;
+              if (x[i] > best || at < 0) {
+                best = x[i];
+                at = i;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += g[gAt + c];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Sum (and Mean) over leading axes as a matrix product: ones[1, M] x X[M, C]. wasm reduces only innermost axes, so for
+ * batch-norm's per-channel moments and bias gradients it transposes the whole tensor first (3.9 ms for [64,28,28,16];
+ * 0.5 ms this way). Other reductions go to wasm's own kernel. The sum's order differs (float32 rounding only).
+ */
+function leadingAxesReduction(
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+  mean: boolean,
+): tf.Tensor | null {
+  const rank = x.shape.length;
+  const axes: number[] = tf.util.parseAxisParam(axis, x.shape).sort((a: number, b: number) => a - b);
+  if (x.dtype !== 'float32' || axes.length === 0 || axes.length === rank || !(x instanceof tf.Tensor)) return null;
+  if (axes.some((a, i) => a !== i)) return null;
+  const shape: number[] = x.shape;
+  const m = shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+  const kept = shape.slice(axes.length);
+  if (m < 256) return null;
+  return tf.tidy(() => {
+    const c = kept.reduce((a, b) => a * b, 1);
+    let s: tf.Tensor = tf.matMul(tf.ones([1, m]), tf.reshape(x, [m, c]));
+    if (mean) s = tf.div(s, tf.scalar(m));
+    return tf.reshape(s, keepDims ? [...axes.map(() => 1), ...kept] : kept);
+  });
+}
+
 let kernelsRegistered = false;
 
 /**
@@ -246,4 +375,42 @@ export function registerWasmConvGradKernels(): void {
   registerComposite(tf.DepthwiseConv2dNativeBackpropInput, ['dy', 'filter'], depthwiseConv2dBackpropInputComposite);
   // wasm has its own Conv2DBackpropInput, but the composite is faster (see conv2DBackpropInputComposite)
   registerComposite(tf.Conv2DBackpropInput, ['dy', 'filter'], conv2DBackpropInputComposite, true);
+  setFastWasmKernels(true);
+}
+
+/** wasm's own kernels that ours replace, kept so that `setFastWasmKernels(false)` can put them back. */
+const originals = new Map<string, tf.KernelConfig>();
+
+/** Replaces wasm's kernel `name` with ours, which may hand a case back to the original (missing kernels are left alone). */
+function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const original = originals.get(name) ?? tf.getKernel(name, 'wasm');
+  if (original === undefined) return;
+  originals.set(name, original);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) });
+}
+
+/**
+ * Our replacements of wasm kernels that exist but are slow (Tile, MaxPoolGrad, Sum and Mean over leading axes) on or
+ * off; on by default once the wasm backend is loaded. Off puts wasm's own kernels back: bench/finetune-profile.ts and
+ * the tests compare the two in one process.
+ */
+export function setFastWasmKernels(on: boolean): void {
+  if (!on) {
+    for (const [name, config] of originals) {
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel(config);
+    }
+    return;
+  }
+  replaceKernel(tf.Tile, (wasmTile) => ({ inputs, attrs, backend }) =>
+    inputs.x!.dtype === 'string' ? wasmTile({ inputs, attrs, backend }) : tileOnHeap(inputs.x!, (attrs as unknown as { reps: number[] }).reps, backend as unknown as WasmHeap));
+  replaceKernel(tf.MaxPoolGrad, (wasmGrad) => ({ inputs, attrs, backend }) =>
+    inputs.input!.dtype === 'float32' ? maxPoolGradOnHeap(inputs.dy!, inputs.input!, attrs as never, backend as unknown as WasmHeap) : wasmGrad({ inputs, attrs, backend }));
+  for (const [name, mean] of [[tf.Sum, false], [tf.Mean, true]] as const) {
+    replaceKernel(name, (wasmReduce) => ({ inputs, attrs, backend }) => {
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      return leadingAxesReduction(inputs.x!, axis, keepDims, mean) ?? wasmReduce({ inputs, attrs, backend });
+    });
+  }
 }
