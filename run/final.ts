@@ -21,7 +21,7 @@ import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
 import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from './config.js';
-import { writeModelFiles, type SizeReport } from './model-files.js';
+import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './environment.js';
 import { AUTOSHRINK_VERSION } from './version.js';
 import type { FinetuneOptions } from '../env/finetune.js';
@@ -43,6 +43,8 @@ export interface FinalReport {
   baselineValidationAccuracy: number;
   baselineTestAccuracy: number;
   sizes: SizeReport;
+  /** The quantized tfjs export (tfjs/model.json + weights.bin): bytes, test accuracy, storage types. */
+  tfjs: TfjsExport;
   steps: number;
   seconds: number;
   /** The re-evaluated top strategies (search runs with rerankTop > 0), best reward first; the chosen one marked. */
@@ -117,7 +119,8 @@ async function applyCore(input: ApplyInput) {
   mkdirSync(input.out, { recursive: true });
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
   originals.dispose();
-  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, seconds: (performance.now() - start) / 1000 };
+  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
+  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, seconds: (performance.now() - start) / 1000 };
 }
 
 /** What a strategy file records of the run's fixed settings (everything the agent does not choose). */

@@ -1,18 +1,22 @@
 /**
  * The files a compressed model is written as, and read back from:
- *   <out>/tfjs/model.json + weights.bin   the dequantized weights in the standard tfjs format (any tfjs user loads it;
- *                                        fp32, so no smaller on disk: it is there for compatibility)
+ *   <out>/tfjs/model.json + weights.bin   the weights in the standard tfjs format with tfjs's own weight quantization
+ *                                        (`quantization: {dtype, min, scale}`), so plain tf.loadLayersModel reads it:
+ *                                        uint8 per tensor where the test accuracy stays within 0.1 point of
+ *                                        model.ashk's, float16 for the tensors that need more
  *   <out>/model.ashk                      the bit-packed model (learners/model-pack.ts), entropy-coded: really smaller
  * with the sizes side by side: analytic bits, packed bytes at fixed width and as coded, gzip of the packed file, and
  * the fp32 model and its gzip. Reading a model.ashk checks the file against its own topology before building it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ModelError } from '../errors.js';
 import type { LayerInfo } from '../env/layers.js';
-import { saveModel } from '../env/models/model-io.js';
+import type { DataSplit } from '../env/data/dataset.js';
+import { evaluateAccuracy } from '../env/evaluate.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../learners/rounding.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import { DEFAULT_READ_LIMITS, type PackedHeader, packedSizeReport, packModel, type ReadLimits, readPackedHeader, unpackTensors } from '../learners/model-pack.js';
 import { sizeBits } from '../learners/size.js';
@@ -59,6 +63,7 @@ export function packCompressedModel(model: tf.LayersModel, compressed: Array<{ l
   return packModel({ topology: model.toJSON(null, false), layers, extra }, { entropy: opts.entropy ?? true });
 }
 
+/** Write model.ashk into `out` and report its sizes (the tfjs export is `exportQuantizedTfjs`). */
 export async function writeModelFiles(
   model: tf.LayersModel,
   compressed: Array<{ layer: LayerInfo; compressed: CompressedLayer }>,
@@ -66,7 +71,6 @@ export async function writeModelFiles(
   /** The uncompressed model's weights as one fp32 buffer (for the fp32 size and its gzip). */
   fp32: Uint8Array,
 ): Promise<SizeReport> {
-  await saveModel(model, join(out, 'tfjs'));
   const packed = packCompressedModel(model, compressed);
   writeFileSync(join(out, 'model.ashk'), packed);
   const report = packedSizeReport(packed);
@@ -174,5 +178,124 @@ export async function loadPackedModel(path: string, limits: ReadLimits = {}): Pr
   } catch (e) {
     model.dispose();
     throw e;
+  }
+}
+
+/** A tensor in tfjs's weight-quantization format: uint8 codes on one affine grid, or float16. */
+type TfjsDtype = 'uint8' | 'float16';
+
+interface QuantizedTensor {
+  dtype: TfjsDtype;
+  bytes: Uint8Array;
+  /** What tf.loadLayersModel will load: `code * scale + min`, or the float16 value. */
+  values: Float32Array;
+  quantization: { dtype: TfjsDtype; min?: number; scale?: number };
+}
+
+/**
+ * uint8 on the tensor's [min, max] with zero exactly on the grid (as tfjs's converter nudges it), so pruned weights
+ * load as exact zeros; tfjs dequantizes `code * scale + min`.
+ */
+function uint8Tensor(v: Float32Array): QuantizedTensor {
+  let lo = 0;
+  let hi = 0;
+  for (const x of v) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const scale = hi > lo ? (hi - lo) / 255 : 1;
+  const min = -Math.round(-lo / scale) * scale;
+  const codes = Uint8Array.from(v, (x) => Math.max(0, Math.min(255, Math.round((x - min) / scale))));
+  return { dtype: 'uint8', bytes: codes, values: Float32Array.from(codes, (c) => c * scale + min), quantization: { dtype: 'uint8', min, scale } };
+}
+
+function float16Tensor(v: Float32Array): QuantizedTensor {
+  const bits = Uint16Array.from(v, (x) => float32ToFloat16Bits(x));
+  return { dtype: 'float16', bytes: new Uint8Array(bits.buffer), values: Float32Array.from(bits, (h) => float16BitsToFloat32(h)), quantization: { dtype: 'float16' } };
+}
+
+export interface TfjsExport {
+  /** model.json plus weights.bin. */
+  bytes: number;
+  weightsBytes: number;
+  /** Test accuracy of the export as plain tf.loadLayersModel loads it. */
+  testAccuracy: number;
+  /** Tensors per storage type. */
+  uint8: number;
+  float16: number;
+}
+
+/**
+ * Write `<dir>/model.json` and `weights.bin` of `model` in tfjs's quantized weight format. Every tensor starts at
+ * uint8; while the test accuracy is more than 0.1 point below `targetAccuracy` (model.ashk's), the tensors that lose
+ * most to uint8 (relative squared error) move to float16, 1, 2, 4, ... of them. The model's weights are left as given.
+ */
+export async function exportQuantizedTfjs(model: tf.LayersModel, dir: string, test: DataSplit, inputShape: number[], targetAccuracy: number): Promise<TfjsExport> {
+  const originals = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+  const u8 = originals.map(uint8Tensor);
+  const error = originals.map((v, i) => {
+    let e = 0;
+    let norm = 1e-30;
+    for (let j = 0; j < v.length; j++) {
+      e += (u8[i].values[j] - v[j]) ** 2;
+      norm += v[j] ** 2;
+    }
+    return e / norm;
+  });
+  const order = originals.map((_, i) => i).sort((a, b) => error[b] - error[a]);
+  const choose = (wide: number) => {
+    const f16 = new Set(order.slice(0, wide));
+    return originals.map((v, i) => (f16.has(i) ? float16Tensor(v) : u8[i]));
+  };
+  const accuracyOf = async (tensors: QuantizedTensor[]) => {
+    const values = tensors.map((t, i) => tf.tensor(t.values, model.weights[i].shape as number[]));
+    model.setWeights(values);
+    values.forEach((v) => v.dispose());
+    return evaluateAccuracy(model, test, inputShape);
+  };
+  let chosen = choose(0);
+  try {
+    for (let wide = 0; ; wide = Math.min(originals.length, Math.max(1, 2 * wide))) {
+      chosen = choose(wide);
+      if (wide === originals.length || (await accuracyOf(chosen)) >= targetAccuracy - 0.001) break;
+    }
+  } finally {
+    const back = originals.map((v, i) => tf.tensor(v, model.weights[i].shape as number[]));
+    model.setWeights(back);
+    back.forEach((v) => v.dispose());
+  }
+  mkdirSync(dir, { recursive: true });
+  const weightsBin = new Uint8Array(chosen.reduce((n, t) => n + t.bytes.length, 0));
+  let at = 0;
+  for (const t of chosen) {
+    weightsBin.set(t.bytes, at);
+    at += t.bytes.length;
+  }
+  const weightSpecs = model.weights.map((w, i) => ({ name: weightName(w), shape: w.shape as number[], dtype: 'float32' as const, quantization: chosen[i].quantization }));
+  const json = JSON.stringify({
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: 'autoshrink',
+    modelTopology: model.toJSON(null, false),
+    weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }],
+  });
+  writeFileSync(join(dir, 'weights.bin'), weightsBin);
+  writeFileSync(join(dir, 'model.json'), json);
+  // measured as any tfjs user loads it: the files read back, dequantized by tfjs itself
+  const written = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+  const bin = readFileSync(join(dir, 'weights.bin'));
+  const loaded = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: written.modelTopology, weightSpecs: written.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer }),
+  );
+  try {
+    return {
+      bytes: Buffer.byteLength(json) + weightsBin.length,
+      weightsBytes: weightsBin.length,
+      testAccuracy: await evaluateAccuracy(loaded, test, inputShape),
+      uint8: chosen.filter((t) => t.dtype === 'uint8').length,
+      float16: chosen.filter((t) => t.dtype === 'float16').length,
+    };
+  } finally {
+    loaded.dispose();
   }
 }

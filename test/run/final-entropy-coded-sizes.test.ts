@@ -37,4 +37,7 @@ test('the final report, the stored run and the strategy file give the coded byte
   const final = store.findRun(runId).final as { packedBytes: number; fixedPackedBytes: number };
   store.close();
   t.deepEqual([final.packedBytes, final.fixedPackedBytes], [s.packedBytes, s.fixedPackedBytes]);
+  // the quantized tfjs export sits beside it, within 0.1 point of model.ashk's test accuracy
+  t.true(report.tfjs.testAccuracy >= report.testAccuracy - 0.001);
+  t.true(report.tfjs.weightsBytes < s.fp32Bytes / 3);
 });
