@@ -1,7 +1,8 @@
 /**
  * The final results of the runs that had a final stage: test accuracy against the baseline's (a dot plot, so a
  * difference of a tenth of a point stays visible), and the real file sizes (bars: the packed model.ashk, its gzip,
- * the tfjs directory, the fp32 model). Sub-charts are named `final_accuracy` and `final_sizes`.
+ * the tfjs directory, the fp32 model). Marks are named `final_accuracy_points` (two per run: baseline,
+ * compressed) and `final_sizes_bars` (one per file and run).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { formatBytes } from '../units.js';
@@ -9,7 +10,10 @@ import { CONFIG, runColor, SCHEMA } from './theme.js';
 import type { ReportRun } from './types.js';
 
 /** The spec, or null when no run had a final stage. */
-export function finalSpec(runs: readonly ReportRun[]): TopLevelSpec | null {
+/** What the chart reads of a run. */
+export type FinalRun = Pick<ReportRun, 'label' | 'final'>;
+
+export function finalSpec(runs: readonly FinalRun[]): TopLevelSpec | null {
   const finished = runs.filter((r) => r.final !== null);
   if (finished.length === 0) return null;
   const accuracy = finished.flatMap((r) => [
@@ -17,10 +21,10 @@ export function finalSpec(runs: readonly ReportRun[]): TopLevelSpec | null {
     { run: r.label, model: 'compressed', accuracy: r.final!.testAccuracy },
   ]);
   const files = [
-    ['model.ashk (packed)', (s: NonNullable<ReportRun['final']>['sizes']) => s.packed],
-    ['model.ashk, gzip', (s: NonNullable<ReportRun['final']>['sizes']) => s.packedGzip],
-    ['tfjs directory', (s: NonNullable<ReportRun['final']>['sizes']) => s.tfjs],
-    ['fp32 model', (s: NonNullable<ReportRun['final']>['sizes']) => s.fp32],
+    ['model.ashk (packed)', (s: NonNullable<FinalRun['final']>['sizes']) => s.packed],
+    ['model.ashk, gzip', (s: NonNullable<FinalRun['final']>['sizes']) => s.packedGzip],
+    ['tfjs directory', (s: NonNullable<FinalRun['final']>['sizes']) => s.tfjs],
+    ['fp32 model', (s: NonNullable<FinalRun['final']>['sizes']) => s.fp32],
   ] as const;
   const sizes = finished.flatMap((r) =>
     files
@@ -43,10 +47,12 @@ export function finalSpec(runs: readonly ReportRun[]): TopLevelSpec | null {
         data: { values: accuracy },
         layer: [
           {
+            name: 'final_accuracy_range',
             mark: { type: 'rule', color: '#bbb' },
             encoding: { y: { field: 'run', type: 'nominal', title: null, sort: labels, axis: several ? {} : null }, x: { aggregate: 'min', field: 'accuracy' }, x2: { aggregate: 'max', field: 'accuracy' } },
           },
           {
+            name: 'final_accuracy_points',
             mark: { type: 'point', filled: true, size: 120 },
             encoding: {
               y: { field: 'run', type: 'nominal', sort: labels },
@@ -65,6 +71,7 @@ export function finalSpec(runs: readonly ReportRun[]): TopLevelSpec | null {
         data: { values: sizes },
         layer: [
           {
+            name: 'final_sizes_bars',
             mark: { type: 'bar' },
             encoding: {
               y: { field: 'file', type: 'nominal', title: null, sort: files.map(([f]) => f) },
@@ -74,6 +81,7 @@ export function finalSpec(runs: readonly ReportRun[]): TopLevelSpec | null {
             },
           },
           {
+            name: 'final_sizes_labels',
             mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' },
             encoding: {
               y: { field: 'file', type: 'nominal', sort: files.map(([f]) => f) },

@@ -1,7 +1,8 @@
 /**
  * The chosen strategy per layer, as HAQ draws it: one row of bars per knob the search set (bits, prune ratio,
  * clusters) under a row of the layers' sizes (weights in the kernel), layers in model order, one colour per run (runs
- * side by side within a layer). Sub-charts are named `layer_<row>` so the SVG's groups carry `layer_<row>_marks`.
+ * side by side within a layer). Bars are named `layer_<row>_bars` (rows: params, bits, prune,
+ * clusters), so the SVG's groups carry `layer_<row>_bars_marks`.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { formatCount } from '../units.js';
@@ -24,13 +25,16 @@ const ROWS: Row[] = [
 ];
 
 /** Which rows to draw: the sizes always, each knob when a run searched it or its strategy uses it. */
-function rowsFor(runs: readonly ReportRun[]): Row[] {
+function rowsFor(runs: readonly LayersRun[]): Row[] {
   const knobs = new Set(runs.flatMap((r) => r.knobs));
   const used = (f: Row['field']) => runs.some((r) => r.layers.some((l) => (f === 'pruneRatio' ? l.pruneRatio > 0 : f === 'clusters' ? l.clusters > 0 : true)));
   return ROWS.filter((row) => row.name === 'params' || knobs.has(row.name) || used(row.field));
 }
 
-export function layersSpec(runs: readonly ReportRun[]): TopLevelSpec {
+/** What the chart reads of a run. */
+export type LayersRun = Pick<ReportRun, 'label' | 'layers' | 'knobs'>;
+
+export function layersSpec(runs: readonly LayersRun[]): TopLevelSpec {
   const order = [...new Set(runs.flatMap((r) => r.layers.map((l) => l.name)))];
   const values = runs.flatMap((r) => r.layers.map((l) => ({ run: r.label, layer: l.name, kind: l.kind, params: l.params, bits: l.bits, pruneRatio: l.pruneRatio, clusters: l.clusters })));
   const rows = rowsFor(runs);
@@ -48,6 +52,7 @@ export function layersSpec(runs: readonly ReportRun[]): TopLevelSpec {
       height,
       layer: [
         {
+          name: `layer_${row.name}_bars`,
           mark: { type: 'bar', ...(row.name === 'params' && !several ? { color: '#8c8c8c' } : {}) },
           encoding: {
             x: { field: 'layer', type: 'nominal', sort: order, title: i === rows.length - 1 ? 'layer' : null, axis: { labelAngle: 0, labels: i === rows.length - 1 } },
@@ -57,6 +62,7 @@ export function layersSpec(runs: readonly ReportRun[]): TopLevelSpec {
           },
         },
         {
+          name: `layer_${row.name}_labels`,
           mark: { type: 'text', dy: -4, baseline: 'bottom', fontSize: 10, color: '#333' },
           encoding: {
             x: { field: 'layer', type: 'nominal', sort: order },

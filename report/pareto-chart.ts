@@ -12,11 +12,14 @@ import { paretoFront } from './pareto.js';
 import { CONFIG, costUnit, runColor, SCHEMA, WIDTH } from './theme.js';
 import type { ReportRun } from './types.js';
 
-export function paretoSpec(runs: readonly ReportRun[]): TopLevelSpec {
+/** What the chart reads of a run. */
+export type ParetoRun = Pick<ReportRun, 'label' | 'budget' | 'baselineAccuracy' | 'episodes' | 'chosen'>;
+
+export function paretoSpec(runs: readonly ParetoRun[]): TopLevelSpec {
   const kind = runs[0].budget.kind;
   const max = Math.max(...runs.flatMap((r) => [r.budget.limit, ...r.episodes.map((e) => e.cost)]));
   const unit = costUnit(kind, max);
-  const point = (r: ReportRun, e: { episode: number; cost: number; accuracy: number; phase?: string; reward?: number }) => ({
+  const point = (r: ParetoRun, e: { episode: number; cost: number; accuracy: number; phase?: string; reward?: number }) => ({
     run: r.label,
     episode: e.episode + 1,
     cost: e.cost / unit.divisor,

@@ -8,7 +8,17 @@ import { bestSoFar, warmupLength } from './pareto.js';
 import { CONFIG, runColor, SCHEMA, WIDTH } from './theme.js';
 import type { ReportRun } from './types.js';
 
-export function rewardSpec(runs: readonly ReportRun[]): TopLevelSpec {
+/** What the chart reads of a run: its label and its episodes' rewards and phases. */
+export type RewardRun = Pick<ReportRun, 'label'> & { episodes: ReadonlyArray<Pick<ReportRun['episodes'][number], 'episode' | 'phase' | 'reward'>> };
+
+export interface RewardChartOptions {
+  title?: string;
+  subtitle?: string[];
+  /** The y axis title (default 'reward'). */
+  yTitle?: string;
+}
+
+export function rewardSpec(runs: readonly RewardRun[], { title = 'Reward by episode', subtitle = ['dots: each episode · line: the best so far', 'shaded: random warm-up'], yTitle = 'reward' }: RewardChartOptions = {}): TopLevelSpec {
   const rewards = runs.flatMap((r) => r.episodes.map((e) => ({ run: r.label, episode: e.episode + 1, reward: e.reward, phase: e.phase })));
   const best = runs.flatMap((r) => {
     const curve = bestSoFar(r.episodes.map((e) => e.reward));
@@ -25,7 +35,7 @@ export function rewardSpec(runs: readonly ReportRun[]): TopLevelSpec {
   return {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'Reward by episode', subtitle: ['dots: each episode · line: the best so far', 'shaded: random warm-up'] },
+    title: { text: title, subtitle },
     width: WIDTH,
     height: 260,
     layer: [
@@ -42,7 +52,7 @@ export function rewardSpec(runs: readonly ReportRun[]): TopLevelSpec {
         mark: { type: 'point', filled: true, opacity: 0.6, size: 30 },
         encoding: {
           x,
-          y: { field: 'reward', type: 'quantitative', title: 'reward', scale: { zero: false, nice: true, padding: 10 } },
+          y: { field: 'reward', type: 'quantitative', title: yTitle, scale: { zero: false, nice: true, padding: 10 } },
           color,
           tooltip: [{ field: 'run' }, { field: 'episode' }, { field: 'phase' }, { field: 'reward', format: '.4f' }],
         },
@@ -51,7 +61,7 @@ export function rewardSpec(runs: readonly ReportRun[]): TopLevelSpec {
         name: 'best',
         data: { values: best },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
-        encoding: { x, y: { field: 'best', type: 'quantitative', title: 'reward' }, color, order: { field: 'episode', type: 'quantitative' } },
+        encoding: { x, y: { field: 'best', type: 'quantitative', title: yTitle }, color, order: { field: 'episode', type: 'quantitative' } },
       },
     ],
   } as TopLevelSpec;
