@@ -222,7 +222,7 @@ writeResults(
   `npx tsx bench/finetune-profile.ts --models ${models.join(',')} --steps ${stepsArg}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end. Batch ${BATCH}; every compressible layer at ` +
     `${SPEC.bits} bits per output channel ('mse' ranges), ${SPEC.pruneRatio * 100}% pruned at once; Adam. ` +
-    "Each model twice in one process: with wasm's own Tile, MaxPoolGrad, Sum and Mean ('wasm kernels') and with ours " +
+    "Each model twice in one process: with wasm's own Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean ('wasm kernels') and with ours " +
     "(env/wasm-kernels.ts `setFastWasmKernels`, 'ours'); our conv-gradient composites in both. Each time: a plain " +
     'step (optimizer.minimize over the same model and batch, as env/train.ts; the mean of a run before and one after ' +
     'the fine-tune), one warm-up fine-tune, one timed fine-tune whose first and last steps are left out. ' +
