@@ -1,8 +1,8 @@
 /**
  * The final results of the runs that had a final stage: test accuracy against the baseline's (a dot plot, so a
  * difference of a tenth of a point stays visible), and the real file sizes (bars: the packed model.ashk, its gzip,
- * the tfjs directory, the fp32 model). Marks are named `final_accuracy_points` (two per run: baseline,
- * compressed) and `final_sizes_bars` (one per file and run).
+ * the tfjs directory, the fp32 model). Marks are named `final_accuracy_points` (per run: baseline,
+ * model.ashk, and the tfjs export when it was tested) and `final_sizes_bars` (one per file and run).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { formatBytes } from '../units.js';
@@ -10,6 +10,8 @@ import { CONFIG, runColor, SCHEMA } from './theme.js';
 import type { ReportRun } from './types.js';
 
 /** The spec, or null when no run had a final stage. */
+const MODELS = ['baseline (fp32)', 'model.ashk', 'tfjs export'];
+
 /** What the chart reads of a run. */
 export type FinalRun = Pick<ReportRun, 'label' | 'final'>;
 
@@ -18,7 +20,8 @@ export function finalSpec(runs: readonly FinalRun[]): TopLevelSpec | null {
   if (finished.length === 0) return null;
   const accuracy = finished.flatMap((r) => [
     { run: r.label, model: 'baseline (fp32)', accuracy: r.final!.baselineTestAccuracy },
-    { run: r.label, model: 'compressed', accuracy: r.final!.testAccuracy },
+    { run: r.label, model: 'model.ashk', accuracy: r.final!.testAccuracy },
+    ...(r.final!.tfjsTestAccuracy === null ? [] : [{ run: r.label, model: 'tfjs export', accuracy: r.final!.tfjsTestAccuracy }]),
   ]);
   const files = [
     ['model.ashk (packed)', (s: NonNullable<FinalRun['final']>['sizes']) => s.packed],
@@ -57,8 +60,8 @@ export function finalSpec(runs: readonly FinalRun[]): TopLevelSpec | null {
             encoding: {
               y: { field: 'run', type: 'nominal', sort: labels },
               x: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', axis: { format: '.1%' }, scale: { zero: false, nice: true, padding: 20 } },
-              shape: { field: 'model', type: 'nominal', title: null, scale: { domain: ['baseline (fp32)', 'compressed'], range: ['circle', 'diamond'] }, legend: { orient: 'right', direction: 'vertical' } },
-              color: { field: 'model', type: 'nominal', title: null, scale: { domain: ['baseline (fp32)', 'compressed'], range: ['#888', '#c0392b'] }, legend: { orient: 'right', direction: 'vertical' } },
+              shape: { field: 'model', type: 'nominal', title: null, scale: { domain: MODELS, range: ['circle', 'diamond', 'square'] }, legend: { orient: 'right', direction: 'vertical' } },
+              color: { field: 'model', type: 'nominal', title: null, scale: { domain: MODELS, range: ['#888', '#c0392b', '#4e79a7'] }, legend: { orient: 'right', direction: 'vertical' } },
               tooltip: [{ field: 'run' }, { field: 'model' }, { field: 'accuracy', format: '.2%' }],
             },
           },

@@ -89,7 +89,7 @@ function finalTable(run: ReportRun): string {
     ['validation accuracy', `${pct(f.validationAccuracy)} (baseline ${pct(run.baselineAccuracy)})`],
     ['model.ashk (packed)', `${s.packed} bytes (${formatBytes(s.packed)}, ${(s.fp32 / s.packed).toFixed(1)}x smaller than fp32)`],
     ['model.ashk, gzip', `${s.packedGzip} bytes (${formatBytes(s.packedGzip)})`],
-    ['tfjs directory (dequantized fp32)', s.tfjs === null ? 'not found' : `${s.tfjs} bytes (${formatBytes(s.tfjs)})`],
+    ['tfjs directory', s.tfjs === null ? 'not found' : `${s.tfjs} bytes (${formatBytes(s.tfjs)})${f.tfjsTestAccuracy === null ? '' : `, test accuracy ${pct(f.tfjsTestAccuracy)}`}`],
     ['fp32 model', `${s.fp32} bytes (${formatBytes(s.fp32)})`],
     ['final fine-tune', `${f.steps} steps, ${f.seconds.toFixed(1)} s`],
   ]);

@@ -37,7 +37,7 @@ export interface ReportLayer {
 export interface ReportSizes {
   packed: number;
   packedGzip: number;
-  /** The tfjs model directory (model.json + weight shards), dequantized fp32. */
+  /** The tfjs model directory (model.json + weights), as written: quantized or fp32. */
   tfjs: number | null;
   fp32: number;
 }
@@ -47,6 +47,8 @@ export interface ReportFinal {
   validationAccuracy: number;
   testAccuracy: number;
   baselineTestAccuracy: number;
+  /** Test accuracy of the tfjs export as tf.loadLayersModel reads it, when it was measured. */
+  tfjsTestAccuracy: number | null;
   sizes: ReportSizes;
   steps: number;
   seconds: number;

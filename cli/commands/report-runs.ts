@@ -21,6 +21,8 @@ interface StoredFinal {
   testAccuracy: number;
   baselineTestAccuracy: number;
   sizes: SizeReport;
+  /** The quantized tfjs export, in final reports written since it exists (older ones wrote an fp32 tfjs copy). */
+  tfjs?: { bytes: number; testAccuracy: number };
   steps: number;
   seconds: number;
   strategy?: Strategy;
@@ -37,10 +39,11 @@ function finalOf(stored: StoredFinal): ReportFinal {
     validationAccuracy: stored.validationAccuracy,
     testAccuracy: stored.testAccuracy,
     baselineTestAccuracy: stored.baselineTestAccuracy,
+    tfjsTestAccuracy: stored.tfjs?.testAccuracy ?? null,
     sizes: {
       packed: stored.sizes.packedBytes,
       packedGzip: stored.sizes.gzipBytes,
-      tfjs: stored.out ? directoryBytes(join(stored.out, 'tfjs')) : null,
+      tfjs: stored.tfjs?.bytes ?? (stored.out ? directoryBytes(join(stored.out, 'tfjs')) : null),
       fp32: stored.sizes.fp32Bytes,
     },
     steps: stored.steps,

@@ -78,9 +78,10 @@ test('the layer chart draws a bar per layer for sizes, bits and prune ratio; the
   t.is(markGroup(svg, 'layer_clusters_bars'), null, 'clusters were not searched');
 });
 
-test('the final results set test accuracy against the baseline and show the four real file sizes', (t) => {
+test('the final results set test accuracy of model.ashk and the tfjs export against the baseline, and show the four real file sizes', (t) => {
   const svg = svgOf(alone, 'final');
-  t.is(markGroup(svg, 'final_accuracy_points')!.items.length, 2);
+  t.is(typeof ddpg.final!.tfjsTestAccuracy, 'number');
+  t.is(markGroup(svg, 'final_accuracy_points')!.items.length, 3);
   t.is(markGroup(svg, 'final_sizes_bars')!.items.length, 4);
   const final = ddpg.final!;
   const tfjsDir = join(workdir, 'runs', ddpg.id, 'tfjs');
@@ -100,7 +101,7 @@ test('two runs side by side: one colour each, dots of both, labelled by agent an
   t.is(markGroup(svg, 'chosen')!.items.length, 2);
   t.true(svg.includes('random, seed 2') && svg.includes('ddpg, seed 1'), 'the legend names both');
   t.is(markGroup(svgOf(both, 'layers'), 'layer_bits_bars')!.items.length, 2 * 3);
-  t.is(markGroup(svgOf(both, 'final'), 'final_accuracy_points')!.items.length, 2, 'only the finished run has final results');
+  t.is(markGroup(svgOf(both, 'final'), 'final_accuracy_points')!.items.length, 3, 'only the finished run has final results');
 });
 
 test('the page is self-contained: inline SVG and CSS, no script, nothing to fetch', (t) => {
