@@ -72,6 +72,7 @@ export async function writeModelFiles(
   fp32: Uint8Array,
 ): Promise<SizeReport> {
   const packed = packCompressedModel(model, compressed);
+  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'model.ashk'), packed);
   const report = packedSizeReport(packed);
   const byKernel = new Map(compressed.map((c) => [weightName(model.getLayer(c.layer.name).weights[0]), c.compressed]));
