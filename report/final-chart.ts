@@ -59,7 +59,7 @@ export function finalSpec(runs: readonly FinalRun[]): TopLevelSpec | null {
             mark: { type: 'point', filled: true, size: 120 },
             encoding: {
               y: { field: 'run', type: 'nominal', sort: labels },
-              x: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', axis: { format: '.1%' }, scale: { zero: false, nice: true, padding: 20 } },
+              x: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', axis: { format: '.2~%' }, scale: { zero: false, nice: true, padding: 20 } },
               shape: { field: 'model', type: 'nominal', title: null, scale: { domain: MODELS, range: ['circle', 'diamond', 'square'] }, legend: { orient: 'right', direction: 'vertical' } },
               color: { field: 'model', type: 'nominal', title: null, scale: { domain: MODELS, range: ['#888', '#c0392b', '#4e79a7'] }, legend: { orient: 'right', direction: 'vertical' } },
               tooltip: [{ field: 'run' }, { field: 'model' }, { field: 'accuracy', format: '.2%' }],

@@ -40,38 +40,46 @@ export function layersSpec(runs: readonly LayersRun[]): TopLevelSpec {
   const rows = rowsFor(runs);
   const several = runs.length > 1;
   const color = runColor(runs.map((r) => r.label));
-  const height = 90;
+  const offset = { xOffset: { field: 'run', type: 'nominal', scale: { domain: runs.map((r) => r.label) } } };
+  const labelled = (v: (typeof values)[number]) => ({ ...v, ...Object.fromEntries(rows.map((row) => [`${row.name}Label`, row.label(v[row.field])])) });
+  // a layer's size is the model's, not the run's: drawn once, in grey (the first run that has the layer names it)
+  const sizes = order.map((name) => values.find((v) => v.layer === name)!);
   return {
     $schema: SCHEMA,
     config: CONFIG,
     title: { text: 'The chosen strategy per layer', subtitle: 'layers in model order; weights: the size of each kernel' },
-    data: { values: values.map((v) => ({ ...v, ...Object.fromEntries(rows.map((row) => [`${row.name}Label`, row.label(v[row.field])])) })) },
-    vconcat: rows.map((row, i) => ({
-      name: `layer_${row.name}`,
-      width: WIDTH,
-      height,
-      layer: [
-        {
-          name: `layer_${row.name}_bars`,
-          mark: { type: 'bar', ...(row.name === 'params' && !several ? { color: '#8c8c8c' } : {}) },
-          encoding: {
-            x: { field: 'layer', type: 'nominal', sort: order, title: i === rows.length - 1 ? 'layer' : null, axis: { labelAngle: 0, labels: i === rows.length - 1 } },
-            y: { field: row.field, type: 'quantitative', title: row.title, axis: { format: row.format, tickCount: 3 } },
-            ...(several ? { xOffset: { field: 'run', type: 'nominal', scale: { domain: runs.map((r) => r.label) } }, color } : row.name === 'params' ? {} : { color }),
-            tooltip: [{ field: 'run' }, { field: 'layer' }, { field: 'kind' }, { field: 'params', format: ',' }, { field: 'bits' }, { field: 'pruneRatio', format: '.0%' }, { field: 'clusters' }],
+    vconcat: rows.map((row, i) => {
+      const perRun = row.name !== 'params';
+      return {
+        name: `layer_${row.name}`,
+        width: WIDTH,
+        height: 90,
+        data: { values: (perRun ? values : sizes).map(labelled) },
+        layer: [
+          {
+            name: `layer_${row.name}_bars`,
+            mark: { type: 'bar', ...(perRun ? {} : { color: '#8c8c8c' }) },
+            encoding: {
+              x: { field: 'layer', type: 'nominal', sort: order, title: i === rows.length - 1 ? 'layer' : null, axis: { labelAngle: 0, labels: i === rows.length - 1 } },
+              y: { field: row.field, type: 'quantitative', title: row.title, axis: { format: row.format, tickCount: 3 } },
+              ...(perRun ? { color, ...(several ? offset : {}) } : {}),
+              tooltip: perRun
+                ? [{ field: 'run' }, { field: 'layer' }, { field: 'bits' }, { field: 'pruneRatio', format: '.0%' }, { field: 'clusters' }]
+                : [{ field: 'layer' }, { field: 'kind' }, { field: 'params', title: 'weights', format: ',' }],
+            },
           },
-        },
-        {
-          name: `layer_${row.name}_labels`,
-          mark: { type: 'text', dy: -4, baseline: 'bottom', fontSize: 10, color: '#333' },
-          encoding: {
-            x: { field: 'layer', type: 'nominal', sort: order },
-            y: { field: row.field, type: 'quantitative' },
-            text: { field: `${row.name}Label` },
-            ...(several ? { xOffset: { field: 'run', type: 'nominal', scale: { domain: runs.map((r) => r.label) } } } : {}),
+          {
+            name: `layer_${row.name}_labels`,
+            mark: { type: 'text', dy: -4, baseline: 'bottom', fontSize: 10, color: '#333' },
+            encoding: {
+              x: { field: 'layer', type: 'nominal', sort: order },
+              y: { field: row.field, type: 'quantitative' },
+              text: { field: `${row.name}Label` },
+              ...(perRun && several ? offset : {}),
+            },
           },
-        },
-      ],
-    })),
+        ],
+      };
+    }),
   } as TopLevelSpec;
 }

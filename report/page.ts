@@ -42,7 +42,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 const cell = (text: string, num = false) => `<td${num ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
 
 function summaryTable(runs: readonly ReportRun[]): string {
-  const head = ['run', 'agent', 'seed', 'model', 'data', 'budget', 'status', 'episodes', 'chosen', 'val acc', 'test acc', 'baseline test', 'model.ashk', 'smaller'];
+  const head = ['run', 'agent', 'seed', 'model', 'data', 'budget', 'status', 'episodes', 'chosen', 'its search val acc', 'test acc', 'baseline test', 'model.ashk', 'smaller'];
   const rows = runs.map((r) => {
     const f = r.final;
     return `<tr>${[
@@ -55,7 +55,7 @@ function summaryTable(runs: readonly ReportRun[]): string {
       cell(r.status),
       cell(String(r.episodes.length), true),
       cell(`episode ${r.chosen.episode + 1} (${r.chosen.by})`),
-      cell(pct(f ? f.validationAccuracy : r.chosen.accuracy), true),
+      cell(pct(r.chosen.accuracy), true),
       cell(pct(f?.testAccuracy), true),
       cell(pct(f?.baselineTestAccuracy), true),
       cell(f ? formatBytes(f.sizes.packed) : '-', true),

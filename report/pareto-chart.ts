@@ -34,7 +34,7 @@ export function paretoSpec(runs: readonly ParetoRun[]): TopLevelSpec {
   const baselines = [...new Set(runs.map((r) => r.baselineAccuracy))].map((accuracy) => ({ accuracy }));
 
   const x = { field: 'cost', type: 'quantitative' as const, title: unit.title, scale: { zero: false, nice: true, padding: 12 } };
-  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy', axis: { format: '.1%' }, scale: { zero: false, nice: true, padding: 12 } };
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy', axis: { format: '.2~%' }, scale: { zero: false, nice: true, padding: 12 } };
   const color = runColor(runs.map((r) => r.label));
   const tooltip = [
     { field: 'run', type: 'nominal' as const },

@@ -101,6 +101,7 @@ test('two runs side by side: one colour each, dots of both, labelled by agent an
   t.is(markGroup(svg, 'chosen')!.items.length, 2);
   t.true(svg.includes('random, seed 2') && svg.includes('ddpg, seed 1'), 'the legend names both');
   t.is(markGroup(svgOf(both, 'layers'), 'layer_bits_bars')!.items.length, 2 * 3);
+  t.is(markGroup(svgOf(both, 'layers'), 'layer_params_bars')!.items.length, 3, "a layer's size is the model's: drawn once");
   t.is(markGroup(svgOf(both, 'final'), 'final_accuracy_points')!.items.length, 3, 'only the finished run has final results');
 });
 
