@@ -13,11 +13,11 @@
  *   npx tsx bench/compression.ts --mode search [--episodes 60] [--seeds 1] [--budget size:40x] [--workdir .autoshrink]
  */
 import { selectBackend } from '../env/backend.js';
-import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import { OriginalWeights } from '../env/compress-model.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { layerSpec, type LayerSpec } from '../learners/types.js';
-import { finishRun } from '../run/final.js';
+import { compressInStages, finishRun } from '../run/final.js';
 import { exportQuantizedTfjs, writeModelFiles } from '../run/model-files.js';
 import { runSearch } from '../run/search.js';
 import { prepare } from '../run/setup.js';
@@ -102,7 +102,7 @@ async function handset(): Promise<void> {
     const baseline = await evaluateAccuracy(model, data.test, data.inputShape);
     const plan = layers.map((layer) => ({ layer, spec: layerSpec({ clusters, clusterInit: 'kmeans++', preserveSparsity: true, bits: 8, ...recipe.layers[layer.name] }) }));
     const start = performance.now();
-    const compressed = await compressModel(model, originals, plan, data, {
+    const compressed = await compressInStages(model, originals, plan, data, {
       steps,
       batchSize: 64,
       learningRate: 5e-4,
@@ -146,9 +146,10 @@ async function handset(): Promise<void> {
     "Deep Compression's recipe, hand-set, recovered by the final stage (mlp = LeNet-300-100, lenet5)",
     `npx tsx bench/compression.ts --models ${models.join(',')} --steps ${steps} --clusters ${clusters}`,
     `Per layer: magnitude pruning to Deep Compression's kept fractions, ${clusters} k-means++ clusters (zero kept exact, 8-bit ` +
-      `codebook), entries rANS-coded in model.ashk. One final fine-tune of ${steps} steps (batch 64, Adam 5e-4) from the ` +
-      'original weights: gradual pruning over the first half (cubic ramp, a new mask every 50 steps), distillation from ' +
-      `the original model (T = 4, weight 0.5), cluster assignments fixed, centroids trained. Backend ${backend}. Sizes are ` +
+      `codebook), entries rANS-coded in model.ashk. The final stage (run/final.ts compressInStages) from the original ` +
+      `weights, ${steps} steps in all (batch 64, Adam 5e-4, distillation from the original model, T = 4, weight 0.5): ` +
+      'two thirds pruning and retraining the fp32 weights (gradual, cubic ramp over the first half, a new mask every 50 ' +
+      `steps), then clustering the retrained weights and training the centroids (assignments fixed). Backend ${backend}. Sizes are ` +
       'real files, header included; test split of 2000 images; the bundled MNIST has 6000 training images.\n\n' +
       table(['model', 'baseline test', 'test', 'change (points)', 'fp32 bytes', 'model.ashk fixed width', 'model.ashk coded', 'of which header', 'fp32 / fixed', 'fp32 / coded', 'goal', 'tfjs export bytes (test)', 'strategy (pruned/clusters)', 'fine-tune minutes'], rows),
   );

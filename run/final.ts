@@ -19,6 +19,7 @@ import type { Dataset } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
+import type { CompressedLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
@@ -90,6 +91,38 @@ interface ApplyInput {
   onProgress?: StepProgress;
 }
 
+/** Share of the final fine-tune given to the pruning stage when a strategy prunes and clusters the same layer. */
+const PRUNE_STAGE_SHARE = 2 / 3;
+
+/**
+ * The final compression and fine-tune. Where a layer both prunes and clusters, Deep Compression's order (Han et al.
+ * 2016, section 3): first prune (gradually, tfmot's ramp) and retrain the full-precision weights, for
+ * PRUNE_STAGE_SHARE of the steps; then cluster the retrained weights (the mask stays: the pruned weights are exactly
+ * zero, so the magnitude rule keeps the same ones) and train the centroids for the rest. Training only the k
+ * centroids of a codebook fixed at 90%+ sparsity recovers far less (bench/results/compression.md). Other strategies
+ * take one stage, as before.
+ */
+export async function compressInStages(
+  model: tf.LayersModel,
+  originals: OriginalWeights,
+  plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
+  data: Dataset,
+  ft: FinetuneOptions,
+): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
+  const staged = plan.some((p) => p.spec.pruneRatio > 0 && p.spec.clusters > 0);
+  const first = Math.round(ft.steps * PRUNE_STAGE_SHARE);
+  if (!staged || first === 0 || first === ft.steps) return compressModel(model, originals, plan, data, ft);
+  const pruneOnly = plan.map((p) => (p.spec.pruneRatio > 0 && p.spec.clusters > 0 ? { ...p, spec: { ...p.spec, clusters: 0, bits: 32 } } : p));
+  await compressModel(model, originals, pruneOnly, data, { ...ft, steps: first, gradualPruning: ft.gradualPruning ?? GRADUAL_PRUNING });
+  const retrained = new OriginalWeights(model, plan.map((p) => p.layer));
+  try {
+    const onStep = ft.onStep;
+    return await compressModel(model, retrained, plan, data, { ...ft, steps: ft.steps - first, gradualPruning: undefined, seed: `${ft.seed}:clusters`, onStep: onStep ? (step, loss) => onStep(first + step, loss) : undefined });
+  } finally {
+    retrained.dispose();
+  }
+}
+
 /** Compress, fine-tune, measure, write the files. The model ends up holding the compressed weights. */
 async function applyCore(input: ApplyInput) {
   const { model, data } = input;
@@ -99,7 +132,7 @@ async function applyCore(input: ApplyInput) {
   const val = rewardSplit(data, input.evalSize).validation;
   const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
   const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
-  const compressed = await compressModel(
+  const compressed = await compressInStages(
     model,
     originals,
     input.layers.map((layer, i) => ({ layer, spec: input.specs[i] })),
