@@ -31,6 +31,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: 16px 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 12px; color: #555; max-width: 760px; }
 .note { color: #666; font-size: 13px; } code { font-size: 12px; }
+dl.config { columns: 3; column-gap: 24px; font-size: 12px; margin: 8px 0; } dl.config div { break-inside: avoid; padding: 1px 0; }
+dl.config dt { display: inline; font-weight: bold; } dl.config dd { display: inline; margin-left: 6px; word-break: break-all; }
+dl.config div.differs { background: #fff3cd; }
 footer { margin-top: 40px; font-size: 11px; color: #777; }
 `;
 
@@ -95,14 +98,26 @@ function finalTable(run: ReportRun): string {
   ]);
 }
 
-function runSection(run: ReportRun): string {
+/** The config as a compact list in columns; with several runs, the keys whose values differ between them are marked. */
+function configList(run: ReportRun, differs: ReadonlySet<string>): string {
+  const items = Object.entries(run.config).map(([k, v]) => `<div${differs.has(k) ? ' class="differs"' : ''}><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(valueText(v))}</dd></div>`);
+  return `<dl class="config">${items.join('')}</dl>`;
+}
+
+/** Config keys whose values are not the same in every run. */
+function differingKeys(runs: readonly ReportRun[]): Set<string> {
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.config)));
+  return new Set([...keys].filter((k) => new Set(runs.map((r) => JSON.stringify(r.config[k]))).size > 1));
+}
+
+function runSection(run: ReportRun, differs: ReadonlySet<string>): string {
   return [
     `<section class="run" id="run-${escapeHtml(run.id)}">`,
     `<h2>Run ${escapeHtml(run.id)}</h2>`,
     `<h3>Final results</h3>${finalTable(run)}`,
     `<h3>Chosen strategy (episode ${run.chosen.episode + 1}, by ${run.chosen.by})</h3>${layersTable(run)}`,
     `<h3>Provenance</h3>${keyValueTable(Object.entries(run.provenance))}`,
-    `<h3>Config</h3>${keyValueTable(Object.entries(run.config))}`,
+    `<h3>Config</h3>${differs.size ? '<p class="note">Marked: what differs between the runs of this report.</p>' : ''}${configList(run, differs)}`,
     '</section>',
   ].join('\n');
 }
@@ -123,7 +138,7 @@ export function reportPage({ runs, charts, generated, madeWith }: PageInput): st
 <p class="note">${runs.length === 1 ? 'One run' : `${runs.length} runs`}: ${runs.map((r) => `${escapeHtml(r.model)} on ${escapeHtml(r.dataset)}, ${escapeHtml(r.label)}`).join('; ')}.</p>
 ${summaryTable(runs)}
 ${figures.join('\n')}
-${runs.map(runSection).join('\n')}
+${runs.map((r) => runSection(r, differingKeys(runs))).join('\n')}
 <footer>Made ${escapeHtml(generated)} with ${escapeHtml(madeWith)}. Self-contained: no script, nothing loaded from the network.</footer>
 </body>
 </html>
