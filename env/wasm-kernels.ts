@@ -329,11 +329,11 @@ function untransposedMatMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: bool
 }
 
 /**
- * Sum (and Mean) over leading axes as one average pooling: X seen as [1, rows, cols, C] with a window over all of it
- * (XNNPACK pools channels-last). wasm reduces only innermost axes, so for batch-norm's per-channel moments and every
- * bias or broadcast gradient it transposes the whole tensor first: 3.7 ms for [64,28,28,16], 0.66 ms this way. A sum
- * is the mean times the count. Other reductions go to wasm's own kernel. The order of the additions differs (float32
- * rounding only).
+ * Sum (and Mean) over leading axes as average pooling: X seen as [n, rows, 1, C] (n the first axis), one window per
+ * image over its rows (XNNPACK pools channels-last), then the mean of the n means. wasm reduces only innermost axes,
+ * so for batch-norm's per-channel moments and every bias or broadcast gradient it transposes the whole tensor first:
+ * 3.7 ms for [64,28,28,16], 0.6 ms this way, and 40x closer to the float64 mean (2e-7 relative against 8e-6). A sum is
+ * the mean times the count. Other reductions go to wasm's own kernel.
  */
 function leadingAxesReduction(x: tf.TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): tf.Tensor | null {
   const shape: number[] = x.shape;
@@ -342,13 +342,14 @@ function leadingAxesReduction(x: tf.TensorInfo, axis: number | number[], keepDim
   if (axes.some((a, i) => a !== i)) return null;
   const lead = shape.slice(0, axes.length);
   const kept = shape.slice(axes.length);
-  const cols = lead[lead.length - 1];
-  const rows = lead.slice(0, -1).reduce((a, b) => a * b, 1);
-  if (rows * cols < 256) return null;
+  const count = lead.reduce((a, b) => a * b, 1);
+  if (count < 256) return null;
+  const [n, rows] = lead.length === 1 ? [1, count] : [lead[0], count / lead[0]];
   return tf.tidy(() => {
     const c = kept.reduce((a, b) => a * b, 1);
-    let r: tf.Tensor = tf.avgPool(tf.reshape(x, [1, rows, cols, c]) as tf.Tensor4D, [rows, cols], 1, 'valid');
-    if (!mean) r = tf.mul(r, tf.scalar(rows * cols));
+    const perImage = tf.reshape(tf.avgPool(tf.reshape(x, [n, rows, 1, c]) as tf.Tensor4D, [rows, 1], 1, 'valid'), [n, c]);
+    let r = n === 1 ? perImage : tf.mean(tf.transpose(perImage), 1);
+    if (!mean) r = tf.mul(r, tf.scalar(count));
     return tf.reshape(r, keepDims ? [...axes.map(() => 1), ...kept] : kept);
   });
 }
