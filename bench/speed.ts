@@ -1,13 +1,26 @@
 /**
- * Speed of the search: episodes per minute of the default search, where an episode's time goes (agent, compress,
- * fine-tune, evaluate, everything else), fine-tune throughput (samples/s and achieved GFLOP/s, counting a training
- * step as 3x the forward MACs x 2 FLOPs) against the backend's measured matmul GFLOP/s, and how episode time grows
- * with the model (mlp, lenet5, mobilenet-tiny).
- *   npx tsx bench/speed.ts [--models mlp,lenet5,mobilenet-tiny] [--episodes 12] [--workdir .autoshrink]
+ * Speed of the search and of its fine-tune (issue 14), measured side by side in one run for mlp, lenet5 and
+ * mobilenet-tiny:
+ * - the backend's matmul bound (512x512 float32 GFLOP/s), measured before and after the models;
+ * - steps of the same model and batch, interleaved round by round (medians of the rounds): plain training
+ *   (optimizer.minimize, as env/train.ts), the fine-tune of a typical searched strategy (env/compress-model.ts; every
+ *   layer at 4 bits per channel, 'mse' ranges, half pruned), and the same fine-tune with wasm's own kernels instead of
+ *   ours (env/wasm-kernels.ts `setFastWasmKernels(false)`: the kernels before issue 14);
+ * - the default search for a few episodes: episodes per minute, where an episode's time goes, and the fine-tune's
+ *   samples/s inside the search (shadow setup and finalize included).
+ * Achieved GFLOP/s counts a training step as 3x the forward multiply-accumulates x 2 FLOPs.
+ *   npx tsx bench/speed.ts [--models mlp,lenet5,mobilenet-tiny] [--episodes 8] [--rounds 3] [--workdir .autoshrink]
  */
 import * as tf from '@tensorflow/tfjs';
+import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
+import { BatchSampler } from '../env/batches.js';
+import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import type { Dataset } from '../env/data/dataset.js';
+import { crossEntropy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
+import { setFastWasmKernels } from '../env/wasm-kernels.js';
+import { layerSpec } from '../learners/types.js';
 import { DEFAULT_CONFIG } from '../run/config.js';
 import type { EpisodeFinishedEvent } from '../run/events.js';
 import { runSearch } from '../run/search.js';
@@ -15,9 +28,13 @@ import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
 
 const models = arg('models', 'mlp,lenet5,mobilenet-tiny').split(',');
-const episodes = Number(arg('episodes', '12'));
+const episodes = Number(arg('episodes', '8'));
+const rounds = Number(arg('rounds', '3'));
 const workdir = arg('workdir', '.autoshrink');
 const backend = (await selectBackend('auto')).name;
+const BATCH = DEFAULT_CONFIG.finetuneBatch;
+const SPEC = layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' });
+const loadStart = loadavg()[0];
 
 function matmulGflops(): number {
   const n = 512;
@@ -37,13 +54,70 @@ function matmulGflops(): number {
   return (2 * n ** 3 * reps) / s / 1e9;
 }
 
-const bound = matmulGflops();
-const rows: Array<Array<string | number>> = [];
+/** ms per plain training step over `steps` steps (one warm-up step first). */
+function plainMs(model: tf.LayersModel, data: Dataset, steps: number, seed: string): number {
+  const sampler = new BatchSampler(data.train, data.inputShape, BATCH, seed);
+  const optimizer = tf.train.adam(DEFAULT_CONFIG.finetuneLr);
+  const once = () => {
+    const [x, y] = sampler.next();
+    const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
+    loss!.dataSync();
+    tf.dispose([loss!, x, y]);
+  };
+  once();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) once();
+  optimizer.dispose();
+  return (performance.now() - t0) / steps;
+}
+
+/** ms per fine-tune step: two fine-tunes of the typical strategy, `steps` and 2x`steps`; the difference per step
+ * leaves out the per-fine-tune setup and finalize. */
+async function finetuneMs(model: tf.LayersModel, originals: OriginalWeights, data: Dataset, steps: number): Promise<number> {
+  const plan = compressibleLayers(model).map((layer) => ({ layer, spec: SPEC }));
+  const time = async (n: number) => {
+    const t = { compress: 0, finetune: 0 };
+    await compressModel(model, originals, plan, data, { steps: n, batchSize: BATCH, learningRate: DEFAULT_CONFIG.finetuneLr, seed: 1 }, t);
+    return t.finetune * 1000;
+  };
+  const short = await time(steps);
+  const long = await time(2 * steps);
+  return (long - short) / steps;
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const boundBefore = matmulGflops();
+const stepRows: Array<Array<string | number>> = [];
+const searchRows: Array<Array<string | number>> = [];
+const goals: string[] = [];
 for (const name of models) {
-  const { model } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
-  const macs = compressibleLayers(model).reduce((s, l) => s + l.macs, 0);
+  const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
+  const layers = compressibleLayers(model);
+  const macs = layers.reduce((s, l) => s + l.macs, 0);
+  const originals = new OriginalWeights(model, layers);
+  const steps = name === 'mobilenet-tiny' ? 8 : 16;
+  const plain: number[] = [];
+  const ft: number[] = [];
+  const ftStock: number[] = [];
+  await finetuneMs(model, originals, data, 2); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    originals.restore(model);
+    plain.push(plainMs(model, data, steps, `speed:${r}`));
+    ft.push(await finetuneMs(model, originals, data, steps));
+    setFastWasmKernels(false);
+    ftStock.push(await finetuneMs(model, originals, data, steps));
+    setFastWasmKernels(true);
+  }
+  originals.restore(model);
+  originals.dispose();
   const params = model.countParams();
   model.dispose();
+  const perS = (ms: number) => (BATCH * 1000) / ms;
+  const gflops = (samples: number) => (samples * macs * 2 * 3) / 1e9;
+  const [p, f, fs] = [perS(median(plain)), perS(median(ft)), perS(median(ftStock))];
+  stepRows.push([name, params, (macs / 1e6).toFixed(2), Math.round(p), Math.round(f), (f / p).toFixed(2), Math.round(fs), (f / fs).toFixed(2), gflops(p).toFixed(2), gflops(f).toFixed(2)]);
+  process.stdout.write(`${stepRows.at(-1)!.join('  ')}\n`);
+
   const finished: EpisodeFinishedEvent[] = [];
   const t0 = performance.now();
   await runSearch({ model: name, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0 }, {
@@ -55,37 +129,69 @@ for (const name of models) {
   });
   const wall = (performance.now() - t0) / 1000;
   const fresh = finished.filter((e) => !e.cached);
-  const sum = (f: (e: EpisodeFinishedEvent) => number) => fresh.reduce((s, e) => s + f(e), 0);
+  const sum = (g: (e: EpisodeFinishedEvent) => number) => fresh.reduce((s, e) => s + g(e), 0);
   const total = sum((e) => e.seconds);
-  const ft = sum((e) => e.timings.finetune);
-  const samples = fresh.length * DEFAULT_CONFIG.finetuneSteps * DEFAULT_CONFIG.finetuneBatch;
-  const samplesPerS = samples / ft;
-  const gflops = (samplesPerS * macs * 2 * 3) / 1e9;
+  const ftSeconds = sum((e) => e.timings.finetune);
+  const inSearch = (fresh.length * DEFAULT_CONFIG.finetuneSteps * BATCH) / ftSeconds;
   const share = (v: number) => `${((100 * v) / total).toFixed(1)}%`;
-  rows.push([
+  searchRows.push([
     name,
-    params,
-    (macs / 1e6).toFixed(2),
     (finished.length / (wall / 60)).toFixed(1),
     (total / fresh.length).toFixed(2),
-    share(ft),
+    share(ftSeconds),
     share(sum((e) => e.timings.evaluate)),
     share(sum((e) => e.timings.compress)),
     share(sum((e) => e.timings.agent)),
     share(sum((e) => e.timings.other)),
-    Math.round(samplesPerS),
-    gflops.toFixed(2),
-    `${((100 * gflops) / bound).toFixed(1)}%`,
+    Math.round(inSearch),
+    gflops(inSearch).toFixed(2),
   ]);
-  process.stdout.write(`${rows[rows.length - 1].join('  ')}\n`);
+  process.stdout.write(`${searchRows.at(-1)!.join('  ')}\n`);
+}
+const boundAfter = matmulGflops();
+const bound = (boundBefore + boundAfter) / 2;
+for (const row of stepRows) {
+  row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
+}
+for (const row of searchRows) row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
+
+const row = (name: string) => stepRows.find((r) => r[0] === name);
+const lenet = row('lenet5');
+if (lenet) {
+  const ratio = Number(lenet[5]);
+  const share = (100 * Number(lenet[9])) / bound;
+  goals.push(`- lenet5 fine-tune >= 0.8x plain training (same model, batch ${BATCH}): ${ratio.toFixed(2)}x, ${ratio >= 0.8 ? 'met' : 'MISSED'}.`);
+  goals.push(`- lenet5 fine-tune at >= 40% of the matmul bound: ${share.toFixed(1)}%, ${share >= 40 ? 'met' : 'MISSED'}.`);
+}
+const mobile = row('mobilenet-tiny');
+if (mobile) {
+  const f = Number(mobile[4]);
+  goals.push(
+    `- mobilenet-tiny fine-tune >= 3x the old 111 samples/s (>= 333): ${f} samples/s, ${(f / 111).toFixed(1)}x, ${f >= 333 ? 'met' : 'MISSED'}; ` +
+      `in this run ${mobile[7]}x the same fine-tune with wasm's own kernels (${mobile[6]} samples/s).`,
+  );
 }
 
 writeResults(
   'bench/results/speed.md',
-  'Search speed',
-  `npx tsx bench/speed.ts --models ${models.join(',')} --episodes ${episodes}`,
-  `Default search settings (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${DEFAULT_CONFIG.finetuneBatch} per episode, ${DEFAULT_CONFIG.evalSize} validation images), ${episodes} episodes each, final stage skipped. ` +
-    `Shares are of the wall time of freshly evaluated episodes (cached strategies excluded). Achieved GFLOP/s counts a training step as 3x the forward multiply-accumulates x 2. ` +
-    `Measured matmul bound of this backend: ${bound.toFixed(1)} GFLOP/s (512x512 float32).\n\n` +
-    table(['model', 'params', 'MMACs/image', 'episodes/min', 's/episode', 'fine-tune', 'evaluate', 'compress', 'agent', 'other', 'fine-tune samples/s', 'achieved GFLOP/s', 'of matmul bound'], rows),
+  'Search and fine-tune speed',
+  `npx tsx bench/speed.ts --models ${models.join(',')} --episodes ${episodes} --rounds ${rounds}`,
+  `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the 2 cores are shared with ` +
+    'other jobs, so compare the ratios of this run rather than absolute figures across runs. ' +
+    `Matmul bound of this backend (512x512 float32): ${boundBefore.toFixed(1)} GFLOP/s before the models, ${boundAfter.toFixed(1)} after; ` +
+    `shares use their mean, ${bound.toFixed(1)}.\n\n` +
+    `## Steps side by side (batch ${BATCH}, medians of ${rounds} interleaved rounds)\n\n` +
+    `Plain training: optimizer.minimize (Adam) over the model. Fine-tune: env/compress-model.ts on a typical strategy (every layer ${SPEC.bits} bits per ` +
+    `output channel, 'mse' ranges, ${SPEC.pruneRatio * 100}% pruned at once), per step (a fine-tune of 2n steps minus one of n). ` +
+    "\"wasm's own kernels\": the same fine-tune with wasm's Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean (the kernels before issue 14).\n\n" +
+    table(
+      ['model', 'params', 'MMACs/image', 'plain samples/s', 'fine-tune samples/s', 'fine-tune / plain', "fine-tune, wasm's own kernels", 'speed-up', 'plain GFLOP/s', 'fine-tune GFLOP/s', 'fine-tune of matmul bound'],
+      stepRows,
+    ) +
+    '\n\nGoals (issue 14):\n' +
+    goals.join('\n') +
+    `\n\n## Default search (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${BATCH} per episode, ${episodes} episodes, final stage skipped)\n\n` +
+    'Shares are of the wall time of freshly evaluated episodes (cached strategies excluded); the fine-tune share includes ' +
+    "each episode's shadow setup and finalize.\n\n" +
+    table(['model', 'episodes/min', 's/episode', 'fine-tune', 'evaluate', 'compress', 'agent', 'other', 'fine-tune samples/s', 'achieved GFLOP/s', 'of matmul bound'], searchRows),
 );

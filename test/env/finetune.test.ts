@@ -88,3 +88,24 @@ test.serial('gradual pruning ramps to the target sparsity during the fine-tune a
   }
   t.true(gradualAcc > oneShotAcc, `gradual pruning with fine-tuning should beat one-shot pruning: ${oneShotAcc} -> ${gradualAcc}`);
 });
+
+test.serial('no tensor leak over 200 fine-tune steps: tf.memory().numTensors is the same after step 120 and step 200', async (t) => {
+  const counts: number[] = [];
+  const leakPlan = [
+    { layer: layers[0], spec: harsh },
+    { layer: layers[1], spec: layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' }) },
+    { layer: layers[2], spec: layerSpec({ bits: 3, pruneRatio: 0.5, bucket: 'none' }) },
+  ];
+  const before = tf.memory().numTensors;
+  await compressModel(model, originals, leakPlan, data, {
+    ...ft(200),
+    gradualPruning: { rampFraction: 0.5, frequency: 10 },
+    onStep: (step) => {
+      // the gradual masks become tensors during the ramp (steps 1..100); from then on nothing may accumulate
+      if (step === 120 || step === 200) counts.push(tf.memory().numTensors);
+    },
+  });
+  t.is(counts.length, 2);
+  t.is(counts[1], counts[0], 'tensors alive after step 200 vs after step 120');
+  t.is(tf.memory().numTensors, before, 'after the fine-tune');
+});
