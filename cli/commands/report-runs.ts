@@ -51,11 +51,20 @@ function finalOf(stored: StoredFinal): ReportFinal {
   };
 }
 
-async function readRun(store: Store, run: RunRecord, workdir: string): Promise<Omit<ReportRun, 'label'>> {
+/** `beforeModel` runs once before a model is built (the caller selects the tfjs backend there). */
+interface ReadOptions {
+  beforeModel?: () => Promise<void>;
+}
+
+async function readRun(store: Store, run: RunRecord, workdir: string, { beforeModel }: ReadOptions): Promise<Omit<ReportRun, 'label'>> {
   if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; nothing to report (resume it: autoshrink resume ${run.id})`);
   const episodes = store.episodes(run.id);
   const stored = (run.final as StoredFinal | null)?.testAccuracy === undefined ? null : (run.final as StoredFinal);
-  const strategy = stored?.strategy ?? (await exportStrategy(run.id, { workdir }));
+  let strategy = stored?.strategy;
+  if (!strategy) {
+    await beforeModel?.();
+    strategy = await exportStrategy(run.id, { workdir });
+  }
   const chosenEpisode = stored?.strategy ? strategy.provenance.episode : run.best.episode;
   const chosen = episodes.find((e) => e.episode === chosenEpisode) ?? run.best;
   const shapes = new Map(strategy.model.layers.map((l) => [l.name, l]));
@@ -97,7 +106,7 @@ async function readRun(store: Store, run: RunRecord, workdir: string): Promise<O
  * The runs named by id or unique prefix, in the order given, each labelled by agent and seed (and its id when two
  * would read the same). Throws RunNotFoundError for an unknown or ambiguous id or a workdir without runs.
  */
-export async function readReportRuns(workdir: string, ids: readonly string[]): Promise<ReportRun[]> {
+export async function readReportRuns(workdir: string, ids: readonly string[], options: ReadOptions = {}): Promise<ReportRun[]> {
   const path = storePath(workdir);
   if (!existsSync(path)) throw new RunNotFoundError(`no runs yet in ${workdir} (no runs.db); start one with autoshrink search`);
   const store = openStore(path, { readonly: true });
@@ -106,7 +115,9 @@ export async function readReportRuns(workdir: string, ids: readonly string[]): P
     const twice = records.find((r, i) => records.findIndex((o) => o.id === r.id) !== i);
     if (twice) throw new ConfigError(`run ${twice.id} is named twice; name each run once`);
     const runs: Array<Omit<ReportRun, 'label'>> = [];
-    for (const record of records) runs.push(await readRun(store, record, workdir));
+    let ready: Promise<void> | undefined;
+    const beforeModel = () => (ready ??= options.beforeModel?.() ?? Promise.resolve());
+    for (const record of records) runs.push(await readRun(store, record, workdir, { beforeModel }));
     const base = (r: Omit<ReportRun, 'label'>) => `${r.agent}, seed ${r.seed}`;
     return runs.map((r) => ({ ...r, label: runs.filter((o) => base(o) === base(r)).length > 1 ? `${base(r)} (${r.id})` : base(r) }));
   } finally {

@@ -47,9 +47,8 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
       .option('png', { type: 'boolean', default: false, describe: 'Also write the charts as a PNG beside it (report.png)' }) as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     checkOut(args.out);
-    // a run without a final stage needs its model built to name its layers' sizes
-    await setupBackend({ ...args, quiet: true });
-    const runs = await readReportRuns(args.workdir, args.runs);
+    // only a run without a final stage needs its model built (to name its layers' sizes), and so a tfjs backend
+    const runs = await readReportRuns(args.workdir, args.runs, { beforeModel: async () => void (await setupBackend({ ...args, quiet: true })) });
     const report = await buildReport(runs, { generated: new Date().toISOString(), madeWith: `autoshrink ${AUTOSHRINK_VERSION}` });
     writeOut(args.out, report.html);
     const png = args.png ? pngPathOf(args.out) : null;

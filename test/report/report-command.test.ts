@@ -22,9 +22,11 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 let workdir = '';
 let runId = '';
+let unfinished = '';
 test.before(async () => {
   workdir = await tinyWorkdir();
   runId = await tinySearch(workdir);
+  unfinished = await tinySearch(workdir, { seed: 2 }, { final: false });
 });
 test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
 
@@ -43,6 +45,14 @@ test('report --json prints where it wrote, for scripts', async (t) => {
   const r = await cli(['--workdir', workdir, '--json', 'report', runId, '--out', out]);
   t.is(r.code, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), { out, png: null, runs: [runId], charts: ['pareto', 'reward', 'layers', 'final'] });
+});
+
+test('a comparison with a run that had no final stage builds its model (on a tfjs backend) to size its layers', async (t) => {
+  const out = join(workdir, 'both.html');
+  const r = await cli(['--workdir', workdir, 'report', runId, unfinished, '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /\(2 runs, 4 charts\)/);
+  t.regex(readFileSync(out, 'utf8'), /Chosen strategy \(episode \d+, by best reward\)/);
 });
 
 /** Exit code 2, one `error:` line on stderr, no stack trace, nothing written. */
