@@ -3,8 +3,9 @@
  *
  * Each compressed layer keeps full-precision "shadow" parameters: the weights themselves, or, for a layer with a
  * codebook (clusters, non-uniform points), its codebook entries with fixed assignments. Every step:
- *   1. the layer's kernel is set to the learners' projection of its shadow (`projectLayer`: the very quantizer the
- *      packed file stores, with per-bucket or per-codebook ranges over the kept weights, pruned weights exactly 0);
+ *   1. the layer's kernel is set to the learners' projection of its shadow (`projectLayer`, through `layerProjector`
+ *      which works out the bucket structure once per mask: the very quantizer the packed file stores, with per-bucket
+ *      or per-codebook ranges over the kept weights, pruned weights exactly 0);
  *   2. gradients of the loss are taken with respect to the kernels (and every other trainable weight);
  *   3. the STE passes the kernel gradient straight to the shadow: masked for pruned weights (they stay exactly zero,
  *      forward and backward), summed over the members of each centroid for codebook layers (Deep Compression), with
@@ -28,7 +29,7 @@
  * quantization ranges are re-read from the shadow at every step (PocketFlow's UniformQuantLearner does the same).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type CompressedLayer, finalizeLayer, projectLayer, pruneMask } from '../learners/compress-layer.js';
+import { type CompressedLayer, finalizeLayer, layerProjector, pruneMask, type TrainedParams } from '../learners/compress-layer.js';
 import { polynomialDecay, type PruningSchedule } from '../learners/pruning-schedule.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
@@ -80,9 +81,10 @@ interface Shadow {
   indices: tf.Tensor1D | null;
   /** Codebook layers: 0 for the reserved zero centroids of sparsity-preserving clustering, 1 elsewhere. */
   centroidGradMask: tf.Tensor1D | null;
-  /** The mask in force (fixed, or the pruning schedule's latest) and its tensor. */
+  /** The mask in force (fixed, or the pruning schedule's latest), its tensor, and the learners' projection under it. */
   mask: Uint8Array | null;
   maskTensor: tf.Tensor | null;
+  projector: (trained: TrainedParams) => Float32Array;
   /** Gradual pruning's schedule for this layer, null when pruned at once. */
   schedule: PruningSchedule | null;
 }
@@ -93,6 +95,7 @@ function setMask(s: Shadow, mask: Uint8Array | null): void {
   s.maskTensor?.dispose();
   s.mask = mask;
   s.maskTensor = mask ? tf.tensor(Float32Array.from(mask), s.layer.compressed.shape) : null;
+  s.projector = layerProjector(s.layer.compressed, mask);
 }
 
 function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, gradual: { endStep: number; frequency: number } | null): Shadow {
@@ -109,6 +112,7 @@ function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, gradual: {
       centroidGradMask: tf.tensor1d(gradMask),
       mask: null,
       maskTensor: null,
+      projector: () => new Float32Array(0),
       schedule: null,
     };
     setMask(s, c.mask);
@@ -126,6 +130,7 @@ function makeShadow(layer: FinetuneLayer, startWeights: Float32Array, gradual: {
     centroidGradMask: null,
     mask: null,
     maskTensor: null,
+    projector: () => new Float32Array(0),
     schedule: ramp
       ? polynomialDecay({ initialSparsity: 0, finalSparsity: c.spec.pruneRatio, beginStep: 0, endStep: gradual!.endStep, frequency: gradual!.frequency, power: 3 })
       : null,
@@ -138,10 +143,11 @@ function disposeShadow(s: Shadow): void {
   for (const t of [s.param, s.indices, s.centroidGradMask, s.maskTensor]) t?.dispose();
 }
 
-/** The kernel values of the shadow's current parameters: the learners' stored quantizer under the mask in force. */
+/** The kernel values of the shadow's current parameters: the learners' stored quantizer under the mask in force
+ * (`layerProjector`: exactly `projectLayer`, with the bucket structure worked out once per mask). */
 function project(s: Shadow): Float32Array {
   const data = s.param.dataSync() as Float32Array;
-  return projectLayer(s.layer.compressed, s.codebook ? { centroids: data } : { weights: data }, s.codebook ? s.layer.compressed.mask : s.mask);
+  return s.projector(s.codebook ? { centroids: data } : { weights: data });
 }
 
 /** At a pruning step of the schedule: the spec's own mask rule at the scheduled sparsity, multiplied into the shadow. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import seedrandom from 'seedrandom';
 import { ConfigError } from '../../errors.js';
-import { compressLayer, finalizeLayer, projectLayer, pruneMask, quantizeCodebook } from '../../learners/compress-layer.js';
+import { compressLayer, finalizeLayer, layerProjector, projectLayer, pruneMask, quantizeCodebook } from '../../learners/compress-layer.js';
 import { quantizeUniform } from '../../learners/quantization.js';
 import { layerSpec } from '../../learners/types.js';
 
@@ -172,5 +172,33 @@ test('train what you pack: projectLayer of the trained parameters equals what fi
     const projected = projectLayer(c, centroids ? { centroids } : { weights: trained });
     const stored = finalizeLayer(shape, spec, { weights: centroids ? null : trained, centroids, indices: c.indices, mask: c.mask, zeroIndices: c.zeroIndices });
     t.deepEqual(Array.from(projected), Array.from(stored.values), JSON.stringify(spec));
+  }
+});
+
+test('layerProjector gives exactly projectLayer values step after step, for every kind of layer and an overriding mask', (t) => {
+  const shape = [40, 10];
+  const start = weights(400, 'projector-start');
+  const specs = [
+    layerSpec({ bits: 1, pruneRatio: 0.5, bucket: 'channel' }),
+    layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' }),
+    layerSpec({ bits: 8, bucket: 'none' }),
+    layerSpec({ bits: 3, pruneRatio: 0.3, bucket: 'split', bucketSize: 64 }),
+    layerSpec({ bits: 2, bucket: 'channel', quantRange: 'minmax' }),
+    layerSpec({ bits: 16, pruneRatio: 0.5 }),
+    layerSpec({ bits: 32, pruneRatio: 0.5 }),
+    layerSpec({ bits: 4, pruneRatio: 0.5, clusters: 6, preserveSparsity: true }),
+    layerSpec({ bits: 3, quantKind: 'nonuniform', bucket: 'channel' }),
+  ];
+  for (const spec of specs) {
+    const c = compressLayer(start, shape, spec, { seed: 1 });
+    // a gradual-pruning mask in force instead of the structure's own (pruning specs only)
+    const masks = spec.pruneRatio > 0 && !c.centroids ? [c.mask, pruneMask(weights(400, 'other-mask'), shape, spec)] : [c.mask];
+    for (const mask of masks) {
+      const project = layerProjector(c, mask);
+      for (let step = 0; step < 3; step++) {
+        const trained = c.centroids ? { centroids: weights(c.centroids.length, `c${step}`) } : { weights: weights(400, `w${step}`) };
+        t.deepEqual(Array.from(project(trained)), Array.from(projectLayer(c, trained, mask)), `${JSON.stringify(spec)} step ${step}`);
+      }
+    }
   }
 });
