@@ -54,6 +54,7 @@ for (const file of readdirSync(dir).filter((f) => /^search-quality.*\.json$/.tes
       title: `Best validation reward so far: ${model}, ${regime}`,
       subtitle: ['mean over seeds of each planner', 'shaded: DDPG random warm-up'],
       yTitle: 'mean best reward',
+      legendTitle: 'planner',
     });
     const base = file.replace(/\.json$/, '');
     const out = join(dir, groups.length > 1 ? `${base}-${model}-${regime.replace(/[^\w.]+/g, '-')}-best-so-far.svg` : `${base}-best-so-far.svg`);

@@ -16,9 +16,11 @@ export interface RewardChartOptions {
   subtitle?: string[];
   /** The y axis title (default 'reward'). */
   yTitle?: string;
+  /** The legend's title (default 'run'). */
+  legendTitle?: string;
 }
 
-export function rewardSpec(runs: readonly RewardRun[], { title = 'Reward by episode', subtitle = ['dots: each episode · line: the best so far', 'shaded: random warm-up'], yTitle = 'reward' }: RewardChartOptions = {}): TopLevelSpec {
+export function rewardSpec(runs: readonly RewardRun[], { title = 'Reward by episode', subtitle = ['dots: each episode · line: the best so far', 'shaded: random warm-up'], yTitle = 'reward', legendTitle = 'run' }: RewardChartOptions = {}): TopLevelSpec {
   const rewards = runs.flatMap((r) => r.episodes.map((e) => ({ run: r.label, episode: e.episode + 1, reward: e.reward, phase: e.phase })));
   const best = runs.flatMap((r) => {
     const curve = bestSoFar(r.episodes.map((e) => e.reward));
@@ -31,7 +33,7 @@ export function rewardSpec(runs: readonly RewardRun[], { title = 'Reward by epis
   const warmupEnds = [...new Map(warmups.map((w) => [w.end, w])).values()];
   const episodes = Math.max(1, ...runs.map((r) => r.episodes.length));
   const x = { field: 'episode', type: 'quantitative' as const, title: 'episode', scale: { domain: [0.5, episodes + 0.5], nice: false }, axis: { format: 'd', tickMinStep: 1 } };
-  const color = runColor(runs.map((r) => r.label));
+  const color = runColor(runs.map((r) => r.label), legendTitle);
   return {
     $schema: SCHEMA,
     config: CONFIG,

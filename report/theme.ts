@@ -24,8 +24,8 @@ export const CONFIG: Config = {
 };
 
 /** The colour scale: one colour per run label, in the report's order. */
-export function runColor(labels: readonly string[]) {
-  return { field: 'run', type: 'nominal' as const, title: 'run', scale: { domain: [...labels], range: RUN_COLORS.slice(0, Math.max(1, labels.length)) } };
+export function runColor(labels: readonly string[], title = 'run') {
+  return { field: 'run', type: 'nominal' as const, title, scale: { domain: [...labels], range: RUN_COLORS.slice(0, Math.max(1, labels.length)) } };
 }
 
 export interface CostUnit {

@@ -45,6 +45,12 @@ test('text from the store is escaped in the page: a config value "<script>" stay
   t.true(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
 });
 
+test('a FLOPs budget is drawn in multiply-accumulates: costs up to 2.4 million MACs on an axis in M', async (t) => {
+  const flops = run({ budget: { kind: 'flops', limit: 2_400_000, label: 'flops <= 2.4M' }, episodes: run().episodes.map((e) => ({ ...e, cost: e.cost * 1000 })) });
+  const svg = (await buildReport([flops], { generated: 'now' })).charts[0].svg;
+  t.true(svg.includes('multiply-accumulates after pruning (M)'));
+});
+
 test('stacked SVGs sit one under the other: heights 100 and 50 with a 16 px gap make 166', (t) => {
   const svg = (w: number, h: number) => `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect/></svg>`;
   const stacked = stackSvgs([svg(300, 100), svg(200, 50)]);
