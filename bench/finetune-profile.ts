@@ -219,7 +219,7 @@ for (const name of models) {
 writeResults(
   'bench/results/finetune-profile.md',
   'Fine-tune step profile',
-  `npx tsx bench/finetune-profile.ts --models ${models.join(',')} --steps ${stepsArg}`,
+  `npx tsx bench/finetune-profile.ts --models ${models.join(',')} --steps ${stepsArg}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end. Batch ${BATCH}; every compressible layer at ` +
     `${SPEC.bits} bits per output channel ('mse' ranges), ${SPEC.pruneRatio * 100}% pruned at once; Adam. ` +
     "Each model twice in one process: with wasm's own Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean ('wasm kernels') and with ours " +

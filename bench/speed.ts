@@ -73,11 +73,11 @@ function plainMs(model: tf.LayersModel, data: Dataset, steps: number, seed: stri
 
 /** ms per fine-tune step: two fine-tunes of the typical strategy, `steps` and 2x`steps`; the difference per step
  * leaves out the per-fine-tune setup and finalize. */
-async function finetuneMs(model: tf.LayersModel, originals: OriginalWeights, data: Dataset, steps: number): Promise<number> {
+async function finetuneMs(model: tf.LayersModel, originals: OriginalWeights, data: Dataset, steps: number, batchSize = BATCH): Promise<number> {
   const plan = compressibleLayers(model).map((layer) => ({ layer, spec: SPEC }));
   const time = async (n: number) => {
     const t = { compress: 0, finetune: 0 };
-    await compressModel(model, originals, plan, data, { steps: n, batchSize: BATCH, learningRate: DEFAULT_CONFIG.finetuneLr, seed: 1 }, t);
+    await compressModel(model, originals, plan, data, { steps: n, batchSize, learningRate: DEFAULT_CONFIG.finetuneLr, seed: 1 }, t);
     return t.finetune * 1000;
   };
   const short = await time(steps);
@@ -89,6 +89,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const boundBefore = matmulGflops();
 const stepRows: Array<Array<string | number>> = [];
 const searchRows: Array<Array<string | number>> = [];
+const batchRows: Array<Array<string | number>> = [];
 const goals: string[] = [];
 for (const name of models) {
   const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
@@ -108,6 +109,9 @@ for (const name of models) {
     ftStock.push(await finetuneMs(model, originals, data, steps));
     setFastWasmKernels(true);
   }
+  // larger batches: the same fine-tune, one measurement each (accuracy at these batches not measured here)
+  const batches = [128, 256].map((b) => ({ b, ms: 0 }));
+  for (const x of batches) x.ms = await finetuneMs(model, originals, data, Math.max(4, steps / 2), x.b);
   originals.restore(model);
   originals.dispose();
   const params = model.countParams();
@@ -116,6 +120,7 @@ for (const name of models) {
   const gflops = (samples: number) => (samples * macs * 2 * 3) / 1e9;
   const [p, f, fs] = [perS(median(plain)), perS(median(ft)), perS(median(ftStock))];
   stepRows.push([name, params, (macs / 1e6).toFixed(2), Math.round(p), Math.round(f), (f / p).toFixed(2), Math.round(fs), (f / fs).toFixed(2), gflops(p).toFixed(2), gflops(f).toFixed(2)]);
+  batchRows.push([name, Math.round(f), ...batches.map((x) => Math.round((x.b * 1000) / x.ms)), ...[f, ...batches.map((x) => (x.b * 1000) / x.ms)].map((v) => gflops(v).toFixed(2))]);
   process.stdout.write(`${stepRows.at(-1)!.join('  ')}\n`);
 
   const finished: EpisodeFinishedEvent[] = [];
@@ -154,6 +159,7 @@ for (const row of stepRows) {
   row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
 }
 for (const row of searchRows) row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
+for (const row of batchRows) row.push(...row.slice(-3).map((v) => `${((100 * Number(v)) / bound).toFixed(1)}%`));
 
 const row = (name: string) => stepRows.find((r) => r[0] === name);
 const lenet = row('lenet5');
@@ -175,7 +181,7 @@ if (mobile) {
 writeResults(
   'bench/results/speed.md',
   'Search and fine-tune speed',
-  `npx tsx bench/speed.ts --models ${models.join(',')} --episodes ${episodes} --rounds ${rounds}`,
+  `npx tsx bench/speed.ts --models ${models.join(',')} --episodes ${episodes} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the 2 cores are shared with ` +
     'other jobs, so compare the ratios of this run rather than absolute figures across runs. ' +
     `Matmul bound of this backend (512x512 float32): ${boundBefore.toFixed(1)} GFLOP/s before the models, ${boundAfter.toFixed(1)} after; ` +
@@ -190,6 +196,8 @@ writeResults(
     ) +
     '\n\nGoals (issue 14):\n' +
     goals.join('\n') +
+    '\n\nThe same fine-tune at larger batches (one measurement each; whether accuracy holds at them is not measured here):\n\n' +
+    table(['model', 'samples/s at 64', 'at 128', 'at 256', 'GFLOP/s at 64', 'at 128', 'at 256', 'of matmul bound at 64', 'at 128', 'at 256'], batchRows) +
     `\n\n## Default search (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${BATCH} per episode, ${episodes} episodes, final stage skipped)\n\n` +
     'Shares are of the wall time of freshly evaluated episodes (cached strategies excluded); the fine-tune share includes ' +
     "each episode's shadow setup and finalize.\n\n" +
