@@ -79,3 +79,40 @@ export function fixedParams(model: tf.LayersModel, layers: LayerInfo[]): number 
   // countParams() already counts every weight, trainable or not (batch-norm moving statistics included)
   return model.countParams() - kernels;
 }
+
+/** A weight-bearing layer whose weights stay at full precision, and why. */
+export interface LeftOutLayer {
+  name: string;
+  className: string;
+  /** Its weights (all of them: kernels, biases, recurrent kernels, ...). */
+  params: number;
+  reason: 'type not supported' | 'excluded';
+}
+
+/** Layers whose weights are fp32 by design and small: normalisation statistics and scales. Not listed as left out. */
+const FP32_BY_DESIGN = new Set(['BatchNormalization', 'LayerNormalization']);
+
+/**
+ * Every weight-bearing layer of `model` that the search does not compress, so a run can say so instead of leaving it
+ * silently at fp32: layers of a type no learner handles yet (SeparableConv2D, Conv1D, Embedding, LSTM, ...), and
+ * compressible layers outside `searched` (excluded by the user). Biases and normalisation layers are fp32 by design
+ * and counted in the budget's fixed cost, not listed.
+ */
+export function layersLeftOut(model: tf.LayersModel, searched: LayerInfo[]): LeftOutLayer[] {
+  const names = new Set(searched.map((l) => l.name));
+  const out: LeftOutLayer[] = [];
+  for (const layer of model.layers) {
+    const params = layer.countParams();
+    const cls = layer.getClassName();
+    if (params === 0 || FP32_BY_DESIGN.has(cls) || names.has(layer.name)) continue;
+    const compressible = cls === 'Dense' || cls === 'Conv2D' || cls === 'DepthwiseConv2D';
+    out.push({ name: layer.name, className: cls, params, reason: compressible ? 'excluded' : 'type not supported' });
+  }
+  return out;
+}
+
+/** One line for a run's start: "left at full precision: sep (SeparableConv2D, type not supported, 4,672 weights), ...". */
+export function describeLeftOut(left: LeftOutLayer[]): string {
+  const parts = left.map((l) => `${l.name} (${l.className}, ${l.reason}, ${l.params.toLocaleString('en-US')} weights)`);
+  return `left at full precision: ${parts.join(', ')}`;
+}

@@ -4,6 +4,7 @@
  * who listens.
  */
 import type { AgentPhase } from '../agent/agent.js';
+import type { LeftOutLayer } from '../env/layers.js';
 
 /** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
 export type BudgetKind = 'size' | 'flops' | 'bitops';
@@ -55,6 +56,8 @@ export interface RunStartedEvent {
   layers: string[];
   /** Validation accuracy of the uncompressed model, in [0, 1]. */
   baselineAccuracy: number;
+  /** Weight-bearing layers the search leaves at fp32 (types without a learner, excluded layers); never silent. */
+  leftOut: LeftOutLayer[];
   /** Number of episodes already stored when the run was resumed (0 for a new run). */
   resumedAt: number;
   /** The stored best of a resumed run (null for a new run or before any episode). */

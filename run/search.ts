@@ -17,6 +17,7 @@ import { RunNotFoundError } from '../errors.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { EpisodeReport } from '../agent/agent.js';
 import { describeSpec } from '../env/knobs.js';
+import { describeLeftOut, layersLeftOut } from '../env/layers.js';
 import type { CompressionEnv } from '../env/compression-env.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import { createEvaluator, type EvaluatorFactory } from './create-evaluator.js';
@@ -170,6 +171,7 @@ async function loop(
   let best: BestImprovedEvent | null = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   store.setStatus(runId, 'running');
   const started = performance.now();
+  const leftOut = layersLeftOut(built.model, env.layers);
   emit({
     type: 'run-started',
     runId,
@@ -183,9 +185,11 @@ async function loop(
     warmup: config.agent === 'ddpg' ? config.warmup : 0,
     layers: env.layers.map((l) => l.name),
     baselineAccuracy: env.baselineAccuracy,
+    leftOut,
     resumedAt: done,
     best,
   });
+  if (leftOut.length > 0) emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
   let status: RunStatus = 'completed';
   try {
     while (done < planned) {

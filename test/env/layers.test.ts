@@ -1,6 +1,7 @@
 import test from 'ava';
+import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../env/backend.js';
-import { compressibleLayers, fixedParams } from '../../env/layers.js';
+import { compressibleLayers, describeLeftOut, fixedParams, layersLeftOut } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 
 test.before(async () => {
@@ -49,4 +50,27 @@ test('fixedParams counts the weights outside the kernels once: biases, and batch
   // batch-norm: gamma, beta, moving mean, moving variance per channel after conv0 (16), dw1 (16), pw1 (32),
   // dw2 (32), pw2 (64), dw3 (64), pw3 (64) = 288 channels x 4 = 1152, plus the fc bias 10
   t.is(fixedParams(mobile, compressibleLayers(mobile)), 1162);
+});
+
+test('layersLeftOut names the SeparableConv2D and an excluded Dense, not batch-norm or the searched layers', (t) => {
+  // stem conv (3x3x1x4 + 4) -> BN -> separable (3x3x4x1 depthwise + 1x1x4x8 pointwise + 8 bias = 36 + 32 + 8 = 76)
+  // -> global pool -> head dense (8x10 + 10 = 90)
+  const input = tf.input({ shape: [8, 8, 1] });
+  const stem = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'stem' }).apply(input) as tf.SymbolicTensor;
+  const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(stem) as tf.SymbolicTensor;
+  const sep = tf.layers.separableConv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'sep' }).apply(bn) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(sep) as tf.SymbolicTensor;
+  const head = tf.layers.dense({ units: 10, name: 'head' }).apply(pooled) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: head });
+  t.teardown(() => model.dispose());
+  const all = compressibleLayers(model);
+  t.deepEqual(all.map((l) => l.name), ['stem', 'head']);
+  // searched: the stem only (the head excluded by the user)
+  const left = layersLeftOut(model, all.filter((l) => l.name === 'stem'));
+  t.deepEqual(left, [
+    { name: 'sep', className: 'SeparableConv2D', params: 76, reason: 'type not supported' },
+    { name: 'head', className: 'Dense', params: 90, reason: 'excluded' },
+  ]);
+  t.is(describeLeftOut(left), 'left at full precision: sep (SeparableConv2D, type not supported, 76 weights), head (Dense, excluded, 90 weights)');
+  t.deepEqual(layersLeftOut(model, all).map((l) => l.name), ['sep']);
 });

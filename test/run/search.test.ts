@@ -44,6 +44,21 @@ test('a search stores every episode, keeps the budget, and the same seed makes t
   t.is(events.filter((e) => e.type === 'layer-chosen').length, 4 * 3);
   const b = await runSearch(TINY, { workdir, backend: 'wasm' });
   t.deepEqual(strategies(b.runId), strategies(a.runId));
+  // nothing is left at fp32 in the mlp: no warning
+  t.deepEqual(started.leftOut, []);
+  t.false(events.some((e) => e.type === 'log' && e.level === 'warn'));
+});
+
+test('a layer excluded from the search is named at the start, never left at fp32 silently', async (t) => {
+  const events: RunEvent[] = [];
+  await runSearch({ ...TINY, agent: 'random', episodes: 1, exclude: ['fc3'] }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  const started = events.find((e) => e.type === 'run-started');
+  if (started?.type !== 'run-started') return t.fail();
+  t.deepEqual(started.layers, ['fc1', 'fc2']);
+  // the mlp's fc3 is 100 x 10 weights + 10 biases
+  t.deepEqual(started.leftOut, [{ name: 'fc3', className: 'Dense', params: 1010, reason: 'excluded' }]);
+  const warning = events.find((e) => e.type === 'log' && e.level === 'warn');
+  t.deepEqual(warning, { type: 'log', level: 'warn', message: 'left at full precision: fc3 (Dense, excluded, 1,010 weights)' });
 });
 
 test('a stopped run resumes where it stopped and makes the choices the uninterrupted run made', async (t) => {

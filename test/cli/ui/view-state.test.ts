@@ -31,6 +31,7 @@ function started(over: Partial<RunStartedEvent> = {}): RunStartedEvent {
     warmup: 2,
     layers,
     baselineAccuracy: 0.99,
+    leftOut: [],
     resumedAt: 0,
     ...over,
   };
