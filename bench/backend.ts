@@ -1,6 +1,6 @@
 /**
  * Backend benchmark: matmul GFLOP/s, LeNet-5 training throughput, and the conv-gradient kernels (the wasm composites of
- * env/backend.ts against the cpu backend's own kernels), on every backend that loads here.
+ * env/wasm-kernels.ts against the cpu backend's own kernels), on every backend that loads here.
  *
  *   npx tsx bench/backend.ts          (or: npm run bench:backend)
  *
@@ -193,8 +193,9 @@ async function main(): Promise<void> {
     '',
     `LeNet-5: conv 6@5x5 relu, maxpool 2, conv 16@5x5 relu, maxpool 2, dense 120, 84, 10; 28x28x1 random inputs, batch ${BATCH},`,
     'SGD through `optimizer.minimize`, one warm-up step not timed. Matmul: square float32, one warm-up call not timed.',
-    'On wasm the three missing conv-gradient kernels and Conv2DBackpropInput are composites from `env/backend.ts`; on cpu they are the',
-    "backend's own kernels. Timings on cpu come from 1-2 repetitions.",
+    'On wasm the three missing conv-gradient kernels and Conv2DBackpropInput are composites from `env/wasm-kernels.ts`, and its slow',
+    'Tile, MaxPoolGrad, transposed BatchMatMul and leading-axis Sum/Mean are replaced by ours (`setFastWasmKernels`, issue 14); on cpu',
+    "they are the backend's own kernels. Timings on cpu come from 1-2 repetitions.",
     '',
     table,
     '',
