@@ -60,7 +60,7 @@ export interface StepResult {
 
 export interface Evaluation {
   accuracy: number;
-  /** Validation cross-entropy; NaN when the accuracy came from the cache (only accuracies are cached). */
+  /** Validation cross-entropy (NaN for a cache entry restored from a checkpoint made before losses were cached). */
   loss: number;
   cost: number;
   reward: number;
@@ -99,7 +99,7 @@ export class CompressionEnv {
   private readonly originals: OriginalWeights;
   /** The data with the validation split cut to the reward images. */
   readonly valSplit: Dataset;
-  private readonly cache = new Map<string, { accuracy: number }>();
+  private readonly cache = new Map<string, { accuracy: number; loss: number }>();
   private teacher: tf.LayersModel | null = null;
 
   // episode state
@@ -263,10 +263,11 @@ export class CompressionEnv {
   }
 
   /** The cost and reward of a strategy measured at `accuracy` (against `baseline`, the run's by default). */
-  score(strategy: LayerSpec[], accuracy: number, baseline = this.baselineAccuracy): { cost: number; reward: number } {
+  score(strategy: LayerSpec[], accuracy: number, baseline = this.baselineAccuracy, loss = Number.NaN): { cost: number; reward: number } {
     const cost = this.cost(strategy);
     const r = reward(this.config.reward, {
       accuracy,
+      loss,
       baselineAccuracy: baseline,
       cost,
       full: this.plan.full,
@@ -277,23 +278,23 @@ export class CompressionEnv {
     return { cost, reward: r };
   }
 
-  /** The cached accuracy of a strategy, if it was evaluated before in this run. */
-  cached(strategy: LayerSpec[]): number | undefined {
-    return this.cache.get(CompressionEnv.strategyKey(strategy))?.accuracy;
+  /** The cached accuracy and loss of a strategy, if it was evaluated before in this run. */
+  cached(strategy: LayerSpec[]): { accuracy: number; loss: number } | undefined {
+    return this.cache.get(CompressionEnv.strategyKey(strategy));
   }
 
   /** Remember a strategy's accuracy (measured here or by a worker). */
-  remember(strategy: LayerSpec[], accuracy: number): void {
-    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy });
+  remember(strategy: LayerSpec[], accuracy: number, loss: number): void {
+    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy, loss });
   }
 
   /** measure() then score(), with the run's cache: identical strategies are evaluated once. */
   async evaluate(strategy: LayerSpec[], signal?: AbortSignal): Promise<Evaluation> {
     const hit = this.cached(strategy);
-    if (hit !== undefined) return { accuracy: hit, loss: NaN, ...this.score(strategy, hit), cached: true, timings: { compress: 0, finetune: 0, evaluate: 0 } };
+    if (hit !== undefined) return { ...hit, ...this.score(strategy, hit.accuracy, undefined, hit.loss), cached: true, timings: { compress: 0, finetune: 0, evaluate: 0 } };
     const m = await this.measure(strategy, { signal });
-    this.remember(strategy, m.accuracy);
-    return { ...m, ...this.score(strategy, m.accuracy), cached: false };
+    this.remember(strategy, m.accuracy, m.loss);
+    return { ...m, ...this.score(strategy, m.accuracy, undefined, m.loss), cached: false };
   }
 
   /** Apply `strategy` with its own fine-tune settings (the final, longer fine-tune); returns the compressed layers. */
@@ -317,14 +318,15 @@ export class CompressionEnv {
     this.teacher = await tf.loadLayersModel(tf.io.fromMemory(artifacts[0]));
   }
 
-  /** Evaluated strategies, for checkpoints (a resumed run keeps its cache). */
-  cacheEntries(): Array<[string, number]> {
-    return [...this.cache.entries()].map(([k, v]) => [k, v.accuracy]);
+  /** Evaluated strategies, for checkpoints (a resumed run keeps its cache): [key, accuracy, loss]. */
+  cacheEntries(): Array<[string, number, number]> {
+    return [...this.cache.entries()].map(([k, v]) => [k, v.accuracy, v.loss]);
   }
 
-  restoreCache(entries: Array<[string, number]>): void {
+  /** Entries of checkpoints made before losses were cached have no loss: NaN. */
+  restoreCache(entries: Array<[string, number, number?]>): void {
     this.cache.clear();
-    for (const [k, a] of entries) this.cache.set(k, { accuracy: a });
+    for (const [k, a, l] of entries) this.cache.set(k, { accuracy: a, loss: l ?? Number.NaN });
   }
 
   /** Restore the original weights (e.g. before measuring the baseline). */

@@ -120,7 +120,10 @@ export const RunConfigFields = z
     pruneKind: field(z.enum(['magnitude', 'block', '2:4']).default('magnitude'), 'How weights are pruned: by magnitude, in blocks, or 2 of every 4'),
 
     // ---- the reward ----------------------------------------------------------------------------------------------
-    reward: field(z.enum(['accuracy', 'haq', 'amc-flops', 'lagrangian', 'within-drop']).default('accuracy'), 'Reward of an episode'),
+    reward: field(
+      z.enum(['accuracy', 'cross-entropy', 'haq', 'amc-flops', 'lagrangian', 'within-drop']).default('accuracy'),
+      'Reward of an episode: accuracy, cross-entropy (minus the validation loss: ranks strategies closer to the final result when episodes fine-tune little), haq, amc-flops, lagrangian, within-drop',
+    ),
     lambda: field(z.number().min(0).default(0.1), 'Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost'),
     maxDrop: field(z.number().min(0).max(1).default(0.01), 'Accuracy drop allowed by the within-drop reward (0.01 = one point)'),
     finetuneSteps: field(z.number().int().min(0).default(60), 'Fine-tune steps per episode (0 = none, AMC style)'),
@@ -137,8 +140,8 @@ export const RunConfigFields = z
     ),
     rerankSteps: field(
       z.number().int().positive().optional(),
-      'Fine-tune steps of each re-evaluated strategy; by default 3 x --finetune-steps, so it scales with the per-episode fine-tune',
-      { defaultText: '3 x --finetune-steps' },
+      'Fine-tune steps of each re-evaluated strategy; by default 3 x --finetune-steps, so it scales with the per-episode fine-tune (60 when episodes do not fine-tune)',
+      { defaultText: '3 x --finetune-steps, or 60' },
     ),
     finalSteps: field(z.number().int().min(0).default(600), 'Steps of the final fine-tune of the chosen strategy, from the original weights (0 skips the final stage)'),
 
@@ -290,9 +293,12 @@ export function readConfigFile(path: string): Partial<RunConfig> {
 
 export const DEFAULT_CONFIG: RunConfig = parseRunConfig({});
 
-/** Fine-tune steps of each re-evaluated strategy: --rerank-steps, else 3 x --finetune-steps. */
+/** Steps of the re-rank when a search does not fine-tune its episodes: the re-rank is then what measures recovery. */
+export const RERANK_STEPS_WITHOUT_FINETUNE = 60;
+
+/** Fine-tune steps of each re-evaluated strategy: --rerank-steps, else 3 x --finetune-steps, or 60 with none. */
 export function rerankStepsOf(config: RunConfig): number {
-  return config.rerankSteps ?? 3 * config.finetuneSteps;
+  return config.rerankSteps ?? (config.finetuneSteps > 0 ? 3 * config.finetuneSteps : RERANK_STEPS_WITHOUT_FINETUNE);
 }
 
 /** Strategies proposed per policy: --rollout-batch, else (absent or 0) the worker count. */

@@ -69,11 +69,11 @@ export async function evaluateStrategies(
     // the first occurrence in this batch was measured; a repeat (or a strategy from an earlier batch) is a cache hit
     if (j !== undefined && jobOf[j] === i) {
       const m = measured[j];
-      if (cacheable) env.remember(strategy, m.accuracy);
-      return { ...m, ...env.score(strategy, m.accuracy), cached: false };
+      if (cacheable) env.remember(strategy, m.accuracy, m.loss);
+      return { ...m, ...env.score(strategy, m.accuracy, undefined, m.loss), cached: false };
     }
-    const accuracy = hit ?? measured[j!].accuracy;
-    return { accuracy, loss: hit === undefined ? measured[j!].loss : NaN, ...env.score(strategy, accuracy), cached: true, timings: { compress: 0, finetune: 0, evaluate: 0 } };
+    const { accuracy, loss } = hit ?? measured[j!];
+    return { accuracy, loss, ...env.score(strategy, accuracy, undefined, loss), cached: true, timings: { compress: 0, finetune: 0, evaluate: 0 } };
   });
 }
 

@@ -21,7 +21,7 @@ import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
-import { parseRunConfig, type RunConfig } from './config.js';
+import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './environment.js';
 import { AUTOSHRINK_VERSION } from './version.js';
@@ -231,12 +231,12 @@ async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: Stor
     .slice(0, config.rerankTop);
   env.restoreOriginal();
   const baseline = await evaluateAccuracy(built.model, built.data.validation, built.data.inputShape);
-  const steps = config.rerankSteps ?? 3 * config.finetuneSteps;
+  const steps = rerankStepsOf(config);
   const rows: RerankRow[] = [];
   for (const e of top) {
     const specs = toSpecs(e.strategy, settings);
     const m = await env.measure(specs, { steps, all: true });
-    rows.push({ episode: e.episode, searchReward: e.reward, searchAccuracy: e.accuracy, reward: env.score(specs, m.accuracy, baseline).reward, accuracy: m.accuracy, chosen: false });
+    rows.push({ episode: e.episode, searchReward: e.reward, searchAccuracy: e.accuracy, reward: env.score(specs, m.accuracy, baseline, m.loss).reward, accuracy: m.accuracy, chosen: false });
   }
   env.restoreOriginal();
   rows.sort((a, b) => b.reward - a.reward || a.episode - b.episode);

@@ -127,7 +127,8 @@ async function startEvaluator(config: RunConfig, built: BuiltEnvironment, store:
 
 /** What a checkpoint's env part holds: the evaluation cache and the proposals of the batch not yet stored. */
 interface EnvCheckpoint {
-  cache?: Array<[string, number]>;
+  /** [strategy key, accuracy, loss]; checkpoints older than the cross-entropy reward hold no loss. */
+  cache?: Array<[string, number, number?]>;
   pending?: Proposal[];
 }
 

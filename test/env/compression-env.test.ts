@@ -41,10 +41,18 @@ test.serial('evaluate gives an accuracy in [0, 1] and the cost of the strategy; 
   t.true(again.cached);
   t.is(again.accuracy, first.accuracy);
   t.is(again.reward, first.reward);
+  t.is(again.loss, first.loss, 'the cache keeps the loss too (the cross-entropy reward needs it)');
   t.deepEqual(again.timings, { compress: 0, finetune: 0, evaluate: 0 });
   const other = await env.evaluate([spec(2, 0.9), spec(2), spec(2)]);
   t.false(other.cached);
   t.deepEqual(env.cacheEntries().map(([k]) => k), ['4/0.5/0|3/0/16|8/0/0', '2/0.9/0|2/0/0|2/0/0']);
+  t.deepEqual(env.cacheEntries()[0], ['4/0.5/0|3/0/16|8/0/0', first.accuracy, first.loss]);
+  // a checkpoint from before losses were cached holds [key, accuracy]: restored with an unknown (NaN) loss
+  env.restoreCache([['4/0.5/0|3/0/16|8/0/0', 0.5]]);
+  const old = await env.evaluate(a);
+  t.true(old.cached);
+  t.is(old.accuracy, 0.5);
+  t.true(Number.isNaN(old.loss));
 });
 
 test.serial('evaluate never changes the original weights: two strategies in either order give the same accuracies', async (t) => {

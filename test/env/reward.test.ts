@@ -2,10 +2,15 @@ import test from 'ava';
 import { ConfigError } from '../../errors.js';
 import { reward, type RewardInput, type RewardKind } from '../../env/reward.js';
 
-const input: RewardInput = { accuracy: 0.9, baselineAccuracy: 0.95, cost: 25, full: 100, flops: Math.exp(10), lambda: 0.2, maxDrop: 0.01 };
+const input: RewardInput = { accuracy: 0.9, loss: 0.35, baselineAccuracy: 0.95, cost: 25, full: 100, flops: Math.exp(10), lambda: 0.2, maxDrop: 0.01 };
 
 test('accuracy reward is the accuracy itself', (t) => {
   t.is(reward('accuracy', input), 0.9);
+});
+
+test('cross-entropy reward is minus the validation loss: a loss of 0.35 gives -0.35, lower loss scores higher', (t) => {
+  t.is(reward('cross-entropy', input), -0.35);
+  t.true(reward('cross-entropy', { ...input, loss: 0.2 }) > reward('cross-entropy', input));
 });
 
 test('haq reward is 0.1 x the accuracy change in percent: 90% against 95% gives -0.5', (t) => {
@@ -27,7 +32,7 @@ test('lagrangian reward is accuracy - lambda x cost / full: 0.9 - 0.2 x 25 / 100
 });
 
 test('an unknown reward kind is a ConfigError listing the known ones', (t) => {
-  t.throws(() => reward('size' as RewardKind, input), { instanceOf: ConfigError, message: /accuracy, haq, amc-flops, lagrangian/ });
+  t.throws(() => reward('size' as RewardKind, input), { instanceOf: ConfigError, message: /accuracy, cross-entropy, haq, amc-flops, lagrangian/ });
 });
 
 test('within-drop reward: inside the target 2 - cost / full, outside 1 - shortfall', (t) => {

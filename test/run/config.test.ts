@@ -37,6 +37,7 @@ test('the new fields: rerank, workers, rollout batch, queue, knapsack', (t) => {
   t.is(rerankStepsOf(d), 180, '3 x 60 fine-tune steps');
   t.is(rerankStepsOf(parseRunConfig({ finetuneSteps: 10 })), 30);
   t.is(rerankStepsOf(parseRunConfig({ rerankSteps: 500 })), 500);
+  t.is(rerankStepsOf(parseRunConfig({ finetuneSteps: 0 })), 60, 'episodes without fine-tune: the re-rank measures recovery');
   t.is(d.workers, 1);
   t.is(rolloutBatchOf(parseRunConfig({ workers: 4 })), 4);
   t.is(rolloutBatchOf(parseRunConfig({ workers: 4, rolloutBatch: 0 })), 4, '0 = workers');
