@@ -58,3 +58,4 @@ export { loadPackedModel } from './run/model-files.js';
 export type { RunEvent } from './run/events.js';
 
 export * from './errors.js';
+export * from './report/index.js';
