@@ -150,3 +150,34 @@ test('entropy-coded kernels decode bit-exact, never exceed sizeBits, and pack in
   }
   t.true(coded > 20, `${coded} of the cases are smaller coded`);
 });
+
+test('flipped bits in coded payloads give a ModelError or a decode, never another error (2500 seeded trials)', (t) => {
+  const rng = seedrandom('fuzz');
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const specs = [
+    layerSpec({ bits: 4, quantRange: 'minmax' }),
+    layerSpec({ bits: 3, quantRange: 'minmax', pruneRatio: 0.6 }),
+    layerSpec({ clusters: 16, clusterInit: 'linear', bits: 8, pruneRatio: 0.5 }),
+    layerSpec({ pruneRatio: 0.8, pruneKind: 'block', bits: 2, quantRange: 'minmax' }),
+    layerSpec({ bits: 4, quantRange: 'minmax', bucket: 'channel' }),
+  ];
+  const other: string[] = [];
+  let coded = 0;
+  for (const spec of specs) {
+    const shape = [60, 20];
+    const file = packModel({ topology: {}, layers: [{ name: 'k', shape, spec, compressed: compressLayer(Float32Array.from({ length: 1200 }, gauss), shape, spec) }] }, { entropy: true });
+    if (packedSizeReport(file).tensors[0].coding !== 'fixed') coded++;
+    const start = 10 + new DataView(file.buffer).getUint32(6, true);
+    for (let trial = 0; trial < 500; trial++) {
+      const f = file.slice();
+      for (let k = 0; k < 1 + Math.floor(rng() * 3); k++) f[start + Math.floor(rng() * (f.length - start))] ^= 1 << Math.floor(rng() * 8);
+      try {
+        unpackModel(f);
+      } catch (e) {
+        if (!(e instanceof ModelError)) other.push(`${describeSpec(spec)}: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  t.deepEqual(other, []);
+  t.true(coded >= 4, `${coded} of the ${specs.length} files are coded`);
+});
