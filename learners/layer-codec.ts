@@ -11,8 +11,9 @@
  *                the reader is told it (model.ashk keeps it in its header)
  *
  * Fields are packed LSB first with no padding (bit-packing.ts), so the fixed-width stream is exactly
- * `sizeBits(shape, spec)` bits, and a coded one is shorter. Decoding rebuilds the whole `CompressedLayer` (mask, codebooks, indices, codes, scales) and its values with
- * the same dequantization functions as compression, so `decodeLayer(encodeLayer(x))` deep-equals `x`.
+ * `sizeBits(shape, spec)` bits, and a coded one is shorter. Decoding rebuilds the whole `CompressedLayer` (mask,
+ * codebooks, indices, codes, scales) and its values with the same dequantization functions as compression, so
+ * `decodeLayer(encodeLayer(x))` deep-equals `x`.
  */
 import { ConfigError, ModelError } from '../errors.js';
 import type { LayerSpec } from './types.js';
