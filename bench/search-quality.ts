@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/search-quality.ts [--models lenet5,mobilenet-tiny] [--regimes size:1bits,size:1.5bits,size:2bits,within-drop]
  *     [--agents uniform,greedy,knapsack,random,ddpg] [--seeds 1,2,3,4,5] [--episodes 100] [--finetune-steps N]
- *     [--final-steps N] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
+ *     [--final-steps N] [--rerank-steps N] [--reward accuracy|cross-entropy] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
  *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
  *     [--resume] [--quick]
  *
@@ -57,6 +57,8 @@ const seeds = list('seeds', '1,2,3,4,5', '1,2').map(Number);
 const episodes = Number(arg('episodes', quick ? '3' : '100'));
 const finetuneSteps = given('finetune-steps') || quick ? Number(arg('finetune-steps', '5')) : undefined;
 const finalSteps = given('final-steps') || quick ? Number(arg('final-steps', '20')) : undefined;
+const rewardKind = given('reward') ? (arg('reward', 'accuracy') as RunConfig['reward']) : undefined;
+const rerankSteps = given('rerank-steps') ? Number(arg('rerank-steps', '0')) : undefined;
 const knobs = list('knobs', 'bits,prune', 'bits,prune') as RunConfig['knobs'];
 const maxDrop = Number(arg('max-drop', '0.01'));
 const withinDropBudget = arg('within-drop-budget', 'size:8bits');
@@ -78,7 +80,7 @@ const agentConfig = (label: string): Partial<RunConfig> =>
 const isDdpg = (label: string) => label === 'ddpg' || label === 'ddpg+knapsack';
 const backendRequest = arg('backend', 'auto');
 const backend = (await selectBackend(backendRequest)).name;
-const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(warmup === undefined ? {} : { warmup }) };
+const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(rerankSteps === undefined ? {} : { rerankSteps }), ...(warmup === undefined ? {} : { warmup }) };
 for (const [name, v] of Object.entries(numbers)) if (!Number.isFinite(v)) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a number`);
 if (seeds.length === 0 || !seeds.every(Number.isInteger)) throw new Error(`--seeds needs integers, e.g. 1,2,3,4,5`);
 
@@ -91,6 +93,8 @@ const command = [
   `--episodes ${episodes}`,
   finetuneSteps === undefined ? '' : `--finetune-steps ${finetuneSteps}`,
   finalSteps === undefined ? '' : `--final-steps ${finalSteps}`,
+  rerankSteps === undefined ? '' : `--rerank-steps ${rerankSteps}`,
+  rewardKind === undefined ? '' : `--reward ${rewardKind}`,
   warmup === undefined ? '' : `--warmup ${warmup}`,
   `--knobs ${knobs.join(',')}`,
   `--max-drop ${maxDrop}`,
@@ -139,7 +143,7 @@ interface Row {
 
 function regimeConfig(regime: string): Partial<RunConfig> {
   if (regime === 'within-drop') return { budget: withinDropBudget, reward: 'within-drop', maxDrop };
-  return { budget: regime };
+  return { budget: regime, ...(rewardKind === undefined ? {} : { reward: rewardKind }) };
 }
 
 /** Prints the run's log lines (baseline training, sensitivities) and an episode line now and then, so a long run shows it is alive. */
@@ -172,6 +176,7 @@ async function search(model: string, regime: string, agent: string, seed: number
       ...regimeConfig(regime),
       ...(finetuneSteps === undefined ? {} : { finetuneSteps }),
       ...(finalSteps === undefined ? {} : { finalSteps }),
+      ...(rerankSteps === undefined ? {} : { rerankSteps }),
       ...(warmup === undefined || !isDdpg(agent) ? {} : { warmup }),
       ...overrides,
     };
