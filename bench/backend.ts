@@ -12,6 +12,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type BackendName, describeBackend, selectBackend } from '../env/backend.js';
+import { setFastWasmKernels } from '../env/wasm-kernels.js';
 
 const COMMAND = 'npx tsx bench/backend.ts';
 const MATMUL_SIZES = [256, 512, 1024];
@@ -27,6 +28,8 @@ interface Result {
   /** GFLOP/s per matmul size. */
   matmul: Map<number, number>;
   lenet: { samplesPerSec: number; msPerStep: number; steps: number };
+  /** wasm only: LeNet-5 again with wasm's own Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean (before issue 14). */
+  lenetStock?: { samplesPerSec: number; msPerStep: number; steps: number };
   /** Milliseconds per call, per kernel case label. */
   kernels: Map<string, number>;
 }
@@ -127,11 +130,17 @@ async function benchBackend(backend: BackendName): Promise<Result> {
     matmul.set(size, await benchMatmul(size, reps));
   }
   const lenet = await benchLenet(slow ? 2 : 30);
+  let lenetStock: Result['lenetStock'];
+  if (backend === 'wasm') {
+    setFastWasmKernels(false);
+    lenetStock = await benchLenet(30);
+    setFastWasmKernels(true);
+  }
   const kernels = new Map<string, number>();
   const { cases, dispose } = kernelCases();
   for (const c of cases) kernels.set(c.label, await timeMs(c.run, slow ? 1 : 10));
   dispose();
-  return { backend, matmul, lenet, kernels };
+  return { backend, matmul, lenet, lenetStock, kernels };
 }
 
 function fmt(v: number | undefined, digits = 1): string {
@@ -152,6 +161,16 @@ function tables(results: Result[], skipped: string[]): string {
     );
   }
   lines.push('');
+  for (const r of results) {
+    if (r.lenetStock) {
+      lines.push(
+        `LeNet-5 on ${r.backend} in the same run with wasm's own Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean (before ` +
+          `issue 14): ${fmt(r.lenetStock.samplesPerSec)} samples/s, ${fmt(r.lenetStock.msPerStep)} ms/step; ours ` +
+          `${(r.lenet.samplesPerSec / r.lenetStock.samplesPerSec).toFixed(2)}x that.`,
+        '',
+      );
+    }
+  }
   for (const s of skipped) lines.push(`Not available here: ${s}`, '');
   const labels = results[0] ? [...results[0].kernels.keys()] : [];
   lines.push('| conv-gradient kernel (ms per call) | ' + results.map((r) => r.backend).join(' | ') + ' |');
