@@ -5,7 +5,8 @@
  * else the plain JavaScript `cpu` backend. tfjs-node is an optionalDependency whose install needs the internet, so it
  * is only ever reached through a dynamic `import()` that may fail.
  *
- * The wasm backend lacks some conv-gradient kernels; loading it registers ours (env/wasm-kernels.ts).
+ * The wasm backend lacks some conv-gradient kernels and has a few slow ones; loading it registers ours
+ * (env/wasm-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';

@@ -1,5 +1,6 @@
 /**
- * Composite conv-gradient kernels for the tfjs wasm backend, registered by `env/backend.ts` when it loads wasm.
+ * Composite conv-gradient kernels for the tfjs wasm backend, and faster replacements of some slow wasm kernels, all
+ * registered by `env/backend.ts` when it loads wasm.
  *
  * The wasm backend (4.22) has no kernels for the gradients of convolutions with respect to their filters, nor for the
  * input gradient of a depthwise convolution, so conv training throws on it out of the box. We register three composite
@@ -21,6 +22,13 @@
  * Padding follows `backend_util.computeConv2DInfo` exactly ('same' gives asymmetric pads for even windows and
  * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
  * 1 are not supported (tfjs-core asserts that before any of these kernels runs).
+ *
+ * Replacements (issue 14; bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
+ * own for comparison): Tile (block copies on the wasm heap), MaxPoolGrad (a first-maximum scan on the heap, as the
+ * cpu backend), BatchMatMul with a transposed operand (an explicit Transpose, then XNNPACK's product), Sum and Mean
+ * over leading axes (average pooling per image). They are what plain training of our models spends most on in wasm:
+ * batch-norm's gradient, every dense gradient, pooling and bias gradients. Copies are exact; sums differ from wasm's
+ * own by float32 rounding only (test/env/wasm-fast-kernels.test.ts, test/env/finetune-kernels.test.ts).
  *
  * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
@@ -407,9 +415,8 @@ function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.Kerne
 
 /**
  * Our replacements of wasm kernels that exist but are slow (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean
- * over leading axes) on or
- * off; on by default once the wasm backend is loaded. Off puts wasm's own kernels back: bench/finetune-profile.ts and
- * the tests compare the two in one process.
+ * over leading axes) on or off; on by default once the wasm backend is loaded. Off puts wasm's own kernels back:
+ * bench/finetune-profile.ts, bench/speed.ts and the tests compare the two in one process.
  */
 export function setFastWasmKernels(on: boolean): void {
   if (!on) {
