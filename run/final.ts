@@ -44,6 +44,8 @@ export interface FinalReport {
   baselineValidationAccuracy: number;
   baselineTestAccuracy: number;
   sizes: SizeReport;
+  /** The final fine-tune's two stages (prune and retrain, then cluster) when the strategy prunes and clusters a layer. */
+  stages?: { prune: number; clusters: number };
   /** The quantized tfjs export (tfjs/model.json + weights.bin): bytes, test accuracy, storage types. */
   tfjs: TfjsExport;
   steps: number;
@@ -102,6 +104,13 @@ const PRUNE_STAGE_SHARE = 2 / 3;
  * centroids of a codebook fixed at 90%+ sparsity recovers far less (bench/results/compression.md). Other strategies
  * take one stage, as before.
  */
+/** The steps of each stage of `compressInStages`, or null when it takes one stage. */
+export function stageSteps(specs: LayerSpec[], steps: number): { prune: number; clusters: number } | null {
+  const first = Math.round(steps * PRUNE_STAGE_SHARE);
+  if (!specs.some((s) => s.pruneRatio > 0 && s.clusters > 0) || first === 0 || first === steps) return null;
+  return { prune: first, clusters: steps - first };
+}
+
 export async function compressInStages(
   model: tf.LayersModel,
   originals: OriginalWeights,
@@ -109,9 +118,9 @@ export async function compressInStages(
   data: Dataset,
   ft: FinetuneOptions,
 ): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
-  const staged = plan.some((p) => p.spec.pruneRatio > 0 && p.spec.clusters > 0);
-  const first = Math.round(ft.steps * PRUNE_STAGE_SHARE);
-  if (!staged || first === 0 || first === ft.steps) return compressModel(model, originals, plan, data, ft);
+  const stages = stageSteps(plan.map((p) => p.spec), ft.steps);
+  if (!stages) return compressModel(model, originals, plan, data, ft);
+  const first = stages.prune;
   const pruneOnly = plan.map((p) => (p.spec.pruneRatio > 0 && p.spec.clusters > 0 ? { ...p, spec: { ...p.spec, clusters: 0, bits: 32 } } : p));
   await compressModel(model, originals, pruneOnly, data, { ...ft, steps: first, gradualPruning: ft.gradualPruning ?? GRADUAL_PRUNING });
   const retrained = new OriginalWeights(model, plan.map((p) => p.layer));
@@ -153,7 +162,8 @@ async function applyCore(input: ApplyInput) {
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
   originals.dispose();
   const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
-  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, seconds: (performance.now() - start) / 1000 };
+  const stages = stageSteps(input.specs, input.steps);
+  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** What a strategy file records of the run's fixed settings (everything the agent does not choose). */

@@ -16,7 +16,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
   const lines = [
     ...(rerank.length ? ['', `re-evaluated the top ${rerank.length} strategies with a longer fine-tune on every validation image (* = finished):`, ...rerank] : []),
     '',
-    `final (${r.steps} fine-tune steps from the original weights):`,
+    `final (${r.steps} fine-tune steps from the original weights${r.stages ? `: ${r.stages.prune} pruning and retraining, then ${r.stages.clusters} clustered` : ''}):`,
     `  accuracy   test ${formatPercent(r.testAccuracy)} (baseline ${formatPercent(r.baselineTestAccuracy)}), validation ${formatPercent(r.validationAccuracy)} (baseline ${formatPercent(r.baselineValidationAccuracy)})`,
     `  size       packed ${formatBytes(s.packedBytes)} entropy-coded (${formatBytes(s.fixedPackedBytes)} at fixed width, header ${formatBytes(s.headerBytes)}), gzip ${formatBytes(s.gzipBytes)}; fp32 ${formatBytes(s.fp32Bytes)} (gzip ${formatBytes(s.fp32GzipBytes)}): ${s.ratio.toFixed(1)}x smaller`,
     `  tfjs       ${formatBytes(r.tfjs.bytes)} (uint8 x${r.tfjs.uint8}, float16 x${r.tfjs.float16}), test ${formatPercent(r.tfjs.testAccuracy)}; model.ashk ${formatBytes(s.packedBytes)}, test ${formatPercent(r.testAccuracy)}; fp32 ${formatBytes(s.fp32Bytes)}, test ${formatPercent(r.baselineTestAccuracy)}`,

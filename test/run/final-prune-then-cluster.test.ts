@@ -11,7 +11,7 @@ import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
 import { storageLayout } from '../../learners/size.js';
-import { compressInStages } from '../../run/final.js';
+import { compressInStages, stageSteps } from '../../run/final.js';
 
 test.before(async () => {
   await selectBackend('wasm');
@@ -44,4 +44,10 @@ test('a 90%-pruned, 4-cluster mlp is pruned and retrained for 2/3 of 9 steps (6)
   }
   originals.dispose();
   model.dispose();
+});
+
+test('stageSteps: 9 steps split 6 + 3 when a layer prunes and clusters, one stage otherwise', (t) => {
+  t.deepEqual(stageSteps([layerSpec({ bits: 4 }), layerSpec({ pruneRatio: 0.5, clusters: 8 })], 9), { prune: 6, clusters: 3 });
+  t.is(stageSteps([layerSpec({ pruneRatio: 0.5, bits: 4 }), layerSpec({ clusters: 8 })], 9), null);
+  t.is(stageSteps([layerSpec({ pruneRatio: 0.5, clusters: 8 })], 1), null);
 });
