@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import type { LayerSpec } from '../learners/types.js';
-import { type BudgetPlan, type BudgetSpec, enforceAfter, layerCost, planBudget, sameSpec, wall } from './budget.js';
+import { type BudgetPlan, type BudgetSpec, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
 import { compressModel, OriginalWeights } from './compress-model.js';
 import type { Dataset } from './data/dataset.js';
 import { seededPermutation, takeRows } from './data/dataset.js';
@@ -232,7 +232,8 @@ export class CompressionEnv {
 
   /** Sparse MACs remaining (for the AMC FLOPs reward and reports). */
   flops(strategy: LayerSpec[]): number {
-    return strategy.reduce((s, spec, i) => s + this.layers[i].macs * (1 - spec.pruneRatio), 0);
+    // the MACs each setting really keeps (2:4 keeps half whatever pruneRatio says; blocks keep whole blocks)
+    return strategy.reduce((s, spec, i) => s + sparseMacs(this.layers[i], spec), 0);
   }
 
   static strategyKey(strategy: LayerSpec[]): string {

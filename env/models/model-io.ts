@@ -16,7 +16,7 @@ interface ModelJson {
 }
 
 function weightBytes(specs: tf.io.WeightsManifestEntry[]): number {
-  const size: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+  const size: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
   return specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (size[s.quantization?.dtype ?? s.dtype] ?? 4), 0);
 }
 

@@ -145,3 +145,14 @@ test.serial('no tensor leak: evaluating new strategies leaves tf.memory().numTen
   t.is(tf.memory().numTensors, n);
   env.restoreOriginal();
 });
+
+test.serial('flops count the MACs a setting really keeps: 2:4 keeps half whatever pruneRatio says, magnitude keeps 1 - ratio', (t) => {
+  const env = new CompressionEnv(mlp, data, envConfig({ space: space(['bits', 'prune']) }), 0);
+  t.teardown(() => env.dispose());
+  // mlp MACs: 784x300 + 300x100 + 100x10 = 235,200 + 30,000 + 1,000 = 266,200
+  const dense = env.layers.map(() => spec(8));
+  t.is(env.flops(dense), 266200);
+  t.is(env.flops(env.layers.map(() => spec(8, 0.5))), 133100);
+  // 2:4 at a nominal 90%: 2 of every 4 input weights kept, so half the MACs (not 10%)
+  t.is(env.flops(env.layers.map(() => ({ ...spec(8, 0.9), pruneKind: '2:4' as const }))), 133100);
+});
