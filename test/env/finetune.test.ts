@@ -4,7 +4,7 @@ import { selectBackend } from '../../env/backend.js';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { evaluateAccuracy } from '../../env/evaluate.js';
-import type { FinetuneOptions } from '../../env/finetune.js';
+import { type FinetuneOptions, scheduledLr } from '../../env/finetune.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { trainModel } from '../../env/train.js';
@@ -108,4 +108,12 @@ test.serial('no tensor leak over 200 fine-tune steps: tf.memory().numTensors is 
   t.is(counts.length, 2);
   t.is(counts[1], counts[0], 'tensors alive after step 200 vs after step 120');
   t.is(tf.memory().numTensors, before, 'after the fine-tune');
+});
+
+test('scheduledLr: constant keeps lr; cosine starts at lr, halves it halfway and ends near 0 (1e-3 x (1 + cos(pi 3/4)) / 2 = 1.46e-4)', (t) => {
+  t.is(scheduledLr(1e-3, 'constant', 70, 100), 1e-3);
+  t.is(scheduledLr(1e-3, 'cosine', 0, 100), 1e-3);
+  t.true(Math.abs(scheduledLr(1e-3, 'cosine', 50, 100) - 5e-4) < 1e-12);
+  t.true(Math.abs(scheduledLr(1e-3, 'cosine', 75, 100) - 1.4645e-4) < 1e-8);
+  t.true(scheduledLr(1e-3, 'cosine', 99, 100) < 1e-6);
 });
