@@ -6,7 +6,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError, isInputError } from '../errors.js';
+import { ConfigError, InputError, isInputError } from '../errors.js';
 import { applyCommand } from './commands/apply.js';
 import { baselineCommand } from './commands/baseline.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -18,8 +18,10 @@ import { searchCommand } from './commands/search.js';
 import { workerCommand } from './commands/worker.js';
 import { globalOptions } from './global-options.js';
 
+/** A usage problem yargs found (unknown flag, missing command): one line, exit 2, before any command runs. */
+class UsageError extends InputError {}
+
 export async function main(argv: string[]): Promise<number> {
-  let usageFailure: string | null = null;
   const parser = globalOptions(yargs(argv))
     .scriptName('autoshrink')
     .usage('$0 <command> [options]\n\nSearch per-layer bits, pruning and clusters for a TensorFlow.js model under a budget.')
@@ -39,7 +41,9 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      usageFailure = msg;
+      // throw, not just record: a fail handler that returns lets yargs run the command anyway (a whole search
+      // before 'Unknown argument' was printed)
+      throw new UsageError(msg);
     });
   try {
     await parser.parseAsync();
@@ -52,10 +56,6 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.AUTOSHRINK_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     else process.stderr.write(`internal error: ${(e as Error).message} (set AUTOSHRINK_DEBUG=1 for the stack trace)\n`);
     return 1;
-  }
-  if (usageFailure !== null) {
-    process.stderr.write(`error: ${usageFailure}\n`);
-    return 2;
   }
   return 0;
 }

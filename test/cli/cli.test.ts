@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -292,4 +292,13 @@ test('a flag given twice is an input error naming it, while list flags may repea
   assertInputError(t, await cli(['search', '--model', mlp, '--episodes', '3', '--episodes', '4', '--workdir', shared]), /--episodes was given 2 times \(3, 4\); give it once/);
   // --exclude repeats freely: the run gets as far as the --episodes check
   assertInputError(t, await cli(['search', '--model', mlp, '--exclude', 'fc1', '--exclude', 'fc2', '--episodes', '0', '--workdir', shared]), /episodes.*at least 1/);
+});
+
+test('an unknown flag is refused before the command runs: no search, no runs.db, one line and exit 2', async (t) => {
+  const dir = tmpDir(t);
+  assertInputError(t, await cli(['search', ...tiny(), '--plain', '--workdir', dir]), /Unknown argument: plain/);
+  t.false(existsSync(join(dir, 'runs.db')), 'the search did not start');
+  const runs = await cli(['runs', 'list', '--plain', '--workdir', shared]);
+  assertInputError(t, runs, /Unknown argument: plain/);
+  t.is(runs.stdout, '', 'nothing listed before the error');
 });
