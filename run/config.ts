@@ -96,7 +96,7 @@ export const RunConfigFields = z
         'greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds), ' +
         'knapsack (per-layer sensitivities, then the exact multiple-choice knapsack under the budget)',
     ),
-    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 take about 3.5 minutes on lenet5 here)'),
+    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(z.string().default('size:3bits'), 'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
     knobs: field(z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']), 'Knobs the agent sets per layer, any of bits,prune,clusters', { form: 'list' }),
