@@ -118,3 +118,34 @@ export const learnerContract = test.macro({
     return provided ?? `${describeSpec(c.spec)} on [${c.shape}]: shape, zeros, unique values, exact size and round trip hold`;
   },
 });
+
+/** The contract's pruning settings, crossed with CONTRACT_QUANTIZATIONS (every learner combination). */
+export const CONTRACT_PRUNINGS: Array<Partial<LayerSpec>> = [
+  { pruneRatio: 0 },
+  { pruneRatio: 0.6, pruneKind: 'magnitude' },
+  { pruneRatio: 0.95, pruneKind: 'magnitude' },
+  { pruneRatio: 0.5, pruneKind: 'block', blockShape: [2, 2], blockPooling: 'max' },
+  { pruneRatio: 0.8, pruneKind: 'block' },
+  { pruneRatio: 0.5, pruneKind: '2:4' },
+];
+
+/** The contract's quantization and clustering settings. */
+export const CONTRACT_QUANTIZATIONS: Array<Partial<LayerSpec>> = [
+  { bits: 32 },
+  { bits: 16 },
+  { bits: 1 },
+  { bits: 1, bucket: 'channel' },
+  { bits: 2, bucket: 'split', bucketSize: 16, quantRange: 'minmax' },
+  { bits: 3, bucket: 'channel', quantRange: 'mse' },
+  { bits: 4, bucket: 'split', bucketSize: 16 },
+  { bits: 8, bucket: 'channel' },
+  { bits: 2, quantKind: 'nonuniform' },
+  { bits: 3, quantKind: 'nonuniform', bucket: 'channel', clusterInit: 'linear' },
+  { clusters: 2, clusterInit: 'linear', bits: 32 },
+  { clusters: 8, clusterInit: 'kmeans++', bits: 4, clusterPerChannel: true },
+  { clusters: 8, clusterInit: 'density', bits: 8, preserveSparsity: false },
+  { clusters: 5, clusterInit: 'random', bits: 16 },
+  { clusters: 3, clusterInit: 'kmeans++', bits: 2, preserveSparsity: false, clusterPerChannel: true },
+  { clusters: 4, clusterInit: 'kmeans++', bits: 1, clusterPerChannel: true },
+  { clusters: 6, clusterInit: 'linear', bits: 3, quantRange: 'minmax' },
+];

@@ -12,7 +12,7 @@ import { decodeLayer, encodeLayer } from '../../learners/layer-codec.js';
 import { packModel, packedSizeReport, unpackModel } from '../../learners/model-pack.js';
 import { sizeBits } from '../../learners/size.js';
 import { type LayerSpec, layerSpec } from '../../learners/types.js';
-import { contractWeights, describeSpec } from '../helpers/learner-contract.js';
+import { CONTRACT_PRUNINGS as prunings, CONTRACT_QUANTIZATIONS as quantizations, contractWeights, describeSpec } from '../helpers/learner-contract.js';
 
 /** The empirical entropy of a symbol sequence, in bits: -sum over symbols of c log2(c / n). */
 function entropyBits(symbols: ArrayLike<number>): number {
@@ -99,33 +99,6 @@ test('a corrupt stream or table is a ModelError', (t) => {
 
 // the learner contract's cases (test/learners/learner-contract.test.ts), coded
 const shapes = [[24, 10], [3, 3, 5, 6], [40, 12]];
-const prunings: Array<Partial<LayerSpec>> = [
-  { pruneRatio: 0 },
-  { pruneRatio: 0.6, pruneKind: 'magnitude' },
-  { pruneRatio: 0.95, pruneKind: 'magnitude' },
-  { pruneRatio: 0.5, pruneKind: 'block', blockShape: [2, 2], blockPooling: 'max' },
-  { pruneRatio: 0.8, pruneKind: 'block' },
-  { pruneRatio: 0.5, pruneKind: '2:4' },
-];
-const quantizations: Array<Partial<LayerSpec>> = [
-  { bits: 32 },
-  { bits: 16 },
-  { bits: 1 },
-  { bits: 1, bucket: 'channel' },
-  { bits: 2, bucket: 'split', bucketSize: 16, quantRange: 'minmax' },
-  { bits: 3, bucket: 'channel', quantRange: 'mse' },
-  { bits: 4, bucket: 'split', bucketSize: 16 },
-  { bits: 8, bucket: 'channel' },
-  { bits: 2, quantKind: 'nonuniform' },
-  { bits: 3, quantKind: 'nonuniform', bucket: 'channel', clusterInit: 'linear' },
-  { clusters: 2, clusterInit: 'linear', bits: 32 },
-  { clusters: 8, clusterInit: 'kmeans++', bits: 4, clusterPerChannel: true },
-  { clusters: 8, clusterInit: 'density', bits: 8, preserveSparsity: false },
-  { clusters: 5, clusterInit: 'random', bits: 16 },
-  { clusters: 3, clusterInit: 'kmeans++', bits: 2, preserveSparsity: false, clusterPerChannel: true },
-  { clusters: 4, clusterInit: 'kmeans++', bits: 1, clusterPerChannel: true },
-  { clusters: 6, clusterInit: 'linear', bits: 3, quantRange: 'minmax' },
-];
 
 test('entropy-coded kernels decode bit-exact, never exceed sizeBits, and pack into files that unpack bit-exact', (t) => {
   let coded = 0;
