@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type CompressedLayer, compressLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
+import { BN_RECALIBRATION_BATCHES, recalibrateBatchNorm } from './batch-norm.js';
 import type { Dataset } from './data/dataset.js';
 import { finetune, type FinetuneLayer, type FinetuneOptions } from './finetune.js';
 import type { LayerInfo } from './layers.js';
@@ -50,7 +51,8 @@ function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
 
 /**
  * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
- * alone), fine-tune for `ft.steps` (0 = none) and leave the finalized compressed weights in the model.
+ * alone), fine-tune for `ft.steps` (0 = none), re-estimate batch-norm statistics (`ft.bnBatches`) and leave the
+ * finalized compressed weights in the model.
  * Returns the compressed layers (values, masks, codebooks) for packing.
  */
 export async function compressModel(
@@ -78,6 +80,8 @@ export async function compressModel(
   if (ft.steps > 0 && layers.length > 0) {
     result = await finetune(model, layers, data, ft, active.map((p) => originals.kernels.get(p.layer.name)!));
   }
+  // batch norm's moving statistics still describe the fp32 model (or a 0.99-momentum blend after a short fine-tune)
+  if (layers.length > 0) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });
   if (timings) {
     timings.compress += (t1 - t0) / 1000;
     timings.finetune += (performance.now() - t1) / 1000;

@@ -54,6 +54,9 @@ export interface FinetuneOptions {
   learningRate: number;
   /** Seeds the batch order; equal seeds give equal batch sequences (common random numbers). */
   seed: number | string;
+  /** Training batches for batch-norm re-estimation after the compression and fine-tune (env/batch-norm.ts); 0 = off,
+   * default BN_RECALIBRATION_BATCHES. Read by compressModel, not by finetune. */
+  bnBatches?: number;
   /** Uncompressed teacher for knowledge distillation; off when absent. */
   teacher?: tf.LayersModel;
   distillTemperature?: number;

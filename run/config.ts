@@ -131,6 +131,10 @@ export const RunConfigFields = z
     finetuneLr: field(z.number().positive().default(5e-4), 'Fine-tune learning rate (Adam)'),
     gradualPruning: field(z.boolean().default(false), "Prune gradually during each fine-tune (tfmot's cubic ramp over the first half of the steps) instead of at once"),
     distill: field(z.boolean().default(false), 'Distil from the uncompressed model while fine-tuning'),
+    bnBatches: field(
+      z.number().int().min(0).default(16),
+      'Training batches over which batch-norm statistics are re-estimated after each compression (0 = off): without it a 1-2 bit model with batch norm scores near chance until a long fine-tune',
+    ),
     evalSize: field(z.number().int().min(0).default(0), 'Validation images per reward (0 = the whole validation split: on 1000 images the noise of one strategy was as large as the spread between strategies)'),
 
     // ---- the end of the search -----------------------------------------------------------------------------------

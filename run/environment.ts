@@ -51,6 +51,7 @@ export function envConfig(config: RunConfig): EnvConfig {
       batchSize: config.finetuneBatch,
       learningRate: config.finetuneLr,
       distill: config.distill,
+      bnBatches: config.bnBatches,
       gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
     },
     evalSize: config.evalSize,

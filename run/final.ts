@@ -88,6 +88,8 @@ interface ApplyInput {
   learningRate: number;
   seed: number;
   gradualPruning?: FinetuneOptions['gradualPruning'];
+  /** Batch-norm re-estimation batches (default BN_RECALIBRATION_BATCHES). */
+  bnBatches?: number;
   evalSize: number;
   out: string;
   onProgress?: StepProgress;
@@ -152,6 +154,7 @@ async function applyCore(input: ApplyInput) {
       learningRate: input.learningRate,
       seed: `final:${input.seed}`,
       gradualPruning: input.gradualPruning,
+      bnBatches: input.bnBatches,
       onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
     },
   );
@@ -281,6 +284,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         learningRate: config.finetuneLr,
         seed: config.seed,
         gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+        bnBatches: config.bnBatches,
         evalSize: config.evalSize,
         out,
         onProgress: await opts.onProgress,
