@@ -8,7 +8,7 @@ import type { LayerSpec } from '../learners/types.js';
 import { BN_RECALIBRATION_BATCHES, recalibrateBatchNorm } from './batch-norm.js';
 import type { Dataset } from './data/dataset.js';
 import { finetune, type FinetuneLayer, type FinetuneOptions } from './finetune.js';
-import type { LayerInfo } from './layers.js';
+import { kernelVariable, type LayerInfo } from './layers.js';
 
 /** The original weights of every tensor in a model, kept to restore before each episode. */
 export class OriginalWeights {
@@ -17,7 +17,7 @@ export class OriginalWeights {
 
   constructor(model: tf.LayersModel, layers: LayerInfo[]) {
     this.tensors = model.getWeights().map((w) => w.clone());
-    this.kernels = new Map(layers.map((l) => [l.name, model.getLayer(l.name).getWeights()[0].dataSync() as Float32Array]));
+    this.kernels = new Map(layers.map((l) => [l.name, kernelVariable(model, l).read().dataSync() as Float32Array]));
   }
 
   /** Every weight, fp32 little-endian, concatenated: the uncompressed model's bytes. */
@@ -45,10 +45,6 @@ export function isIdentity(spec: LayerSpec): boolean {
   return spec.pruneRatio === 0 && spec.clusters === 0 && spec.bits >= 32;
 }
 
-function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
-  return model.getLayer(name).weights[0];
-}
-
 /**
  * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
  * alone), fine-tune for `ft.steps` (0 = none), re-estimate batch-norm statistics (`ft.bnBatches`) and leave the
@@ -67,7 +63,7 @@ export async function compressModel(
   originals.restore(model);
   const active = plan.filter((p) => !isIdentity(p.spec));
   const layers: FinetuneLayer[] = active.map(({ layer, spec }) => ({
-    kernel: kernelVariable(model, layer.name),
+    kernel: kernelVariable(model, layer),
     compressed: compressLayer(originals.kernels.get(layer.name)!, layer.storageShape, spec, { seed: String(ft.seed) }),
   }));
   for (const l of layers) {

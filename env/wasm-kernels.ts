@@ -18,6 +18,7 @@
  *   filter; with a channel multiplier m > 1 the m partial maps of each input channel are summed.
  * - Conv2DBackpropInput: wasm has its own, but the same transposed conv (filter flipped, channel axes swapped) is
  *   3-5x faster on LeNet-sized layers here, so ours replaces it.
+ * - UnsortedSegmentSum, the gradient of Gather (an Embedding layer's): a ScatterNd, which sums duplicate ids.
  *
  * Padding follows `backend_util.computeConv2DInfo` exactly ('same' gives asymmetric pads for even windows and
  * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
@@ -362,6 +363,25 @@ function leadingAxesReduction(x: tf.TensorInfo, axis: number | number[], keepDim
   });
 }
 
+/**
+ * UnsortedSegmentSum (the gradient of Gather, so of every Embedding layer): out[s] = sum of the rows x[i] whose id is
+ * s. wasm's ScatterNd sums duplicate indices, which is exactly that; ids outside [0, numSegments) are dropped (as
+ * TensorFlow does) by zeroing their rows and pointing them at segment 0.
+ */
+function unsortedSegmentSumComposite(x: tf.Tensor, segmentIds: tf.Tensor, numSegments: number): tf.Tensor {
+  return tf.tidy(() => {
+    const n = segmentIds.size;
+    const rest = x.shape.slice(segmentIds.rank);
+    const ids = tf.reshape(segmentIds, [n]) as tf.Tensor1D;
+    const valid = tf.logicalAnd(tf.greaterEqual(ids, 0), tf.less(ids, numSegments));
+    const width = rest.reduce((a, b) => a * b, 1);
+    const rows = tf.reshape(x, [n, width]);
+    const kept = tf.mul(rows, tf.reshape(tf.cast(valid, x.dtype), [n, 1]));
+    const at = tf.reshape(tf.where(valid, ids, tf.zerosLike(ids)), [n, 1]);
+    return tf.reshape(tf.scatterND(at, kept, [numSegments, width]), [numSegments, ...rest]);
+  });
+}
+
 let kernelsRegistered = false;
 
 /**
@@ -398,6 +418,14 @@ export function registerWasmConvGradKernels(): void {
   registerComposite(tf.DepthwiseConv2dNativeBackpropInput, ['dy', 'filter'], depthwiseConv2dBackpropInputComposite);
   // wasm has its own Conv2DBackpropInput, but the composite is faster (see conv2DBackpropInputComposite)
   registerComposite(tf.Conv2DBackpropInput, ['dy', 'filter'], conv2DBackpropInputComposite, true);
+  if (tf.getKernel(tf.UnsortedSegmentSum, 'wasm') === undefined) {
+    tf.registerKernel({
+      kernelName: tf.UnsortedSegmentSum,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) =>
+        unsortedSegmentSumComposite(inputs.x as tf.Tensor, inputs.segmentIds as tf.Tensor, (attrs as unknown as { numSegments: number }).numSegments),
+    });
+  }
   setFastWasmKernels(true);
 }
 

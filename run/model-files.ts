@@ -13,7 +13,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ModelError } from '../errors.js';
-import type { LayerInfo } from '../env/layers.js';
+import { formatBytes } from '../units.js';
+import { kernelVariable, type LayerInfo } from '../env/layers.js';
 import type { DataSplit } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../learners/rounding.js';
@@ -40,6 +41,15 @@ export interface SizeReport {
   fp32GzipBytes: number;
   /** Compression ratio fp32 / packed file. */
   ratio: number;
+  /** Bytes of model.ashk holding fp32 tensors (biases, normalisation, kernels left at full precision), and their share
+   * of the file. */
+  fp32TensorBytes: number;
+  fp32Share: number;
+}
+
+/** One line for the final report: "fp32 tensors: 1.20 kB of model.ashk's 25.80 kB (4.7%)". */
+export function describeFp32Share(sizes: Pick<SizeReport, 'fp32TensorBytes' | 'packedBytes' | 'fp32Share'>): string {
+  return `fp32 tensors: ${formatBytes(sizes.fp32TensorBytes)} of model.ashk's ${formatBytes(sizes.packedBytes)} (${(100 * sizes.fp32Share).toFixed(1)}%)`;
 }
 
 function weightName(v: tf.LayerVariable): string {
@@ -51,7 +61,7 @@ function weightName(v: tf.LayerVariable): string {
  * entropy-coded where that is smaller, unless `entropy` is false.
  */
 export function packCompressedModel(model: tf.LayersModel, compressed: Array<{ layer: LayerInfo; compressed: CompressedLayer }>, opts: { entropy?: boolean } = {}): Uint8Array {
-  const kernelOf = new Map(compressed.map((c) => [weightName(model.getLayer(c.layer.name).weights[0]), c]));
+  const kernelOf = new Map(compressed.map((c) => [weightName(kernelVariable(model, c.layer)), c]));
   const layers = [];
   const extra = [];
   for (const w of model.weights) {
@@ -75,7 +85,7 @@ export async function writeModelFiles(
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'model.ashk'), packed);
   const report = packedSizeReport(packed);
-  const byKernel = new Map(compressed.map((c) => [weightName(model.getLayer(c.layer.name).weights[0]), c.compressed]));
+  const byKernel = new Map(compressed.map((c) => [weightName(kernelVariable(model, c.layer)), c.compressed]));
   const analyticPayloadBytes = model.weights.reduce((s, w) => {
     const c = byKernel.get(weightName(w));
     return s + (c ? Math.ceil(sizeBits(c.shape, c.spec) / 8) : 4 * (w.shape as number[]).reduce((a, b) => a * b, 1));
@@ -91,18 +101,50 @@ export async function writeModelFiles(
     fp32Bytes: fp32.length,
     fp32GzipBytes: gzipSync(fp32, { level: 9 }).length,
     ratio: fp32.length / packed.length,
+    fp32TensorBytes: report.fp32Bytes,
+    fp32Share: report.fp32Bytes / packed.length,
   };
 }
 
 const MAX_TOPOLOGY_LAYERS = 10000;
 
 type LayerJson = { class_name?: unknown; config?: Record<string, unknown> };
+type Config = Record<string, unknown>;
+
+const ints = (x: unknown) => (Array.isArray(x) ? x : [x]).map(Number);
+/** A 2-D window [kh, kw, ...] of the config's kernel_size. */
+const window2d = (k: number[], c: Config) => ints(c.kernel_size).length <= 2 && k[0] === ints(c.kernel_size)[0] && k[1] === (ints(c.kernel_size)[1] ?? k[0]);
+/** A depthwise kernel as stored, [kh, kw, 1, c * m] (env/layers.ts storageShape). */
+const depthwise = (k: number[], c: Config) => k.length === 4 && window2d(k, c) && k[2] === 1 && Number.isInteger(k[3] / Number(c.depth_multiplier ?? 1));
+/** The gates of a recurrent layer's kernels: [in, gates x units] and [units, gates x units]. */
+const recurrent = (gates: number) => ({
+  kernel: (k: number[], c: Config) => k.length === 2 && k[1] === gates * Number(c.units),
+  recurrent_kernel: (k: number[], c: Config) => k.length === 2 && k[0] === Number(c.units) && k[1] === gates * Number(c.units),
+});
+
+/**
+ * Per compressible layer class, its kernels (by weight name) and what the config says of their shapes: every
+ * dimension the config alone decides. So tfjs never builds a kernel the tensor table does not hold.
+ */
+const KERNEL_CHECKS: Record<string, Record<string, (kernel: number[], config: Config) => boolean>> = {
+  Dense: { kernel: (k, c) => k.length === 2 && k[1] === c.units },
+  Conv1D: { kernel: (k, c) => k.length === 3 && ints(c.kernel_size).length === 1 && k[0] === ints(c.kernel_size)[0] && k[2] === c.filters },
+  Conv2D: { kernel: (k, c) => k.length === 4 && window2d(k, c) && k[3] === c.filters },
+  Conv2DTranspose: { kernel: (k, c) => k.length === 4 && window2d(k, c) && k[2] === c.filters },
+  DepthwiseConv2D: { depthwise_kernel: depthwise },
+  SeparableConv2D: { depthwise_kernel: depthwise, pointwise_kernel: (k, c) => k.length === 4 && k[0] === 1 && k[1] === 1 && k[3] === c.filters },
+  Embedding: { embeddings: (k, c) => k.length === 2 && k[0] === c.input_dim && k[1] === c.output_dim },
+  SimpleRNN: recurrent(1),
+  GRU: recurrent(3),
+  LSTM: recurrent(4),
+};
 
 /**
  * The checks of a packed model's topology that need no tfjs model: it lists its layers, every input shape holds at
- * most `maxWeights` values, and every Dense, Conv2D and DepthwiseConv2D layer has its kernel in the tensor table with
- * the units, filters, kernel size and depth multiplier its config names. So a forged topology cannot ask tfjs to build
- * kernels the table does not hold (the exact shapes are compared once the model is built, before any weight is read).
+ * most `maxWeights` values, and every compressible layer (KERNEL_CHECKS) has its kernels in the tensor table with the
+ * units, filters, kernel size, depth multiplier and vocabulary its config names. So a forged topology cannot ask tfjs to
+ * build kernels the table does not hold (the exact shapes are compared once the model is built, before any weight is
+ * read).
  */
 function checkTopology(header: PackedHeader, path: string, maxWeights: number): void {
   const bad = (what: string) => new ModelError(`packed model ${path}: ${what}; the file is corrupt or not written by autoshrink`);
@@ -112,7 +154,6 @@ function checkTopology(header: PackedHeader, path: string, maxWeights: number): 
   if (!topo || typeof topo.class_name !== 'string' || !Array.isArray(layers)) throw bad('its topology is not a tfjs layers model');
   if (layers.length > MAX_TOPOLOGY_LAYERS) throw bad(`its topology has ${layers.length} layers (at most ${MAX_TOPOLOGY_LAYERS})`);
   const table = new Map(header.tensors.map((t) => [t.name, t.shape]));
-  const ints = (x: unknown) => (Array.isArray(x) ? x : [x]).map(Number);
   for (const l of layers as LayerJson[]) {
     const c = l?.config;
     if (!c || typeof c !== 'object' || typeof l.class_name !== 'string') throw bad('a layer of its topology has no class or config');
@@ -123,20 +164,13 @@ function checkTopology(header: PackedHeader, path: string, maxWeights: number): 
         throw bad(`layer ${String(c.name)} has input shape [${String(input)}]`);
       }
     }
-    const cls = l.class_name;
-    if (cls !== 'Dense' && cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') continue;
-    const kernel = table.get(`${String(c.name)}/${cls === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel'}`);
-    if (!kernel) throw bad(`layer ${String(c.name)} has no kernel in the tensor table`);
-    const last = kernel[kernel.length - 1];
-    const ok =
-      cls === 'Dense'
-        ? kernel.length === 2 && c.units === last
-        : kernel.length === 4 &&
-          ints(c.kernel_size).length <= 2 &&
-          kernel[0] === ints(c.kernel_size)[0] &&
-          kernel[1] === (ints(c.kernel_size)[1] ?? kernel[0]) &&
-          (cls === 'Conv2D' ? c.filters === last : kernel[2] === 1 && Number.isInteger(last / Number(c.depth_multiplier ?? 1)));
-    if (!ok) throw bad(`layer ${String(c.name)}'s config does not match its kernel [${kernel}] in the tensor table`);
+    const checks = KERNEL_CHECKS[l.class_name];
+    if (!checks) continue;
+    for (const [role, fits] of Object.entries(checks)) {
+      const kernel = table.get(`${String(c.name)}/${role}`);
+      if (!kernel) throw bad(`layer ${String(c.name)} has no ${role} in the tensor table`);
+      if (!fits(kernel, c)) throw bad(`layer ${String(c.name)}'s config does not match its ${role} [${kernel}] in the tensor table`);
+    }
   }
 }
 

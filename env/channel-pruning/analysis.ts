@@ -9,8 +9,10 @@
  *   so all tensors joined by a residual add form one group;
  * - Concatenate on the channel axis: the layouts are concatenated (the consumer sees a group at an offset);
  * - Flatten of [H, W, C]: the layout is repeated H*W times, i.e. position p*C + c carries channel c (NHWC order);
- * - anything else (Reshape, Softmax, SeparableConv2D, channels-first data, depth multiplier > 1, ...) freezes the
- *   groups that reach it, and so does reaching a model output (the class scores are never pruned).
+ * - anything else freezes the groups that reach it, naming the layer and its type: Reshape, Softmax, channels-first
+ *   data, depth multiplier > 1, and the compressed types channel pruning does not look through (SeparableConv2D,
+ *   Conv1D, Conv2DTranspose, Embedding, SimpleRNN, GRU, LSTM: their kernels are still quantized, pruned and
+ *   clustered weight by weight); so does reaching a model output (the class scores are never pruned).
  * A group is a union of spaces: its producers (the Conv2D / Dense layers whose filters / units shrink), its members
  * (batch-norm and depthwise layers whose per-channel weights shrink with it) and its consumers (the Conv2D / Dense
  * layers whose input axis shrinks, with the input position -> group channel map).
@@ -20,7 +22,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../../errors.js';
 import { product, prunedParams } from './cost.js';
-import type { AxisLayout, ChannelAnalysis, ChannelGroup, ComputeKind, ComputeLayer, LayerWeights } from './types.js';
+import { compressibleLayers } from '../layers.js';
+import type { AxisLayout, ChannelAnalysis, ChannelGroup, ComputeLayer, LayerWeights } from './types.js';
 
 interface Layout {
   space: Int32Array;
@@ -117,7 +120,6 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
   const rawWeights: Array<{ layer: string; weights: Array<{ name: string; shape: number[]; axes: RawAxes }> }> = [];
   const rawConsumers: Array<{ layer: string; kind: 'conv' | 'dense'; layout: Layout }> = [];
   const rawMembers: Array<{ layer: string; layout: Layout }> = [];
-  const compute: Array<{ name: string; kind: ComputeKind; outputPositions: number }> = [];
 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
@@ -157,7 +159,6 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
         rawConsumers.push({ layer: layer.name, kind: cls === 'Conv2D' ? 'conv' : 'dense', layout: inputs[0] });
         axesByName = cls === 'Conv2D' ? { kernel: [null, null, inputs[0], out], bias: [out] } : { kernel: [inputs[0], out], bias: [out] };
       }
-      compute.push({ name: layer.name, kind: cls === 'Conv2D' ? 'conv' : 'dense', outputPositions: product(outputShape.slice(1, -1)) });
     } else if (cls === 'DepthwiseConv2D') {
       const multiplier = (s.config.depthMultiplier as number | undefined) ?? 1;
       if (multiplier !== 1 || channelsFirst) {
@@ -167,7 +168,6 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
         rawMembers.push({ layer: layer.name, layout: out });
         axesByName = { depthwise_kernel: [null, null, out, null], bias: [out] };
       }
-      compute.push({ name: layer.name, kind: 'depthwise', outputPositions: product(outputShape.slice(1, -1)) });
     } else if (cls === 'BatchNormalization') {
       const axis = s.config.axis as number;
       if (axis !== -1 && axis !== outputShape.length - 1) {
@@ -200,7 +200,7 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
     const l = layouts.get(t.sourceLayer.name);
     if (l) spaces.freeze(l, `reaches the model output ${t.sourceLayer.name}`);
   }
-  return resolveGroups(model, spaces, rawWeights, rawConsumers, rawMembers, compute);
+  return resolveGroups(model, spaces, rawWeights, rawConsumers, rawMembers);
 }
 
 function concatOnChannels(s: Single): boolean {
@@ -243,7 +243,6 @@ function resolveGroups(
   rawWeights: Array<{ layer: string; weights: Array<{ name: string; shape: number[]; axes: RawAxes }> }>,
   rawConsumers: Array<{ layer: string; kind: 'conv' | 'dense'; layout: Layout }>,
   rawMembers: Array<{ layer: string; layout: Layout }>,
-  compute: Array<{ name: string; kind: ComputeKind; outputPositions: number }>,
 ): ChannelAnalysis {
   const groupOfRoot = new Map<number, number>();
   const groups: ChannelGroup[] = [];
@@ -302,10 +301,10 @@ function resolveGroups(
     }
   }
   const weightsOf = new Map(weights.map((w) => [w.layer, w]));
-  const layers: ComputeLayer[] = compute.map((c) => {
-    const kernel = (weightsOf.get(c.name) as LayerWeights).weights[0];
-    const macs = product(kernel.shape) * c.outputPositions;
-    return { name: c.name, kind: c.kind, kernelShape: kernel.shape.slice(), outputPositions: c.outputPositions, macs, kernel };
+  // the kernels and MACs env/layers.ts counts for the budget (one unit per kernel), with the axes found here
+  const layers: ComputeLayer[] = compressibleLayers(model).map((u) => {
+    const kernel = (weightsOf.get(u.layerName) as LayerWeights).weights[u.weightIndex];
+    return { name: u.name, layer: u.layerName, kind: u.kind, kernelShape: kernel.shape.slice(), outputPositions: u.macs / u.params, macs: u.macs, kernel };
   });
   const counts = groups.map((g) => g.channels);
   const analysis: ChannelAnalysis = { groups, layers, weights, totalFlops: layers.reduce((a, l) => a + l.macs, 0), totalParams: 0 };

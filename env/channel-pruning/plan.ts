@@ -39,8 +39,8 @@ export function prunableGroups(analysis: ChannelAnalysis, opts: ChannelPlanOptio
   const known = new Set(analysis.weights.map((w) => w.layer));
   for (const n of names) if (!known.has(n)) throw new ConfigError(`skip names layer '${n}', which has no weights in this model; layers with weights: ${[...known].join(', ')}`);
   const compute = analysis.layers;
-  if (opts.skipFirst && compute.length > 0) names.add(compute[0].name);
-  if (opts.skipLast && compute.length > 0) names.add(compute[compute.length - 1].name);
+  if (opts.skipFirst && compute.length > 0) names.add(compute[0].layer);
+  if (opts.skipLast && compute.length > 0) names.add(compute[compute.length - 1].layer);
   for (const g of analysis.groups) {
     if (g.frozen !== null) {
       skipped.set(g.id, g.frozen);

@@ -53,21 +53,26 @@ export interface ChannelGroup {
 
 export type ComputeKind = 'conv' | 'depthwise' | 'dense';
 
+/** One kernel of the model, as env/layers.ts lists them (a SeparableConv2D or a recurrent layer has two). */
 export interface ComputeLayer {
+  /** The unit's name (`sep/pointwise` for the second kernel of a layer, else the layer's). */
   name: string;
+  /** The layer holding the kernel. */
+  layer: string;
   kind: ComputeKind;
   kernelShape: number[];
-  /** Output positions per image (Hout*Wout for convolutions, 1 for a dense layer on a vector). */
+  /** Positions per image the kernel runs at (Hout*Wout for convolutions, 1 for a dense layer on a vector, input
+   * pixels for a transposed convolution, time steps for a recurrent kernel, 0 for an embedding table). */
   outputPositions: number;
   /** Multiply-accumulates per image. */
   macs: number;
-  /** The kernel's axes (the first weight of the layer). */
+  /** The kernel's axes. */
   kernel: WeightAxes;
 }
 
 export interface ChannelAnalysis {
   groups: ChannelGroup[];
-  /** Conv2D, DepthwiseConv2D and Dense layers in model order. */
+  /** The compressible kernels (env/layers.ts compressibleLayers) in model order. */
   layers: ComputeLayer[];
   /** Every layer with weights, in model order. */
   weights: LayerWeights[];

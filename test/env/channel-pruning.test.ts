@@ -139,6 +139,47 @@ test('FLOPs agree with compressibleLayers MACs for the built-in models', (t) => 
   }
 });
 
+test('the newly compressed types: FLOPs per kernel as compressibleLayers counts them, and the groups they read frozen by name', (t) => {
+  // stem conv 8x8x4 -> separable (two kernels) -> 1x1 conv 'mid' -> transposed conv 'up' -> pool -> head
+  const sym = (l: tf.layers.Layer, x: tf.SymbolicTensor) => l.apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [8, 8, 1] });
+  const stem = sym(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'stem' }), input);
+  const sep = sym(tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'sep' }), stem);
+  const mid = sym(tf.layers.conv2d({ filters: 5, kernelSize: 1, name: 'mid' }), sep);
+  const up = sym(tf.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, name: 'up' }), mid);
+  const head = sym(tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }), sym(tf.layers.globalAveragePooling2d({}), up));
+  const model = tf.model({ inputs: input, outputs: head });
+  const seq = tf.sequential({
+    layers: [tf.layers.embedding({ inputShape: [6], inputDim: 20, outputDim: 4, name: 'embed' }), tf.layers.conv1d({ filters: 3, kernelSize: 3, name: 'c1' }), tf.layers.gru({ units: 2, name: 'gru' }), tf.layers.dense({ units: 2, name: 'out' })],
+  });
+  t.teardown(() => {
+    model.dispose();
+    seq.dispose();
+  });
+  for (const m of [model, seq]) {
+    const a = analyzeChannels(m);
+    const macs = compressibleLayers(m).map((l) => [l.name, l.macs]);
+    t.deepEqual(a.layers.map((l) => [l.name, l.macs]), macs);
+    t.deepEqual(countFlops(m).layers.map((l) => [l.name, l.macs]), macs);
+    t.is(a.totalParams, m.countParams());
+  }
+  // sep/pointwise 1x1x4x6 = 24 weights x 64 pixels; up 2x2x3x5 = 60 weights x 8x8 INPUT pixels
+  t.deepEqual(analyzeChannels(model).layers.map((l) => [l.name, l.layer, l.macs]), [
+    ['stem', 'stem', 36 * 64],
+    ['sep/depthwise', 'sep', 36 * 64],
+    ['sep/pointwise', 'sep', 24 * 64],
+    ['mid', 'mid', 30 * 64],
+    ['up', 'up', 60 * 64],
+    ['head', 'head', 6],
+  ]);
+  const a = analyzeChannels(model);
+  const frozen = (producer: string) => a.groups.find((g) => g.producers.includes(producer))!.frozen;
+  t.is(frozen('stem'), 'sep is a SeparableConv2D layer, which channel pruning does not look through');
+  t.is(frozen('mid'), 'up is a Conv2DTranspose layer, which channel pruning does not look through');
+  // embedding 20x4 (no MACs), conv1d 3x4x3 = 36 x 4 positions, GRU 3x6 = 18 and 2x6 = 12 x 4 steps
+  t.deepEqual(analyzeChannels(seq).layers.map((l) => [l.name, l.macs]), [['embed', 0], ['c1', 144], ['gru/kernel', 72], ['gru/recurrent', 48], ['out', 4]]);
+});
+
 test('residual add and concatenate: both convs of an add are one group; the concat maps [c | d] into e at offsets 0 and 4', (t) => {
   const a = analyzeChannels(residualConcatModel());
   const byProducer = (p: string) => a.groups.find((g) => g.producers.includes(p))!;

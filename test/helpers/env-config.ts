@@ -35,5 +35,5 @@ export function envConfig(overrides: Partial<EnvConfig> = {}): EnvConfig {
 /** A dense layer [inputs, outputs]: inputs x outputs parameters and as many MACs. */
 export function dense(index: number, inputs: number, outputs: number): LayerInfo {
   const params = inputs * outputs;
-  return { index, name: `d${index}`, kind: 'dense', kernelShape: [inputs, outputs], storageShape: [inputs, outputs], inChannels: inputs, outChannels: outputs, kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params };
+  return { index, name: `d${index}`, layerName: `d${index}`, weightIndex: 0, className: 'Dense', kind: 'dense', kernelShape: [inputs, outputs], storageShape: [inputs, outputs], inChannels: inputs, outChannels: outputs, kernelSize: 1, stride: 1, inputSize: 1, outputPixels: 1, params, macs: params };
 }
