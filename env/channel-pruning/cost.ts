@@ -1,10 +1,11 @@
 /**
  * Costs of a channel plan. FLOPs are multiply-accumulates of the kernels (Conv2D kh*kw*cin*cout*Hout*Wout,
- * DepthwiseConv2D kh*kw*c*m*Hout*Wout, Dense in*out), as `env/layers.ts` counts them; biases and batch-norm are not
- * counted. Both the FLOPs and the parameters of a pruned model follow from the kept count of each group alone, so a
- * plan can be costed before any surgery, and the tests check the built model against that formula (`countFlops`).
+ * DepthwiseConv2D kh*kw*c*m*Hout*Wout, Dense in*out, every type as `env/layers.ts` counts it); biases and batch-norm
+ * are not counted. Both the FLOPs and the parameters of a pruned model follow from the kept count of each group alone,
+ * so a plan can be costed before any surgery, and the tests check the built model against that formula (`countFlops`).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { compressibleLayers } from '../layers.js';
 import type { AxisLayout, ChannelAnalysis, ComputeKind } from './types.js';
 
 export function product(dims: ReadonlyArray<number | null>): number {
@@ -16,7 +17,7 @@ function keptSize(axis: AxisLayout | null, dim: number, counts: number[]): numbe
   return axis.uses.reduce((n, [g, per]) => n + per * counts[g], axis.fixed);
 }
 
-/** Multiply-accumulates per image of every Conv2D / DepthwiseConv2D / Dense layer when group g keeps counts[g]. */
+/** Multiply-accumulates per image of every compressible kernel when group g keeps counts[g]. */
 export function prunedFlops(analysis: ChannelAnalysis, counts: number[]): { layers: Array<{ name: string; macs: number }>; total: number } {
   const layers = analysis.layers.map((l) => ({
     name: l.name,
@@ -32,16 +33,8 @@ export function prunedParams(analysis: ChannelAnalysis, counts: number[]): numbe
   return n;
 }
 
-/** Multiply-accumulates per image counted on a built model, from its kernels and output shapes. */
+/** Multiply-accumulates per image counted on a built model, from its kernels and shapes (env/layers.ts). */
 export function countFlops(model: tf.LayersModel): { layers: Array<{ name: string; kind: ComputeKind; macs: number }>; total: number } {
-  const kinds: Record<string, ComputeKind> = { Conv2D: 'conv', DepthwiseConv2D: 'depthwise', Dense: 'dense' };
-  const layers: Array<{ name: string; kind: ComputeKind; macs: number }> = [];
-  for (const layer of model.layers) {
-    const kind = kinds[layer.getClassName()];
-    if (!kind) continue;
-    const kernel = layer.weights[0].shape as number[];
-    const out = layer.outputShape as number[];
-    layers.push({ name: layer.name, kind, macs: product(kernel) * product(out.slice(1, -1)) });
-  }
+  const layers = compressibleLayers(model).map((l) => ({ name: l.name, kind: l.kind, macs: l.macs }));
   return { layers, total: layers.reduce((a, l) => a + l.macs, 0) };
 }
