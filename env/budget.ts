@@ -1,9 +1,12 @@
 /**
  * Budgets and the walls that make them hard constraints (REFERENCE.md section 5).
  *
- * A budget limits one cost summed over the model: packed `size` in bytes, `flops` (multiply-accumulates that remain
- * after pruning, i.e. sparse MACs) or `bitops` (sparse MACs x weight bits x activation bits). Layers outside the search
- * (excluded by name, or non-compressible tensors such as biases and batch-norm) add a fixed cost.
+ * A budget limits one cost summed over the model: packed `size` in bytes, `flops` (the dense multiply-accumulates the
+ * built model runs: only channel pruning lowers them, as AMC counts), `sparse-flops` (the MACs that remain after
+ * weight pruning, i.e. sparse MACs, which no tfjs backend runs faster) or `bitops` (sparse MACs x weight bits x
+ * activation bits). Layers outside the search (excluded by name, or non-compressible tensors such as biases and
+ * batch-norm) add a fixed cost. With the channels knob a layer's cost also depends on its neighbours' channels; the
+ * env then costs whole strategies (env/channel-space.ts) and uses these per-layer costs only to order candidates.
  *
  * - Before each layer, AMC's action wall: assuming every later layer takes its cheapest setting, this layer may cost
  *   at most `limit - spent - minCostOfRest`. If the agent's choice costs more, we take the feasible setting NEAREST
@@ -19,9 +22,13 @@ import type { LayerSpec } from '../learners/types.js';
 import type { LayerInfo } from './layers.js';
 
 export type BudgetKind = 'size' | 'flops' | 'bitops';
+/** What a budget counts: its kind, with `flops` split into dense MACs and sparse MACs (stored as kind `flops`). */
+export type CostKind = 'size' | 'flops' | 'sparse-flops' | 'bitops';
 
 export interface BudgetSpec {
   kind: BudgetKind;
+  /** flops budgets: count sparse MACs (`sparse-flops:0.5`) instead of the dense MACs of the built model. */
+  sparse?: boolean;
   /** For size: bytes, or bits per weight (`bits`), or a compression ratio (`ratio`); flops/bitops: a fraction. */
   value: number;
   unit: 'bytes' | 'bits' | 'ratio' | 'fraction';
@@ -30,10 +37,11 @@ export interface BudgetSpec {
 /** Activation bits assumed by the bit-operation count (we do not quantize activations; 8 is the HAQ convention). */
 export const ACTIVATION_BITS = 8;
 
-/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `bitops:0.1` (or `bitops:25%`). */
+/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `sparse-flops:0.5`, `bitops:0.1` (or `bitops:25%`). */
 export function parseBudget(text: string): BudgetSpec {
-  const m = /^(size|flops|bitops):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%)?$/i.exec(text.trim());
-  if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5 or bitops:0.25`);
+  const m = /^(size|flops|sparse-flops|bitops):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%)?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5, sparse-flops:0.5 or bitops:0.25`);
+  if (m[1].toLowerCase() === 'sparse-flops') return { ...parseBudget(`flops:${m[2]}${m[3] ?? ''}`), sparse: true };
   const kind = m[1].toLowerCase() as BudgetKind;
   const value = Number(m[2]);
   const unit = (m[3] ?? '').toLowerCase();
@@ -70,12 +78,19 @@ export function sparseMacs(layer: LayerInfo, spec: LayerSpec): number {
   return (layer.macs * keptWeights(layer.storageShape, spec)) / n;
 }
 
-/** The cost of one layer under a setting, in the budget's unit (bytes for size). */
-export function layerCost(kind: BudgetKind, layer: LayerInfo, spec: LayerSpec): number {
+/** What a budget spec counts. */
+export function costKindOf(spec: BudgetSpec): CostKind {
+  return spec.kind === 'flops' && spec.sparse ? 'sparse-flops' : spec.kind;
+}
+
+/** The cost of one layer under a setting, in the budget's unit (bytes for size); `layer` has the shape it is built at. */
+export function layerCost(kind: CostKind, layer: LayerInfo, spec: LayerSpec): number {
   switch (kind) {
     case 'size':
       return sizeBits(layer.storageShape, spec) / 8;
     case 'flops':
+      return layer.macs;
+    case 'sparse-flops':
       return sparseMacs(layer, spec);
     case 'bitops':
       return sparseMacs(layer, spec) * Math.min(spec.bits, 32) * ACTIVATION_BITS;
@@ -85,6 +100,8 @@ export function layerCost(kind: BudgetKind, layer: LayerInfo, spec: LayerSpec): 
 /** Everything the walls need, computed once per run. */
 export interface BudgetPlan {
   kind: BudgetKind;
+  /** What the plan counts (`flops` plans count dense or sparse MACs). */
+  costKind: CostKind;
   /** The limit in the budget's unit. */
   limit: number;
   /** Cost of the uncompressed model. */
@@ -100,6 +117,10 @@ export interface BudgetPlan {
 export interface PlanInput {
   kind: BudgetKind;
   spec: BudgetSpec;
+  /** A layer's cost at a setting when it is not `layerCost` of `layers[i]` (channel pruning: its own channels cut). */
+  costOf?: (i: number, spec: LayerSpec) => number;
+  /** The cheapest whole strategy's cost when it is not the sum of per-layer minima (channel pruning couples layers). */
+  smallest?: number;
   /** The layers the agent walks, in model order. */
   layers: LayerInfo[];
   /** Candidate settings per searched layer (a pinned layer has exactly one). */
@@ -143,19 +164,23 @@ export function planBudget(input: PlanInput): BudgetPlan {
     limit = full * spec.value;
     label = `${kind} <= ${(spec.value * 100).toFixed(1)}% of full (${formatCount(limit)})`;
   }
+  const costKind = costKindOf(spec);
+  if (costKind === 'sparse-flops') label = `sparse ${label}`;
+  const costOf = input.costOf ?? ((i: number, s: LayerSpec) => layerCost(costKind, layers[i], s));
   const candidates = input.candidates.map((specs, i) => {
-    const pairs = specs.map((s) => ({ s, c: layerCost(kind, layers[i], s) })).sort((a, b) => a.c - b.c);
+    const pairs = specs.map((s) => ({ s, c: costOf(i, s) })).sort((a, b) => a.c - b.c);
     return { specs: pairs.map((p) => p.s), costs: pairs.map((p) => p.c) };
   });
   const minCost = candidates.map((c) => c.costs[0]);
-  const smallest = input.fixedCost + minCost.reduce((a, b) => a + b, 0);
+  const smallest = input.smallest ?? input.fixedCost + minCost.reduce((a, b) => a + b, 0);
   if (limit < smallest * (1 - 1e-12)) {
     const what = kind === 'size' ? `${formatBytes(smallest)} (${((smallest / full) * 100).toFixed(2)}% of fp32)` : `${formatCount(smallest)} (${((smallest / full) * 100).toFixed(2)}% of full)`;
-    throw new BudgetError(`budget ${label} is below the smallest achievable ${kind}, ${what}; raise the budget or widen the knob bounds`);
+    const hint = costKind === 'flops' ? '; flops counts the dense MACs the built model runs, which only the channels knob lowers: add channels to --knobs, or count sparse MACs with sparse-flops' : '; raise the budget or widen the knob bounds';
+    throw new BudgetError(`budget ${label} is below the smallest achievable ${costKind}, ${what}${hint}`);
   }
   // a limit accepted within round-off of the minimum must admit the cheapest strategy, which costs exactly `smallest`
   limit = Math.max(limit, smallest);
-  return { kind, limit, full, fixed: input.fixedCost, candidates, minCost, label };
+  return { kind, costKind, limit, full, fixed: input.fixedCost, candidates, minCost, label };
 }
 
 /**
@@ -214,5 +239,5 @@ export function enforceAfter(plan: BudgetPlan, strategy: LayerSpec[]): LayerSpec
 }
 
 export function sameSpec(a: LayerSpec, b: LayerSpec): boolean {
-  return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters;
+  return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters && (a.preserveRatio ?? 1) === (b.preserveRatio ?? 1);
 }

@@ -8,19 +8,28 @@
  * compresses a copy of the ORIGINAL weights, fine-tunes briefly on the training split and measures accuracy on the
  * validation split. Identical strategies are evaluated once.
  *
+ * With the channels knob (AMC) an episode first builds a NEW, smaller model from the original weights with the
+ * strategy's channels removed (env/channel-space.ts, L1 or LASSO selection), then compresses, fine-tunes and scores
+ * that model, and disposes it. A layer's cost then depends on its neighbours' channels, so the wall costs whole
+ * strategies: before each layer, every layer still to come is assumed at its cheapest setting (fewest channels
+ * first), and the layer takes the setting nearest the agent's wish that keeps that lower bound within the budget
+ * (AMC's action wall, exact where AMC's is linearised). The state stays the original layer's plus the walk's costs.
+ *
  * Never prints, never touches the store: `run/` does that with what this returns.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import type { LayerSpec } from '../learners/types.js';
-import { type BudgetPlan, type BudgetSpec, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
+import { type BudgetPlan, type BudgetSpec, costKindOf, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
+import type { ChannelSelectionMethod } from './channel-pruning/select.js';
+import { ChannelSpace, channelSamples, coupledEnforceAfter, coupledWall, pruneForCounts, refusePreserve } from './channel-space.js';
 import { compressModel, OriginalWeights } from './compress-model.js';
 import type { Dataset } from './data/dataset.js';
 import { seededPermutation, takeRows } from './data/dataset.js';
 import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
-import { actionToSpec, candidateSpecs, type SearchSpace, specToAction, validateSpace } from './knobs.js';
+import { actionToSpec, candidateSpecs, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
 import { reward, type RewardKind } from './reward.js';
 import { buildState, stateSize, staticFeatures } from './state.js';
@@ -44,6 +53,8 @@ export interface EnvConfig {
   /** Validation images used for rewards (0 = the whole validation split). */
   evalSize: number;
   seed: number;
+  /** How the channels knob picks the channels it keeps: largest L1 norm, or LASSO with a least-squares refit. */
+  channelMethod?: ChannelSelectionMethod;
 }
 
 export interface StepResult {
@@ -101,6 +112,13 @@ export class CompressionEnv {
   readonly valSplit: Dataset;
   private readonly cache = new Map<string, { accuracy: number; loss: number }>();
   private teacher: tf.LayersModel | null = null;
+  /** The channel groups (decided once per run), when the channels knob or a pin cuts channels. */
+  readonly channels: ChannelSpace | null;
+  /** Position in `allLayers` of each searched layer. */
+  private readonly allIndex: number[];
+  /** Per searched layer: its cheapest setting, fewest channels first (what the walls assume of undecided layers). */
+  private readonly restMin: LayerSpec[] = [];
+  private samples: tf.Tensor | null = null;
 
   // episode state
   private walk: number[] = [];
@@ -126,9 +144,15 @@ export class CompressionEnv {
     }
     this.layers = this.allLayers.filter((l) => !config.exclude.some((p) => matchesLayer(p, l, n)));
     if (this.layers.length === 0) throw new ConfigError('every layer is excluded; nothing left to search');
-    this.pinned = this.layers.map((l) => {
-      const key = Object.keys(config.pin).find((p) => matchesLayer(p, l, n));
-      return key ? { ...config.space.base, ...config.pin[key] } : null;
+    const pinKeys = this.layers.map((l) => Object.keys(config.pin).find((p) => matchesLayer(p, l, n)));
+    this.pinned = pinKeys.map((key) => (key ? { ...config.space.base, ...config.pin[key] } : null));
+    this.allIndex = this.layers.map((l) => this.allLayers.indexOf(l));
+    const cuts = config.space.knobs.includes('channels') || this.pinned.some((p) => p !== null && preserveOf(p) < 1);
+    this.channels = cuts ? new ChannelSpace(model, this.allLayers) : null;
+    const channels = this.channels;
+    const canCut = (i: number) => channels !== null && channels.groupOf[this.allIndex[i]] !== null;
+    this.pinned.forEach((p, i) => {
+      if (p && preserveOf(p) < 1 && !canCut(i)) refusePreserve(channels!, this.layers[i].name, `--pin ${pinKeys[i]}=preserve:${preserveOf(p)}`);
     });
     this.actionSize = config.space.knobs.length;
     this.stateSize = stateSize(this.actionSize);
@@ -136,18 +160,44 @@ export class CompressionEnv {
     this.prevAction = new Array(this.actionSize).fill(0);
 
     const grid = candidateSpecs(config.space);
+    // a layer that cannot be channel-pruned keeps every channel whatever the action
+    const wholeGrid = grid.filter((s) => preserveOf(s) === 1);
     const kind = config.budget.kind;
+    const costKind = costKindOf(config.budget);
     const excluded = this.allLayers.filter((l) => !this.layers.includes(l));
-    const fp: LayerSpec = { ...config.space.base, bits: 32, pruneRatio: 0, clusters: 0 };
+    const fp: LayerSpec = { ...withoutPreserve(config.space.base), bits: 32, pruneRatio: 0, clusters: 0 };
     const otherParams = model.getWeights().reduce((s, w) => s + w.size, 0) - this.allLayers.reduce((s, l) => s + l.params, 0);
-    const fixedCost = (kind === 'size' ? otherParams * 4 : 0) + excluded.reduce((s, l) => s + layerCost(kind, l, fp), 0);
+    const fixedCost = (kind === 'size' ? otherParams * 4 : 0) + excluded.reduce((s, l) => s + layerCost(costKind, l, fp), 0);
+    const candidates = this.pinned.map((p, i) => (p ? [p] : canCut(i) ? grid : wholeGrid));
+    let coupled: { costOf: (i: number, s: LayerSpec) => number; smallest: number } | undefined;
+    if (channels) {
+      const full = channels.counts([]);
+      // a layer's own cost with its own output channels cut: orders its candidates; the walls cost whole strategies
+      const costOf = (i: number, s: LayerSpec) => {
+        const counts = full.slice();
+        const g = channels.groupOf[this.allIndex[i]];
+        if (g !== null) counts[g] = channels.countOf(g, preserveOf(s));
+        return layerCost(costKind, channels.prunedLayer(this.allIndex[i], counts), s);
+      };
+      candidates.forEach((specs, i) => {
+        let best = specs[0];
+        for (const s of specs) {
+          const d = preserveOf(s) - preserveOf(best);
+          if (d < 0 || (d === 0 && costOf(i, s) < costOf(i, best))) best = s;
+        }
+        this.restMin.push(best);
+      });
+      const cheapest = this.allSpecs(this.restMin);
+      coupled = { costOf, smallest: channels.total(costKind, cheapest, channels.counts(cheapest)) };
+    }
     this.plan = planBudget({
       kind,
       spec: config.budget,
       layers: this.layers,
-      candidates: this.pinned.map((p) => (p ? [p] : grid)),
+      candidates,
+      ...coupled,
       fixedCost,
-      fullLayerCost: this.layers.reduce((s, l) => s + layerCost(kind, l, fp), 0),
+      fullLayerCost: this.layers.reduce((s, l) => s + layerCost(costKind, l, fp), 0),
       // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
       uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
     });
@@ -205,10 +255,31 @@ export class CompressionEnv {
       const a = specToAction(s, space);
       return a.reduce((d, v, k) => d + (v - action[k]) ** 2, 0);
     };
+    if (this.channels) {
+      const canCut = this.channels.groupOf[this.allIndex[i]] !== null;
+      const want = this.pinned[i] || canCut ? wish : withoutPreserve(wish);
+      const trial = this.filled();
+      const costWith = (s: LayerSpec) => {
+        trial[i] = s;
+        return this.cost(trial);
+      };
+      const spec = coupledWall(this.plan.candidates[i].specs, costWith, this.plan.limit, want, dist) ?? this.restMin[i];
+      this.strategy[i] = spec;
+      // what the decided layers take of the budget: the lower bound of the whole model, less the rest's minima
+      let rest = 0;
+      for (let j = this.pos + 1; j < this.walk.length; j++) rest += this.plan.minCost[this.walk[j]];
+      this.spent = Math.max(0, this.cost(this.filled()) - this.plan.fixed - rest);
+      return this.advance(spec, want, i);
+    }
     const spec = wall(this.plan, i, this.spent, this.minRest(), wish, dist);
     const { specs, costs } = this.plan.candidates[i];
     this.spent += costs[specs.findIndex((s) => sameSpec(s, spec))];
     this.strategy[i] = spec;
+    return this.advance(spec, wish, i);
+  }
+
+  private advance(spec: LayerSpec, wish: LayerSpec, i: number): StepResult {
+    const space = this.config.space;
     const applied = specToAction(spec, space);
     this.prevAction = applied;
     this.pos++;
@@ -216,28 +287,73 @@ export class CompressionEnv {
     return { applied, spec, clamped: !sameSpec(spec, wish) || this.pinned[i] !== null, pinned: this.pinned[i] !== null, next: done ? null : this.state() };
   }
 
-  /** The finished episode's strategy (model order), after HAQ's final pass. */
-  finishStrategy(): LayerSpec[] {
-    return enforceAfter(this.plan, this.strategy);
+  /** The episode's strategy so far, each layer not yet decided at its cheapest setting. */
+  private filled(): LayerSpec[] {
+    return this.layers.map((_, j) => this.strategy[j] ?? this.restMin[j]);
   }
 
-  /** The cost of searched layer `i` (model order) at `spec`, in the budget's unit. */
+  /** The finished episode's strategy (model order), after HAQ's final pass. */
+  finishStrategy(): LayerSpec[] {
+    if (!this.channels) return enforceAfter(this.plan, this.strategy);
+    return coupledEnforceAfter(this.plan.candidates.map((c) => c.specs), (s) => this.cost(s), this.plan.limit, this.strategy);
+  }
+
+  /** The cheapest strategy's cost: every searched layer at its cheapest setting (fewest channels first). */
+  minimumCost(): number {
+    return this.channels ? this.cost(this.restMin) : this.plan.fixed + this.plan.minCost.reduce((a, b) => a + b, 0);
+  }
+
+  /** The cost of searched layer `i` (model order) at `spec`, in the budget's unit (with channels: its own cut only). */
   layerCost(i: number, spec: LayerSpec): number {
-    return layerCost(this.plan.kind, this.layers[i], spec);
+    return layerCost(this.plan.costKind, this.layers[i], spec);
+  }
+
+  /** Every compressible layer's spec: the strategy's for searched layers, full precision for excluded ones. */
+  private allSpecs(strategy: LayerSpec[]): LayerSpec[] {
+    const fp: LayerSpec = { ...withoutPreserve(this.config.space.base), bits: 32, pruneRatio: 0, clusters: 0 };
+    const out = this.allLayers.map(() => fp);
+    this.allIndex.forEach((a, i) => (out[a] = strategy[i]));
+    return out;
+  }
+
+  /** Kept channels per group under `strategy`, or null when nothing is channel-pruned. */
+  channelCounts(strategy: LayerSpec[]): number[] | null {
+    if (!this.channels) return null;
+    const counts = this.channels.counts(this.allSpecs(strategy));
+    return this.channels.prunes(counts) ? counts : null;
+  }
+
+  /** [kept, original] output channels of each searched layer under `strategy`. */
+  layerChannels(strategy: LayerSpec[]): Array<[number, number]> {
+    const counts = this.channelCounts(strategy);
+    return this.layers.map((l, i) => (counts ? this.channels!.channelsOf(this.allIndex[i], counts) : [l.outChannels, l.outChannels]));
   }
 
   cost(strategy: LayerSpec[]): number {
-    return this.plan.fixed + strategy.reduce((s, spec, i) => s + layerCost(this.plan.kind, this.layers[i], spec), 0);
+    if (this.channels) {
+      const all = this.allSpecs(strategy);
+      return this.channels.total(this.plan.costKind, all, this.channels.counts(all));
+    }
+    return this.plan.fixed + strategy.reduce((s, spec, i) => s + layerCost(this.plan.costKind, this.layers[i], spec), 0);
   }
 
-  /** Sparse MACs remaining (for the AMC FLOPs reward and reports). */
+  /** Sparse MACs remaining (for the AMC FLOPs reward and reports), channel cuts included. */
   flops(strategy: LayerSpec[]): number {
     // the MACs each setting really keeps (2:4 keeps half whatever pruneRatio says; blocks keep whole blocks)
-    return strategy.reduce((s, spec, i) => s + sparseMacs(this.layers[i], spec), 0);
+    const counts = this.channelCounts(strategy);
+    const layer = (i: number) => (counts ? this.channels!.prunedLayer(this.allIndex[i], counts) : this.layers[i]);
+    return strategy.reduce((s, spec, i) => s + sparseMacs(layer(i), spec), 0);
+  }
+
+  /** Dense MACs of the model the strategy builds (every compressible layer; what countFlops counts on it). */
+  denseFlops(strategy: LayerSpec[]): number {
+    const counts = this.channelCounts(strategy);
+    return this.allLayers.reduce((s, l, a) => s + (counts ? this.channels!.prunedLayer(a, counts).macs : l.macs), 0);
   }
 
   static strategyKey(strategy: LayerSpec[]): string {
-    return strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}`).join('|');
+    // a layer keeping every channel reads as before, so caches of older runs stay valid
+    return strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}${preserveOf(s) < 1 ? `/c${preserveOf(s)}` : ''}`).join('|');
   }
 
   private finetuneOptions(seed: string): FinetuneOptions {
@@ -256,11 +372,43 @@ export class CompressionEnv {
     await this.ensureTeacher();
     const ft = { ...this.finetuneOptions(`episode:${this.config.seed}`), signal: opts.signal };
     if (opts.steps !== undefined) ft.steps = opts.steps;
+    const split = opts.all ? this.data.validation : this.valSplit.validation;
+    const pruned = await this.pruneFor(strategy, timings);
+    if (pruned) {
+      // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
+      const originals = new OriginalWeights(pruned.model, pruned.layers);
+      try {
+        await compressModel(pruned.model, originals, this.planOf(strategy, pruned.layers), this.data, ft, timings);
+        const t = performance.now();
+        const score = await evaluateModel(pruned.model, split, this.data.inputShape);
+        timings.evaluate = (performance.now() - t) / 1000;
+        return { ...score, timings };
+      } finally {
+        originals.dispose();
+        pruned.model.dispose();
+      }
+    }
     await compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft, timings);
     const t = performance.now();
-    const score = await evaluateModel(this.model, opts.all ? this.data.validation : this.valSplit.validation, this.data.inputShape);
+    const score = await evaluateModel(this.model, split, this.data.inputShape);
     timings.evaluate = (performance.now() - t) / 1000;
     return { ...score, timings };
+  }
+
+  /**
+   * The channel surgery of `strategy` on the ORIGINAL weights: a new, smaller model and its compressible layers (the
+   * caller disposes the model), or null when the strategy keeps every channel.
+   */
+  async pruneFor(strategy: LayerSpec[], timings?: { compress: number }): Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null> {
+    const counts = this.channelCounts(strategy);
+    if (!counts) return null;
+    const t0 = performance.now();
+    this.originals.restore(this.model);
+    const method = this.config.channelMethod ?? 'l1';
+    if (method === 'lasso' && !this.samples) this.samples = channelSamples(this.data);
+    const pruned = await pruneForCounts(this.model, this.channels!, counts, method, this.samples ?? undefined);
+    if (timings) timings.compress += (performance.now() - t0) / 1000;
+    return pruned;
   }
 
   /** The cost and reward of a strategy measured at `accuracy` (against `baseline`, the run's by default). */
@@ -303,8 +451,10 @@ export class CompressionEnv {
     return compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft);
   }
 
-  private planOf(strategy: LayerSpec[]) {
-    return this.layers.map((layer, i) => ({ layer, spec: strategy[i] }));
+  /** Each searched layer with its spec, as the learners see it (`built`: the layers of a channel-pruned model). */
+  private planOf(strategy: LayerSpec[], built?: LayerInfo[]) {
+    const byName = new Map((built ?? this.layers).map((l) => [l.name, l]));
+    return this.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: withoutPreserve(strategy[i]) }));
   }
 
   private async ensureTeacher(): Promise<void> {
@@ -338,5 +488,6 @@ export class CompressionEnv {
   dispose(): void {
     this.originals.dispose();
     this.teacher?.dispose();
+    this.samples?.dispose();
   }
 }

@@ -4,7 +4,10 @@
  * - bits: HAQ's rule `round(a * (bmax - bmin + 1) + bmin - 0.5)`, so each bit width owns an equal slice of [0, 1];
  * - prune ratio: linear in [lo, hi], on a grid of `pruneStep` (identical strategies then repeat and are cached);
  * - clusters: on a log scale in [cmin, cmax] (the difference between 4 and 8 clusters matters as much as between
- *   32 and 64), rounded to an integer.
+ *   32 and 64), rounded to an integer;
+ * - channels: AMC's preserve ratio (the fraction of a layer's output channels kept), linear in [lo, hi] on a grid of
+ *   `channelStep`; 1 = all channels. Only layers that open a prunable channel group take it (env/channel-space.ts);
+ *   the env fixes it at 1 elsewhere.
  * The prune and cluster knobs read the action at a resolution of 1/ACTION_RESOLUTION, so the settings an action can
  * produce are a finite set, and `candidateSpecs` (the grid the budget wall costs) is exactly that set. Reading the
  * action at full resolution let fine prune steps or wide cluster bounds produce settings missing from the grid: the
@@ -14,8 +17,8 @@
 import type { LayerSpec } from '../learners/types.js';
 import { ConfigError } from '../errors.js';
 
-export type Knob = 'bits' | 'prune' | 'clusters';
-export const KNOBS: readonly Knob[] = ['bits', 'prune', 'clusters'];
+export type Knob = 'bits' | 'prune' | 'clusters' | 'channels';
+export const KNOBS: readonly Knob[] = ['bits', 'prune', 'clusters', 'channels'];
 
 export interface KnobBounds {
   bits: [number, number];
@@ -23,9 +26,12 @@ export interface KnobBounds {
   clusters: [number, number];
   /** Grid step of the prune ratio. */
   pruneStep: number;
+  /** Preserve-ratio range of the channels knob (AMC: [0.2, 1]) and its grid step. */
+  channels: [number, number];
+  channelStep: number;
 }
 
-export const DEFAULT_BOUNDS: KnobBounds = { bits: [2, 8], prune: [0, 0.9], clusters: [4, 64], pruneStep: 0.05 };
+export const DEFAULT_BOUNDS: KnobBounds = { bits: [2, 8], prune: [0, 0.9], clusters: [4, 64], pruneStep: 0.05, channels: [0.2, 1], channelStep: 0.05 };
 
 export interface SearchSpace {
   /** Which knobs the agent sets, in action order. */
@@ -36,9 +42,11 @@ export interface SearchSpace {
 }
 
 export function validateSpace(space: SearchSpace): void {
-  const { bits, prune, clusters, pruneStep } = space.bounds;
-  if (space.knobs.length === 0) throw new ConfigError('search at least one knob: --knobs bits, prune or clusters');
-  for (const k of space.knobs) if (!KNOBS.includes(k)) throw new ConfigError(`unknown knob '${k}'; use bits, prune or clusters`);
+  const { bits, prune, clusters, pruneStep, channels, channelStep } = space.bounds;
+  if (space.knobs.length === 0) throw new ConfigError('search at least one knob: --knobs bits, prune, clusters or channels');
+  for (const k of space.knobs) if (!KNOBS.includes(k)) throw new ConfigError(`unknown knob '${k}'; use bits, prune, clusters or channels`);
+  if (!(channels[0] > 0 && channels[1] <= 1 && channels[0] <= channels[1])) throw new ConfigError(`channel bounds ${channels.join('..')} must satisfy 0 < min <= max <= 1 (a preserve ratio)`);
+  if (!(channelStep > 0 && channelStep <= 0.5)) throw new ConfigError(`channel step ${channelStep} must be in (0, 0.5]`);
   if (!(bits[0] >= 1 && bits[1] <= 8 && bits[0] <= bits[1])) throw new ConfigError(`bit bounds ${bits.join('..')} must satisfy 1 <= min <= max <= 8`);
   if (!(prune[0] >= 0 && prune[1] < 1 && prune[0] <= prune[1])) throw new ConfigError(`prune bounds ${prune.join('..')} must satisfy 0 <= min <= max < 1`);
   if (!(clusters[0] >= 2 && clusters[0] <= clusters[1] && clusters[1] <= 65536)) throw new ConfigError(`cluster bounds ${clusters.join('..')} must satisfy 2 <= min <= max`);
@@ -86,6 +94,18 @@ export function pruneFromAction(a: number, [lo, hi]: [number, number], step: num
   return Number(Math.min(hi, Math.max(lo, snapped)).toFixed(6));
 }
 
+/** Preserve ratio: linear in [lo, hi] on a grid of `step` (the grid starts at lo, so lo itself is reachable). */
+export function preserveFromAction(a: number, [lo, hi]: [number, number], step: number): number {
+  const raw = lo + snapAction(a) * (hi - lo);
+  const snapped = lo + Math.round((raw - lo) / step) * step;
+  return Number(Math.min(hi, Math.max(lo, snapped)).toFixed(6));
+}
+
+/** The preserve ratio a spec keeps (absent = 1, every channel). */
+export function preserveOf(spec: LayerSpec): number {
+  return spec.preserveRatio ?? 1;
+}
+
 export function clustersFromAction(a: number, [lo, hi]: [number, number]): number {
   return Math.min(hi, Math.max(lo, Math.round(Math.exp(Math.log(lo) + snapAction(a) * (Math.log(hi) - Math.log(lo))))));
 }
@@ -96,15 +116,26 @@ export function actionToSpec(action: number[], space: SearchSpace): LayerSpec {
     const a = action[i];
     if (knob === 'bits') spec.bits = bitsFromAction(a, space.bounds.bits);
     else if (knob === 'prune') spec.pruneRatio = pruneFromAction(a, space.bounds.prune, space.bounds.pruneStep);
+    else if (knob === 'channels') {
+      // 1 (every channel) is left absent, as in candidateSpecs, so a strategy without channel cuts looks as before
+      const r = preserveFromAction(a, space.bounds.channels, space.bounds.channelStep);
+      if (r < 1) spec.preserveRatio = r;
+      else delete spec.preserveRatio;
+    }
     else spec.clusters = clustersFromAction(a, space.bounds.clusters);
   });
   return spec;
 }
 
 export function specToAction(spec: LayerSpec, space: SearchSpace): number[] {
-  const { bits, prune, clusters } = space.bounds;
+  const { bits, prune, clusters, channels } = space.bounds;
   return space.knobs.map((knob) => {
     if (knob === 'bits') return clamp01((spec.bits - bits[0] + 0.5) / (bits[1] - bits[0] + 1));
+    if (knob === 'channels') {
+      const p = preserveOf(spec);
+      const centre = sliceCentre(p, (a) => preserveFromAction(a, channels, space.bounds.channelStep));
+      return centre ?? (channels[1] === channels[0] ? 0.5 : clamp01((p - channels[0]) / (channels[1] - channels[0])));
+    }
     // a setting no action produces (a pin outside the bounds): its position on the knob's scale, clamped
     if (knob === 'prune') {
       const centre = sliceCentre(spec.pruneRatio, (a) => pruneFromAction(a, prune, space.bounds.pruneStep));
@@ -117,8 +148,8 @@ export function specToAction(spec: LayerSpec, space: SearchSpace): number[] {
 
 /** Every setting the space can produce (the grid the budget wall chooses from), cheapest knobs last. */
 export function candidateSpecs(space: SearchSpace): LayerSpec[] {
-  const values: Record<Knob, number[]> = { bits: [space.base.bits], prune: [space.base.pruneRatio], clusters: [space.base.clusters] };
-  const { bits, prune, clusters, pruneStep } = space.bounds;
+  const values: Record<Knob, number[]> = { bits: [space.base.bits], prune: [space.base.pruneRatio], clusters: [space.base.clusters], channels: [preserveOf(space.base)] };
+  const { bits, prune, clusters, pruneStep, channels, channelStep } = space.bounds;
   if (space.knobs.includes('bits')) values.bits = range(bits[0], bits[1], 1);
   if (space.knobs.includes('prune')) {
     const set = new Set<number>();
@@ -130,8 +161,19 @@ export function candidateSpecs(space: SearchSpace): LayerSpec[] {
     for (let i = 0; i <= ACTION_RESOLUTION; i++) set.add(clustersFromAction(i / ACTION_RESOLUTION, clusters));
     values.clusters = [...set].sort((a, b) => a - b);
   }
+  if (space.knobs.includes('channels')) {
+    const set = new Set<number>();
+    for (let i = 0; i <= ACTION_RESOLUTION; i++) set.add(preserveFromAction(i / ACTION_RESOLUTION, channels, channelStep));
+    values.channels = [...set].sort((a, b) => a - b);
+  }
   const out: LayerSpec[] = [];
-  for (const b of values.bits) for (const p of values.prune) for (const c of values.clusters) out.push({ ...space.base, bits: b, pruneRatio: p, clusters: c });
+  for (const r of values.channels) {
+    for (const b of values.bits) {
+      for (const p of values.prune) {
+        for (const c of values.clusters) out.push(r === 1 ? { ...space.base, bits: b, pruneRatio: p, clusters: c } : { ...space.base, bits: b, pruneRatio: p, clusters: c, preserveRatio: r });
+      }
+    }
+  }
   return out;
 }
 
@@ -142,6 +184,27 @@ function range(lo: number, hi: number, step: number): number[] {
 }
 
 /** The short per-layer view of a spec used in events, the store and strategy files. */
-export function describeSpec(name: string, spec: LayerSpec): { name: string; bits: number; pruneRatio: number; clusters: number } {
-  return { name, bits: spec.bits, pruneRatio: spec.pruneRatio, clusters: spec.clusters };
+export interface SpecView {
+  name: string;
+  bits: number;
+  pruneRatio: number;
+  clusters: number;
+  /** Channel pruning only (absent = every channel kept): the preserve ratio and the output channels kept / before. */
+  preserveRatio?: number;
+  channels?: [number, number];
+}
+
+/** `channels`: [kept, original] output channels of the layer, when channel pruning changes them. */
+export function describeSpec(name: string, spec: LayerSpec, channels?: [number, number]): SpecView {
+  const view: SpecView = { name, bits: spec.bits, pruneRatio: spec.pruneRatio, clusters: spec.clusters };
+  if (preserveOf(spec) < 1) view.preserveRatio = preserveOf(spec);
+  if (channels && channels[0] < channels[1]) view.channels = channels;
+  return view;
+}
+
+/** The spec without its preserve ratio: what the learners see once the channels are gone. */
+export function withoutPreserve(spec: LayerSpec): LayerSpec {
+  if (spec.preserveRatio === undefined) return spec;
+  const { preserveRatio: _drop, ...rest } = spec;
+  return rest;
 }

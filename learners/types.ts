@@ -47,6 +47,9 @@ export interface LayerSpec {
   blockPooling?: BlockPooling;
   /** Clustering: one codebook per output channel (last axis) instead of one per tensor. Default false. */
   clusterPerChannel?: boolean;
+  /** Channel pruning (AMC's action): fraction of the layer's output channels kept; 1 or absent = all. Never read by
+   * the learners: env/ removes the channels by model surgery first and hands them the smaller layer without it. */
+  preserveRatio?: number;
 }
 
 /** How block pruning scores a block from its weights' magnitudes. */

@@ -43,6 +43,7 @@ const pinSpec = z.object({
   bits: z.number().int().min(1).max(32).optional(),
   pruneRatio: z.number().min(0).max(0.99).optional(),
   clusters: z.number().int().min(0).optional(),
+  preserveRatio: z.number().gt(0).max(1).optional(),
 });
 
 /** `--pin NAME=BITS` or `--pin NAME=bits:8,prune:0.5,clusters:16`, one per layer. */
@@ -63,7 +64,8 @@ function parsePin(items: string[], flag: string): Record<string, z.infer<typeof 
         if (k === 'bits') spec.bits = n;
         else if (k === 'prune') spec.pruneRatio = n;
         else if (k === 'clusters') spec.clusters = n;
-        else throw new ConfigError(`--${flag} ${item}: unknown key '${k}' (use bits, prune, clusters)`);
+        else if (k === 'preserve') spec.preserveRatio = n;
+        else throw new ConfigError(`--${flag} ${item}: unknown key '${k}' (use bits, prune, clusters, preserve)`);
       }
     }
     out[name] = spec;
@@ -98,17 +100,34 @@ export const RunConfigFields = z
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
-    budget: field(z.string().default('size:3bits'), 'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 | bitops:0.25'),
-    knobs: field(z.array(z.enum(['bits', 'prune', 'clusters'])).min(1).default(['bits', 'prune']), 'Knobs the agent sets per layer, any of bits,prune,clusters', { form: 'list' }),
+    budget: field(
+      z.string().default('size:3bits'),
+      'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 (dense MACs of the built model: only channels lowers them) | sparse-flops:0.5 (MACs left after weight pruning) | bitops:0.25',
+    ),
+    knobs: field(
+      z.array(z.enum(['bits', 'prune', 'clusters', 'channels'])).min(1).default(['bits', 'prune']),
+      "Knobs the agent sets per layer, any of bits,prune,clusters,channels (channels: AMC's preserve ratio, a real smaller model)",
+      { form: 'list' },
+    ),
     bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
     pruneBounds: field(bounds(0, 0.99).default([0, 0.9]), 'Prune-ratio range of a layer, MIN-MAX', { name: 'prune', form: 'range' }),
     pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
     clusterBounds: field(bounds(2, 65536).default([4, 64]), 'Cluster-count range of a layer, MIN-MAX (searched on a log scale)', { name: 'clusters', form: 'range' }),
+    channelBounds: field(
+      z.tuple([z.number().gt(0), z.number().max(1)]).refine(([a, b]) => a <= b, 'min must not exceed max').default([0.2, 1]),
+      "Preserve-ratio range of the channels knob, MIN-MAX: the fraction of a layer's output channels kept (AMC: 0.2-1)",
+      { name: 'channels', form: 'range' },
+    ),
+    channelStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the preserve ratio'),
+    channelMethod: field(
+      z.enum(['l1', 'lasso']).default('l1'),
+      "Which channels the channels knob keeps: l1 (largest filter L1 norm) or lasso (He et al. 2017: LASSO on sampled feature maps, then a least-squares refit of the next layer; slower)",
+    ),
     order: field(z.enum(['forward', 'backward', 'random']).default('forward'), "Layer walk order; random = a new permutation each episode (PocketFlow's)"),
     exclude: field(z.array(z.string()).default([]), 'Layers (names or globs) kept at full precision; repeat the flag for more', { form: 'repeat', defaultText: 'none' }),
     pin: field(
       z.record(pinSpec).default({}),
-      'Fixed settings of a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16 (NAME: a name, a glob, first or last); repeat the flag for more',
+      'Fixed settings of a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16,preserve:0.5 (NAME: a name, a glob, first or last; preserve: the fraction of its output channels kept); repeat the flag for more',
       { form: 'repeat', parse: parsePin, defaultText: 'none' },
     ),
 
@@ -199,6 +218,9 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   const line = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message, params: { line: true } });
   if (c.agent === 'ddpg' && c.warmup >= c.episodes) {
     line(`--warmup ${c.warmup} must be below --episodes ${c.episodes}: DDPG would never learn (lower --warmup or raise --episodes)`);
+  }
+  if (c.agent === 'knapsack' && c.knobs.includes('channels')) {
+    line("--agent knapsack cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)");
   }
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);

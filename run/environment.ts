@@ -22,7 +22,14 @@ export const GRADUAL_PRUNING = { rampFraction: 0.5, frequency: 10 };
 export function searchSpace(config: RunConfig): SearchSpace {
   return {
     knobs: config.knobs,
-    bounds: { bits: config.bitBounds, prune: config.pruneBounds, clusters: config.clusterBounds, pruneStep: config.pruneStep },
+    bounds: {
+      bits: config.bitBounds,
+      prune: config.pruneBounds,
+      clusters: config.clusterBounds,
+      pruneStep: config.pruneStep,
+      channels: config.channelBounds,
+      channelStep: config.channelStep,
+    },
     base: layerSpec({
       bits: 32,
       pruneRatio: 0,
@@ -56,6 +63,7 @@ export function envConfig(config: RunConfig): EnvConfig {
     },
     evalSize: config.evalSize,
     seed: config.seed,
+    channelMethod: config.channelMethod,
   };
 }
 

@@ -5,7 +5,7 @@
  * Redis (run/queue.ts, `--queue redis://...`). Evaluators are stateless apart from the model and data they hold:
  * the coordinator keeps the cache, computes rewards and is the only writer of runs.db.
  */
-import type { CompressionEnv, Evaluation, Measurement } from '../env/compression-env.js';
+import { CompressionEnv, type Evaluation, type Measurement } from '../env/compression-env.js';
 import type { LayerSpec } from '../learners/types.js';
 
 export interface MeasureJob {
@@ -78,5 +78,5 @@ export async function evaluateStrategies(
 }
 
 function keyOf(strategy: LayerSpec[], steps: number | undefined): string {
-  return `${steps ?? 'episode'}|${strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}`).join('|')}`;
+  return `${steps ?? 'episode'}|${CompressionEnv.strategyKey(strategy)}`;
 }

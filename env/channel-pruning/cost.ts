@@ -12,7 +12,8 @@ export function product(dims: ReadonlyArray<number | null>): number {
   return dims.reduce<number>((a, b) => a * (b ?? 1), 1);
 }
 
-function keptSize(axis: AxisLayout | null, dim: number, counts: number[]): number {
+/** The length of an axis once group g keeps counts[g] channels. */
+export function keptSize(axis: AxisLayout | null, dim: number, counts: number[]): number {
   if (axis === null) return dim;
   return axis.uses.reduce((n, [g, per]) => n + per * counts[g], axis.fixed);
 }

@@ -44,6 +44,8 @@ export interface ChannelPruneOptions extends ChannelPlanOptions {
   seed?: number;
   /** Relative ridge of the least-squares refit. Default 1e-6. */
   ridge?: number;
+  /** The model's analysis when the caller made it already (a search decides the groups once per run). */
+  analysis?: ChannelAnalysis;
 }
 
 export interface GroupSelection {
@@ -71,7 +73,7 @@ export interface ChannelPruneResult {
 
 /** Plan, select, (reconstruct) and build: the pruned model and what was done. The caller disposes `result.model`. */
 export async function pruneChannels(model: tf.LayersModel, opts: ChannelPruneOptions = {}): Promise<ChannelPruneResult> {
-  const analysis = analyzeChannels(model);
+  const analysis = opts.analysis ?? analyzeChannels(model);
   const counts = opts.counts ?? planChannels(analysis, opts);
   if (counts.length !== analysis.groups.length) throw new ConfigError(`counts has ${counts.length} entries; the model has ${analysis.groups.length} channel groups`);
   counts.forEach((k, g) => {

@@ -29,6 +29,7 @@ test('parseBudget reads size in bits per weight, kB, a ratio, and flops / bitops
   t.deepEqual(parseBudget('size:12x'), { kind: 'size', value: 12, unit: 'ratio' });
   t.deepEqual(parseBudget('size:25%'), { kind: 'size', value: 4, unit: 'ratio' });
   t.deepEqual(parseBudget('flops:0.5'), { kind: 'flops', value: 0.5, unit: 'fraction' });
+  t.deepEqual(parseBudget('sparse-flops:50%'), { kind: 'flops', value: 0.5, unit: 'fraction', sparse: true });
   t.deepEqual(parseBudget('bitops:25%'), { kind: 'bitops', value: 0.25, unit: 'fraction' });
   t.deepEqual(parseBudget(' FLOPS:1 '), { kind: 'flops', value: 1, unit: 'fraction' });
   // average bits per weight between stored widths: mixed precision lives there
@@ -83,7 +84,8 @@ const bits = (b: number, pruneRatio = 0): LayerSpec => ({ ...BASE, bits: b, prun
 
 test('layerCost: flops are MACs left after pruning, bitops add weight bits x 8 activation bits, size is packed bytes', (t) => {
   const l = dense(0, 10, 10);
-  t.is(layerCost('flops', l, bits(4, 0.25)), 75);
+  t.is(layerCost('sparse-flops', l, bits(4, 0.25)), 75);
+  t.is(layerCost('flops', l, bits(4, 0.25)), 100); // dense MACs: pruning weights does not shorten the layer tfjs runs
   t.is(layerCost('bitops', l, bits(4, 0.25)), 75 * 4 * 8);
   // 100 weights at 3 bits + one (alpha, beta) fp32 pair per output channel: (300 + 10 x 64) / 8 bytes
   t.is(layerCost('size', l, bits(3)), (300 + 640) / 8);
@@ -93,14 +95,14 @@ test('layerCost: flops are MACs left after pruning, bitops add weight bits x 8 a
 test('flops and bitops cost 2:4 and block sparsity as what they keep, not as 1 - pruneRatio', (t) => {
   const l = dense(0, 10, 12); // 120 MACs; the input axis has 10 channels: groups of 4, 4 and a last 2
   // 2:4 keeps 2 + 2 + min(2, 2) = 6 of every 10 inputs, whatever the ratio: 120 x 6 / 10 = 72
-  t.is(layerCost('flops', l, { ...bits(4, 0.9), pruneKind: '2:4' }), 72);
-  t.is(layerCost('flops', l, { ...bits(4, 0.5), pruneKind: '2:4' }), 72);
+  t.is(layerCost('sparse-flops', l, { ...bits(4, 0.9), pruneKind: '2:4' }), 72);
+  t.is(layerCost('sparse-flops', l, { ...bits(4, 0.5), pruneKind: '2:4' }), 72);
   t.is(layerCost('bitops', l, { ...bits(4, 0.9), pruneKind: '2:4' }), 72 * 4 * 8);
   // 1x4 blocks over [10, 12]: 10 x 3 = 30 blocks; 75% pruned keeps roundHalfEven(7.5) = 8 blocks = 32 weights
-  t.is(layerCost('flops', l, { ...bits(4, 0.75), pruneKind: 'block' }), 32);
+  t.is(layerCost('sparse-flops', l, { ...bits(4, 0.75), pruneKind: 'block' }), 32);
   // clustering that does not keep the zeros fills them with centroids: every MAC stays
-  t.is(layerCost('flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: false }), 120);
-  t.is(layerCost('flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: true }), 60);
+  t.is(layerCost('sparse-flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: false }), 120);
+  t.is(layerCost('sparse-flops', l, { ...bits(4, 0.5), clusters: 4, preserveSparsity: true }), 60);
 });
 
 test('the wall clamps to the most expensive bit width that still leaves the cheapest setting for the rest', (t) => {
@@ -154,7 +156,7 @@ test('the after-pass takes one bit off each layer from the last one backwards an
 test('the after-pass never steps to a setting of equal cost: under a FLOPs budget it prunes and keeps the bits', (t) => {
   // FLOPs ignore bits, so "one step cheaper" must mean pruning 5% more (100 -> 95 MACs), not dropping a bit width
   const layers = [dense(0, 10, 10), dense(1, 10, 10)];
-  const plan = handPlan('flops', layers, ['bits', 'prune'], { kind: 'flops', value: 195 / 200, unit: 'fraction' });
+  const plan = handPlan('flops', layers, ['bits', 'prune'], { kind: 'flops', value: 195 / 200, unit: 'fraction', sparse: true });
   const out = enforceAfter(plan, [bits(8), bits(8)]);
   t.deepEqual(out.map((s) => [s.bits, s.pruneRatio]), [[8, 0], [8, 0.05]]);
 });
@@ -169,16 +171,16 @@ const models = {
 
 /** The cheapest possible cost of `env`'s model under its plan: every searched layer at its cheapest setting. */
 function tightest(env: CompressionEnv): number {
-  return env.plan.fixed + env.plan.minCost.reduce((a, b) => a + b, 0);
+  return env.minimumCost();
 }
 
 /** Budgets from loose to the tightest feasible one, for a kind and knob set. */
-function budgetsFor(model: keyof typeof models, kind: BudgetKind, knobs: Knob[]): BudgetSpec[] {
-  const probe = new CompressionEnv(models[model], data, envConfig({ space: space(knobs), budget: { kind, value: 1, unit: kind === 'size' ? 'ratio' : 'fraction' } }), 0);
+function budgetsFor(model: keyof typeof models, kind: BudgetKind, knobs: Knob[], sparse?: boolean): BudgetSpec[] {
+  const probe = new CompressionEnv(models[model], data, envConfig({ space: space(knobs), budget: { kind, value: 1, unit: kind === 'size' ? 'ratio' : 'fraction', ...(sparse ? { sparse } : {}) } }), 0);
   const low = tightest(probe) / probe.plan.full;
   probe.dispose();
   const fractions = [low, low + (1 - low) * 0.01, low + (1 - low) * 0.2, low + (1 - low) * 0.6];
-  return fractions.map((f) => (kind === 'size' ? { kind, value: 1 / f, unit: 'ratio' } : { kind, value: f, unit: 'fraction' }));
+  return fractions.map((f) => (kind === 'size' ? { kind, value: 1 / f, unit: 'ratio' } : { kind, value: f, unit: 'fraction', ...(sparse ? { sparse } : {}) }));
 }
 
 /** A random agent that often pushes to the ends of [0, 1] (where the wall has the most to do). */
@@ -189,13 +191,15 @@ function randomAction(rng: () => number, k: number): number[] {
   });
 }
 
-const cases: Array<{ model: keyof typeof models; kind: BudgetKind; knobs: Knob[] }> = [
+const cases: Array<{ model: keyof typeof models; kind: BudgetKind; knobs: Knob[]; sparse?: boolean }> = [
   { model: 'mlp', kind: 'size', knobs: ['bits'] },
   { model: 'mlp', kind: 'size', knobs: ['bits', 'prune'] },
   { model: 'lenet5', kind: 'size', knobs: ['bits', 'prune', 'clusters'] },
   { model: 'lenet5', kind: 'size', knobs: ['bits'] },
   { model: 'lenet5', kind: 'bitops', knobs: ['bits', 'prune'] },
-  { model: 'mlp', kind: 'flops', knobs: ['bits', 'prune', 'clusters'] },
+  { model: 'mlp', kind: 'flops', knobs: ['bits', 'prune', 'clusters'], sparse: true },
+  { model: 'mlp', kind: 'flops', knobs: ['channels', 'bits'] },
+  { model: 'lenet5', kind: 'size', knobs: ['channels', 'bits'] },
   { model: 'lenet5', kind: 'bitops', knobs: ['bits'] },
 ];
 
@@ -203,7 +207,7 @@ test('property: random actions under any feasible budget (tightest included) end
   let episodes = 0;
   let clamped = 0;
   for (const c of cases) {
-    for (const budget of budgetsFor(c.model, c.kind, c.knobs)) {
+    for (const budget of budgetsFor(c.model, c.kind, c.knobs, c.sparse)) {
       for (const order of ['forward', 'backward', 'random'] as LayerOrder[]) {
         const env = new CompressionEnv(models[c.model], data, envConfig({ space: space(c.knobs), budget, order }), 0);
         for (let seed = 0; seed < 8; seed++) {
@@ -231,8 +235,9 @@ test('property: random actions under any feasible budget (tightest included) end
 test('the wall wastes no budget: a wish that fits is applied unchanged, a clamped one is the nearest that fits', (t) => {
   let fits = 0;
   let clampedSteps = 0;
-  for (const c of cases) {
-    const [, tight, mid] = budgetsFor(c.model, c.kind, c.knobs);
+  // per-layer costs are separable only without channels (channel cuts are costed whole: test/env/channels-knob.test.ts)
+  for (const c of cases.filter((x) => !x.knobs.includes('channels'))) {
+    const [, tight, mid] = budgetsFor(c.model, c.kind, c.knobs, c.sparse);
     for (const budget of [tight, mid]) {
       const s = space(c.knobs);
       const env = new CompressionEnv(models[c.model], data, envConfig({ space: s, budget }), 0);

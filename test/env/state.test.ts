@@ -38,7 +38,7 @@ test('lenet5 static features: index, kind flags, channels, kernel, input size, e
 });
 
 test('every state entry is in [0, 1] and the state has 11 static + 6 dynamic + k entries', (t) => {
-  for (const budget of [{ kind: 'size', value: 3, unit: 'bits' }, { kind: 'size', value: 0.5, unit: 'ratio' }, { kind: 'flops', value: 0.3, unit: 'fraction' }] as const) {
+  for (const budget of [{ kind: 'size', value: 3, unit: 'bits' }, { kind: 'size', value: 0.5, unit: 'ratio' }, { kind: 'flops', value: 0.3, unit: 'fraction', sparse: true }] as const) {
     const env = new CompressionEnv(lenet, data, envConfig({ space: space(['bits', 'prune']), budget, order: 'random' }), 0);
     t.is(env.stateSize, 17 + 2);
     for (let episode = 0; episode < 3; episode++) {
@@ -79,7 +79,7 @@ test('the applied previous action closes the state; on the first layer the "no p
 });
 
 test('the budget features are fractions of the searched layers\' budget, the position runs 0, 1/4, ... 1 over lenet5\'s five layers', (t) => {
-  const env = new CompressionEnv(lenet, data, envConfig({ budget: { kind: 'flops', value: 0.5, unit: 'fraction' }, space: space(['prune']) }), 0);
+  const env = new CompressionEnv(lenet, data, envConfig({ budget: { kind: 'flops', value: 0.5, unit: 'fraction', sparse: true }, space: space(['prune']) }), 0);
   const { plan } = env;
   const at = (name: (typeof DYNAMIC_FEATURES)[number]) => STATIC_FEATURES.length + DYNAMIC_FEATURES.indexOf(name);
   const budget = plan.limit - plan.fixed;
