@@ -47,9 +47,16 @@ export interface SizeReport {
   fp32Share: number;
 }
 
-/** One line for the final report: "fp32 tensors: 1.20 kB of model.ashk's 25.80 kB (4.7%)". */
-export function describeFp32Share(sizes: Pick<SizeReport, 'fp32TensorBytes' | 'packedBytes' | 'fp32Share'>): string {
-  return `fp32 tensors: ${formatBytes(sizes.fp32TensorBytes)} of model.ashk's ${formatBytes(sizes.packedBytes)} (${(100 * sizes.fp32Share).toFixed(1)}%)`;
+/**
+ * One line for the final report, e.g. "model.ashk 25.80 kB: fp32 tensors 1.20 kB (4.7%: biases, normalisation,
+ * layers left at full precision), header 1.02 kB (4.0%), compressed kernels the rest".
+ */
+export function describeFp32Share(sizes: Pick<SizeReport, 'fp32TensorBytes' | 'packedBytes' | 'fp32Share' | 'headerBytes'>): string {
+  const pct = (n: number) => `${((100 * n) / sizes.packedBytes).toFixed(1)}%`;
+  return (
+    `model.ashk ${formatBytes(sizes.packedBytes)}: fp32 tensors ${formatBytes(sizes.fp32TensorBytes)} (${pct(sizes.fp32TensorBytes)}: biases, ` +
+    `normalisation, layers left at full precision), header ${formatBytes(sizes.headerBytes)} (${pct(sizes.headerBytes)}), compressed kernels the rest`
+  );
 }
 
 function weightName(v: tf.LayerVariable): string {

@@ -1,6 +1,7 @@
 /**
  * Loading model.ashk back into tfjs: every compressible layer kind, depthwise included (stored as [kh, kw, 1, c * m],
- * loaded as the layer's [kh, kw, c, m]); and forged files refused with a ModelError (exit 2) before the allocations
+ * loaded as the layer's [kh, kw, c, m]), and the types of issue 18 (Embedding, Conv1D, GRU, SeparableConv2D,
+ * Conv2DTranspose); and forged files refused with a ModelError (exit 2) before the allocations
  * they ask for.
  */
 import test from 'ava';
@@ -123,3 +124,57 @@ test('the CLI refuses a deflate bomb in one line with exit code 2', async (t) =>
   t.is(lines.length, 1, stderr);
   t.regex(lines[0], /^error: packed model header inflates past/);
 });
+
+let sequenceFile: Promise<Uint8Array> | null = null;
+/** A packed model holding every newly supported kernel (3-bit, not fine-tuned), built once: embedding -> conv1d ->
+ * GRU -> dense, and a separable and a transposed conv on an image branch. */
+function sequenceModelFile(): Promise<Uint8Array> {
+  sequenceFile ??= (async () => {
+    const ids = tf.input({ shape: [6] });
+    const seq = tf.layers.gru({ units: 4, name: 'gru' }).apply(tf.layers.conv1d({ filters: 5, kernelSize: 3, name: 'c1' }).apply(tf.layers.embedding({ inputDim: 20, outputDim: 4, name: 'embed' }).apply(ids))) as tf.SymbolicTensor;
+    const image = tf.input({ shape: [4, 4, 2] });
+    const up = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, name: 'up' }).apply(tf.layers.separableConv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'sep' }).apply(image)) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(up) as tf.SymbolicTensor;
+    const head = tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }).apply(tf.layers.concatenate().apply([seq, pooled])) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [ids, image], outputs: head });
+    const layers = compressibleLayers(model);
+    const originals = new OriginalWeights(model, layers);
+    const data = loadDataset('mnist', { seed: 1 });
+    const compressed = await compressModel(model, originals, layers.map((layer) => ({ layer, spec: layerSpec({ bits: 3 }) })), data, { steps: 0, batchSize: 8, learningRate: 1e-3, seed: 1, bnBatches: 0 });
+    const file = packCompressedModel(model, compressed);
+    originals.dispose();
+    model.dispose();
+    return file;
+  })();
+  return sequenceFile;
+}
+
+test('embedding, conv1d, GRU, separable and transposed convs pack with every kernel compressed and load back exactly', async (t) => {
+  const path = join(dir, 'sequence.ashk');
+  writeFileSync(path, await sequenceModelFile());
+  const loaded = await loadPackedModel(path);
+  t.teardown(() => loaded.dispose());
+  t.deepEqual(compressibleLayers(loaded).map((l) => l.name).sort(), ['c1', 'embed', 'gru/kernel', 'gru/recurrent', 'head', 'sep/depthwise', 'sep/pointwise', 'up']);
+  // 3 bits, per-channel buckets: every kernel holds at most 2^3 = 8 values per output channel
+  const gruKernel = loaded.getLayer('gru').getWeights()[0];
+  t.deepEqual(gruKernel.shape, [5, 12]);
+  const values = gruKernel.arraySync() as number[][];
+  for (let c = 0; c < 12; c++) t.true(new Set(values.map((row) => row[c])).size <= 8, `gru kernel column ${c}`);
+});
+
+const sequenceForgeries: Array<[string, (h: any) => void, RegExp]> = [
+  ['an Embedding of 10^9 words', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'Embedding').config.input_dim = 1e9), /layer embed's config does not match its embeddings/],
+  ['a GRU of 10^5 units', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'GRU').config.units = 1e5), /layer gru's config does not match its kernel/],
+  ['a SeparableConv2D of 10^6 filters', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'SeparableConv2D').config.filters = 1e6), /layer sep's config does not match its pointwise_kernel/],
+  ['a Conv1D with a window of 10^4', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'Conv1D').config.kernel_size = [1e4]), /layer c1's config does not match its kernel/],
+  ['a Conv2DTranspose without its kernel', (h) => (h.tensors.find((x: any) => x.name === 'up/kernel').name = 'up/other'), /layer up has no kernel in the tensor table/],
+];
+
+for (const [what, edit, message] of sequenceForgeries) {
+  test(`a packed file with ${what} is refused with a one-line ModelError`, async (t) => {
+    const path = join(dir, `forged-${what.replace(/\W+/g, '-')}.ashk`);
+    writeFileSync(path, forge(await sequenceModelFile(), edit));
+    const error = await t.throwsAsync(loadPackedModel(path), { instanceOf: ModelError, message });
+    t.false(error!.message.includes('\n'), 'one line');
+  });
+}
