@@ -89,12 +89,12 @@ export function rewardSplit(data: Dataset, evalSize: number): Dataset {
   return { ...data, validation: takeRows(data.validation, Int32Array.from({ length: count }, (_, i) => i)) };
 }
 
-/** Glob (`*`, `?`) or `first` / `last` against a layer. */
+/** Glob (`*`, `?`) or `first` / `last` against a unit: its name or its layer's (`sep` matches both of sep's kernels). */
 export function matchesLayer(pattern: string, layer: LayerInfo, count: number): boolean {
   if (pattern === 'first') return layer.index === 0;
   if (pattern === 'last') return layer.index === count - 1;
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(layer.name);
+  return re.test(layer.name) || re.test(layer.layerName);
 }
 
 export class CompressionEnv {

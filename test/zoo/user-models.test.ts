@@ -17,7 +17,7 @@ import { selectBackend } from '../../env/backend.js';
 import { CompressionEnv } from '../../env/compression-env.js';
 import { evaluateAccuracy } from '../../env/evaluate.js';
 import { sliceBatch } from '../../env/batches.js';
-import { compressibleLayers, fixedParams, kernelVariable } from '../../env/layers.js';
+import { compressibleLayers, fixedParams, kernelVariable, layersLeftOut } from '../../env/layers.js';
 import { trainModel } from '../../env/train.js';
 import { packedSizeReport } from '../../learners/model-pack.js';
 import { parseRunConfig } from '../../run/config.js';
@@ -138,4 +138,17 @@ test.serial('the fp32 share line: 250 of 2,000 bytes are 12.5%, a 500-byte heade
     describeFp32Share({ packedBytes: 2000, fp32TensorBytes: 250, fp32Share: 0.125, headerBytes: 500 }),
     'model.ashk 2.00 kB: fp32 tensors 250 B (12.5%: biases, normalisation, layers left at full precision), header 500 B (25.0%), compressed kernels the rest',
   );
+});
+
+test.serial('--exclude sep leaves both of its kernels out and names the layer; --exclude sep/pointwise only that kernel', (t) => {
+  const model = ZOO[0].build();
+  t.teardown(() => model.dispose());
+  const searched = (exclude: string[]) => {
+    const env = new CompressionEnv(model, ZOO[0].data, envConfig({ ...CONFIG, exclude }), 1);
+    env.dispose();
+    return { names: env.layers.map((l) => l.name), left: layersLeftOut(model, env.layers).map((l) => `${l.name} ${l.reason} ${l.params}`) };
+  };
+  // sep: depthwise 3x3x8x1 = 72, pointwise 1x1x8x4 = 32, bias 4
+  t.deepEqual(searched(['sep']), { names: ['stem', 'res_conv', 'branch_a', 'up', 'head'], left: ['sep excluded 108'] });
+  t.deepEqual(searched(['sep/pointwise']), { names: ['stem', 'res_conv', 'branch_a', 'sep/depthwise', 'up', 'head'], left: ['sep/pointwise excluded 32'] });
 });
