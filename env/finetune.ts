@@ -37,7 +37,8 @@ import { crossEntropy } from './evaluate.js';
 
 /** A compressed layer of the model being fine-tuned: its kernel variable and the learners' compressed structure. */
 export interface FinetuneLayer {
-  /** The layer's kernel variable (Dense kernel, Conv2D kernel, DepthwiseConv2D depthwise kernel). */
+  /** The unit's kernel variable (env/layers.ts kernelVariable): any kernel of any supported layer, recurrent ones
+   * included (their gradient flows through every time step). */
   kernel: tf.LayerVariable;
   compressed: CompressedLayer;
 }
