@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import type { LayerSpec } from '../learners/types.js';
+import { FULL_PRECISION, type LayerSpec } from '../learners/types.js';
 import { analyzeChannels } from './channel-pruning/analysis.js';
 import { keptSize, prunedParams } from './channel-pruning/cost.js';
 import { type ChannelSelectionMethod, pruneChannels } from './channel-pruning/select.js';
@@ -203,5 +203,38 @@ export async function pruneForCounts(
   } catch (e) {
     result.model.dispose();
     throw e;
+  }
+}
+
+/**
+ * The channel groups of `model` with each named layer's preserve ratio checked: a ratio below 1 on a layer that
+ * cannot be channel-pruned is refused in one line (`what` says where it came from). Null when nothing is cut.
+ */
+export function checkPreserveRatios(model: tf.LayersModel, entries: Array<{ name: string; preserveRatio?: number }>, what: string): { space: ChannelSpace; counts: number[] } | null {
+  if (!entries.some((e) => (e.preserveRatio ?? 1) < 1)) return null;
+  const space = new ChannelSpace(model, compressibleLayers(model));
+  const ratio = new Map(entries.map((e) => [e.name, e.preserveRatio ?? 1]));
+  const specs = space.layers.map((l, i) => {
+    const r = ratio.get(l.name) ?? 1;
+    if (r < 1 && space.groupOf[i] === null) refusePreserve(space, l.name, `${what} gives ${l.name} preserveRatio ${r}`);
+    return { ...FULL_PRECISION, ...(r < 1 ? { preserveRatio: r } : {}) };
+  });
+  return { space, counts: space.counts(specs) };
+}
+
+/** `apply`'s channel surgery: the smaller model a strategy's preserve ratios build from `model`, or null. */
+export async function pruneForEntries(
+  model: tf.LayersModel,
+  entries: Array<{ name: string; preserveRatio?: number }>,
+  method: ChannelSelectionMethod,
+  data: Dataset,
+): Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null> {
+  const checked = checkPreserveRatios(model, entries, 'the strategy');
+  if (!checked) return null;
+  const inputs = method === 'lasso' ? channelSamples(data) : undefined;
+  try {
+    return await pruneForCounts(model, checked.space, checked.counts, method, inputs);
+  } finally {
+    inputs?.dispose();
   }
 }

@@ -323,6 +323,13 @@ export class CompressionEnv {
     return this.channels.prunes(counts) ? counts : null;
   }
 
+  /** [kept, original] output channels of searched layer `i` at `spec` (its own cut), when the run cuts channels. */
+  channelsAt(i: number, spec: LayerSpec): [number, number] | undefined {
+    const g = this.channels?.groupOf[this.allIndex[i]];
+    if (g === undefined || g === null) return undefined;
+    return [this.channels!.countOf(g, preserveOf(spec)), this.layers[i].outChannels];
+  }
+
   /** [kept, original] output channels of each searched layer under `strategy`. */
   layerChannels(strategy: LayerSpec[]): Array<[number, number]> {
     const counts = this.channelCounts(strategy);

@@ -27,6 +27,8 @@ export interface LayerChoice {
   clusters: number;
   /** Channel preserve ratio, when the run searches channel pruning. */
   preserveRatio?: number;
+  /** [kept, original] output channels, when channel pruning removes some. */
+  channels?: [number, number];
 }
 
 /** The agent's phase an episode was played in: warmup (random), learning (the actor with noise) or policy (the

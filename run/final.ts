@@ -21,13 +21,15 @@ import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
+import { withoutPreserve } from '../env/knobs.js';
+import { checkPreserveRatios, pruneForEntries } from '../env/channel-space.js';
 import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './environment.js';
 import { AUTOSHRINK_VERSION } from './version.js';
 import type { FinetuneOptions } from '../env/finetune.js';
 import { openStore } from './store.js';
-import { matchLayers, modelHash, modelLayers, saveStrategy, type Strategy } from './strategy.js';
+import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, type Strategy } from './strategy.js';
 import { prepare } from './setup.js';
 /** Progress of the final fine-tune (the CLI passes its progress bar). */
 export interface StepProgress {
@@ -73,9 +75,10 @@ export interface FinalOptions {
   onProgress?: Promise<StepProgress | undefined> | StepProgress;
 }
 
-/** A stored strategy entry back into a full LayerSpec with the run's settings. */
-export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number }>, settings: Strategy['settings']): LayerSpec[] {
-  return entries.map((e) => ({ ...settings, bits: e.bits, pruneRatio: e.pruneRatio, clusters: e.clusters }));
+/** A stored strategy entry back into a full LayerSpec with the run's settings (a preserve ratio below 1 kept). */
+export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }>, settings: Strategy['settings']): LayerSpec[] {
+  const { channelMethod: _method, ...base } = settings;
+  return entries.map((e) => ({ ...base, bits: e.bits, pruneRatio: e.pruneRatio, clusters: e.clusters, ...(e.preserveRatio !== undefined && e.preserveRatio < 1 ? { preserveRatio: e.preserveRatio } : {}) }));
 }
 
 interface ApplyInput {
@@ -93,6 +96,8 @@ interface ApplyInput {
   evalSize: number;
   out: string;
   onProgress?: StepProgress;
+  /** Channel surgery (the channels knob): the smaller model to compress instead of `model`, or null for none. */
+  prune?: (model: tf.LayersModel) => Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null>;
 }
 
 /** Share of the final fine-tune given to the pruning stage when a strategy prunes and clusters the same layer. */
@@ -143,10 +148,30 @@ async function applyCore(input: ApplyInput) {
   const val = rewardSplit(data, input.evalSize).validation;
   const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
   const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+  // with channel pruning, everything below works on the smaller model built from the original weights
+  const built = input.prune ? await input.prune(model) : null;
+  try {
+    return await compressAndWrite(input, built?.model ?? model, built?.layers ?? input.layers, originals, { start, val, baselineValidationAccuracy, baselineTestAccuracy });
+  } finally {
+    built?.model.dispose();
+  }
+}
+
+async function compressAndWrite(
+  input: ApplyInput,
+  model: tf.LayersModel,
+  built: LayerInfo[],
+  originals: OriginalWeights,
+  at: { start: number; val: Dataset['validation']; baselineValidationAccuracy: number; baselineTestAccuracy: number },
+) {
+  const { data } = input;
+  const { start, val, baselineValidationAccuracy, baselineTestAccuracy } = at;
+  const byName = new Map(built.map((l) => [l.name, l]));
+  const own = model === input.model ? originals : new OriginalWeights(model, built);
   const compressed = await compressInStages(
     model,
-    originals,
-    input.layers.map((layer, i) => ({ layer, spec: input.specs[i] })),
+    own,
+    input.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: withoutPreserve(input.specs[i]) })),
     data,
     {
       steps: input.steps,
@@ -162,8 +187,10 @@ async function applyCore(input: ApplyInput) {
   const validationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
   const testAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
   mkdirSync(input.out, { recursive: true });
+  // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
   originals.dispose();
+  if (own !== originals) own.dispose();
   const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
   const stages = stageSteps(input.specs, input.steps);
   return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
@@ -186,7 +213,7 @@ interface StrategyInput {
   run: { id: string; seed: number; backend: string };
   config: RunConfig;
   /** The episode the strategy comes from, with the validation accuracy to record. */
-  pick: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> };
+  pick: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }> };
   built: BuiltEnvironment;
   accuracies: { test: number | null; baselineTest: number | null };
   /** The model.ashk written, as coded and at fixed width; absent when none was written. */
@@ -201,14 +228,21 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
   const weights = env.layers.reduce((s, l) => s + l.params, 0);
   const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
   const fp32Bytes = model.getWeights().reduce((s, w) => s + w.size * 4, 0);
+  const channels = env.channelCounts(specs) ? env.layerChannels(specs) : null;
   return {
     format: 'autoshrink-strategy',
-    version: 1,
+    version: STRATEGY_VERSION,
     model: { name: config.model, hash: modelHash(model), layers: modelLayers(env.allLayers) },
     dataset: built.data.id,
     budget: { kind: env.plan.kind, limit: env.plan.limit, label: env.plan.label },
-    settings,
-    layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }) => ({ name, bits, pruneRatio, clusters })),
+    settings: channels ? { ...settings, channelMethod: config.channelMethod } : settings,
+    layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }, i) => ({
+      name,
+      bits,
+      pruneRatio,
+      clusters,
+      ...(channels && channels[i][0] < channels[i][1] ? { preserveRatio: specs[i].preserveRatio ?? 1, channels: channels[i] } : {}),
+    })),
     cost: {
       value: env.cost(specs),
       bytes: sizes?.packedBytes ?? 0,
@@ -216,13 +250,14 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
       fp32Bytes,
       bitsPerWeight: kernelBits / weights,
       flops: env.flops(specs),
+      denseFlops: env.denseFlops(specs),
     },
     accuracy: { validation: pick.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
     provenance: { runId: run.id, episode: pick.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
   };
 }
 
-type StoredEpisode = { episode: number; accuracy: number; reward: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number }> };
+type StoredEpisode = { episode: number; accuracy: number; reward: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }> };
 
 /**
  * Re-evaluate the top `config.rerankTop` distinct strategies by reward with a longer fine-tune on every validation
@@ -236,7 +271,7 @@ async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: Stor
     .slice()
     .sort((a, b) => b.reward - a.reward || a.episode - b.episode)
     .filter((e) => {
-      const key = JSON.stringify(e.strategy.map((l) => [l.bits, l.pruneRatio, l.clusters]));
+      const key = JSON.stringify(e.strategy.map((l) => [l.bits, l.pruneRatio, l.clusters, l.preserveRatio ?? 1]));
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -288,6 +323,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         evalSize: config.evalSize,
         out,
         onProgress: await opts.onProgress,
+        prune: () => built.env.pruneFor(specs),
       });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
@@ -348,7 +384,11 @@ export interface ApplyOptions {
 export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
   const modelName = opts.model ?? strategy.model.name;
   const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
-  const check = (m: tf.LayersModel) => matchLayers(strategy, compressibleLayers(m), modelName);
+  const check = (m: tf.LayersModel) => {
+    const layers = matchLayers(strategy, compressibleLayers(m), modelName);
+    checkPreserveRatios(m, strategy.layers, `strategy (${modelName})`);
+    return layers;
+  };
   const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir }, undefined, check);
   try {
     const layers = check(bench.model);
@@ -365,6 +405,7 @@ export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Pro
       evalSize: 0,
       out,
       onProgress: opts.onProgress,
+      prune: (m) => pruneForEntries(m, strategy.layers, strategy.settings.channelMethod ?? 'l1', bench.data),
     });
     const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes, fixedWidthBytes: r.sizes.fixedPackedBytes } };
     const strategyPath = join(out, 'strategy.json');

@@ -105,7 +105,7 @@ function agentPlanner(ctx: PlannerContext): Planner {
       const layer = env.currentLayer;
       const r = env.step(specToAction(strategy[env.layers.indexOf(layer)], env.config.space));
       transitions.push({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
-      emit({ type: 'layer-chosen', episode: 0, layer: layer.index, choice: describeSpec(layer.name, r.spec) });
+      emit({ type: 'layer-chosen', episode: 0, layer: layer.index, choice: describeSpec(layer.name, r.spec, env.channelsAt(env.layers.indexOf(layer), r.spec)) });
       if (r.next) state = r.next;
     }
     return { episode: 0, strategy: env.finishStrategy(), phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions };
@@ -133,7 +133,7 @@ function agentPlanner(ctx: PlannerContext): Planner {
           const r = env.step(action);
           if (r.clamped && !r.pinned) clamped++;
           transitions.push({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
-          emit({ type: 'layer-chosen', episode, layer: layer.index, choice: describeSpec(layer.name, r.spec) });
+          emit({ type: 'layer-chosen', episode, layer: layer.index, choice: describeSpec(layer.name, r.spec, env.channelsAt(env.layers.indexOf(layer), r.spec)) });
           if (r.next) state = r.next;
         }
         out.push({ episode, strategy: env.finishStrategy(), phase, agentSeconds, clamped, transitions });
@@ -171,7 +171,7 @@ function oneShot(ctx: PlannerContext, make: () => Promise<LayerSpec[]>): Planner
       const episode = episodes[0];
       ctx.emit({ type: 'episode-started', episode, phase: 'learning' });
       const strategy = await make();
-      strategy.forEach((spec, l) => ctx.emit({ type: 'layer-chosen', episode, layer: ctx.env.layers[l].index, choice: describeSpec(ctx.env.layers[l].name, spec) }));
+      strategy.forEach((spec, l) => ctx.emit({ type: 'layer-chosen', episode, layer: ctx.env.layers[l].index, choice: describeSpec(ctx.env.layers[l].name, spec, ctx.env.channelsAt(l, spec)) }));
       return [{ episode, strategy, phase: 'learning', agentSeconds: 0, clamped: 0, transitions: [] }];
     },
     learn: async () => ({ report: null, checkpoint: { format: `autoshrink-${ctx.config.agent}`, version: 1 } }),

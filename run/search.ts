@@ -53,7 +53,8 @@ export interface SearchResult {
 }
 
 function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
-  return strategy.map((s, i) => describeSpec(env.layers[i].name, s));
+  const channels = env.layerChannels(strategy);
+  return strategy.map((s, i) => describeSpec(env.layers[i].name, s, channels[i]));
 }
 
 /** Start a new search. */

@@ -3,6 +3,11 @@
  * Schema ships in the package as `schema/strategy.schema.json`; at run time the zod schema below is the validator
  * (the two are kept in step by a test). A strategy names the model it belongs to by its layers (name, kind, kernel
  * shape) and a hash of topology and weights; `apply` refuses it for a model whose layers differ, naming them.
+ *
+ * Version 2 adds, per layer, `preserveRatio` (the channels knob: the fraction of the layer's output channels kept,
+ * with `channels` [kept, original] as built) and `activationBits`; `settings.channelMethod`; `cost.denseFlops` (the
+ * MACs the built model runs). Each is optional: a strategy that cuts no channel reads as before. Version 1 files
+ * still load (they cannot carry the new fields).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
@@ -12,7 +17,9 @@ import { StrategyError } from '../errors.js';
 import type { LayerInfo } from '../env/layers.js';
 
 export const STRATEGY_FORMAT = 'autoshrink-strategy';
-export const STRATEGY_VERSION = 1;
+export const STRATEGY_VERSION = 2;
+/** Every version this autoshrink reads. */
+export const STRATEGY_VERSIONS: readonly number[] = [1, 2];
 /** A strategy file is a few kB per hundred layers; anything this large is not one (and is not read into memory). */
 const MAX_STRATEGY_BYTES = 16 << 20;
 
@@ -22,6 +29,12 @@ const LayerEntry = z
     bits: z.number().int(),
     pruneRatio: z.number().min(0).lt(1),
     clusters: z.number().int().min(0).max(65536),
+    /** Version 2: fraction of the layer's output channels kept (absent = 1). */
+    preserveRatio: z.number().gt(0).max(1).optional(),
+    /** Version 2: [kept, original] output channels of the built layer. */
+    channels: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    /** Version 2: bits of the layer's input activations (absent = not quantized). */
+    activationBits: z.number().int().min(1).max(32).optional(),
   })
   .strict()
   .refine((l) => (l.bits >= 1 && l.bits <= 8) || l.bits === 16 || l.bits === 32, { message: 'bits must be 1..8, 16 or 32', path: ['bits'] })
@@ -30,7 +43,7 @@ const LayerEntry = z
 export const StrategySchema = z
   .object({
     format: z.literal(STRATEGY_FORMAT),
-    version: z.literal(STRATEGY_VERSION),
+    version: z.union([z.literal(1), z.literal(2)]),
     model: z.object({
       name: z.string(),
       hash: z.string(),
@@ -45,6 +58,8 @@ export const StrategySchema = z
       quantKind: z.enum(['uniform', 'nonuniform']),
       bucket: z.enum(['none', 'split', 'channel']),
       bucketSize: z.number().int().positive(),
+      /** Version 2: how the kept channels are chosen (with a preserve ratio below 1). */
+      channelMethod: z.enum(['l1', 'lasso']).optional(),
     }).strict(),
     layers: z.array(LayerEntry).min(1),
     cost: z.object({
@@ -58,6 +73,8 @@ export const StrategySchema = z
       bitsPerWeight: z.number().nonnegative(),
       /** Multiply-accumulates left after pruning. */
       flops: z.number().nonnegative(),
+      /** Version 2: the dense multiply-accumulates the built model runs (what the `flops` budget counts). */
+      denseFlops: z.number().nonnegative().optional(),
     }).strict(),
     accuracy: z.object({
       validation: z.number().min(0).max(1),
@@ -103,8 +120,8 @@ export function parseStrategy(json: unknown, source = 'strategy'): Strategy {
   if (!obj || typeof obj !== 'object' || obj.format !== STRATEGY_FORMAT) {
     throw new StrategyError(`${source} is not an autoshrink strategy (format must be "${STRATEGY_FORMAT}")`);
   }
-  if (obj.version !== STRATEGY_VERSION) {
-    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads version ${STRATEGY_VERSION}`);
+  if (!STRATEGY_VERSIONS.includes(obj.version as number)) {
+    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads versions ${STRATEGY_VERSIONS.join(' and ')}`);
   }
   const r = StrategySchema.safeParse(json);
   if (!r.success) {
@@ -112,6 +129,10 @@ export function parseStrategy(json: unknown, source = 'strategy'): Strategy {
     const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
     const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
     throw new StrategyError(`${source}: field ${field || '(top level)'}: ${message}`);
+  }
+  if (r.data.version === 1) {
+    const i = r.data.layers.findIndex((l) => l.preserveRatio !== undefined || l.channels !== undefined || l.activationBits !== undefined);
+    if (i >= 0) throw new StrategyError(`${source}: field layers[${i}]: preserveRatio, channels and activationBits need strategy version 2`);
   }
   const layerNames = new Set(r.data.model.layers.map((l) => l.name));
   const stray = r.data.layers.find((l) => !layerNames.has(l.name));

@@ -10,7 +10,7 @@ import { storePath } from '../../run/search.js';
 import { openStore, type RunRecord, type Store } from '../../run/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
-import { layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
+import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 
 function withStore<T>(workdir: string, fn: (store: Store) => T): T {
   const path = storePath(workdir);
@@ -87,8 +87,9 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       if (run.best) {
         out.push('', `best: episode ${formatEpisode(run.best.episode)}, validation ${formatPercent(run.best.accuracy)}, cost ${formatCost(run.best.cost, run.budget.kind)}, reward ${run.best.reward.toFixed(4)}`);
         const w = layerNameWidth(run.best.strategy.map((c) => c.name));
-        out.push(layerTableHeader(w, false));
-        for (const c of run.best.strategy) out.push(layerTableRow(c.name, w, c, false));
+        const keep = hasKeepColumn(run.best.strategy);
+        out.push(layerTableHeader(w, keep));
+        for (const c of run.best.strategy) out.push(layerTableRow(c.name, w, c, keep));
       }
       if (episodes.length > 1) {
         out.push('', 'reward by episode:');

@@ -1,6 +1,7 @@
 /**
  * The per-layer columns shared by `CurrentEpisode` and `BestStrategy`, so the two tables line up when they stand
- * side by side: layer name, bits, prune %, cluster count, and the channel keep % when the run searches it.
+ * side by side: layer name, bits, prune %, cluster count, and the channels kept when the run prunes channels (kept /
+ * original, e.g. `12/16`, or the preserve ratio as a percentage when the counts are not known).
  */
 
 import type { LayerChoice } from '../../run/events.js';
@@ -11,24 +12,32 @@ export function layerNameWidth(names: readonly string[]): number {
   return Math.min(16, Math.max(5, ...names.map((name) => name.length)));
 }
 
-/** True when any choice carries a channel preserve ratio, so the tables need a `keep` column. */
-export function hasKeepColumn(choices: readonly (LayerChoice | null)[]): boolean {
-  return choices.some((choice) => choice?.preserveRatio !== undefined);
+function keepCell(choice: LayerChoice): string {
+  if (choice.channels) return `${choice.channels[0]}/${choice.channels[1]}`;
+  return choice.preserveRatio === undefined ? '-' : `${Math.round(choice.preserveRatio * 100)}%`;
 }
 
-export function layerTableHeader(nameWidth: number, keep: boolean): string {
-  return `${fit('layer', nameWidth)}  bits  prune  clusters${keep ? '  keep' : ''}`;
+/** The width of the `keep` column (at least 4), or 0 when no choice prunes channels and the tables need none. */
+export function hasKeepColumn(choices: readonly (LayerChoice | null)[]): number {
+  const cut = choices.filter((c): c is LayerChoice => c !== null && (c.preserveRatio !== undefined || c.channels !== undefined));
+  return cut.length === 0 ? 0 : Math.max(4, ...cut.map((c) => keepCell(c).length));
+}
+
+/** `keep`: the keep column's width (true = 4), or false / 0 for none. */
+export function layerTableHeader(nameWidth: number, keep: boolean | number): string {
+  return `${fit('layer', nameWidth)}  bits  prune  clusters${keep ? `  ${'keep'.padStart(keep === true ? 4 : keep)}` : ''}`;
 }
 
 /** One row; a `null` choice (not made yet) shows `·` in every column. Clusters 0 (no clustering) shows `-`. */
-export function layerTableRow(name: string, nameWidth: number, choice: LayerChoice | null, keep: boolean): string {
+export function layerTableRow(name: string, nameWidth: number, choice: LayerChoice | null, keep: boolean | number): string {
+  const width = keep === true ? 4 : Number(keep);
   const cells = choice
     ? [
         String(choice.bits).padStart(4),
         `${Math.round(choice.pruneRatio * 100)}%`.padStart(5),
         (choice.clusters > 0 ? String(choice.clusters) : '-').padStart(8),
-        ...(keep ? [(choice.preserveRatio === undefined ? '-' : `${Math.round(choice.preserveRatio * 100)}%`).padStart(4)] : []),
+        ...(keep ? [keepCell(choice).padStart(width)] : []),
       ]
-    : ['·'.padStart(4), '·'.padStart(5), '·'.padStart(8), ...(keep ? ['·'.padStart(4)] : [])];
+    : ['·'.padStart(4), '·'.padStart(5), '·'.padStart(8), ...(keep ? ['·'.padStart(width)] : [])];
   return [fit(name, nameWidth), ...cells].join('  ');
 }

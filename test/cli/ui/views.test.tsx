@@ -172,6 +172,31 @@ test('the layer tables add a keep column when channels are pruned', (t) => {
   );
 });
 
+test('the keep column shows the channels kept of the original when the run cuts channels: 12/16 widens it to 5', (t) => {
+  const state = reduce(start, {
+    type: 'best-improved',
+    episode: 1,
+    accuracy: 0.9,
+    cost: 9000,
+    reward: 0.9,
+    strategy: ['conv2d_1', 'conv2d_2', 'dense_1', 'dense_2', 'dense_3'].map((name, i) => ({
+      name,
+      bits: 8,
+      pruneRatio: 0,
+      clusters: 0,
+      ...(i === 1 ? { preserveRatio: 0.75, channels: [12, 16] as [number, number] } : {}),
+    })),
+  });
+  t.is(
+    frame(<BestStrategy state={state} width={40} bars={false} />).split('\n').slice(1, 4).join('\n'),
+    [
+      'layer     bits  prune  clusters   keep',
+      'conv2d_1     8     0%         -      -',
+      'conv2d_2     8     0%         -  12/16',
+    ].join('\n'),
+  );
+});
+
 test('the rollout table shows the last episodes and keeps its height', (t) => {
   t.is(
     frame(<RolloutTable state={end} rows={4} width={52} />),
