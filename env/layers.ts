@@ -3,21 +3,25 @@
  * Everything the state vector, the budget and the learners need, read once.
  *
  * Supported layer types (tfjs-layers class names): Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
- * SeparableConv2D, Embedding, SimpleRNN, GRU, LSTM. Every other weight-bearing layer is named by `layersLeftOut`.
+ * SeparableConv2D, Embedding, SimpleRNN, GRU, LSTM, and the wrappers Bidirectional (of SimpleRNN, GRU or LSTM) and
+ * TimeDistributed (of Dense). Every other weight-bearing layer is named by `layersLeftOut`.
  *
- * One searched unit per kernel. A layer with two kernels gives two units, named `<layer>/<role>`:
- * SeparableConv2D `sep/depthwise` + `sep/pointwise`, recurrent layers `gru/kernel` (input) + `gru/recurrent`; a layer
- * with one kernel keeps the layer's name, so strategy files of earlier versions still match. Why not one unit with a
- * shared setting: the two kernels differ by an order of magnitude in size and in sensitivity (a 3x3 depthwise kernel
- * holds 9 weights a channel, the pointwise kernel C_in x C_out; HAQ gives them different bit widths), and a recurrent
- * kernel's error is fed back at every time step while the input kernel's is not. One setting for both would price the
- * small sensitive kernel like the large one. Each unit names its layer (`layerName`) and which of `layer.weights` it is
- * (`weightIndex`): `kernelVariable` is the one place that turns a unit into the variable to read and write.
+ * One searched unit per kernel. A layer with several kernels gives one unit each, named `<layer>/<role>`:
+ * SeparableConv2D `sep/depthwise` + `sep/pointwise`, recurrent layers `gru/kernel` (input) + `gru/recurrent`, a
+ * Bidirectional four (`bi/forward/kernel`, `bi/forward/recurrent`, `bi/backward/kernel`, `bi/backward/recurrent`); a
+ * layer with one kernel keeps the layer's name, so strategy files of earlier versions still match. Why not one unit
+ * with a shared setting: the kernels differ by an order of magnitude in size and in sensitivity (a 3x3 depthwise
+ * kernel holds 9 weights a channel, the pointwise kernel C_in x C_out; HAQ gives them different bit widths), and a
+ * recurrent kernel's error is fed back at every time step while the input kernel's is not. One setting for both would
+ * price the small sensitive kernel like the large one. Each unit names its layer (`layerName`) and which of
+ * `layer.weights` it is (`weightIndex`): `kernelVariable` is the one place that turns a unit into the variable to read
+ * and write. `--exclude sep` matches every unit of layer sep, `--exclude sep/pointwise` one.
  *
  * How each type is costed (MACs per example):
- * - Dense, Conv1D, Conv2D, the SeparableConv2D and DepthwiseConv2D kernels: weights x output positions;
+ * - Dense (also on sequences), TimeDistributed(Dense), Conv1D, Conv2D, the SeparableConv2D and DepthwiseConv2D
+ *   kernels: weights x output positions;
  * - Conv2DTranspose: weights x INPUT pixels (every input pixel scatters the whole kernel);
- * - SimpleRNN / GRU / LSTM kernels (input and recurrent): weights x time steps;
+ * - SimpleRNN / GRU / LSTM kernels (input and recurrent, each direction of a Bidirectional): weights x time steps;
  * - Embedding: 0 (a table lookup multiplies nothing; its table still counts for size budgets).
  * The learners bucket and cluster along the last axis of `storageShape`: output channels for convolutions and dense
  * kernels, the gates' units for recurrent kernels, the embedding dimension for a table; for Conv2DTranspose (kernel
@@ -63,9 +67,23 @@ export interface LayerInfo {
   macs: number;
 }
 
-/** The layer types whose kernels are compressed. */
-export const SUPPORTED_LAYERS = ['Dense', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D', 'Embedding', 'SimpleRNN', 'GRU', 'LSTM'] as const;
+/** The layer types whose kernels are compressed (the wrappers only around the types they name). */
+export const SUPPORTED_LAYERS = ['Dense', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D', 'Embedding', 'SimpleRNN', 'GRU', 'LSTM', 'Bidirectional', 'TimeDistributed'] as const;
 const SUPPORTED = new Set<string>(SUPPORTED_LAYERS);
+const RECURRENT = new Set(['SimpleRNN', 'GRU', 'LSTM']);
+
+/** The class a wrapper wraps (Bidirectional, TimeDistributed), from its config. */
+function innerClass(layer: tf.layers.Layer): string | undefined {
+  return (layer.getConfig() as { layer?: { className?: string; class_name?: string } }).layer?.className;
+}
+
+/** Whether `layer`'s kernels are compressed: a supported class, a wrapper only around a recurrent layer or a Dense. */
+function isSupported(layer: tf.layers.Layer): boolean {
+  const cls = layer.getClassName();
+  if (cls === 'Bidirectional') return RECURRENT.has(innerClass(layer) ?? '');
+  if (cls === 'TimeDistributed') return innerClass(layer) === 'Dense';
+  return SUPPORTED.has(cls);
+}
 
 /** The kernel of a unit: the variable compression reads, writes and fine-tunes. */
 export function kernelVariable(model: tf.LayersModel, layer: Pick<LayerInfo, 'name' | 'layerName' | 'weightIndex'>): tf.LayerVariable {
@@ -159,15 +177,29 @@ function unitsOf(layer: tf.layers.Layer): Unit[] {
       const length = input.length > 1 ? input[1] : 1;
       return [{ ...base, name: layer.name, weightIndex: i, kind: 'dense', kernelShape: k, inChannels: k[0], outChannels: k[1], kernelSize: 1, stride: 1, inputSize: length, outputPixels: length, positions: 0 }];
     }
+    case 'TimeDistributed': {
+      // a Dense run at every step: its kernel is the wrapper's
+      const i = at('kernel');
+      const k = shapeAt(i);
+      const positions = product(input.slice(1, -1));
+      return [{ ...base, name: layer.name, weightIndex: i, kind: 'dense', kernelShape: k, inChannels: k[0], outChannels: k[1], kernelSize: 1, stride: 1, inputSize: input[1], outputPixels: positions, positions }];
+    }
     case 'SimpleRNN':
     case 'GRU':
-    case 'LSTM': {
+    case 'LSTM':
+    case 'Bidirectional': {
       const steps = input[1];
-      return (['kernel', 'recurrent_kernel'] as const).map((role) => {
-        const i = at(role);
-        const k = shapeAt(i);
-        return { ...base, name: `${layer.name}/${role === 'kernel' ? 'kernel' : 'recurrent'}`, weightIndex: i, kind: 'dense' as const, kernelShape: k, inChannels: k[0], outChannels: k[1], kernelSize: 1, stride: 1, inputSize: steps, outputPixels: steps, positions: steps };
-      });
+      // a Bidirectional holds its forward layer's weights, then its backward layer's ('bi/forward_lstm/kernel', ...)
+      const directions = cls === 'Bidirectional' ? ['forward', 'backward'] : [null];
+      return directions.flatMap((direction) =>
+        (['kernel', 'recurrent_kernel'] as const).map((role) => {
+          const i = direction === null ? at(role) : weights.findIndex((w) => weightRole(w) === role && (w.originalName ?? w.name).split('/').slice(-2)[0].startsWith(`${direction}_`));
+          if (i < 0) throw new ModelError(`${cls} layer ${layer.name} has no ${direction} '${role}' weight; re-save the model with tfjs-layers`);
+          const k = shapeAt(i);
+          const name = `${layer.name}/${direction === null ? '' : `${direction}/`}${role === 'kernel' ? 'kernel' : 'recurrent'}`;
+          return { ...base, name, weightIndex: i, kind: 'dense' as const, kernelShape: k, inChannels: k[0], outChannels: k[1], kernelSize: 1, stride: 1, inputSize: steps, outputPixels: steps, positions: steps };
+        }),
+      );
     }
     default:
       return [];
@@ -177,13 +209,15 @@ function unitsOf(layer: tf.layers.Layer): Unit[] {
 export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
   const infos: LayerInfo[] = [];
   for (const layer of model.layers) {
-    if (!SUPPORTED.has(layer.getClassName())) continue;
+    if (!isSupported(layer)) continue;
     for (const { positions, storageShape, ...u } of unitsOf(layer)) {
       const params = product(u.kernelShape);
       infos.push({ ...u, index: infos.length, storageShape: storageShape ?? u.kernelShape, params, macs: params * positions });
     }
   }
-  if (infos.length === 0) throw new ModelError(`model ${model.name} has no layer to compress; supported types are ${SUPPORTED_LAYERS.join(', ')}`);
+  if (infos.length === 0) {
+    throw new ModelError(`model ${model.name} has no layer to compress; supported types are ${SUPPORTED_LAYERS.join(', ')} (Bidirectional of SimpleRNN, GRU or LSTM; TimeDistributed of Dense)`);
+  }
   return infos;
 }
 
@@ -209,8 +243,8 @@ const FP32_BY_DESIGN = new Set(['BatchNormalization', 'LayerNormalization']);
 
 /**
  * Every weight-bearing layer of `model` that the search does not compress, so a run can say so instead of leaving it
- * silently at fp32: layers of a type no learner handles (Conv3D, ConvLSTM2D, the Bidirectional and TimeDistributed
- * wrappers, PReLU, ...), and compressible units outside `searched` (excluded by the user): a whole layer by its name
+ * silently at fp32: layers of a type no learner handles (Conv3D, ConvLSTM2D, PReLU, a generic RNN of custom cells,
+ * TimeDistributed of anything but Dense, ...), and compressible units outside `searched` (excluded by the user): a whole layer by its name
  * when none of its kernels is searched, else the kernel left out by its unit name. Biases and normalisation layers
  * are fp32 by design and counted in the budget's fixed cost, not listed.
  */
@@ -221,7 +255,7 @@ export function layersLeftOut(model: tf.LayersModel, searched: LayerInfo[]): Lef
     const params = layer.countParams();
     const cls = layer.getClassName();
     if (params === 0 || FP32_BY_DESIGN.has(cls)) continue;
-    if (!SUPPORTED.has(cls)) {
+    if (!isSupported(layer)) {
       out.push({ name: layer.name, className: cls, params, reason: 'type not supported' });
       continue;
     }

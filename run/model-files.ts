@@ -133,7 +133,8 @@ const recurrent = (gates: number) => ({
  * Per compressible layer class, its kernels (by weight name) and what the config says of their shapes: every
  * dimension the config alone decides. So tfjs never builds a kernel the tensor table does not hold.
  */
-const KERNEL_CHECKS: Record<string, Record<string, (kernel: number[], config: Config) => boolean>> = {
+type KernelCheck = (kernel: number[], config: Config) => boolean;
+const KERNEL_CHECKS: Record<string, Record<string, KernelCheck>> = {
   Dense: { kernel: (k, c) => k.length === 2 && k[1] === c.units },
   Conv1D: { kernel: (k, c) => k.length === 3 && ints(c.kernel_size).length === 1 && k[0] === ints(c.kernel_size)[0] && k[2] === c.filters },
   Conv2D: { kernel: (k, c) => k.length === 4 && window2d(k, c) && k[3] === c.filters },
@@ -147,11 +148,25 @@ const KERNEL_CHECKS: Record<string, Record<string, (kernel: number[], config: Co
 };
 
 /**
+ * The kernels of one layer of a topology, as [weight name under the layer, check, the config that decides it]: its
+ * class's, or for a Bidirectional / TimeDistributed its inner layer's (`forward_<inner>/kernel`, ...; `kernel`).
+ */
+function kernelChecks(cls: string, c: Config): Array<[string, KernelCheck, Config]> {
+  if (cls !== 'Bidirectional' && cls !== 'TimeDistributed') return Object.entries(KERNEL_CHECKS[cls] ?? {}).map(([role, f]) => [role, f, c]);
+  const inner = c.layer as { class_name?: unknown; config?: Config } | undefined;
+  const checks = KERNEL_CHECKS[String(inner?.class_name)];
+  const config = inner?.config;
+  if (!checks || !config || typeof config !== 'object') return [];
+  const prefixes = cls === 'TimeDistributed' ? [''] : [`forward_${String(config.name)}/`, `backward_${String(config.name)}/`];
+  return prefixes.flatMap((p) => Object.entries(checks).map(([role, f]): [string, KernelCheck, Config] => [`${p}${role}`, f, config]));
+}
+
+/**
  * The checks of a packed model's topology that need no tfjs model: it lists its layers, every input shape holds at
- * most `maxWeights` values, and every compressible layer (KERNEL_CHECKS) has its kernels in the tensor table with the
- * units, filters, kernel size, depth multiplier and vocabulary its config names. So a forged topology cannot ask tfjs to
- * build kernels the table does not hold (the exact shapes are compared once the model is built, before any weight is
- * read).
+ * most `maxWeights` values, and every compressible layer (KERNEL_CHECKS, wrappers included) has its kernels in the
+ * tensor table with the units, filters, kernel size, depth multiplier and vocabulary its config names. So a forged
+ * topology cannot ask tfjs to build kernels the table does not hold (the exact shapes are compared once the model is
+ * built, before any weight is read).
  */
 function checkTopology(header: PackedHeader, path: string, maxWeights: number): void {
   const bad = (what: string) => new ModelError(`packed model ${path}: ${what}; the file is corrupt or not written by autoshrink`);
@@ -171,12 +186,10 @@ function checkTopology(header: PackedHeader, path: string, maxWeights: number): 
         throw bad(`layer ${String(c.name)} has input shape [${String(input)}]`);
       }
     }
-    const checks = KERNEL_CHECKS[l.class_name];
-    if (!checks) continue;
-    for (const [role, fits] of Object.entries(checks)) {
+    for (const [role, fits, decides] of kernelChecks(l.class_name, c)) {
       const kernel = table.get(`${String(c.name)}/${role}`);
       if (!kernel) throw bad(`layer ${String(c.name)} has no ${role} in the tensor table`);
-      if (!fits(kernel, c)) throw bad(`layer ${String(c.name)}'s config does not match its ${role} [${kernel}] in the tensor table`);
+      if (!fits(kernel, decides)) throw bad(`layer ${String(c.name)}'s config does not match its ${role} [${kernel}] in the tensor table`);
     }
   }
 }

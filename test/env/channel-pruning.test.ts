@@ -152,11 +152,15 @@ test('the newly compressed types: FLOPs per kernel as compressibleLayers counts 
   const seq = tf.sequential({
     layers: [tf.layers.embedding({ inputShape: [6], inputDim: 20, outputDim: 4, name: 'embed' }), tf.layers.conv1d({ filters: 3, kernelSize: 3, name: 'c1' }), tf.layers.gru({ units: 2, name: 'gru' }), tf.layers.dense({ units: 2, name: 'out' })],
   });
+  const wrapped = tf.sequential({
+    layers: [tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 2, returnSequences: true }) as tf.RNN, inputShape: [4, 3], name: 'bi' }), tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }), name: 'td' })],
+  });
   t.teardown(() => {
     model.dispose();
     seq.dispose();
+    wrapped.dispose();
   });
-  for (const m of [model, seq]) {
+  for (const m of [model, seq, wrapped]) {
     const a = analyzeChannels(m);
     const macs = compressibleLayers(m).map((l) => [l.name, l.macs]);
     t.deepEqual(a.layers.map((l) => [l.name, l.macs]), macs);
@@ -178,6 +182,8 @@ test('the newly compressed types: FLOPs per kernel as compressibleLayers counts 
   t.is(frozen('mid'), 'up is a Conv2DTranspose layer, which channel pruning does not look through');
   // embedding 20x4 (no MACs), conv1d 3x4x3 = 36 x 4 positions, GRU 3x6 = 18 and 2x6 = 12 x 4 steps
   t.deepEqual(analyzeChannels(seq).layers.map((l) => [l.name, l.macs]), [['embed', 0], ['c1', 144], ['gru/kernel', 72], ['gru/recurrent', 48], ['out', 4]]);
+  // each direction: 3x8 = 24 and 2x8 = 16 weights at 4 steps; td 4x2 = 8 at 4 steps
+  t.deepEqual(analyzeChannels(wrapped).layers.map((l) => [l.name, l.macs]), [['bi/forward/kernel', 96], ['bi/forward/recurrent', 64], ['bi/backward/kernel', 96], ['bi/backward/recurrent', 64], ['td', 32]]);
 });
 
 test('residual add and concatenate: both convs of an add are one group; the concat maps [c | d] into e at offsets 0 and 4', (t) => {

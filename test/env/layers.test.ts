@@ -145,7 +145,7 @@ test('Embedding costs no MACs (a lookup); Conv2DTranspose costs weights x INPUT 
 test('a model with no supported layer is a ModelError naming the supported types', (t) => {
   const model = tf.sequential({ layers: [tf.layers.prelu({ inputShape: [3] })] });
   t.teardown(() => model.dispose());
-  t.throws(() => compressibleLayers(model), { instanceOf: ModelError, message: /no layer to compress; supported types are Dense, Conv1D, .*LSTM$/ });
+  t.throws(() => compressibleLayers(model), { instanceOf: ModelError, message: /no layer to compress; supported types are Dense, Conv1D, .*LSTM, Bidirectional, TimeDistributed \(Bidirectional of SimpleRNN, GRU or LSTM; TimeDistributed of Dense\)$/ });
 });
 
 test('layersLeftOut names an unsupported PReLU, an excluded Dense, and one excluded kernel of a separable conv by its unit name', (t) => {
@@ -163,4 +163,39 @@ test('layersLeftOut names an unsupported PReLU, an excluded Dense, and one exclu
   t.deepEqual(layersLeftOut(model, all).map((l) => l.name), ['act']);
   // no kernel of sep searched: the whole layer, bias included (36 + 32 + 8)
   t.deepEqual(layersLeftOut(model, all.filter((l) => !l.layerName.startsWith('sep'))).find((l) => l.name === 'sep'), { name: 'sep', className: 'SeparableConv2D', params: 76, reason: 'excluded' });
+});
+
+test('a Bidirectional LSTM gives four units (each direction, input and recurrent); TimeDistributed(Dense) one per step', (t) => {
+  // [5, 2] -> Bidirectional(LSTM 3 units, 4 gates, every step) -> [5, 6] -> TimeDistributed(Dense 6 -> 2) -> [5, 2]
+  const model = tf.sequential({
+    layers: [
+      tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3, returnSequences: true }) as tf.RNN, inputShape: [5, 2], name: 'bi' }),
+      tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }), name: 'td' }),
+      tf.layers.timeDistributed({ layer: tf.layers.reLU(), name: 'act' }),
+    ],
+  });
+  t.teardown(() => model.dispose());
+  t.deepEqual(compressibleLayers(model).map(unit), [
+    // forward weights are bi's 0 (kernel), 1 (recurrent), 2 (bias); backward 3, 4, 5; 2x12 = 24 and 3x12 = 36 weights at 5 steps
+    ['bi/forward/kernel', 'bi', 0, 'dense', [2, 12], [2, 12], 24, 24 * 5],
+    ['bi/forward/recurrent', 'bi', 1, 'dense', [3, 12], [3, 12], 36, 36 * 5],
+    ['bi/backward/kernel', 'bi', 3, 'dense', [2, 12], [2, 12], 24, 24 * 5],
+    ['bi/backward/recurrent', 'bi', 4, 'dense', [3, 12], [3, 12], 36, 36 * 5],
+    ['td', 'td', 0, 'dense', [6, 2], [6, 2], 12, 12 * 5],
+  ]);
+  t.deepEqual(layersLeftOut(model, compressibleLayers(model).filter((l) => l.name.startsWith('bi/forward'))), [
+    { name: 'bi/backward/kernel', className: 'Bidirectional', params: 24, reason: 'excluded' },
+    { name: 'bi/backward/recurrent', className: 'Bidirectional', params: 36, reason: 'excluded' },
+    { name: 'td', className: 'TimeDistributed', params: 14, reason: 'excluded' },
+  ]);
+});
+
+test('TimeDistributed of a Conv2D is left out by name as a type not supported', (t) => {
+  const model = tf.sequential({
+    layers: [tf.layers.timeDistributed({ layer: tf.layers.conv2d({ filters: 2, kernelSize: 3 }), inputShape: [4, 5, 5, 1], name: 'frames' }), tf.layers.flatten(), tf.layers.dense({ units: 2, name: 'out' })],
+  });
+  t.teardown(() => model.dispose());
+  t.deepEqual(compressibleLayers(model).map((l) => l.name), ['out']);
+  // 3x3x1x2 kernel + 2 biases
+  t.deepEqual(layersLeftOut(model, compressibleLayers(model)), [{ name: 'frames', className: 'TimeDistributed', params: 20, reason: 'type not supported' }]);
 });

@@ -1,7 +1,7 @@
 /**
  * Fine-tuning needs the gradient of every compressed kernel on the default backend (wasm). For each layer type the
- * search compresses (SeparableConv2D, Conv1D, Conv2DTranspose, Embedding, SimpleRNN, GRU, LSTM; through time for the
- * recurrent ones), the gradients of every weight on wasm match the cpu backend's on the same weights and inputs. The
+ * search compresses (SeparableConv2D, Conv1D, Conv2DTranspose, Embedding, SimpleRNN, GRU, LSTM, Bidirectional,
+ * TimeDistributed; through time for the recurrent ones), the gradients of every weight on wasm match the cpu backend's on the same weights and inputs. The
  * Embedding's needs our UnsortedSegmentSum kernel (env/wasm-kernels.ts), checked by hand first. Serial: the tests
  * switch the process-wide backend.
  */
@@ -25,6 +25,8 @@ const CASES: LayerCase[] = [
   { name: 'SimpleRNN', inputShape: [6, 3], layer: () => tf.layers.simpleRNN({ units: 4, returnSequences: true }) },
   { name: 'GRU', inputShape: [6, 3], layer: () => tf.layers.gru({ units: 4 }) },
   { name: 'LSTM', inputShape: [6, 3], layer: () => tf.layers.lstm({ units: 4 }) },
+  { name: 'Bidirectional(GRU)', inputShape: [6, 3], layer: () => tf.layers.bidirectional({ layer: tf.layers.gru({ units: 3, returnSequences: true }) as tf.RNN }) },
+  { name: 'TimeDistributed(Dense)', inputShape: [6, 3], layer: () => tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }) },
 ];
 
 /** The layer, flattened if it outputs more than a vector, then a dense head; every weight seeded the same on both backends. */

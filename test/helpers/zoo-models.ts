@@ -1,7 +1,8 @@
 /**
  * A zoo of user-like models (issue 18) built in the tests, each with a small synthetic task it can learn in a few
  * epochs: a functional image model with a residual add, a concatenation, batch-norm, a SeparableConv2D and a
- * Conv2DTranspose; Conv1D on sequences; an Embedding + Dense text classifier; a small GRU. Every input is stored as
+ * Conv2DTranspose; Conv1D on sequences; an Embedding + Dense text classifier; a small GRU; a Bidirectional LSTM text
+ * classifier with a TimeDistributed Dense. Every input is stored as
  * the datasets store it ([h, w, c] floats) and reshaped by the model, as a user's exported model with a Reshape would.
  * Initializers and data are seeded, so every run builds the same models and sets.
  */
@@ -110,9 +111,22 @@ function gru(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: head, name: 'zoo_gru' });
 }
 
+/** Token ids -> embedding -> Bidirectional LSTM (every step) -> TimeDistributed Dense -> average over steps -> Dense. */
+function bilstm(): tf.LayersModel {
+  const input = tf.input({ shape: [12, 1, 1] });
+  const ids = sym(tf.layers.reshape({ targetShape: [12], name: 'to_ids' }), input);
+  const embedded = sym(tf.layers.embedding({ inputDim: VOCABULARY, outputDim: 6, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 41 }), name: 'embed' }), ids);
+  const lstm = tf.layers.lstm({ units: 4, returnSequences: true, kernelInitializer: glorot(42), recurrentInitializer: tf.initializers.orthogonal({ seed: 43 }) }) as tf.RNN;
+  const both = sym(tf.layers.bidirectional({ layer: lstm, name: 'bi' }), embedded);
+  const steps = sym(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 6, activation: 'relu', kernelInitializer: glorot(44) }), name: 'per_step' }), both);
+  const head = sym(tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: glorot(45), name: 'head' }), sym(tf.layers.globalAveragePooling1d({ name: 'gap' }), steps));
+  return tf.model({ inputs: input, outputs: head, name: 'zoo_bilstm' });
+}
+
 export const ZOO: ZooCase[] = [
   { name: 'residual', build: residual, data: images, covers: ['Conv2D', 'BatchNormalization', 'Add', 'Concatenate', 'SeparableConv2D', 'Conv2DTranspose', 'Dense'] },
   { name: 'conv1d', build: conv1d, data: pulses(16), covers: ['Conv1D', 'Dense'] },
   { name: 'text', build: text, data: tokens, covers: ['Embedding', 'Dense'] },
   { name: 'gru', build: gru, data: pulses(8), covers: ['GRU', 'Dense'] },
+  { name: 'bilstm', build: bilstm, data: tokens, covers: ['Embedding', 'Bidirectional(LSTM)', 'TimeDistributed(Dense)', 'Dense'] },
 ];

@@ -127,7 +127,7 @@ test('the CLI refuses a deflate bomb in one line with exit code 2', async (t) =>
 
 let sequenceFile: Promise<Uint8Array> | null = null;
 /** A packed model holding every newly supported kernel (3-bit, not fine-tuned), built once: embedding -> conv1d ->
- * GRU -> dense, and a separable and a transposed conv on an image branch. */
+ * GRU -> dense, a separable and a transposed conv on an image branch, and a Bidirectional LSTM. */
 function sequenceModelFile(): Promise<Uint8Array> {
   sequenceFile ??= (async () => {
     const ids = tf.input({ shape: [6] });
@@ -135,8 +135,10 @@ function sequenceModelFile(): Promise<Uint8Array> {
     const image = tf.input({ shape: [4, 4, 2] });
     const up = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, name: 'up' }).apply(tf.layers.separableConv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'sep' }).apply(image)) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({}).apply(up) as tf.SymbolicTensor;
-    const head = tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }).apply(tf.layers.concatenate().apply([seq, pooled])) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: [ids, image], outputs: head });
+    const steps = tf.input({ shape: [5, 2] });
+    const bi = tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 2, name: 'inner' }) as tf.RNN, name: 'bi' }).apply(steps) as tf.SymbolicTensor;
+    const head = tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }).apply(tf.layers.concatenate().apply([seq, pooled, bi])) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [ids, image, steps], outputs: head });
     const layers = compressibleLayers(model);
     const originals = new OriginalWeights(model, layers);
     const data = loadDataset('mnist', { seed: 1 });
@@ -154,7 +156,10 @@ test('embedding, conv1d, GRU, separable and transposed convs pack with every ker
   writeFileSync(path, await sequenceModelFile());
   const loaded = await loadPackedModel(path);
   t.teardown(() => loaded.dispose());
-  t.deepEqual(compressibleLayers(loaded).map((l) => l.name).sort(), ['c1', 'embed', 'gru/kernel', 'gru/recurrent', 'head', 'sep/depthwise', 'sep/pointwise', 'up']);
+  t.deepEqual(compressibleLayers(loaded).map((l) => l.name).sort(), [
+    'bi/backward/kernel', 'bi/backward/recurrent', 'bi/forward/kernel', 'bi/forward/recurrent',
+    'c1', 'embed', 'gru/kernel', 'gru/recurrent', 'head', 'sep/depthwise', 'sep/pointwise', 'up',
+  ]);
   // 3 bits, per-channel buckets: every kernel holds at most 2^3 = 8 values per output channel
   const gruKernel = loaded.getLayer('gru').getWeights()[0];
   t.deepEqual(gruKernel.shape, [5, 12]);
@@ -167,6 +172,7 @@ const sequenceForgeries: Array<[string, (h: any) => void, RegExp]> = [
   ['a GRU of 10^5 units', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'GRU').config.units = 1e5), /layer gru's config does not match its kernel/],
   ['a SeparableConv2D of 10^6 filters', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'SeparableConv2D').config.filters = 1e6), /layer sep's config does not match its pointwise_kernel/],
   ['a Conv1D with a window of 10^4', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'Conv1D').config.kernel_size = [1e4]), /layer c1's config does not match its kernel/],
+  ['a Bidirectional LSTM of 10^5 units', (h) => (h.topology.config.layers.find((l: any) => l.class_name === 'Bidirectional').config.layer.config.units = 1e5), /layer bi's config does not match its forward_inner\/kernel/],
   ['a Conv2DTranspose without its kernel', (h) => (h.tensors.find((x: any) => x.name === 'up/kernel').name = 'up/other'), /layer up has no kernel in the tensor table/],
 ];
 
