@@ -1,5 +1,6 @@
 /** The closing lines of `search`, `resume` and `apply`: accuracies, sizes, and where the files are. */
 import type { FinalReport } from '../../run/final.js';
+import { describeFp32Share } from '../../run/model-files.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatBytes, formatPercent } from '../ui/format.js';
 
@@ -19,6 +20,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
     `final (${r.steps} fine-tune steps from the original weights${r.stages ? `: ${r.stages.prune} pruning and retraining, then ${r.stages.clusters} clustered` : ''}):`,
     `  accuracy   test ${formatPercent(r.testAccuracy)} (baseline ${formatPercent(r.baselineTestAccuracy)}), validation ${formatPercent(r.validationAccuracy)} (baseline ${formatPercent(r.baselineValidationAccuracy)})`,
     `  size       packed ${formatBytes(s.packedBytes)} entropy-coded (${formatBytes(s.fixedPackedBytes)} at fixed width, header ${formatBytes(s.headerBytes)}), gzip ${formatBytes(s.gzipBytes)}; fp32 ${formatBytes(s.fp32Bytes)} (gzip ${formatBytes(s.fp32GzipBytes)}): ${s.ratio.toFixed(1)}x smaller`,
+    `  fp32 share ${describeFp32Share(s)}`,
     `  tfjs       ${formatBytes(r.tfjs.bytes)} (uint8 x${r.tfjs.uint8}, float16 x${r.tfjs.float16}), test ${formatPercent(r.tfjs.testAccuracy)}; model.ashk ${formatBytes(s.packedBytes)}, test ${formatPercent(r.testAccuracy)}; fp32 ${formatBytes(s.fp32Bytes)}, test ${formatPercent(r.baselineTestAccuracy)}`,
     `  files      ${r.out}/model.ashk (packed), ${r.out}/tfjs/model.json (quantized, plain tf.loadLayersModel), ${r.strategyPath}`,
   ];
