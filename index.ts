@@ -32,7 +32,7 @@ export type { Dataset, DataSplit } from './env/data/dataset.js';
 export { buildModel, BUILTIN_MODELS } from './env/models/zoo.js';
 export { loadModel, saveModel } from './env/models/model-io.js';
 export { CompressionEnv } from './env/compression-env.js';
-export { compressibleLayers, describeLeftOut, layersLeftOut, type LeftOutLayer } from './env/layers.js';
+export { compressibleLayers, describeLeftOut, kernelVariable, layersLeftOut, type LeftOutLayer, SUPPORTED_LAYERS } from './env/layers.js';
 export type { LayerInfo } from './env/layers.js';
 export { parseBudget, sparseMacs } from './env/budget.js';
 export { finetune } from './env/finetune.js';
@@ -54,7 +54,7 @@ export { parseRunConfig, DEFAULT_CONFIG } from './run/config.js';
 export { preflight } from './run/preflight.js';
 export type { RunConfig } from './run/config.js';
 export { openStore } from './run/store.js';
-export { exportQuantizedTfjs, loadPackedModel } from './run/model-files.js';
+export { describeFp32Share, exportQuantizedTfjs, loadPackedModel } from './run/model-files.js';
 export type { RunEvent } from './run/events.js';
 
 export * from './errors.js';
