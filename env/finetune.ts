@@ -29,11 +29,13 @@
  * quantization ranges are re-read from the shadow at every step (PocketFlow's UniformQuantLearner does the same).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.js';
 import { type CompressedLayer, finalizeLayer, layerProjector, pruneMask, type TrainedParams } from '../learners/compress-layer.js';
 import { polynomialDecay, type PruningSchedule } from '../learners/pruning-schedule.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { crossEntropy } from './evaluate.js';
+import { dilatedLayer } from './layers.js';
 
 /** A compressed layer of the model being fine-tuned: its kernel variable and the learners' compressed structure. */
 export interface FinetuneLayer {
@@ -198,6 +200,10 @@ export async function finetune(
   /** The uncompressed starting weights of each layer (shadows start here, masked unless pruned gradually). */
   startWeights: Float32Array[],
 ): Promise<CompressedLayer[]> {
+  const dilated = opts.steps > 0 ? dilatedLayer(model) : null;
+  if (dilated) {
+    throw new ModelError(`layer ${dilated} cannot be fine-tuned: tfjs has no gradient for dilated convolutions; compress without fine-tuning (--finetune-steps 0 --rerank-top 0 --final-steps 0)`);
+  }
   const gradual = gradualSteps(opts);
   const shadows = layers.map((l, i) => makeShadow(l, startWeights[i], gradual));
   const asVar = (w: tf.LayerVariable) => w.read() as tf.Variable;

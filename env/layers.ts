@@ -221,6 +221,19 @@ export function compressibleLayers(model: tf.LayersModel): LayerInfo[] {
   return infos;
 }
 
+/**
+ * The first convolution of `model` with a dilation rate above 1, as "name (Class, dilation 2)", or null. tfjs has no
+ * gradient for dilated convolutions (on any backend), so such a model can be compressed but not fine-tuned.
+ */
+export function dilatedLayer(model: tf.LayersModel): string | null {
+  for (const layer of model.layers) {
+    const rate = (layer.getConfig() as { dilationRate?: number | number[] }).dilationRate;
+    const rates = rate === undefined ? [] : Array.isArray(rate) ? rate : [rate];
+    if (rates.some((r) => r !== 1)) return `${layer.name} (${layer.getClassName()}, dilation ${rates.join('x')})`;
+  }
+  return null;
+}
+
 /** Parameters outside the compressible kernels (biases, batch-norm, ...), stored in fp32. */
 export function fixedParams(model: tf.LayersModel, layers: LayerInfo[]): number {
   const kernels = layers.reduce((n, l) => n + l.params, 0);

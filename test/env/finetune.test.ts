@@ -9,6 +9,7 @@ import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { trainModel } from '../../env/train.js';
 import { layerSpec } from '../../learners/types.js';
+import { ModelError } from '../../errors.js';
 
 const data = loadDataset('mnist', { seed: 1 });
 const model = buildModel('mlp', data.inputShape, data.numClasses, 1);
@@ -116,4 +117,20 @@ test('scheduledLr: constant keeps lr; cosine starts at lr, halves it halfway and
   t.true(Math.abs(scheduledLr(1e-3, 'cosine', 50, 100) - 5e-4) < 1e-12);
   t.true(Math.abs(scheduledLr(1e-3, 'cosine', 75, 100) - 1.4645e-4) < 1e-8);
   t.true(scheduledLr(1e-3, 'cosine', 99, 100) < 1e-6);
+});
+
+test.serial('a dilated convolution is refused in one line before the first step (tfjs has no gradient for it); without fine-tuning it compresses', async (t) => {
+  const dilated = tf.sequential({
+    layers: [tf.layers.conv2d({ inputShape: data.inputShape, filters: 2, kernelSize: 3, dilationRate: 2, name: 'wide' }), tf.layers.flatten(), tf.layers.dense({ units: data.numClasses, activation: 'softmax', name: 'out' })],
+  });
+  const units = compressibleLayers(dilated);
+  const weights = new OriginalWeights(dilated, units);
+  t.teardown(() => {
+    weights.dispose();
+    dilated.dispose();
+  });
+  const spec = layerSpec({ bits: 4 });
+  const error = await t.throwsAsync(compressModel(dilated, weights, units.map((layer) => ({ layer, spec })), data, ft(1)), { instanceOf: ModelError });
+  t.is(error!.message, 'layer wide (Conv2D, dilation 2x2) cannot be fine-tuned: tfjs has no gradient for dilated convolutions; compress without fine-tuning (--finetune-steps 0 --rerank-top 0 --final-steps 0)');
+  t.is((await compressModel(dilated, weights, units.map((layer) => ({ layer, spec })), data, ft(0))).length, 2);
 });
