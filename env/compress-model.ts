@@ -45,6 +45,10 @@ export function isIdentity(spec: LayerSpec): boolean {
   return spec.pruneRatio === 0 && spec.clusters === 0 && spec.bits >= 32;
 }
 
+/** `rebuilt`: the model is a channel-pruned rebuild (env/channel-space.ts), so it is fine-tuned and its batch norm
+ * re-estimated even when no kernel is compressed. */
+export type CompressOptions = FinetuneOptions & { rebuilt?: boolean };
+
 /**
  * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
  * alone), fine-tune for `ft.steps` (0 = none), re-estimate batch-norm statistics (`ft.bnBatches`) and leave the
@@ -56,7 +60,7 @@ export async function compressModel(
   originals: OriginalWeights,
   plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
   data: Dataset,
-  ft: FinetuneOptions,
+  ft: CompressOptions,
   timings?: { compress: number; finetune: number },
 ): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
   const t0 = performance.now();
@@ -73,11 +77,12 @@ export async function compressModel(
   }
   const t1 = performance.now();
   let result = layers.map((l) => l.compressed);
-  if (ft.steps > 0 && layers.length > 0) {
+  const changed = layers.length > 0 || ft.rebuilt === true;
+  if (ft.steps > 0 && changed) {
     result = await finetune(model, layers, data, ft, active.map((p) => originals.kernels.get(p.layer.name)!));
   }
   // batch norm's moving statistics still describe the fp32 model (or a 0.99-momentum blend after a short fine-tune)
-  if (layers.length > 0) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });
+  if (changed) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });
   if (timings) {
     timings.compress += (t1 - t0) / 1000;
     timings.finetune += (performance.now() - t1) / 1000;

@@ -385,7 +385,7 @@ export class CompressionEnv {
       // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
       const originals = new OriginalWeights(pruned.model, pruned.layers);
       try {
-        await compressModel(pruned.model, originals, this.planOf(strategy, pruned.layers), this.data, ft, timings);
+        await compressModel(pruned.model, originals, this.planOf(strategy, pruned.layers), this.data, { ...ft, rebuilt: true }, timings);
         const t = performance.now();
         const score = await evaluateModel(pruned.model, split, this.data.inputShape);
         timings.evaluate = (performance.now() - t) / 1000;

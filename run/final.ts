@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import { compressModel, type CompressOptions, OriginalWeights } from '../env/compress-model.js';
 import { rewardSplit } from '../env/compression-env.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
@@ -123,7 +123,7 @@ export async function compressInStages(
   originals: OriginalWeights,
   plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
   data: Dataset,
-  ft: FinetuneOptions,
+  ft: CompressOptions,
 ): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
   const stages = stageSteps(plan.map((p) => p.spec), ft.steps);
   if (!stages) return compressModel(model, originals, plan, data, ft);
@@ -181,6 +181,7 @@ async function compressAndWrite(
       gradualPruning: input.gradualPruning,
       bnBatches: input.bnBatches,
       onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
+      rebuilt: model !== input.model,
     },
   );
   input.onProgress?.finish();
@@ -241,7 +242,9 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
       bits,
       pruneRatio,
       clusters,
-      ...(channels && channels[i][0] < channels[i][1] ? { preserveRatio: specs[i].preserveRatio ?? 1, channels: channels[i] } : {}),
+      // a layer whose channels follow another's (depthwise, batch norm) has the channels without a ratio of its own
+      ...(specs[i].preserveRatio !== undefined && specs[i].preserveRatio < 1 ? { preserveRatio: specs[i].preserveRatio } : {}),
+      ...(channels && channels[i][0] < channels[i][1] ? { channels: channels[i] } : {}),
     })),
     cost: {
       value: env.cost(specs),

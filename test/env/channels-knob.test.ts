@@ -126,6 +126,18 @@ test('the knapsack cannot search channels (one line)', (t) => {
   t.regex(e!.message, /^--agent knapsack cannot search --knobs channels/);
 });
 
+test.serial('a strategy that only cuts channels is still fine-tuned: 5 steps move the validation loss, 0 steps leave the surgery as is', async (t) => {
+  const env = new CompressionEnv(lenet, data, envConfig({ space: space(['channels']), budget: { kind: 'flops', value: 1, unit: 'fraction' }, evalSize: 100, finetune: { steps: 5, batchSize: 16, learningRate: 1e-3, distill: false } }), 0);
+  t.teardown(() => env.dispose());
+  const fp = (r: number): LayerSpec => ({ ...BASE, ...(r < 1 ? { preserveRatio: r } : {}) });
+  const strategy = [fp(0.5), fp(0.5), fp(0.5), fp(0.5), fp(1)];
+  const none = await env.measure(strategy, { steps: 0 });
+  const again = await env.measure(strategy, { steps: 0 });
+  const tuned = await env.measure(strategy);
+  t.is(again.loss, none.loss);
+  t.not(tuned.loss, none.loss);
+});
+
 test.serial('channel surgery per episode leaks no tensor over 50 episodes (L1), nor over 3 with LASSO, and leaves the original weights alone', async (t) => {
   const snapshot = () => lenet.getWeights().map((w) => Float32Array.from(w.dataSync()));
   const before = snapshot();

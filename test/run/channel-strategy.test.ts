@@ -40,7 +40,8 @@ test.serial('a channels search under flops:0.5 writes a smaller model: fewer uni
   t.is(strategy.budget.limit, 133100);
   const cut = strategy.layers.filter((l) => l.channels);
   t.true(cut.length >= 1, 'flops:0.5 cannot be met without cutting channels');
-  for (const l of cut) t.true(l.preserveRatio! < 1 && l.channels![0] < l.channels![1]);
+  for (const l of cut) t.true(l.channels![0] < l.channels![1]);
+  t.true(cut.some((l) => l.preserveRatio! < 1));
   const w = widths(join(report.out, 'tfjs', 'model.json'));
   t.deepEqual(w, { fc1: strategy.layers[0].channels?.[0] ?? 300, fc2: strategy.layers[1].channels?.[0] ?? 100, fc3: 10 });
   t.true(w.fc1 * 784 + w.fc1 * w.fc2 + w.fc2 * 10 <= 133100);
