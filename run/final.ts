@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, StrategyError } from '../errors.js';
 import { compressModel, type CompressOptions, OriginalWeights } from '../env/compress-model.js';
 import { rewardSplit } from '../env/compression-env.js';
 import type { Dataset } from '../env/data/dataset.js';
@@ -387,6 +387,8 @@ export interface ApplyOptions {
 export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
   const modelName = opts.model ?? strategy.model.name;
   const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
+  const quantized = strategy.layers.find((l) => l.activationBits !== undefined);
+  if (quantized) throw new StrategyError(`strategy layer ${quantized.name} has activationBits, which this autoshrink does not apply yet (activation quantization is not implemented); remove the field`);
   const check = (m: tf.LayersModel) => {
     const layers = matchLayers(strategy, compressibleLayers(m), modelName);
     checkPreserveRatios(m, strategy.layers, `strategy (${modelName})`);

@@ -33,7 +33,7 @@ const LayerEntry = z
     preserveRatio: z.number().gt(0).max(1).optional(),
     /** Version 2: [kept, original] output channels of the built layer. */
     channels: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
-    /** Version 2: bits of the layer's input activations (absent = not quantized). */
+    /** Version 2, reserved: bits of the layer's input activations (absent = not quantized); `apply` refuses it until activation quantization lands. */
     activationBits: z.number().int().min(1).max(32).optional(),
   })
   .strict()
