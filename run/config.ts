@@ -102,7 +102,7 @@ export const RunConfigFields = z
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(
       z.string().default('size:3bits'),
-      'The budget: size:3bits | size:1.5bits (average) | size:20kB | size:12x | flops:0.5 (dense MACs of the built model: only channels lowers them) | sparse-flops:0.5 (MACs left after weight pruning) | bitops:0.25',
+      'The budget: size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25',
     ),
     knobs: field(
       z.array(z.enum(['bits', 'prune', 'clusters', 'channels'])).min(1).default(['bits', 'prune']),
