@@ -122,7 +122,10 @@ const ints = (x: unknown) => (Array.isArray(x) ? x : [x]).map(Number);
 /** A 2-D window [kh, kw, ...] of the config's kernel_size. */
 const window2d = (k: number[], c: Config) => ints(c.kernel_size).length <= 2 && k[0] === ints(c.kernel_size)[0] && k[1] === (ints(c.kernel_size)[1] ?? k[0]);
 /** A depthwise kernel as stored, [kh, kw, 1, c * m] (env/layers.ts storageShape). */
-const depthwise = (k: number[], c: Config) => k.length === 4 && window2d(k, c) && k[2] === 1 && Number.isInteger(k[3] / Number(c.depth_multiplier ?? 1));
+// compressed: the learners' storage shape [kh, kw, 1, c * m]; left at fp32 (excluded, or a channels-only strategy):
+// the kernel's own [kh, kw, c, m]
+const depthwise = (k: number[], c: Config) =>
+  k.length === 4 && window2d(k, c) && ((k[2] === 1 && Number.isInteger(k[3] / Number(c.depth_multiplier ?? 1))) || k[3] === Number(c.depth_multiplier ?? 1));
 /** The gates of a recurrent layer's kernels: [in, gates x units] and [units, gates x units]. */
 const recurrent = (gates: number) => ({
   kernel: (k: number[], c: Config) => k.length === 2 && k[1] === gates * Number(c.units),

@@ -1,13 +1,14 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { countFlops } from '../../env/channel-pruning/cost.js';
 import { ConfigError, StrategyError } from '../../errors.js';
 import { applyStrategy, finishRun } from '../../run/final.js';
-import { loadPackedModel } from '../../run/model-files.js';
+import { loadPackedModel, packCompressedModel } from '../../run/model-files.js';
+import { buildModel } from '../../env/models/zoo.js';
 import { runSearch } from '../../run/search.js';
 import { openStore } from '../../run/store.js';
 import { loadStrategy, parseStrategy, type Strategy } from '../../run/strategy.js';
@@ -101,4 +102,15 @@ test.serial('activation bits are readable in version 2 but not applied yet: appl
   strategy.layers[0].activationBits = 8;
   const e = await t.throwsAsync(applyStrategy(parseStrategy(strategy), { workdir, out: join(workdir, 'abits'), steps: 0 }), { instanceOf: StrategyError });
   t.regex(e!.message, /^strategy layer fc1 has activationBits, which this autoshrink does not apply yet/);
+});
+
+test('a model.ashk whose depthwise kernels stay fp32 (a channels-only strategy, or an excluded layer) loads back', async (t) => {
+  const model = buildModel('mobilenet-tiny', [28, 28, 1], 10, 1);
+  t.teardown(() => model.dispose());
+  const path = join(workdir, 'fp32-depthwise.ashk');
+  writeFileSync(path, packCompressedModel(model, []));
+  const back = await loadPackedModel(path);
+  t.teardown(() => back.dispose());
+  t.deepEqual(back.getLayer('dw1').getWeights()[0].shape, [3, 3, 16, 1]);
+  t.is(countFlops(back).total, countFlops(model).total);
 });
