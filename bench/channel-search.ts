@@ -6,8 +6,7 @@
  * channels, not bits. Every answer gets the same final stage (re-rank off, `--final-steps` from the original weights)
  * and is measured on the model it writes: test accuracy (model.ashk), and on the tfjs export as plain tf.loadLayersModel
  * reads it, the MACs the built model runs (countFlops) and predict time on a batch of 256 against the original, the
- * models taking turns call by call (median of `--repeats`). (The tfjs export, because model.ashk's reader refuses an
- * uncompressed depthwise kernel, which a channels-only strategy leaves: reported in issue 16's report.)
+ * models taking turns call by call (median of `--repeats`): what a tfjs user who never installs autoshrink runs.
  *   npx tsx bench/channel-search.ts [--models lenet5,mobilenet-tiny] [--budgets 0.5,0.3] [--episodes 30]
  *     [--finetune-steps 20] [--final-steps 300] [--repeats 15] [--seed 1] [--workdir /tmp/channel-search]
  *     [--out bench/results/channel-search.md]
