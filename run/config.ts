@@ -290,6 +290,21 @@ export function parseRunConfig(input: unknown, source = 'config', typed: Partial
 }
 
 /**
+ * A stored run's config as it meant when it was stored: fields added since then take the value runs had before them,
+ * not today's default. Every stored config is a whole parsed config, so a missing field marks an older run:
+ * - `bnBatches` (batch-norm re-estimation) absent: 0, so a resumed run keeps scoring as it did;
+ * - `channelMethod` absent (stored before the channels knob): `flops:X` then counted sparse MACs, which is
+ *   `sparse-flops:X` now (`flops` counts the dense MACs of the built model).
+ */
+export function migrateStoredConfig(stored: unknown): unknown {
+  if (typeof stored !== 'object' || stored === null) return stored;
+  const raw = { ...(stored as Record<string, unknown>) };
+  if (raw.bnBatches === undefined) raw.bnBatches = 0;
+  if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
+  return raw;
+}
+
+/**
  * The default warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10`
  * gets 2 warm-up episodes instead of a refusal. Written into the config, so a stored run resumes with the same.
  */

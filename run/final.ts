@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ConfigError, StrategyError } from '../errors.js';
 import { compressModel, type CompressOptions, OriginalWeights } from '../env/compress-model.js';
+import { BN_RECALIBRATION_BATCHES } from '../env/batch-norm.js';
 import { rewardSplit } from '../env/compression-env.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
@@ -77,7 +78,7 @@ export interface FinalOptions {
 
 /** A stored strategy entry back into a full LayerSpec with the run's settings (a preserve ratio below 1 kept). */
 export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }>, settings: Strategy['settings']): LayerSpec[] {
-  const { channelMethod: _method, ...base } = settings;
+  const { channelMethod: _method, bnBatches: _bn, ...base } = settings;
   return entries.map((e) => ({ ...base, bits: e.bits, pruneRatio: e.pruneRatio, clusters: e.clusters, ...(e.preserveRatio !== undefined && e.preserveRatio < 1 ? { preserveRatio: e.preserveRatio } : {}) }));
 }
 
@@ -207,6 +208,7 @@ function settingsOf(config: RunConfig): Strategy['settings'] {
     quantKind: base.quantKind,
     bucket: base.bucket,
     bucketSize: base.bucketSize ?? 256,
+    bnBatches: config.bnBatches,
   };
 }
 
@@ -380,6 +382,8 @@ export interface ApplyOptions {
   batchSize?: number;
   learningRate?: number;
   seed?: number;
+  /** Batch-norm re-estimation batches; default the strategy's (`settings.bnBatches`). */
+  bnBatches?: number;
   onProgress?: StepProgress;
 }
 
@@ -411,6 +415,8 @@ export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Pro
       out,
       onProgress: opts.onProgress,
       prune: (m) => pruneForEntries(m, strategy.layers, strategy.settings.channelMethod ?? 'l1', bench.data),
+      // as the run scored it: version 1 files predate batch-norm re-estimation
+      bnBatches: opts.bnBatches ?? strategy.settings.bnBatches ?? (strategy.version === 1 ? 0 : BN_RECALIBRATION_BATCHES),
     });
     const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes, fixedWidthBytes: r.sizes.fixedPackedBytes } };
     const strategyPath = join(out, 'strategy.json');

@@ -60,6 +60,8 @@ export const StrategySchema = z
       bucketSize: z.number().int().positive(),
       /** Version 2: how the kept channels are chosen (with a preserve ratio below 1). */
       channelMethod: z.enum(['l1', 'lasso']).optional(),
+      /** Version 2: batch-norm re-estimation batches the run scored with (absent: 16 in version 2, 0 in version 1). */
+      bnBatches: z.number().int().min(0).optional(),
     }).strict(),
     layers: z.array(LayerEntry).min(1),
     cost: z.object({

@@ -3,13 +3,14 @@
  * original weights, evaluate on the test split, write the packed model and a tfjs copy.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { InputError } from '../../errors.js';
 import { applyStrategy } from '../../run/final.js';
 import { loadStrategy } from '../../run/strategy.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { progressBar } from '../progress-bar.js';
 import { printFinal } from './print-final.js';
 
-type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number };
+type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number; bnBatches?: number };
 
 export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
   command: 'apply <strategy>',
@@ -22,8 +23,12 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory' })
       .option('steps', { type: 'number', default: 600, describe: 'Fine-tune steps' })
-      .option('lr', { type: 'number', default: 5e-4, describe: 'Fine-tune learning rate' }) as unknown as Argv<ApplyArgs>,
+      .option('lr', { type: 'number', default: 5e-4, describe: 'Fine-tune learning rate' })
+      .option('bn-batches', { type: 'number', describe: "Batch-norm re-estimation batches (default: the strategy's; 0 = off)" }) as unknown as Argv<ApplyArgs>,
   handler: async (args: ArgumentsCamelCase<ApplyArgs>) => {
+    if (args.bnBatches !== undefined && !(Number.isInteger(args.bnBatches) && args.bnBatches >= 0)) {
+      throw new InputError(`--bn-batches ${args.bnBatches}: give a whole number of batches, 0 or more (0 turns batch-norm re-estimation off)`);
+    }
     const strategy = loadStrategy(args.strategy);
     await setupBackend(args);
     const bar = args.json || args.quiet || args.steps === 0 ? undefined : progressBar('fine-tune', args.steps);
@@ -36,6 +41,7 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
       steps: args.steps,
       learningRate: args.lr,
       seed: args.seed,
+      bnBatches: args.bnBatches,
       onProgress: bar,
     });
     printFinal(args, report);

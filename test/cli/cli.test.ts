@@ -238,6 +238,8 @@ test('a strategy for another model names the mismatched layers; one with bits 99
   writeFileSync(badPath, JSON.stringify(outOfRange));
   const bad = await cli(['apply', badPath, '--steps', '0', '--out', join(dir, 'out2'), '--workdir', shared]);
   assertInputError(t, bad, /field layers\[0\]\.bits/);
+  const badBn = await cli(['apply', lenetPath, '--bn-batches', '-1', '--steps', '0', '--out', join(dir, 'out3'), '--workdir', shared]);
+  assertInputError(t, badBn, /--bn-batches -1: give a whole number of batches, 0 or more/);
 });
 
 test('a dataset folder that does not exist, or lacks the IDX files, is an input error', async (t) => {

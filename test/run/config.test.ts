@@ -3,7 +3,7 @@ import { createAgent } from '../../agent/create-agent.js';
 import { DEFAULT_DDPG_CONFIG, type Ddpg } from '../../agent/ddpg.js';
 import { ConfigError } from '../../errors.js';
 import { agentOptions } from '../../run/agent-options.js';
-import { CONFIG_FIELDS, DEFAULT_CONFIG, flagOf, parseRunConfig, rerankStepsOf, rolloutBatchOf, RunConfigFields } from '../../run/config.js';
+import { CONFIG_FIELDS, DEFAULT_CONFIG, flagOf, migrateStoredConfig, parseRunConfig, rerankStepsOf, rolloutBatchOf, RunConfigFields } from '../../run/config.js';
 import { playToyEpisode } from '../agent/toy-problem.js';
 
 test('every field has a one-line doc and its own flag', (t) => {
@@ -98,4 +98,16 @@ test('agentOptions: 30 episodes, warm-up 10: sigma is 0.5 until the first learni
 test('agentOptions: an explicit noise decay wins; every DDPG field is passed through', (t) => {
   const config = parseRunConfig({ noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9 });
   t.like(agentOptions(config), { noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9, noiseSigma: 0.5 });
+});
+
+test('a run stored before batch-norm re-estimation and the dense flops budget resumes as it was stored: bnBatches 0, flops:0.5 -> sparse-flops:0.5', (t) => {
+  // a stored config is a whole parsed config; one from before those fields lacks bnBatches and channelMethod
+  const { bnBatches: _bn, channelMethod: _cm, ...old } = { ...DEFAULT_CONFIG, budget: 'flops:0.5' };
+  const migrated = parseRunConfig(migrateStoredConfig(old));
+  t.is(migrated.bnBatches, 0);
+  t.is(migrated.budget, 'sparse-flops:0.5');
+  // a config stored today is read as it is
+  const today = parseRunConfig({ budget: 'size:1.5bits', bnBatches: 4 });
+  t.deepEqual(parseRunConfig(migrateStoredConfig(today)), today);
+  t.is(parseRunConfig(migrateStoredConfig(DEFAULT_CONFIG)).bnBatches, 16);
 });
