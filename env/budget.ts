@@ -4,7 +4,7 @@
  * A budget limits one cost summed over the model: packed `size` in bytes, `flops` (the dense multiply-accumulates the
  * built model runs: only channel pruning lowers them, as AMC counts), `sparse-flops` (the MACs that remain after
  * weight pruning, i.e. sparse MACs, which no tfjs backend runs faster) or `bitops` (sparse MACs x weight bits x
- * activation bits). Layers outside the search (excluded by name, or non-compressible tensors such as biases and
+ * activation bits: the abits knob's, else ACTIVATION_BITS). Layers outside the search (excluded by name, or non-compressible tensors such as biases and
  * batch-norm) add a fixed cost. With the channels knob a layer's cost also depends on its neighbours' channels; the
  * env then costs whole strategies (env/channel-space.ts) and uses these per-layer costs only to order candidates.
  *
@@ -34,7 +34,8 @@ export interface BudgetSpec {
   unit: 'bytes' | 'bits' | 'ratio' | 'fraction';
 }
 
-/** Activation bits assumed by the bit-operation count (we do not quantize activations; 8 is the HAQ convention). */
+/** Activation bits the bit-operation count assumes for a layer whose activations the abits knob does not set (8, the
+ * HAQ convention: its fp32 activations would run as 8-bit on an integer accelerator). */
 export const ACTIVATION_BITS = 8;
 
 /** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `sparse-flops:0.5`, `bitops:0.1` (or `bitops:25%`). */
@@ -93,7 +94,7 @@ export function layerCost(kind: CostKind, layer: LayerInfo, spec: LayerSpec): nu
     case 'sparse-flops':
       return sparseMacs(layer, spec);
     case 'bitops':
-      return sparseMacs(layer, spec) * Math.min(spec.bits, 32) * ACTIVATION_BITS;
+      return sparseMacs(layer, spec) * Math.min(spec.bits, 32) * (spec.activationBits ?? ACTIVATION_BITS);
   }
 }
 
@@ -239,5 +240,5 @@ export function enforceAfter(plan: BudgetPlan, strategy: LayerSpec[]): LayerSpec
 }
 
 export function sameSpec(a: LayerSpec, b: LayerSpec): boolean {
-  return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters && (a.preserveRatio ?? 1) === (b.preserveRatio ?? 1);
+  return a.bits === b.bits && a.pruneRatio === b.pruneRatio && a.clusters === b.clusters && (a.preserveRatio ?? 1) === (b.preserveRatio ?? 1) && a.activationBits === b.activationBits;
 }

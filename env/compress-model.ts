@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type CompressedLayer, compressLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
+import { type ActivationQuantizer, calibrateActivations } from './activation-quant.js';
 import { BN_RECALIBRATION_BATCHES, recalibrateBatchNorm } from './batch-norm.js';
 import type { Dataset } from './data/dataset.js';
 import { finetune, type FinetuneLayer, type FinetuneOptions } from './finetune.js';
@@ -46,8 +47,10 @@ export function isIdentity(spec: LayerSpec): boolean {
 }
 
 /** `rebuilt`: the model is a channel-pruned rebuild (env/channel-space.ts), so it is fine-tuned and its batch norm
- * re-estimated even when no kernel is compressed. */
-export type CompressOptions = FinetuneOptions & { rebuilt?: boolean };
+ * re-estimated even when no kernel is compressed. `activations`: the quantizer installed on the model's layer inputs
+ * (env/activation-quant.ts withActivationQuant); its ranges are tracked by the fine-tune (or calibrated without one)
+ * and frozen before batch-norm re-estimation, which then sees the inputs evaluation will see. */
+export type CompressOptions = FinetuneOptions & { rebuilt?: boolean; activations?: ActivationQuantizer | null };
 
 /**
  * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
@@ -77,9 +80,13 @@ export async function compressModel(
   }
   const t1 = performance.now();
   let result = layers.map((l) => l.compressed);
-  const changed = layers.length > 0 || ft.rebuilt === true;
+  const changed = layers.length > 0 || ft.rebuilt === true || !!ft.activations;
   if (ft.steps > 0 && changed) {
     result = await finetune(model, layers, data, ft, active.map((p) => originals.kernels.get(p.layer.name)!));
+  }
+  if (ft.activations) {
+    if (!ft.activations.observed) await calibrateActivations(model, ft.activations, data, { batches: ft.bnBatches || BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });
+    ft.activations.freeze();
   }
   // batch norm's moving statistics still describe the fp32 model (or a 0.99-momentum blend after a short fine-tune)
   if (changed) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
+import { activationSites, withActivationQuant } from './activation-quant.js';
 import type { LayerSpec } from '../learners/types.js';
 import { type BudgetPlan, type BudgetSpec, costKindOf, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
 import type { ChannelSelectionMethod } from './channel-pruning/select.js';
@@ -29,7 +30,7 @@ import { seededPermutation, takeRows } from './data/dataset.js';
 import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
-import { actionToSpec, candidateSpecs, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
+import { actionToSpec, candidateSpecs, learnerSpec, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
 import { reward, type RewardKind } from './reward.js';
 import { buildState, stateSize, staticFeatures } from './state.js';
@@ -360,7 +361,7 @@ export class CompressionEnv {
 
   static strategyKey(strategy: LayerSpec[]): string {
     // a layer keeping every channel reads as before, so caches of older runs stay valid
-    return strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}${preserveOf(s) < 1 ? `/c${preserveOf(s)}` : ''}`).join('|');
+    return strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}${preserveOf(s) < 1 ? `/c${preserveOf(s)}` : ''}${s.activationBits ? `/a${s.activationBits}` : ''}`).join('|');
   }
 
   private finetuneOptions(seed: string): FinetuneOptions {
@@ -380,26 +381,25 @@ export class CompressionEnv {
     const ft = { ...this.finetuneOptions(`episode:${this.config.seed}`), signal: opts.signal };
     if (opts.steps !== undefined) ft.steps = opts.steps;
     const split = opts.all ? this.data.validation : this.valSplit.validation;
+    // activation bits fake-quantize the layer inputs through the fine-tune and the scoring, and only then
+    const sites = activationSites(this.layers.map((l, i) => ({ layerName: l.layerName, activationBits: strategy[i].activationBits })));
+    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[]) => withActivationQuant(model, sites, async (activations) => {
+      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations }, timings);
+      const t = performance.now();
+      const score = await evaluateModel(model, split, this.data.inputShape);
+      timings.evaluate = (performance.now() - t) / 1000;
+      return { ...score, timings };
+    });
     const pruned = await this.pruneFor(strategy, timings);
-    if (pruned) {
-      // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
-      const originals = new OriginalWeights(pruned.model, pruned.layers);
-      try {
-        await compressModel(pruned.model, originals, this.planOf(strategy, pruned.layers), this.data, { ...ft, rebuilt: true }, timings);
-        const t = performance.now();
-        const score = await evaluateModel(pruned.model, split, this.data.inputShape);
-        timings.evaluate = (performance.now() - t) / 1000;
-        return { ...score, timings };
-      } finally {
-        originals.dispose();
-        pruned.model.dispose();
-      }
+    if (!pruned) return run(this.model, this.originals);
+    // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
+    const originals = new OriginalWeights(pruned.model, pruned.layers);
+    try {
+      return await run(pruned.model, originals, pruned.layers);
+    } finally {
+      originals.dispose();
+      pruned.model.dispose();
     }
-    await compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft, timings);
-    const t = performance.now();
-    const score = await evaluateModel(this.model, split, this.data.inputShape);
-    timings.evaluate = (performance.now() - t) / 1000;
-    return { ...score, timings };
   }
 
   /**
@@ -461,7 +461,7 @@ export class CompressionEnv {
   /** Each searched layer with its spec, as the learners see it (`built`: the layers of a channel-pruned model). */
   private planOf(strategy: LayerSpec[], built?: LayerInfo[]) {
     const byName = new Map((built ?? this.layers).map((l) => [l.name, l]));
-    return this.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: withoutPreserve(strategy[i]) }));
+    return this.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: learnerSpec(strategy[i]) }));
   }
 
   private async ensureTeacher(): Promise<void> {

@@ -7,7 +7,10 @@
  *   32 and 64), rounded to an integer;
  * - channels: AMC's preserve ratio (the fraction of a layer's output channels kept), linear in [lo, hi] on a grid of
  *   `channelStep`; 1 = all channels. Only layers that open a prunable channel group take it (env/channel-space.ts);
- *   the env fixes it at 1 elsewhere.
+ *   the env fixes it at 1 elsewhere;
+ * - abits: the bits of the layer's INPUT activations (env/activation-quant.ts), HAQ's rule as for bits. Last in
+ *   KNOBS so the action order of runs stored before it existed is unchanged; absent (not searched) = fp32
+ *   activations, costed at 8 bits by the bitops budget.
  * The prune and cluster knobs read the action at a resolution of 1/ACTION_RESOLUTION, so the settings an action can
  * produce are a finite set, and `candidateSpecs` (the grid the budget wall costs) is exactly that set. Reading the
  * action at full resolution let fine prune steps or wide cluster bounds produce settings missing from the grid: the
@@ -17,8 +20,8 @@
 import type { LayerSpec } from '../learners/types.js';
 import { ConfigError } from '../errors.js';
 
-export type Knob = 'bits' | 'prune' | 'clusters' | 'channels';
-export const KNOBS: readonly Knob[] = ['bits', 'prune', 'clusters', 'channels'];
+export type Knob = 'bits' | 'prune' | 'clusters' | 'channels' | 'abits';
+export const KNOBS: readonly Knob[] = ['bits', 'prune', 'clusters', 'channels', 'abits'];
 
 export interface KnobBounds {
   bits: [number, number];
@@ -29,9 +32,14 @@ export interface KnobBounds {
   /** Preserve-ratio range of the channels knob (AMC: [0.2, 1]) and its grid step. */
   channels: [number, number];
   channelStep: number;
+  /** Activation-bit range of the abits knob (absent in configs stored before it: DEFAULT_BOUNDS.abits). */
+  abits?: [number, number];
 }
 
-export const DEFAULT_BOUNDS: KnobBounds = { bits: [2, 8], prune: [0, 0.9], clusters: [4, 64], pruneStep: 0.05, channels: [0.2, 1], channelStep: 0.05 };
+export const DEFAULT_BOUNDS: KnobBounds = { bits: [2, 8], prune: [0, 0.9], clusters: [4, 64], pruneStep: 0.05, channels: [0.2, 1], channelStep: 0.05, abits: [2, 8] };
+
+/** The activation-bit range of a space (2..8: fake quantization below 2 bits has no zero-holding grid). */
+export const abitBounds = (bounds: KnobBounds): [number, number] => bounds.abits ?? [2, 8];
 
 export interface SearchSpace {
   /** Which knobs the agent sets, in action order. */
@@ -43,8 +51,10 @@ export interface SearchSpace {
 
 export function validateSpace(space: SearchSpace): void {
   const { bits, prune, clusters, pruneStep, channels, channelStep } = space.bounds;
-  if (space.knobs.length === 0) throw new ConfigError('search at least one knob: --knobs bits, prune, clusters or channels');
-  for (const k of space.knobs) if (!KNOBS.includes(k)) throw new ConfigError(`unknown knob '${k}'; use bits, prune, clusters or channels`);
+  const abits = abitBounds(space.bounds);
+  if (space.knobs.length === 0) throw new ConfigError('search at least one knob: --knobs bits, prune, clusters, channels or abits');
+  for (const k of space.knobs) if (!KNOBS.includes(k)) throw new ConfigError(`unknown knob '${k}'; use bits, prune, clusters, channels or abits`);
+  if (!(abits[0] >= 2 && abits[1] <= 8 && abits[0] <= abits[1])) throw new ConfigError(`activation bit bounds ${abits.join('..')} must satisfy 2 <= min <= max <= 8`);
   if (!(channels[0] > 0 && channels[1] <= 1 && channels[0] <= channels[1])) throw new ConfigError(`channel bounds ${channels.join('..')} must satisfy 0 < min <= max <= 1 (a preserve ratio)`);
   if (!(channelStep > 0 && channelStep <= 0.5)) throw new ConfigError(`channel step ${channelStep} must be in (0, 0.5]`);
   if (!(bits[0] >= 1 && bits[1] <= 8 && bits[0] <= bits[1])) throw new ConfigError(`bit bounds ${bits.join('..')} must satisfy 1 <= min <= max <= 8`);
@@ -115,6 +125,7 @@ export function actionToSpec(action: number[], space: SearchSpace): LayerSpec {
   space.knobs.forEach((knob, i) => {
     const a = action[i];
     if (knob === 'bits') spec.bits = bitsFromAction(a, space.bounds.bits);
+    else if (knob === 'abits') spec.activationBits = bitsFromAction(a, abitBounds(space.bounds));
     else if (knob === 'prune') spec.pruneRatio = pruneFromAction(a, space.bounds.prune, space.bounds.pruneStep);
     else if (knob === 'channels') {
       // 1 (every channel) is left absent, as in candidateSpecs, so a strategy without channel cuts looks as before
@@ -131,6 +142,10 @@ export function specToAction(spec: LayerSpec, space: SearchSpace): number[] {
   const { bits, prune, clusters, channels } = space.bounds;
   return space.knobs.map((knob) => {
     if (knob === 'bits') return clamp01((spec.bits - bits[0] + 0.5) / (bits[1] - bits[0] + 1));
+    if (knob === 'abits') {
+      const [lo, hi] = abitBounds(space.bounds);
+      return clamp01(((spec.activationBits ?? hi) - lo + 0.5) / (hi - lo + 1));
+    }
     if (knob === 'channels') {
       const p = preserveOf(spec);
       const centre = sliceCentre(p, (a) => preserveFromAction(a, channels, space.bounds.channelStep));
@@ -148,9 +163,11 @@ export function specToAction(spec: LayerSpec, space: SearchSpace): number[] {
 
 /** Every setting the space can produce (the grid the budget wall chooses from), cheapest knobs last. */
 export function candidateSpecs(space: SearchSpace): LayerSpec[] {
-  const values: Record<Knob, number[]> = { bits: [space.base.bits], prune: [space.base.pruneRatio], clusters: [space.base.clusters], channels: [preserveOf(space.base)] };
+  // an abits value of 0 stands for "not set" (fp32 activations) in the loops below
+  const values: Record<Knob, number[]> = { bits: [space.base.bits], prune: [space.base.pruneRatio], clusters: [space.base.clusters], channels: [preserveOf(space.base)], abits: [space.base.activationBits ?? 0] };
   const { bits, prune, clusters, pruneStep, channels, channelStep } = space.bounds;
   if (space.knobs.includes('bits')) values.bits = range(bits[0], bits[1], 1);
+  if (space.knobs.includes('abits')) values.abits = range(...abitBounds(space.bounds), 1);
   if (space.knobs.includes('prune')) {
     const set = new Set<number>();
     for (let i = 0; i <= ACTION_RESOLUTION; i++) set.add(pruneFromAction(i / ACTION_RESOLUTION, prune, pruneStep));
@@ -170,7 +187,10 @@ export function candidateSpecs(space: SearchSpace): LayerSpec[] {
   for (const r of values.channels) {
     for (const b of values.bits) {
       for (const p of values.prune) {
-        for (const c of values.clusters) out.push(r === 1 ? { ...space.base, bits: b, pruneRatio: p, clusters: c } : { ...space.base, bits: b, pruneRatio: p, clusters: c, preserveRatio: r });
+        for (const c of values.clusters) {
+          const spec: LayerSpec = r === 1 ? { ...space.base, bits: b, pruneRatio: p, clusters: c } : { ...space.base, bits: b, pruneRatio: p, clusters: c, preserveRatio: r };
+          for (const ab of values.abits) out.push(ab === 0 ? spec : { ...spec, activationBits: ab });
+        }
       }
     }
   }
@@ -192,6 +212,8 @@ export interface SpecView {
   /** Channel pruning only (absent = every channel kept): the preserve ratio and the output channels kept / before. */
   preserveRatio?: number;
   channels?: [number, number];
+  /** The abits knob only (absent = fp32 activations): bits of the layer's input activations. */
+  activationBits?: number;
 }
 
 /** `channels`: [kept, original] output channels of the layer, when channel pruning changes them. */
@@ -199,6 +221,7 @@ export function describeSpec(name: string, spec: LayerSpec, channels?: [number, 
   const view: SpecView = { name, bits: spec.bits, pruneRatio: spec.pruneRatio, clusters: spec.clusters };
   if (preserveOf(spec) < 1) view.preserveRatio = preserveOf(spec);
   if (channels && channels[0] < channels[1]) view.channels = channels;
+  if (spec.activationBits !== undefined) view.activationBits = spec.activationBits;
   return view;
 }
 
@@ -206,5 +229,13 @@ export function describeSpec(name: string, spec: LayerSpec, channels?: [number, 
 export function withoutPreserve(spec: LayerSpec): LayerSpec {
   if (spec.preserveRatio === undefined) return spec;
   const { preserveRatio: _drop, ...rest } = spec;
+  return rest;
+}
+
+/** What the learners see: the spec without its preserve ratio (done by surgery) and activation bits (done by
+ * env/activation-quant.ts). */
+export function learnerSpec(spec: LayerSpec): LayerSpec {
+  if (spec.activationBits === undefined) return withoutPreserve(spec);
+  const { activationBits: _drop, ...rest } = withoutPreserve(spec);
   return rest;
 }

@@ -50,6 +50,9 @@ export interface LayerSpec {
   /** Channel pruning (AMC's action): fraction of the layer's output channels kept; 1 or absent = all. Never read by
    * the learners: env/ removes the channels by model surgery first and hands them the smaller layer without it. */
   preserveRatio?: number;
+  /** Bits of the layer's input activations (2..8; absent = fp32). Never read by the learners: env/ fake-quantizes
+   * the activations (env/activation-quant.ts) and hands the learners the spec without it. */
+  activationBits?: number;
 }
 
 /** How block pruning scores a block from its weights' magnitudes. */

@@ -44,6 +44,7 @@ const pinSpec = z.object({
   pruneRatio: z.number().min(0).max(0.99).optional(),
   clusters: z.number().int().min(0).optional(),
   preserveRatio: z.number().gt(0).max(1).optional(),
+  activationBits: z.number().int().min(2, 'activation bits (abits) must be 2 to 8').max(8, 'activation bits (abits) must be 2 to 8').optional(),
 });
 
 /** `--pin NAME=BITS` or `--pin NAME=bits:8,prune:0.5,clusters:16`, one per layer. */
@@ -65,7 +66,8 @@ function parsePin(items: string[], flag: string): Record<string, z.infer<typeof 
         else if (k === 'prune') spec.pruneRatio = n;
         else if (k === 'clusters') spec.clusters = n;
         else if (k === 'preserve') spec.preserveRatio = n;
-        else throw new ConfigError(`--${flag} ${item}: unknown key '${k}' (use bits, prune, clusters, preserve)`);
+        else if (k === 'abits') spec.activationBits = n;
+        else throw new ConfigError(`--${flag} ${item}: unknown key '${k}' (use bits, prune, clusters, preserve, abits)`);
       }
     }
     out[name] = spec;
@@ -105,11 +107,12 @@ export const RunConfigFields = z
       'The budget: size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25',
     ),
     knobs: field(
-      z.array(z.enum(['bits', 'prune', 'clusters', 'channels'])).min(1).default(['bits', 'prune']),
-      "Knobs the agent sets per layer, any of bits,prune,clusters,channels (channels: AMC's preserve ratio, a real smaller model)",
+      z.array(z.enum(['bits', 'prune', 'clusters', 'channels', 'abits'])).min(1).default(['bits', 'prune']),
+      "Knobs the agent sets per layer, any of bits,prune,clusters,channels,abits (channels: AMC's preserve ratio, a real smaller model; abits: bits of the layer's input activations)",
       { form: 'list' },
     ),
     bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
+    abitBounds: field(bounds(2, 8).default([2, 8]), 'Activation-bit range of a layer (the abits knob), MIN-MAX', { name: 'abits', form: 'range' }),
     pruneBounds: field(bounds(0, 0.99).default([0, 0.9]), 'Prune-ratio range of a layer, MIN-MAX', { name: 'prune', form: 'range' }),
     pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
     clusterBounds: field(bounds(2, 65536).default([4, 64]), 'Cluster-count range of a layer, MIN-MAX (searched on a log scale)', { name: 'clusters', form: 'range' }),
@@ -127,7 +130,7 @@ export const RunConfigFields = z
     exclude: field(z.array(z.string()).default([]), 'Layers (names or globs) kept at full precision; repeat the flag for more', { form: 'repeat', defaultText: 'none' }),
     pin: field(
       z.record(pinSpec).default({}),
-      'Fixed settings of a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16,preserve:0.5 (NAME: a name, a glob, first or last; preserve: the fraction of its output channels kept); repeat the flag for more',
+      'Fixed settings of a layer: NAME=BITS or NAME=bits:8,prune:0.5,clusters:16,preserve:0.5,abits:8 (NAME: a name, a glob, first or last; preserve: the fraction of its output channels kept; abits: 2-8 activation bits); repeat the flag for more',
       { form: 'repeat', parse: parsePin, defaultText: 'none' },
     ),
 

@@ -29,6 +29,7 @@ export function searchSpace(config: RunConfig): SearchSpace {
       pruneStep: config.pruneStep,
       channels: config.channelBounds,
       channelStep: config.channelStep,
+      abits: config.abitBounds,
     },
     base: layerSpec({
       bits: 32,

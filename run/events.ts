@@ -29,6 +29,8 @@ export interface LayerChoice {
   preserveRatio?: number;
   /** [kept, original] output channels, when channel pruning removes some. */
   channels?: [number, number];
+  /** Bits of the layer's input activations, when the run searches the abits knob. */
+  activationBits?: number;
 }
 
 /** The agent's phase an episode was played in: warmup (random), learning (the actor with noise) or policy (the
