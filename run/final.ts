@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ConfigError, StrategyError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { compressModel, type CompressOptions, OriginalWeights } from '../env/compress-model.js';
 import { BN_RECALIBRATION_BATCHES } from '../env/batch-norm.js';
 import { rewardSplit } from '../env/compression-env.js';
@@ -22,7 +22,8 @@ import { compressibleLayers, type LayerInfo } from '../env/layers.js';
 import { layerCost } from '../env/budget.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
-import { withoutPreserve } from '../env/knobs.js';
+import { learnerSpec } from '../env/knobs.js';
+import { activationSites, withActivationQuant } from '../env/activation-quant.js';
 import { checkPreserveRatios, pruneForEntries } from '../env/channel-space.js';
 import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
@@ -76,10 +77,18 @@ export interface FinalOptions {
   onProgress?: Promise<StepProgress | undefined> | StepProgress;
 }
 
-/** A stored strategy entry back into a full LayerSpec with the run's settings (a preserve ratio below 1 kept). */
-export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }>, settings: Strategy['settings']): LayerSpec[] {
+/** A stored strategy entry back into a full LayerSpec with the run's settings (a preserve ratio below 1 and
+ * activation bits kept). */
+export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number; preserveRatio?: number; activationBits?: number }>, settings: Strategy['settings']): LayerSpec[] {
   const { channelMethod: _method, bnBatches: _bn, ...base } = settings;
-  return entries.map((e) => ({ ...base, bits: e.bits, pruneRatio: e.pruneRatio, clusters: e.clusters, ...(e.preserveRatio !== undefined && e.preserveRatio < 1 ? { preserveRatio: e.preserveRatio } : {}) }));
+  return entries.map((e) => ({
+    ...base,
+    bits: e.bits,
+    pruneRatio: e.pruneRatio,
+    clusters: e.clusters,
+    ...(e.preserveRatio !== undefined && e.preserveRatio < 1 ? { preserveRatio: e.preserveRatio } : {}),
+    ...(e.activationBits !== undefined ? { activationBits: e.activationBits } : {}),
+  }));
 }
 
 interface ApplyInput {
@@ -169,25 +178,30 @@ async function compressAndWrite(
   const { start, val, baselineValidationAccuracy, baselineTestAccuracy } = at;
   const byName = new Map(built.map((l) => [l.name, l]));
   const own = model === input.model ? originals : new OriginalWeights(model, built);
-  const compressed = await compressInStages(
-    model,
-    own,
-    input.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: withoutPreserve(input.specs[i]) })),
-    data,
-    {
-      steps: input.steps,
-      batchSize: input.batchSize,
-      learningRate: input.learningRate,
-      seed: `final:${input.seed}`,
-      gradualPruning: input.gradualPruning,
-      bnBatches: input.bnBatches,
-      onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
-      rebuilt: model !== input.model,
-    },
-  );
-  input.onProgress?.finish();
-  const validationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
-  const testAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+  // activation bits fake-quantize the layer inputs through the fine-tune and the two scores; the written files keep
+  // fp32 activations (neither model.ashk's weights nor the tfjs export can carry them)
+  const sites = activationSites(input.layers.map((l, i) => ({ layerName: l.layerName, activationBits: input.specs[i].activationBits })));
+  const { compressed, validationAccuracy, testAccuracy } = await withActivationQuant(model, sites, async (activations) => {
+    const result = await compressInStages(
+      model,
+      own,
+      input.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: learnerSpec(input.specs[i]) })),
+      data,
+      {
+        steps: input.steps,
+        batchSize: input.batchSize,
+        learningRate: input.learningRate,
+        seed: `final:${input.seed}`,
+        gradualPruning: input.gradualPruning,
+        bnBatches: input.bnBatches,
+        onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
+        rebuilt: model !== input.model,
+        activations,
+      },
+    );
+    input.onProgress?.finish();
+    return { compressed: result, validationAccuracy: await evaluateAccuracy(model, val, data.inputShape), testAccuracy: await evaluateAccuracy(model, data.test, data.inputShape) };
+  });
   mkdirSync(input.out, { recursive: true });
   // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
@@ -247,6 +261,7 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
       // a layer whose channels follow another's (depthwise, batch norm) has the channels without a ratio of its own
       ...(specs[i].preserveRatio !== undefined && specs[i].preserveRatio < 1 ? { preserveRatio: specs[i].preserveRatio } : {}),
       ...(channels && channels[i][0] < channels[i][1] ? { channels: channels[i] } : {}),
+      ...(specs[i].activationBits !== undefined ? { activationBits: specs[i].activationBits } : {}),
     })),
     cost: {
       value: env.cost(specs),
@@ -391,8 +406,6 @@ export interface ApplyOptions {
 export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
   const modelName = opts.model ?? strategy.model.name;
   const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
-  const quantized = strategy.layers.find((l) => l.activationBits !== undefined);
-  if (quantized) throw new StrategyError(`strategy layer ${quantized.name} has activationBits, which this autoshrink does not apply yet (activation quantization is not implemented); remove the field`);
   const check = (m: tf.LayersModel) => {
     const layers = matchLayers(strategy, compressibleLayers(m), modelName);
     checkPreserveRatios(m, strategy.layers, `strategy (${modelName})`);

@@ -33,8 +33,9 @@ const LayerEntry = z
     preserveRatio: z.number().gt(0).max(1).optional(),
     /** Version 2: [kept, original] output channels of the built layer. */
     channels: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
-    /** Version 2, reserved: bits of the layer's input activations (absent = not quantized); `apply` refuses it until activation quantization lands. */
-    activationBits: z.number().int().min(1).max(32).optional(),
+    /** Version 2: bits of the layer's input activations, 2..8 (absent = not quantized); `apply` fake-quantizes them
+     * when it scores the model (env/activation-quant.ts); the written files keep fp32 activations. */
+    activationBits: z.number().int().min(2, 'activationBits must be 2..8').max(8, 'activationBits must be 2..8').optional(),
   })
   .strict()
   .refine((l) => (l.bits >= 1 && l.bits <= 8) || l.bits === 16 || l.bits === 32, { message: 'bits must be 1..8, 16 or 32', path: ['bits'] })

@@ -97,13 +97,6 @@ test.serial('a preserve ratio on a layer that cannot be channel-pruned is refuse
   t.is(e!.message, 'strategy (mlp) gives fc3 preserveRatio 0.5: layer fc3 cannot be channel-pruned (fc3 ends in a softmax over its channels); layers that can: fc1, fc2');
 });
 
-test.serial('activation bits are readable in version 2 but not applied yet: apply refuses them in one line', async (t) => {
-  const strategy = JSON.parse(readFileSync(join(workdir, 'runs', runId, 'strategy.json'), 'utf8')) as Strategy;
-  strategy.layers[0].activationBits = 8;
-  const e = await t.throwsAsync(applyStrategy(parseStrategy(strategy), { workdir, out: join(workdir, 'abits'), steps: 0 }), { instanceOf: StrategyError });
-  t.regex(e!.message, /^strategy layer fc1 has activationBits, which this autoshrink does not apply yet/);
-});
-
 test('a model.ashk whose depthwise kernels stay fp32 (a channels-only strategy, or an excluded layer) loads back', async (t) => {
   const model = buildModel('mobilenet-tiny', [28, 28, 1], 10, 1);
   t.teardown(() => model.dispose());
