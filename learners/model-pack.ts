@@ -6,7 +6,9 @@
  *   bytes 6..9   header length H in bytes, uint32 little-endian
  *   10..10+H     header, UTF-8 JSON compressed with raw deflate (RFC 1951): {format, version, topology, payloadBytes,
  *                tensors: [...]}, each tensor {name, shape, kind: 'compressed', spec, offset, bytes, bits, coding} or
- *                {name, shape, kind: 'fp32', offset, bytes}, offsets relative to the payload, tensors back to back
+ *                {name, shape, kind: 'fp32', offset, bytes}, offsets relative to the payload, tensors back to back;
+ *                optional `activations`: [{layer, bits, min, max}], the abits knob's activation bits and frozen range
+ *                per layer input (a record of how the model was scored: the weights carry no activation quantizer)
  *   payload      the tensors in order, each starting on a byte boundary: compressed kernels as their bit stream
  *                (layer-codec.ts; ceil(bits / 8) bytes), other tensors (biases, batch-norm statistics, anything
  *                not compressed) as float32 little-endian, 4 bytes a value
@@ -69,6 +71,16 @@ export interface PackInput {
   layers: PackLayer[];
   /** Tensors stored uncompressed in fp32: biases, batch-norm statistics, layers left alone. */
   extra?: PackTensor[];
+  /** Activation bits and frozen ranges per layer input (the abits knob); absent or empty: none recorded. */
+  activations?: ActivationRecord[];
+}
+
+/** One layer input's activation quantization: its bits and the range [min, max] frozen after the fine-tune. */
+export interface ActivationRecord {
+  layer: string;
+  bits: number;
+  min: number;
+  max: number;
 }
 
 export interface PackOptions {
@@ -107,6 +119,9 @@ const HeaderSchema = z
     topology: z.unknown(),
     payloadBytes: int.min(0),
     tensors: z.array(TensorSchema),
+    activations: z
+      .array(z.object({ layer: z.string().min(1), bits: int.min(2).max(8), min: z.number().finite(), max: z.number().finite() }).strict().refine((a) => a.min <= a.max, 'min must not exceed max'))
+      .optional(),
   })
   .strict();
 
@@ -117,6 +132,8 @@ export interface PackedHeader {
   topology: unknown;
   payloadBytes: number;
   tensors: HeaderTensor[];
+  /** Activation bits and frozen ranges per layer input, when the model was scored with them. */
+  activations?: ActivationRecord[];
   /** Where the payload starts in the file. */
   payloadStart: number;
 }
@@ -157,7 +174,8 @@ export function packModel(input: PackInput, opts: PackOptions = {}): Uint8Array 
     chunks.push(bytes);
     offset += bytes.length;
   }
-  const header = { format: 'autoshrink-packed-model', version: PACK_FORMAT_VERSION, topology: input.topology, payloadBytes: offset, tensors };
+  const activations = input.activations?.length ? { activations: input.activations } : {};
+  const header = { format: 'autoshrink-packed-model', version: PACK_FORMAT_VERSION, topology: input.topology, payloadBytes: offset, tensors, ...activations };
   // the topology JSON is most of the header (4.7 kB raw for lenet5, 20% of a 3-bit model): store it deflated
   const json = deflateRawSync(new TextEncoder().encode(JSON.stringify(header)), { level: 9 });
   const out = new Uint8Array(PREFIX_BYTES + json.length + offset);
@@ -248,7 +266,7 @@ export function readPackedHeader(bytes: Uint8Array, limits: ReadLimits = {}): Pa
     if (Math.ceil(t.bits / 8) !== t.bytes) throw corrupt(`tensor '${t.name}': ${t.bits} bits do not fill ${t.bytes} bytes`);
   }
   if (at !== header.payloadBytes) throw corrupt(`tensors fill ${at} of ${header.payloadBytes} payload bytes`);
-  return { version, topology: header.topology, payloadBytes: header.payloadBytes, tensors: header.tensors, payloadStart };
+  return { version, topology: header.topology, payloadBytes: header.payloadBytes, tensors: header.tensors, ...(header.activations ? { activations: header.activations } : {}), payloadStart };
 }
 
 export interface UnpackedTensor {

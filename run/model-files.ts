@@ -19,7 +19,7 @@ import type { DataSplit } from '../env/data/dataset.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../learners/rounding.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
-import { DEFAULT_READ_LIMITS, type PackedHeader, packedSizeReport, packModel, type ReadLimits, readPackedHeader, unpackTensors } from '../learners/model-pack.js';
+import { type ActivationRecord, DEFAULT_READ_LIMITS, type PackedHeader, packedSizeReport, packModel, type ReadLimits, readPackedHeader, unpackTensors } from '../learners/model-pack.js';
 import { sizeBits } from '../learners/size.js';
 
 export interface SizeReport {
@@ -67,7 +67,7 @@ function weightName(v: tf.LayerVariable): string {
  * Pack a model whose `compressed` layers hold compressed kernels (everything else stays fp32). Kernels are
  * entropy-coded where that is smaller, unless `entropy` is false.
  */
-export function packCompressedModel(model: tf.LayersModel, compressed: Array<{ layer: LayerInfo; compressed: CompressedLayer }>, opts: { entropy?: boolean } = {}): Uint8Array {
+export function packCompressedModel(model: tf.LayersModel, compressed: Array<{ layer: LayerInfo; compressed: CompressedLayer }>, opts: { entropy?: boolean; activations?: ActivationRecord[] } = {}): Uint8Array {
   const kernelOf = new Map(compressed.map((c) => [weightName(kernelVariable(model, c.layer)), c]));
   const layers = [];
   const extra = [];
@@ -77,7 +77,7 @@ export function packCompressedModel(model: tf.LayersModel, compressed: Array<{ l
     if (c) layers.push({ name, shape: c.compressed.shape, spec: c.compressed.spec, compressed: c.compressed });
     else extra.push({ name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array });
   }
-  return packModel({ topology: model.toJSON(null, false), layers, extra }, { entropy: opts.entropy ?? true });
+  return packModel({ topology: model.toJSON(null, false), layers, extra, activations: opts.activations }, { entropy: opts.entropy ?? true });
 }
 
 /** Write model.ashk into `out` and report its sizes (the tfjs export is `exportQuantizedTfjs`). */
@@ -87,8 +87,10 @@ export async function writeModelFiles(
   out: string,
   /** The uncompressed model's weights as one fp32 buffer (for the fp32 size and its gzip). */
   fp32: Uint8Array,
+  /** Activation bits and frozen ranges to record in the header (the abits knob). */
+  activations?: ActivationRecord[],
 ): Promise<SizeReport> {
-  const packed = packCompressedModel(model, compressed);
+  const packed = packCompressedModel(model, compressed, { activations });
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'model.ashk'), packed);
   const report = packedSizeReport(packed);
