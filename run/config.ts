@@ -307,6 +307,11 @@ export function migrateStoredConfig(stored: unknown): unknown {
   return raw;
 }
 
+/** The config of stored run `runId`, as it meant when stored (migrateStoredConfig), validated. */
+export function parseStoredConfig(stored: unknown, runId: string): RunConfig {
+  return parseRunConfig(migrateStoredConfig(stored), `stored config of run ${runId}`);
+}
+
 /**
  * The default warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10`
  * gets 2 warm-up episodes instead of a refusal. Written into the config, so a stored run resumes with the same.

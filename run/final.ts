@@ -25,7 +25,7 @@ import type { LayerSpec } from '../learners/types.js';
 import { learnerSpec } from '../env/knobs.js';
 import { activationSites, withActivationQuant } from '../env/activation-quant.js';
 import { checkPreserveRatios, pruneForEntries } from '../env/channel-space.js';
-import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
+import { parseStoredConfig, rerankStepsOf, type RunConfig } from './config.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from './environment.js';
 import { AUTOSHRINK_VERSION } from './version.js';
@@ -321,7 +321,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
   try {
     const run = store.findRun(runIdOrPrefix);
     if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; resume it first (autoshrink resume ${run.id})`);
-    const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    const config = parseStoredConfig(run.config, run.id);
     const built = await buildEnvironment(config, opts.workdir);
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
@@ -373,7 +373,7 @@ export async function exportStrategy(runIdOrPrefix: string, opts: { workdir: str
     if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; nothing to export`);
     const stored = (run.final as { strategy?: Strategy } | null)?.strategy;
     if (stored) return stored;
-    const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    const config = parseStoredConfig(run.config, run.id);
     const built = await buildEnvironment(config, opts.workdir);
     try {
       return strategyOf({ run, config, pick: run.best, built, accuracies: { test: null, baselineTest: null } });

@@ -19,7 +19,7 @@ import type { EpisodeReport } from '../agent/agent.js';
 import { describeSpec } from '../env/knobs.js';
 import { describeLeftOut, layersLeftOut } from '../env/layers.js';
 import type { CompressionEnv } from '../env/compression-env.js';
-import { parseRunConfig, type RunConfig } from './config.js';
+import { parseRunConfig, parseStoredConfig, type RunConfig } from './config.js';
 import { createEvaluator, type EvaluatorFactory } from './create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
 import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluator.js';
@@ -101,7 +101,7 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     // one writer per run: a run another live process is running is refused here, before anything is built
     store.lockRun(run.id);
     runId = run.id;
-    const config = parseRunConfig(run.config, `stored config of run ${run.id}`);
+    const config = parseStoredConfig(run.config, run.id);
     await preflight(config, opts.workdir);
     if (config.queue) await probe(config.queue);
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);

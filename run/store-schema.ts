@@ -19,7 +19,6 @@
  */
 import type Database from 'better-sqlite3';
 import { InputError } from '../errors.js';
-import { migrateStoredConfig } from './config.js';
 import type { BudgetKind, Phase, RunStatus } from './events.js';
 import type { EpisodeRecord, RunRecord } from './store.js';
 
@@ -243,7 +242,7 @@ export function toRun(row: RunRow): RunRecord {
     agent: row.agent,
     episodesPlanned: row.episodes_planned,
     episodesDone: row.episodes_done,
-    config: migrateStoredConfig(JSON.parse(row.config)),
+    config: JSON.parse(row.config),
     versions: JSON.parse(row.versions),
     best: row.best === null ? null : JSON.parse(row.best),
     final: row.final_report === null ? null : JSON.parse(row.final_report),

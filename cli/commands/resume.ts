@@ -3,7 +3,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { finishRun } from '../../run/final.js';
-import { parseRunConfig } from '../../run/config.js';
+import { parseStoredConfig } from '../../run/config.js';
 import { resumeSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store.js';
 import { checkWorkdir } from '../../run/workdir.js';
@@ -24,7 +24,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     checkWorkdir(args.workdir);
     const result = await runWithView(args, (o) => resumeSearch(args.run, { ...o, workdir: args.workdir, backend }));
     const store = openStore(storePath(args.workdir), { readonly: true });
-    const config = parseRunConfig(store.getRun(result.runId).config);
+    const config = parseStoredConfig(store.getRun(result.runId).config, result.runId);
     store.close();
     if (result.status === 'completed' && config.finalSteps > 0) {
       printFinal(args, await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) }));
