@@ -181,7 +181,7 @@ async function compressAndWrite(
   // activation bits fake-quantize the layer inputs through the fine-tune and the two scores; the written files keep
   // fp32 activations (neither model.ashk's weights nor the tfjs export can carry them)
   const sites = activationSites(input.layers.map((l, i) => ({ layerName: l.layerName, activationBits: input.specs[i].activationBits })));
-  const { compressed, validationAccuracy, testAccuracy } = await withActivationQuant(model, sites, async (activations) => {
+  const { compressed, validationAccuracy, testAccuracy, ranges } = await withActivationQuant(model, sites, async (activations) => {
     const result = await compressInStages(
       model,
       own,
@@ -200,11 +200,13 @@ async function compressAndWrite(
       },
     );
     input.onProgress?.finish();
-    return { compressed: result, validationAccuracy: await evaluateAccuracy(model, val, data.inputShape), testAccuracy: await evaluateAccuracy(model, data.test, data.inputShape) };
+    const validation = await evaluateAccuracy(model, val, data.inputShape);
+    const ranges = (activations?.ranges() ?? []).map(({ layerName, bits, min, max }) => ({ layer: layerName, bits, min, max }));
+    return { compressed: result, validationAccuracy: validation, testAccuracy: await evaluateAccuracy(model, data.test, data.inputShape), ranges };
   });
   mkdirSync(input.out, { recursive: true });
   // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
-  const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes());
+  const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes(), ranges);
   originals.dispose();
   if (own !== originals) own.dispose();
   const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
-import { StrategyError } from '../../errors.js';
+import { ModelError, StrategyError } from '../../errors.js';
+import { packModel, readPackedHeader } from '../../learners/model-pack.js';
 import { applyStrategy, finishRun } from '../../run/final.js';
 import { runSearch } from '../../run/search.js';
 import { parseStrategy, type Strategy } from '../../run/strategy.js';
@@ -44,6 +45,18 @@ test.serial('apply reproduces activation bits: 2-bit activations on every layer 
   t.not(a.testAccuracy, b.testAccuracy);
   const written = JSON.parse(readFileSync(join(workdir, 'coarse', 'strategy.json'), 'utf8')) as Strategy;
   t.true(written.layers.every((l) => l.activationBits === 2));
+  // model.ashk records each layer input's bits and frozen range (0 inside it); the plain file records none
+  const header = readPackedHeader(readFileSync(join(workdir, 'coarse', 'model.ashk')));
+  t.deepEqual(header.activations!.map((a) => [a.layer, a.bits]), s.layers.map((l) => [l.name, 2]));
+  t.true(header.activations!.every((a) => a.min <= 0 && a.max >= 0 && a.max > a.min));
+  t.is(readPackedHeader(readFileSync(join(workdir, 'plain', 'model.ashk'))).activations, undefined);
+});
+
+test('a model.ashk header with activation bits outside 2..8 is refused as corrupt', (t) => {
+  const file = (bits: number) => packModel({ topology: null, layers: [], activations: [{ layer: 'fc', bits, min: -1, max: 2 }] });
+  t.deepEqual(readPackedHeader(file(4)).activations, [{ layer: 'fc', bits: 4, min: -1, max: 2 }]);
+  const e = t.throws(() => readPackedHeader(file(9)), { instanceOf: ModelError });
+  t.regex(e!.message, /activations/);
 });
 
 test('activation bits outside 2..8 in a strategy are refused in one line', (t) => {
