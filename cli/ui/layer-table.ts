@@ -1,7 +1,8 @@
 /**
  * The per-layer columns shared by `CurrentEpisode` and `BestStrategy`, so the two tables line up when they stand
  * side by side: layer name, bits, prune %, cluster count, and the channels kept when the run prunes channels (kept /
- * original, e.g. `12/16`, or the preserve ratio as a percentage when the counts are not known).
+ * original, e.g. `12/16`, or the preserve ratio as a percentage when the counts are not known). With the abits knob the
+ * bits cell reads weight / activation bits, e.g. `4/8`.
  */
 
 import type { LayerChoice } from '../../run/events.js';
@@ -33,7 +34,7 @@ export function layerTableRow(name: string, nameWidth: number, choice: LayerChoi
   const width = keep === true ? 4 : Number(keep);
   const cells = choice
     ? [
-        String(choice.bits).padStart(4),
+        (choice.activationBits === undefined ? String(choice.bits) : `${choice.bits}/${choice.activationBits}`).padStart(4),
         `${Math.round(choice.pruneRatio * 100)}%`.padStart(5),
         (choice.clusters > 0 ? String(choice.clusters) : '-').padStart(8),
         ...(keep ? [keepCell(choice).padStart(width)] : []),
