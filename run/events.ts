@@ -5,6 +5,7 @@
  */
 import type { AgentPhase } from '../agent/agent.js';
 import type { LeftOutLayer } from '../env/layers.js';
+import type { SpecView } from '../env/knobs.js';
 
 /** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
 export type BudgetKind = 'size' | 'flops' | 'bitops';
@@ -19,19 +20,8 @@ export interface BudgetInfo {
   label: string;
 }
 
-/** One layer's chosen setting as the UI, the store and the strategy file show it. */
-export interface LayerChoice {
-  name: string;
-  bits: number;
-  pruneRatio: number;
-  clusters: number;
-  /** Channel preserve ratio, when the run searches channel pruning. */
-  preserveRatio?: number;
-  /** [kept, original] output channels, when channel pruning removes some. */
-  channels?: [number, number];
-  /** Bits of the layer's input activations, when the run searches the abits knob. */
-  activationBits?: number;
-}
+/** One layer's chosen setting as the UI, the store and the strategy file show it (env/knobs.ts's SpecView). */
+export type LayerChoice = SpecView;
 
 /** The agent's phase an episode was played in: warmup (random), learning (the actor with noise) or policy (the
  * actor without noise; agent/agent.ts AgentPhase). */
