@@ -72,23 +72,26 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset,
   try {
     for (let b = 0; b < opts.batches; b++) {
       const [x, y] = sampler.next();
-      tf.tidy(() => {
-        const outs = probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-        const inputs = Array.isArray(outs) ? outs : [outs];
-        sites.forEach((s, i) => {
-          const m = inputs[i].mean(s.axes);
-          const sq = inputs[i].square().mean(s.axes);
-          const acc = sums[i];
-          const nextMean = acc.mean ? acc.mean.add(m) : m;
-          const nextSquare = acc.square ? acc.square.add(sq) : sq;
-          acc.mean?.dispose();
-          acc.square?.dispose();
-          acc.mean = tf.keep(nextMean);
-          acc.square = tf.keep(nextSquare);
+      try {
+        tf.tidy(() => {
+          const outs = probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+          const inputs = Array.isArray(outs) ? outs : [outs];
+          sites.forEach((s, i) => {
+            const m = inputs[i].mean(s.axes);
+            const sq = inputs[i].square().mean(s.axes);
+            const acc = sums[i];
+            const nextMean = acc.mean ? acc.mean.add(m) : m;
+            const nextSquare = acc.square ? acc.square.add(sq) : sq;
+            acc.mean?.dispose();
+            acc.square?.dispose();
+            acc.mean = tf.keep(nextMean);
+            acc.square = tf.keep(nextSquare);
+          });
         });
-      });
-      x.dispose();
-      y.dispose();
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
       if ((b + 1) % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     tf.tidy(() => {
