@@ -155,15 +155,18 @@ async function applyCore(input: ApplyInput) {
   const start = performance.now();
   const all = compressibleLayers(model);
   const originals = new OriginalWeights(model, all);
-  const val = rewardSplit(data, input.evalSize).validation;
-  const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
-  const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
-  // with channel pruning, everything below works on the smaller model built from the original weights
-  const built = input.prune ? await input.prune(model) : null;
+  let built: Awaited<ReturnType<NonNullable<ApplyInput['prune']>>> | null = null;
   try {
+    const val = rewardSplit(data, input.evalSize).validation;
+    const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
+    const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+    // with channel pruning, everything below works on the smaller model built from the original weights
+    built = input.prune ? await input.prune(model) : null;
     return await compressAndWrite(input, built?.model ?? model, built?.layers ?? input.layers, originals, { start, val, baselineValidationAccuracy, baselineTestAccuracy });
   } finally {
+    // also when the fine-tune throws (an abort, a refused layer): no tensor outlives the call
     built?.model.dispose();
+    originals.dispose();
   }
 }
 
@@ -174,10 +177,25 @@ async function compressAndWrite(
   originals: OriginalWeights,
   at: { start: number; val: Dataset['validation']; baselineValidationAccuracy: number; baselineTestAccuracy: number },
 ) {
+  const own = model === input.model ? originals : new OriginalWeights(model, built);
+  try {
+    return await writeCompressed(input, model, built, originals, own, at);
+  } finally {
+    if (own !== originals) own.dispose();
+  }
+}
+
+async function writeCompressed(
+  input: ApplyInput,
+  model: tf.LayersModel,
+  built: LayerInfo[],
+  originals: OriginalWeights,
+  own: OriginalWeights,
+  at: { start: number; val: Dataset['validation']; baselineValidationAccuracy: number; baselineTestAccuracy: number },
+) {
   const { data } = input;
   const { start, val, baselineValidationAccuracy, baselineTestAccuracy } = at;
   const byName = new Map(built.map((l) => [l.name, l]));
-  const own = model === input.model ? originals : new OriginalWeights(model, built);
   // activation bits fake-quantize the layer inputs through the fine-tune and the two scores; the written files keep
   // fp32 activations (neither model.ashk's weights nor the tfjs export can carry them)
   const sites = activationSites(input.layers.map((l, i) => ({ layerName: l.layerName, activationBits: input.specs[i].activationBits })));
@@ -207,8 +225,6 @@ async function compressAndWrite(
   mkdirSync(input.out, { recursive: true });
   // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes(), ranges);
-  originals.dispose();
-  if (own !== originals) own.dispose();
   const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
   const stages = stageSteps(input.specs, input.steps);
   return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
