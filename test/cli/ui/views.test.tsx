@@ -147,21 +147,20 @@ test('the best strategy shows each layer with a bar of its bits per weight out o
   );
 });
 
-test('the layer tables add a keep column when channels are pruned', (t) => {
-  const state = reduce(start, {
+/** A best strategy of 8-bit layers in which conv2d_2 also carries the channel fields `conv2`. */
+function bestWithConv2(conv2: { preserveRatio: number; channels?: [number, number] }) {
+  return reduce(start, {
     type: 'best-improved',
     episode: 1,
     accuracy: 0.9,
     cost: 9000,
     reward: 0.9,
-    strategy: ['conv2d_1', 'conv2d_2', 'dense_1', 'dense_2', 'dense_3'].map((name, i) => ({
-      name,
-      bits: 8,
-      pruneRatio: 0,
-      clusters: 0,
-      ...(i === 1 ? { preserveRatio: 0.75 } : {}),
-    })),
+    strategy: ['conv2d_1', 'conv2d_2', 'dense_1', 'dense_2', 'dense_3'].map((name, i) => ({ name, bits: 8, pruneRatio: 0, clusters: 0, ...(i === 1 ? conv2 : {}) })),
   });
+}
+
+test('the layer tables add a keep column when channels are pruned', (t) => {
+  const state = bestWithConv2({ preserveRatio: 0.75 });
   t.is(
     frame(<BestStrategy state={state} width={40} bars={false} />).split('\n').slice(1, 4).join('\n'),
     [
@@ -173,20 +172,7 @@ test('the layer tables add a keep column when channels are pruned', (t) => {
 });
 
 test('the keep column shows the channels kept of the original when the run cuts channels: 12/16 widens it to 5', (t) => {
-  const state = reduce(start, {
-    type: 'best-improved',
-    episode: 1,
-    accuracy: 0.9,
-    cost: 9000,
-    reward: 0.9,
-    strategy: ['conv2d_1', 'conv2d_2', 'dense_1', 'dense_2', 'dense_3'].map((name, i) => ({
-      name,
-      bits: 8,
-      pruneRatio: 0,
-      clusters: 0,
-      ...(i === 1 ? { preserveRatio: 0.75, channels: [12, 16] as [number, number] } : {}),
-    })),
-  });
+  const state = bestWithConv2({ preserveRatio: 0.75, channels: [12, 16] });
   t.is(
     frame(<BestStrategy state={state} width={40} bars={false} />).split('\n').slice(1, 4).join('\n'),
     [
