@@ -13,7 +13,7 @@
  *     [--agents uniform,greedy,knapsack,random,ddpg] [--seeds 1,2,3,4,5] [--episodes 100] [--finetune-steps N]
  *     [--final-steps N] [--rerank-steps N] [--reward accuracy|cross-entropy] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
  *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
- *     [--resume] [--quick]
+ *     [--resume] [--shard K/N] [--quick]
  *
  * - Planners: the run config's agents, plus `ddpg+knapsack` (DDPG warm-started by the knapsack's answer, the run
  *   config's warmStart), which --agents accepts beside the default five.
@@ -27,12 +27,15 @@
  *   build does not know yet) is skipped with a printed note, also in the results; any other failure is recorded as
  *   failed, the bench goes on and exits 1 at the end.
  * - All runs share one work directory (default: a fresh temp folder), so each baseline model is trained once.
+ * - --shard K/N: this process runs only every N-th run (the K-th, (K+N)-th, ...) and writes its rows to
+ *   `<out>.shard-K-of-N.json`, so N processes (one per core) share one benchmark. Afterwards the same command with
+ *   --resume and without --shard gathers every shard's rows (their command must be this one) and writes the report.
  * - --quick: lenet5, size:2bits, uniform + random, seeds 1,2, 3 episodes, tiny fine-tunes, output to the temp folder
  *   (never over the recorded results); any flag given explicitly wins.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { selectBackend } from '../env/backend.js';
 import { parseBudget } from '../env/budget.js';
 import { isInputError } from '../errors.js';
@@ -66,7 +69,14 @@ const repeatDeterministic = given('repeat-deterministic');
 const data = arg('data', 'mnist');
 const workdir = arg('workdir', '') || mkdtempSync(join(tmpdir(), 'autoshrink-search-quality-'));
 const out = arg('out', quick ? join(tmpdir(), 'autoshrink-search-quality-quick.md') : 'bench/results/search-quality.md');
-const rowsPath = out.replace(/\.md$/, '') + '.json';
+const shardArg = arg('shard', '');
+const shard = shardArg ? shardArg.split('/').map(Number) : null;
+if (shard && !(shard.length === 2 && Number.isInteger(shard[0]) && Number.isInteger(shard[1]) && shard[0] >= 1 && shard[0] <= shard[1])) {
+  throw new Error(`--shard needs K/N with 1 <= K <= N, e.g. 1/2; got ${shardArg}`);
+}
+const outBase = out.replace(/\.md$/, '');
+const shardPath = (k: number, n: number) => `${outBase}.shard-${k}-of-${n}.json`;
+const rowsPath = shard ? shardPath(shard[0], shard[1]) : `${outBase}.json`;
 const resume = given('resume');
 const bitBounds: [number, number] = [1, 8];
 // DDPG needs warm-up < episodes: take the config's default unless it would swallow the run, then a third of it
@@ -292,14 +302,20 @@ async function uniformSweep(model: string, seed: number): Promise<Row> {
 const key = (r: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>) => `${r.model}|${r.regime}|${r.agent}|${r.seed}`;
 // --resume keeps the finished rows of an earlier run of the same command; skipped and failed ones are tried again
 const rows: Row[] = [];
-if (resume && existsSync(rowsPath)) {
-  const before = JSON.parse(readFileSync(rowsPath, 'utf8')) as { command: string; rows: Row[] };
-  if (before.command !== command) {
-    say(`--resume: ${rowsPath} was written by another command:\n  ${before.command}\nrun that command again with --resume, or choose another --out`);
-    process.exit(2);
+if (resume) {
+  // the rows file itself, and (without --shard) every shard file of this output
+  const outDir = dirname(outBase);
+  const shardFiles = shard ? [] : existsSync(outDir || '.') ? readdirSync(outDir || '.').filter((f) => f.startsWith(`${basename(outBase)}.shard-`) && f.endsWith('.json')).map((f) => join(outDir, f)) : [];
+  for (const path of [rowsPath, ...shardFiles].filter((p) => existsSync(p))) {
+    const before = JSON.parse(readFileSync(path, 'utf8')) as { command: string; rows: Row[] };
+    if (before.command !== command) {
+      say(`--resume: ${path} was written by another command:\n  ${before.command}\nrun that command again with --resume, or choose another --out`);
+      process.exit(2);
+    }
+    const fresh = before.rows.filter((r) => r.status === 'ok' && !rows.some((k) => key(k) === key(r)));
+    rows.push(...fresh);
+    say(`resuming: ${fresh.length} finished runs from ${path}`);
   }
-  rows.push(...before.rows.filter((r) => r.status === 'ok'));
-  say(`resuming: ${rows.length} finished runs from ${rowsPath}`);
 }
 const save = () => writeFileSync(rowsPath, JSON.stringify({ command, date: new Date().toISOString(), backend, rows }, null, 1));
 
@@ -334,6 +350,7 @@ for (const model of models) {
       for (const seed of SEEDED.has(agent) || repeatDeterministic ? seeds : [seeds[0]]) {
         done += 1;
         const id = { model, regime, agent, seed };
+        if (shard && (done - 1) % shard[1] !== shard[0] - 1) continue;
         if (rows.some((r) => key(r) === key(id))) continue;
         const reason = badRegime.get(regime) ?? badAgent.get(agent);
         if (reason) {
@@ -354,6 +371,10 @@ for (const model of models) {
   }
 }
 save();
+if (shard) {
+  say(`shard ${shard[0]}/${shard[1]} done: ${rowsPath}. When every shard is done, run the same command with --resume and without --shard for the report.`);
+  process.exit(rows.some((r) => r.status === 'failed') ? 1 : 0);
+}
 
 // ---- the report --------------------------------------------------------------------------------------------------
 
