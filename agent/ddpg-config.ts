@@ -35,6 +35,12 @@ export interface DdpgConfig {
    * minutes on lenet5); 100 transitions of a 5-layer model are plenty for the first batches.
    */
   warmupEpisodes: number;
+  /**
+   * Std of the warm-up's exploration. 0: warm-up actions are uniform random (AMC, HAQ). > 0: the actor's output plus
+   * truncated-normal noise of this std, for an actor that has imitated a known good answer (a warm start): the
+   * warm-up then measures that answer's neighbourhood, and the critic learns where it matters before the actor moves.
+   */
+  warmupSigma: number;
   /** Episodes the run plans, warm-up included; the last is a policy episode when policyEvery > 0. 0: open-ended. */
   plannedEpisodes: number;
   /** Every k-th episode after warm-up (policy ones counted) is played without noise. AMC/HAQ: never (0). */
@@ -63,6 +69,7 @@ export const DEFAULT_DDPG_CONFIG: Readonly<Omit<DdpgConfig, 'seed'>> = Object.fr
   batchSize: 64,
   replayEpisodes: 100,
   warmupEpisodes: 20,
+  warmupSigma: 0,
   plannedEpisodes: 0,
   policyEvery: 0,
   noiseSigma: 0.5,
@@ -99,7 +106,7 @@ export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgCon
   for (const f of ['warmupEpisodes', 'plannedEpisodes', 'policyEvery'] as const) {
     if (!(Number.isInteger(c[f]) && c[f] >= 0)) throw bad(f, 'an integer >= 0', c[f]);
   }
-  if (!(c.noiseSigma >= 0 && Number.isFinite(c.noiseSigma))) throw bad('noiseSigma', 'a number >= 0', c.noiseSigma);
+  for (const f of ['noiseSigma', 'warmupSigma'] as const) if (!(c[f] >= 0 && Number.isFinite(c[f]))) throw bad(f, 'a number >= 0', c[f]);
   if (!(c.noiseDecay > 0 && c.noiseDecay <= 1)) throw bad('noiseDecay', 'in (0, 1]', c.noiseDecay);
   if (!(c.baselineAlpha > 0 && c.baselineAlpha <= 1)) throw bad('baselineAlpha', 'in (0, 1]', c.baselineAlpha);
   if (c.updatesPerEpisode !== 'per-transition' && !(Number.isInteger(c.updatesPerEpisode) && c.updatesPerEpisode >= 0)) {

@@ -122,17 +122,19 @@ export class Ddpg implements Agent {
   // ---- act -------------------------------------------------------------------------------------------------------
 
   /**
-   * Warm-up: uniform random. Learning: actor output plus truncated-normal noise. explore = false (policy episodes):
+   * Warm-up: uniform random (or, with warmupSigma, the actor's output plus noise of that std). Learning: actor output plus truncated-normal noise. explore = false (policy episodes):
    * the actor's output. The caller says which, so a batch of proposals can mix learning and policy episodes.
    */
   act(state: number[], explore: boolean, episode = this.episode): number[] {
     this.checkVector('state', state, this.dims.stateSize);
-    if (explore && this.phase(episode) === 'warmup') {
+    const warmup = explore && this.phase(episode) === 'warmup';
+    if (warmup && !(this.config.warmupSigma > 0)) {
       return Array.from({ length: this.dims.actionSize }, () => this.rng());
     }
     const mu = this.policy(state);
     if (!explore) return mu;
-    return mu.map((m) => truncatedNormal(this.rng, m, this.sigmaNow, 0, 1));
+    const sigma = warmup ? this.config.warmupSigma : this.sigmaNow;
+    return mu.map((m) => truncatedNormal(this.rng, m, sigma, 0, 1));
   }
 
   /** The actor's deterministic action for one state. */
@@ -326,8 +328,8 @@ export class Ddpg implements Agent {
     for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
       if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);
     }
-    // A checkpoint from before policy episodes existed continues as it was made: without them.
-    for (const f of ['plannedEpisodes', 'policyEvery'] as const) {
+    // A checkpoint from before policy episodes (or warm-up around a seed) existed continues as it was made: without them.
+    for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma'] as const) {
       if (st.config && st.config[f] === undefined) st.config[f] = this.config[f] = 0;
     }
     for (const f of Object.keys(this.config) as (keyof DdpgConfig)[]) {

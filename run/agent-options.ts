@@ -13,8 +13,13 @@ export type AgentSettings = Omit<AgentOptions, 'stateSize' | 'actionSize' | 'lay
  * `createAgent(config.agent, {stateSize, actionSize, layers, action, ...agentOptions(config)})`. Unless --noise-decay
  * is given, sigma decays geometrically after warm-up from --noise-sigma to --noise-final at the last episode:
  * decay = (final / sigma)^(1 / (episodes - warmup - 1)); e.g. 30 episodes, warm-up 10: 0.1^(1/19) = 0.886.
+ * A warm-started DDPG run (--warm-start, --warm-sigma > 0) starts from --warm-sigma instead, and its warm-up acts
+ * around the imitated seed with that std.
  */
 export function agentOptions(config: RunConfig): AgentSettings {
+  // A warm-started run explores near its seed: warm-up around it, learning noise from --warm-sigma down
+  const warm = config.agent === 'ddpg' && config.warmStart !== 'none' && config.warmSigma > 0;
+  const noiseSigma = warm ? config.warmSigma : config.noiseSigma;
   return {
     seed: config.seed,
     hidden: [...config.hidden],
@@ -28,7 +33,8 @@ export function agentOptions(config: RunConfig): AgentSettings {
     warmupEpisodes: config.warmup,
     plannedEpisodes: config.episodes,
     policyEvery: config.policyEvery,
-    noiseSigma: config.noiseSigma,
-    noiseDecay: config.noiseDecay ?? plannedNoiseDecay(config.noiseSigma, config.noiseFinal, config.episodes - config.warmup),
+    noiseSigma,
+    warmupSigma: warm ? config.warmSigma : 0,
+    noiseDecay: config.noiseDecay ?? plannedNoiseDecay(noiseSigma, config.noiseFinal, config.episodes - config.warmup),
   };
 }

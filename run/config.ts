@@ -210,6 +210,10 @@ export const RunConfigFields = z
       z.enum(['none', 'knapsack']).default('none'),
       "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor is trained to imitate it before it acts, so the search explores around the strong baseline",
     ),
+    warmSigma: field(
+      z.number().min(0).max(1).default(0.15),
+      'Exploration std of a warm-started run: its warm-up episodes are the seed plus noise of this std (not uniform random) and the learning noise starts here instead of at --noise-sigma, so the search stays near the seed (0 = as without a warm start)',
+    ),
   })
   .strict();
 
@@ -227,6 +231,9 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   }
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
+  }
+  if (c.agent === 'ddpg' && c.warmStart !== 'none' && c.warmSigma > 0 && c.noiseFinal > c.warmSigma) {
+    line(`--noise-final ${c.noiseFinal} must not exceed --warm-sigma ${c.warmSigma}: a warm-started run's noise starts at --warm-sigma and only decays`);
   }
 });
 
@@ -303,6 +310,7 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (typeof stored !== 'object' || stored === null) return stored;
   const raw = { ...(stored as Record<string, unknown>) };
   if (raw.bnBatches === undefined) raw.bnBatches = 0;
+  if (raw.warmSigma === undefined) raw.warmSigma = 0;
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
   return raw;
 }

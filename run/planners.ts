@@ -7,7 +7,8 @@
  *
  * Batched rollouts: `propose` gets B episode numbers and returns B strategies made from the policy as it stands at
  * the batch start; the loop evaluates them concurrently, then calls `learn` once per episode in proposal order. The
- * same seed and the same B give the same strategies whatever evaluates them. Proposals are plain JSON (strategy,
+ * same seed and the same B give the same strategies whatever evaluates them. A planner may return fewer proposals than
+ * asked (a warm start's seed is a batch of its own); the loop goes on from the episode after the last one. Proposals are plain JSON (strategy,
  * phase, transitions), so a checkpoint can carry the unfinished rest of a batch across a kill.
  */
 import type { Agent, AgentCheckpoint, EpisodeReport, Transition } from '../agent/agent.js';
@@ -116,8 +117,8 @@ function agentPlanner(ctx: PlannerContext): Planner {
       const out: Proposal[] = [];
       for (const episode of episodes) {
         if (episode === 0 && warmStart) {
-          out.push(await seedProposal());
-          continue;
+          // the seed is a batch of its own: the actor imitates it (learn) before any other episode acts
+          return [await seedProposal()];
         }
         const phase = agent.phase(episode);
         emit({ type: 'episode-started', episode, phase });

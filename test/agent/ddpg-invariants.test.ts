@@ -133,3 +133,21 @@ test('imitate pulls the actor to the given actions (0.2 and 0.9 from a start nea
   t.true(loss < 1e-3);
   t.deepEqual(snapshot(agent.targetActor), snapshot(agent.actor));
 });
+
+test('warmupSigma 0.02: warm-up acts within 0.1 of the imitated policy (0.2, 0.9); warmupSigma 0: uniform, spread over [0, 1]', (t) => {
+  const states = [[0, 1], [1, 0]];
+  const draws = (warmupSigma: number) => {
+    const agent = new Ddpg({ stateSize: 2, actionSize: 1, layers: 2, seed: 3, hidden: [16], actorLr: 1e-2, warmupSigma, warmupEpisodes: 5 });
+    agent.imitate(states, [[0.2], [0.9]], 300);
+    const out = Array.from({ length: 50 }, (_, i) => agent.act(states[i % 2], true)[0]);
+    t.is(agent.phase(), 'warmup');
+    agent.dispose();
+    return out;
+  };
+  const near = draws(0.02);
+  t.true(near.every((a, i) => Math.abs(a - (i % 2 === 0 ? 0.2 : 0.9)) < 0.1), `${near}`);
+  t.true(new Set(near).size > 1, 'still noisy');
+  const uniform = draws(0);
+  t.true(Math.min(...uniform) < 0.15 && Math.max(...uniform) > 0.85, `${uniform}`);
+  t.throws(() => new Ddpg({ stateSize: 2, actionSize: 1, layers: 2, seed: 3, warmupSigma: -1 }), { instanceOf: ConfigError, message: /warmupSigma/ });
+});

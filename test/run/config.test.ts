@@ -100,11 +100,24 @@ test('agentOptions: an explicit noise decay wins; every DDPG field is passed thr
   t.like(agentOptions(config), { noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9, noiseSigma: 0.5 });
 });
 
+test('agentOptions: a run warm-started by the knapsack explores near the seed: warm-up and first learning noise 0.15, decaying to 0.05 at the last of 30 episodes', (t) => {
+  const warm = agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', episodes: 30, warmup: 10 }));
+  t.like(warm, { noiseSigma: 0.15, warmupSigma: 0.15 });
+  t.true(Math.abs(warm.noiseDecay! - (0.05 / 0.15) ** (1 / 19)) < 1e-15, 'decay = (0.05 / 0.15)^(1 / (20 - 1))');
+  // without a warm start, or with --warm-sigma 0: uniform warm-up, noise from --noise-sigma
+  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0 });
+  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0, episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0 });
+  t.throws(() => parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0.04 }, 'flags', { warmSigma: '0.04' }), {
+    message: '--noise-final 0.05 must not exceed --warm-sigma 0.04: a warm-started run\'s noise starts at --warm-sigma and only decays',
+  });
+});
+
 test('a run stored before batch-norm re-estimation and the dense flops budget resumes as it was stored: bnBatches 0, flops:0.5 -> sparse-flops:0.5', (t) => {
   // a stored config is a whole parsed config; one from before those fields lacks bnBatches and channelMethod
   const { bnBatches: _bn, channelMethod: _cm, ...old } = { ...DEFAULT_CONFIG, budget: 'flops:0.5' };
   const migrated = parseRunConfig(migrateStoredConfig(old));
   t.is(migrated.bnBatches, 0);
+  t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, warmSigma: undefined })).warmSigma, 0, 'a warm start stored before --warm-sigma keeps its uniform warm-up');
   t.is(migrated.budget, 'sparse-flops:0.5');
   // a config stored today is read as it is
   const today = parseRunConfig({ budget: 'size:1.5bits', bnBatches: 4 });
