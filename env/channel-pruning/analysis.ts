@@ -65,6 +65,14 @@ export function lastDim(shape: ReadonlyArray<number | null>): number {
   return d;
 }
 
+/**
+ * The width of a tensor that carries no prunable channel: its last axis, or 0 when that is unknown (tfjs gives
+ * Reshape([-1]) an output [null, null]); no layer with per-channel weights can be built on an unknown width.
+ */
+function fixedWidth(shape: ReadonlyArray<number | null>): number {
+  return shape[shape.length - 1] ?? 0;
+}
+
 /** The spaces (output channels of Conv2D / Dense layers) and their unions. */
 class Spaces {
   readonly parent: number[] = [];
@@ -125,7 +133,7 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
     const cls = layer.getClassName();
     const outputShape = layer.outputShape as number[];
     if (cls === 'InputLayer') {
-      layouts.set(layer.name, fixedLayout(lastDim(outputShape)));
+      layouts.set(layer.name, fixedLayout(fixedWidth(outputShape)));
       continue;
     }
     if (layer.inboundNodes.length !== 1) {
@@ -134,7 +142,7 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
     const node = layer.inboundNodes[0];
     if (node.tensorIndices.some((i) => i !== 0)) throw new ModelError(`layer ${layer.name} reads the second output of a multi-output layer; channel pruning does not support that`);
     const inputShapes = node.inputTensors.map((t) => t.shape.map((d) => d ?? -1));
-    const inputs = node.inboundLayers.map((l, k) => layouts.get(l.name) ?? fixedLayout(lastDim(inputShapes[k])));
+    const inputs = node.inboundLayers.map((l, k) => layouts.get(l.name) ?? fixedLayout(fixedWidth(node.inputTensors[k].shape)));
     const s: Single = { name: layer.name, cls, config: layer.getConfig() as Record<string, unknown>, inputs, inputShapes, outputShape };
     const weightNames = layer.weights.map((w) => w.originalName.split('/').pop() ?? w.originalName);
     const weightShapes = layer.weights.map((w) => w.shape.map((d) => d ?? -1));
@@ -144,7 +152,7 @@ export function analyzeChannels(model: tf.LayersModel): ChannelAnalysis {
 
     const unknown = (why: string): Layout => {
       for (const l of inputs) spaces.freeze(l, why);
-      return fixedLayout(lastDim(outputShape));
+      return fixedLayout(fixedWidth(outputShape));
     };
     const channelsFirst = s.config.dataFormat === 'channelsFirst';
 
@@ -218,7 +226,7 @@ function joinLayouts(spaces: Spaces, s: Single): Layout {
   const n = first.space.length;
   if (rest.some((l) => l.space.length !== n)) {
     for (const l of s.inputs) spaces.freeze(l, `${s.name} merges tensors of different channel counts (broadcasting)`);
-    return fixedLayout(lastDim(s.outputShape));
+    return fixedLayout(fixedWidth(s.outputShape));
   }
   for (const other of rest) {
     for (let i = 0; i < n; i++) {

@@ -6,6 +6,11 @@
  * Deliberate difference: He et al. prune layer by layer, each time sampling the already-pruned network; so do we
  * (group by group in model order, rebuilding the pruned model for each), with the target Y always the ORIGINAL
  * model's consumer output.
+ *
+ * A Dense layer applied to a sequence ([n, t, c], after an Embedding or an RNN with returnSequences) applies one
+ * kernel at every step, so it is sampled as a 1x1 convolution over its steps: the rows [n*t, c], `samplesPerImage`
+ * steps drawn per sequence as a convolution's positions are. A step count unknown to the model (tfjs types
+ * Reshape([-1]) as [null, null]) is read off the first sampled batch.
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -38,7 +43,10 @@ export interface ChannelPruneOptions extends ChannelPlanOptions {
   reconstruct?: boolean;
   /** Images [n, h, w, c] to sample feature maps from ('lasso' or `reconstruct`); the caller keeps ownership. */
   inputs?: tf.Tensor;
-  /** Sampled output positions per image for a convolutional consumer (a dense consumer gets one row per image). Default 2. */
+  /**
+   * Sampled output positions per image for a convolutional consumer, or time steps per sequence for a Dense layer
+   * on a sequence (a Dense layer on a vector gets one row per image). Default 2.
+   */
   samplesPerImage?: number;
   /** Seed of the sampled positions. Default 1. */
   seed?: number;
@@ -130,6 +138,11 @@ export function groupL1Norms(model: tf.LayersModel, group: ChannelGroup): Float6
   return scores;
 }
 
+/**
+ * Where a consumer reads its input: a convolution on im2col patches, or a Dense layer as a 1x1 convolution over its
+ * positions (1 for a vector; the time steps of a sequence [n, t, c], or every axis between the batch and the
+ * features), so that the feature maps [n, t, c] become rows [n*t, c] like a convolution's output positions.
+ */
 interface ConsumerGeometry {
   kind: 'conv' | 'dense';
   kh: number;
@@ -142,6 +155,7 @@ interface ConsumerGeometry {
   padLeft: number;
   inH: number;
   inW: number;
+  /** Output rows; for a Dense layer on a sequence of unknown length, 0 until the first samples show it. */
   outH: number;
   outW: number;
 }
@@ -153,17 +167,18 @@ function pair(v: unknown, fallback: number): [number, number] {
 }
 
 function geometry(layer: ReturnType<tf.LayersModel['getLayer']>): ConsumerGeometry {
-  const inShape = (layer.inboundNodes[0].inputTensors[0].shape as number[]).slice();
+  const inShape = (layer.inboundNodes[0].inputTensors[0].shape as Array<number | null>).slice();
   const outShape = layer.outputShape as number[];
   if (layer.getClassName() === 'Dense') {
-    if (inShape.length !== 2) throw new ModelError(`dense layer ${layer.name} reads a ${inShape.length}-D input; sampling supports 2-D inputs (after Flatten)`);
-    return { kind: 'dense', kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, inH: 1, inW: 1, outH: 1, outW: 1 };
+    // a Dense applies its kernel to the last axis at every position, the same W at each
+    const positions = inShape.slice(1, -1).reduce<number>((a, d) => (d === null || a === 0 ? 0 : a * d), 1);
+    return { kind: 'dense', kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, inH: positions, inW: 1, outH: positions, outW: 1 };
   }
   const cfg = layer.getConfig() as Record<string, unknown>;
   const [kh, kw] = pair(cfg.kernelSize, 1);
   const [sh, sw] = pair(cfg.strides, 1);
   const [dh, dw] = pair(cfg.dilationRate, 1);
-  const [inH, inW] = [inShape[1], inShape[2]];
+  const [inH, inW] = [inShape[1] as number, inShape[2] as number];
   const [outH, outW] = [outShape[1], outShape[2]];
   let padTop = 0;
   let padLeft = 0;
@@ -182,33 +197,40 @@ class FeatureSampler {
   private readonly consumers: string[];
   private readonly sites = new Map<string, Int32Array>();
   private readonly geometries = new Map<string, ConsumerGeometry>();
+  private readonly perImage = new Map<string, number>();
 
   constructor(
     private readonly model: tf.LayersModel,
     analysis: ChannelAnalysis,
     private readonly inputs: tf.Tensor,
     samplesPerImage: number,
-    seed: number,
+    private readonly seed: number,
   ) {
     this.consumers = [...new Set(analysis.groups.flatMap((g) => g.consumers.map((c) => c.layer)))];
-    const images = inputs.shape[0];
     for (const name of this.consumers) {
       const geo = geometry(model.getLayer(name));
       this.geometries.set(name, geo);
-      const per = geo.kind === 'dense' ? 1 : samplesPerImage;
-      const rng = seedrandom(`channel-samples:${seed}:${name}`);
-      const sites = new Int32Array(images * per * 3);
-      for (let i = 0; i < images * per; i++) {
-        sites[i * 3] = Math.floor(i / per);
-        sites[i * 3 + 1] = Math.floor(rng() * geo.outH);
-        sites[i * 3 + 2] = Math.floor(rng() * geo.outW);
-      }
-      this.sites.set(name, sites);
+      // a Dense on a vector has one row per image; on a sequence it is sampled like a convolution
+      this.perImage.set(name, geo.kind === 'dense' && geo.outH === 1 ? 1 : samplesPerImage);
+      if (geo.outH > 0) this.drawSites(name, geo);
     }
   }
 
+  /** Random output positions, seeded by the consumer's name: the same sites for every version of the model. */
+  private drawSites(name: string, geo: ConsumerGeometry): void {
+    const per = this.perImage.get(name) as number;
+    const rng = seedrandom(`channel-samples:${this.seed}:${name}`);
+    const sites = new Int32Array(this.inputs.shape[0] * per * 3);
+    for (let i = 0; i < sites.length / 3; i++) {
+      sites[i * 3] = Math.floor(i / per);
+      sites[i * 3 + 1] = Math.floor(rng() * geo.outH);
+      sites[i * 3 + 2] = Math.floor(rng() * geo.outW);
+    }
+    this.sites.set(name, sites);
+  }
+
   rows(name: string): number {
-    return (this.sites.get(name) as Int32Array).length / 3;
+    return this.inputs.shape[0] * (this.perImage.get(name) as number);
   }
 
   /** The original model's rows for every consumer. */
@@ -240,17 +262,18 @@ class FeatureSampler {
       tf.dispose(outs);
       names.forEach((n, k) => {
         const geo = this.geometries.get(n) as ConsumerGeometry;
-        const sites = this.sites.get(n) as Int32Array;
-        const { x, d } = result.get(n) as { x: Float32Array; d: number };
         const c = channels[k];
         const feat = data[k];
+        if (geo.outH === 0) {
+          // a sequence of unknown length: the first batch shows it, and it is the same in every version of the model
+          geo.inH = geo.outH = feat.length / ((to - from) * c);
+          this.drawSites(n, geo);
+        }
+        const sites = this.sites.get(n) as Int32Array;
+        const { x, d } = result.get(n) as { x: Float32Array; d: number };
         while (cursor[k] * 3 < sites.length && sites[cursor[k] * 3] < to) {
           const r = cursor[k]++;
           const img = sites[r * 3] - from;
-          if (geo.kind === 'dense') {
-            x.set(feat.subarray(img * c, (img + 1) * c), r * d);
-            continue;
-          }
           const oy = sites[r * 3 + 1];
           const ox = sites[r * 3 + 2];
           for (let ky = 0; ky < geo.kh; ky++) {
