@@ -16,7 +16,10 @@
  *     [--resume] [--shard K/N] [--quick]
  *
  * - Planners: the run config's agents, plus `ddpg+knapsack` (DDPG warm-started by the knapsack's answer, the run
- *   config's warmStart), which --agents accepts beside the default five.
+ *   config's warmStart), which --agents accepts beside the default five. `NAME@REWARD` (e.g. `ddpg@cross-entropy`)
+ *   runs a planner with its own reward, whatever --reward says.
+ * - --resume keeps the finished rows of this output (and of its shards) written by the same command, or by one that
+ *   differs only in --agents (each label names its own settings), for the planners still asked for.
  * - Seeds: random, ddpg and ddpg+knapsack run every seed; uniform, greedy and knapsack once (the first seed) unless
  *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
  *   is the noise an interval should carry).
@@ -83,11 +86,17 @@ const bitBounds: [number, number] = [1, 8];
 const defaultWarmup = (DEFAULT_CONFIG as Partial<RunConfig>).warmup;
 const warmup = given('warmup') ? Number(arg('warmup', '0')) : typeof defaultWarmup === 'number' && defaultWarmup >= episodes ? Math.floor(episodes / 3) : undefined;
 
-const SEEDED = new Set(['random', 'ddpg', 'ddpg+knapsack']);
+const SEEDED_BASES = new Set(['random', 'ddpg', 'ddpg+knapsack']);
+/** A planner label is `BASE` or `BASE@REWARD` (e.g. `ddpg@cross-entropy`): the suffix sets that planner's reward. */
+const baseOf = (label: string) => label.split('@')[0];
+const rewardOf = (label: string) => label.split('@')[1] as RunConfig['reward'] | undefined;
+const SEEDED = { has: (label: string) => SEEDED_BASES.has(baseOf(label)) };
 /** A planner label of this bench as run config: `ddpg+knapsack` is DDPG warm-started by the knapsack's answer. */
-const agentConfig = (label: string): Partial<RunConfig> =>
-  label === 'ddpg+knapsack' ? { agent: 'ddpg', warmStart: 'knapsack' } : { agent: label as RunConfig['agent'] };
-const isDdpg = (label: string) => label === 'ddpg' || label === 'ddpg+knapsack';
+const agentConfig = (label: string): Partial<RunConfig> => ({
+  ...(baseOf(label) === 'ddpg+knapsack' ? { agent: 'ddpg', warmStart: 'knapsack' } : { agent: baseOf(label) as RunConfig['agent'] }),
+  ...(rewardOf(label) === undefined ? {} : { reward: rewardOf(label) }),
+});
+const isDdpg = (label: string) => baseOf(label) === 'ddpg' || baseOf(label) === 'ddpg+knapsack';
 const backendRequest = arg('backend', 'auto');
 const backend = (await selectBackend(backendRequest)).name;
 const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(rerankSteps === undefined ? {} : { rerankSteps }), ...(warmup === undefined ? {} : { warmup }) };
@@ -188,6 +197,7 @@ async function search(model: string, regime: string, agent: string, seed: number
       ...(finalSteps === undefined ? {} : { finalSteps }),
       ...(rerankSteps === undefined ? {} : { rerankSteps }),
       ...(warmup === undefined || !isDdpg(agent) ? {} : { warmup }),
+      ...(rewardOf(agent) === undefined ? {} : { reward: rewardOf(agent) }),
       ...overrides,
     };
     say(`${label}: searching`);
@@ -303,16 +313,18 @@ const key = (r: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>) => `${r.model}
 // --resume keeps the finished rows of an earlier run of the same command; skipped and failed ones are tried again
 const rows: Row[] = [];
 if (resume) {
-  // the rows file itself, and (without --shard) every shard file of this output
+  // the rows file of this output and every shard file of it; a row is kept when the command that wrote it differs at
+  // most in --agents (a label names all of its own settings) and its planner is still asked for
   const outDir = dirname(outBase);
-  const shardFiles = shard ? [] : existsSync(outDir || '.') ? readdirSync(outDir || '.').filter((f) => f.startsWith(`${basename(outBase)}.shard-`) && f.endsWith('.json')).map((f) => join(outDir, f)) : [];
-  for (const path of [rowsPath, ...shardFiles].filter((p) => existsSync(p))) {
+  const shardFiles = existsSync(outDir || '.') ? readdirSync(outDir || '.').filter((f) => f.startsWith(`${basename(outBase)}.shard-`) && f.endsWith('.json')).map((f) => join(outDir, f)) : [];
+  const withoutAgents = (c: string) => c.replace(/ --agents \S+/, '');
+  for (const path of [...new Set([`${outBase}.json`, rowsPath, ...shardFiles])].filter((p) => existsSync(p))) {
     const before = JSON.parse(readFileSync(path, 'utf8')) as { command: string; rows: Row[] };
-    if (before.command !== command) {
+    if (withoutAgents(before.command) !== withoutAgents(command)) {
       say(`--resume: ${path} was written by another command:\n  ${before.command}\nrun that command again with --resume, or choose another --out`);
       process.exit(2);
     }
-    const fresh = before.rows.filter((r) => r.status === 'ok' && !rows.some((k) => key(k) === key(r)));
+    const fresh = before.rows.filter((r) => r.status === 'ok' && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
     rows.push(...fresh);
     say(`resuming: ${fresh.length} finished runs from ${path}`);
   }
@@ -492,11 +504,11 @@ for (const model of models) {
           Number.isNaN(d.halfWidth) ? '-' : `[${points(d.low)}, ${points(d.high)}]`,
           `${bytes(c.mean)} ${bytesCi(c.halfWidth)}`,
         ]);
-        if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(other)) {
+        if (regime === 'within-drop' && ['random', 'knapsack', 'greedy', 'uniform'].includes(baseOf(other))) {
           verdicts.push(`- ${model} within-drop: ${learner} - ${other} cost = ${bytes(c.mean)} bytes (95% CI ${bytesCi(c.halfWidth)}), test accuracy ${points(d.mean)} points (${pairs.length} seeds); here smaller is the goal, within the drop`);
         }
-        const goal = other === 'random' ? 0.01 : 0;
-        if (['random', 'knapsack', 'greedy'].includes(other) && regime !== 'within-drop') {
+        const goal = baseOf(other) === 'random' ? 0.01 : 0;
+        if (['random', 'knapsack', 'greedy'].includes(baseOf(other)) && regime !== 'within-drop') {
           const met = d.mean >= goal;
           const sure = !Number.isNaN(d.low) && d.low >= goal;
           verdicts.push(`- ${model} ${regime}: ${learner} - ${other} = ${points(d.mean)} points (95% CI ${Number.isNaN(d.halfWidth) ? 'n/a' : `[${points(d.low)}, ${points(d.high)}]`}, ${pairs.length} seeds); goal >= ${points(goal)}: ${met ? (sure ? 'met, CI above the goal' : 'met on the mean, CI reaches below the goal') : 'MISSED'}`);
@@ -505,8 +517,8 @@ for (const model of models) {
     }
     if (diffRows.length) parts.push('Paired differences (same seed) of test accuracy, in points, and of cost, in bytes:\n\n' + table(['comparison', 'pairs', 'test acc: mean', '95% CI', 'interval', 'cost: mean, 95% CI'], diffRows));
 
-    const curve = curveTable(ok, ['random', 'ddpg', 'ddpg+knapsack'].filter((a) => agents.includes(a)));
-    if (curve) parts.push('Best-so-far validation reward by episode (mean over seeds; the reward is the validation accuracy unless the regime says otherwise):\n\n' + curve);
+    const curve = curveTable(ok, agents.filter((a) => SEEDED.has(a)));
+    if (curve) parts.push('Best-so-far validation reward by episode (mean over seeds; the reward is the validation accuracy unless the regime or the planner label\'s @reward says otherwise: cross-entropy rewards are minus the validation loss):\n\n' + curve);
     const notes = here.filter((r) => r.status !== 'ok' || r.note).map((r) => `${r.agent} seed ${r.seed}: ${r.status}${r.note ? `, ${r.note}` : ''}`);
     if (notes.length) parts.push(`Notes: ${[...new Set(notes)].join('; ')}.`);
     sections.push(parts.join('\n\n'));
@@ -514,7 +526,7 @@ for (const model of models) {
 }
 
 const used = rows.find((r) => r.settings && r.agent !== 'uniform')?.settings ?? rows.find((r) => r.settings)?.settings;
-const ddpgWarmup = rows.find((r) => r.settings && r.agent === 'ddpg')?.settings?.warmup;
+const ddpgWarmup = rows.find((r) => r.settings && isDdpg(r.agent))?.settings?.warmup;
 const failed = rows.filter((r) => r.status === 'failed').length;
 writeResults(
   out,
@@ -523,7 +535,7 @@ writeResults(
   `Models ${models.join(', ')} on ${data === 'mnist' ? 'the bundled MNIST' : data}; bits ${bitBounds.join('..')}, knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit). ` +
     (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up)`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
     `the best strategy (by validation reward, re-ranked by the final stage where the run config asks for it) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
-    `Seeds ${seeds.join(',')} for ${[...SEEDED].join(', ')}${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
+    `Seeds ${seeds.join(',')} for ${agents.filter((a) => SEEDED.has(a)).join(', ')}${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
     'Intervals are Student-t 95% over runs (bench/stats.ts); paired differences take the same seed for both planners. ' +
     `Cost is the search's realised cost in the budget's unit (bytes of the size accounting); packed bytes are the real model.ashk file. Raw rows with every reward curve: ${rowsPath}.` +
     (failed ? `\n\n**${failed} run(s) FAILED**: see the notes below and the log.` : '') +
