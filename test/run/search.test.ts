@@ -171,3 +171,17 @@ test('a DDPG run warm-started by the knapsack plays the knapsack answer as episo
   t.true(seeded.some((e) => e.type === 'log' && e.message.startsWith('warm start: the actor imitates the knapsack answer')));
 });
 
+
+test('with batched rollouts a warm start plays the knapsack answer alone: the actor imitates it before episode 2 is proposed', async (t) => {
+  const base = { ...TINY, knobs: ['bits'] as RunConfig['knobs'], bitBounds: [2, 8] as [number, number], budget: 'size:3bits', rolloutBatch: 2 };
+  const events: RunEvent[] = [];
+  const r = await runSearch({ ...base, agent: 'ddpg', warmStart: 'knapsack', seed: 5 }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(r.episodes, TINY.episodes!);
+  const imitated = events.findIndex((e) => e.type === 'log' && e.message.startsWith('warm start: the actor imitates the knapsack answer'));
+  const secondStarted = events.findIndex((e) => e.type === 'episode-started' && e.episode === 1);
+  t.true(imitated >= 0 && secondStarted > imitated, `imitation at event ${imitated}, episode 2 proposed at event ${secondStarted}`);
+  // after the seed's own batch, the rest go two at a time: episodes 2 and 3 are both proposed before either finishes
+  const started3 = events.findIndex((e) => e.type === 'episode-started' && e.episode === 2);
+  const finished2 = events.findIndex((e) => e.type === 'episode-finished' && e.episode === 1);
+  t.true(started3 < finished2);
+});
