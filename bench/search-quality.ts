@@ -427,21 +427,27 @@ function curveTable(ok: Row[], curveAgents: string[]): string {
   return table(['episode', ...curveAgents.map((a) => `${a}: best-so-far reward, mean (runs)`)], rowsOut) + plot;
 }
 
-/** Curves as a character plot, one symbol per series, 12 rows high, one column per episode. */
+/** Curves as a character plot, one symbol per series, 12 rows high, one column per episode up to 80 columns (longer
+ * runs: column x shows the episode at x / 79 of the run). */
 function asciiPlot(series: number[][], symbols: string): string {
   const all = series.flat();
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const height = 12;
-  const width = Math.max(...series.map((s) => s.length));
+  const episodes = Math.max(...series.map((s) => s.length));
+  const width = Math.min(episodes, 80);
+  const episodeAt = (x: number) => (width === episodes ? x : Math.round((x * (episodes - 1)) / (width - 1)));
   const grid = Array.from({ length: height }, () => new Array<string>(width).fill(' '));
-  series.forEach((s, k) =>
-    s.forEach((v, x) => {
+  series.forEach((s, k) => {
+    for (let x = 0; x < width; x++) {
+      const v = s[episodeAt(x)];
+      if (v === undefined) continue;
       const y = hi > lo ? Math.round(((v - lo) / (hi - lo)) * (height - 1)) : 0;
       grid[height - 1 - y][x] = symbols[k];
-    }),
-  );
-  return grid.map((row, r) => `${(hi - ((hi - lo) * r) / (height - 1)).toFixed(4)} |${row.join('')}`).join('\n') + `\n${' '.repeat(7)}+${'-'.repeat(width)} episode 1..${width}`;
+    }
+  });
+  const label = Math.max(...[lo, hi].map((v) => v.toFixed(4).length));
+  return grid.map((row, r) => `${(hi - ((hi - lo) * r) / (height - 1)).toFixed(4).padStart(label)} |${row.join('')}`).join('\n') + `\n${' '.repeat(label)} +${'-'.repeat(width)} episode 1..${episodes}${width < episodes ? ` (one column per ${((episodes - 1) / (width - 1)).toFixed(1)} episodes)` : ''}`;
 }
 
 const sections: string[] = [];
