@@ -229,6 +229,10 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (c.agent === 'knapsack' && c.knobs.includes('channels')) {
     line("--agent knapsack cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)");
   }
+  const channelPin = Object.entries(c.pin).find(([, p]) => p.preserveRatio !== undefined && p.preserveRatio < 1);
+  if (c.agent === 'knapsack' && channelPin) {
+    line(`--agent knapsack cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
+  }
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
   }

@@ -124,3 +124,12 @@ test('a run stored before batch-norm re-estimation and the dense flops budget re
   t.deepEqual(parseRunConfig(migrateStoredConfig(today)), today);
   t.is(parseRunConfig(migrateStoredConfig(DEFAULT_CONFIG)).bnBatches, 16);
 });
+
+test('--agent knapsack refuses a channel pin in one line; a preserve of 1 (nothing cut) and other pins are fine', (t) => {
+  t.throws(() => parseRunConfig({ agent: 'knapsack', pin: { conv2: { preserveRatio: 0.5 } } }, 'flags', { pin: 'conv2=preserve:0.5' }), {
+    instanceOf: ConfigError,
+    message: "--agent knapsack cannot take --pin conv2=preserve:0.5: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)",
+  });
+  t.notThrows(() => parseRunConfig({ agent: 'knapsack', pin: { conv2: { preserveRatio: 1, bits: 8 } } }));
+  t.notThrows(() => parseRunConfig({ agent: 'ddpg', pin: { conv2: { preserveRatio: 0.5 } } }));
+});
