@@ -30,9 +30,10 @@ function meanCurve(curves: number[][]): number[] {
   });
 }
 
-/** One series per planner: its mean best-so-far curve, the DDPG planners' warm-up episodes marked. */
+/** One series per planner that searched (one-shot planners, a single episode, have no curve), its mean best-so-far
+ * curve, the DDPG planners' warm-up episodes marked. */
 function plannerCurves(rows: Row[]): RewardRun[] {
-  const agents = [...new Set(rows.map((r) => r.agent))];
+  const agents = [...new Set(rows.filter((r) => r.rewards!.length > 1).map((r) => r.agent))];
   return agents.map((agent) => {
     const own = rows.filter((r) => r.agent === agent);
     const curve = meanCurve(own.map((r) => bestSoFar(r.rewards!)));
