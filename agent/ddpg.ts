@@ -122,8 +122,9 @@ export class Ddpg implements Agent {
   // ---- act -------------------------------------------------------------------------------------------------------
 
   /**
-   * Warm-up: uniform random (or, with warmupSigma, the actor's output plus noise of that std). Learning: actor output plus truncated-normal noise. explore = false (policy episodes):
-   * the actor's output. The caller says which, so a batch of proposals can mix learning and policy episodes.
+   * Warm-up: uniform random (or, with warmupSigma, the actor's output plus noise of that std). Learning: actor output
+   * plus truncated-normal noise. explore = false (policy episodes): the actor's output. The caller says which, so a
+   * batch of proposals can mix learning and policy episodes.
    */
   act(state: number[], explore: boolean, episode = this.episode): number[] {
     this.checkVector('state', state, this.dims.stateSize);
@@ -328,7 +329,7 @@ export class Ddpg implements Agent {
     for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
       if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);
     }
-    // A checkpoint from before policy episodes (or warm-up around a seed) existed continues as it was made: without them.
+    // A checkpoint from before policy episodes (or warm-up around a seed) continues as it was made: without them.
     for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma'] as const) {
       if (st.config && st.config[f] === undefined) st.config[f] = this.config[f] = 0;
     }
