@@ -13,13 +13,17 @@
  *     [--agents uniform,greedy,knapsack,random,ddpg] [--seeds 1,2,3,4,5] [--episodes 100] [--finetune-steps N]
  *     [--final-steps N] [--rerank-steps N] [--reward accuracy|cross-entropy] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
  *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
- *     [--resume] [--shard K/N] [--quick]
+ *     [--resume] [--shard K/N] [--reuse FILE.json] [--quick]
  *
  * - Planners: the run config's agents, plus `ddpg+knapsack` (DDPG warm-started by the knapsack's answer, the run
  *   config's warmStart), which --agents accepts beside the default five. `NAME@REWARD` (e.g. `ddpg@cross-entropy`)
  *   runs a planner with its own reward, whatever --reward says.
  * - --resume keeps the finished rows of this output (and of its shards) written by the same command, or by one that
  *   differs only in --agents (each label names its own settings), for the planners still asked for.
+ * - --reuse FILE.json takes the finished rows of the one-shot planners (uniform, greedy, knapsack: one strategy, no
+ *   episodes) from another results file whose command differs from this one at most in --agents, --episodes,
+ *   --warmup and --out: their runs do not depend on those flags, so a longer search is compared without re-running
+ *   them. The rows keep a note naming the file, and the report says which were reused.
  * - Seeds: random, ddpg and ddpg+knapsack run every seed; uniform, greedy and knapsack once (the first seed) unless
  *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
  *   is the noise an interval should carry).
@@ -81,6 +85,7 @@ const outBase = out.replace(/\.md$/, '');
 const shardPath = (k: number, n: number) => `${outBase}.shard-${k}-of-${n}.json`;
 const rowsPath = shard ? shardPath(shard[0], shard[1]) : `${outBase}.json`;
 const resume = given('resume');
+const reuse = arg('reuse', '');
 const bitBounds: [number, number] = [1, 8];
 // DDPG needs warm-up < episodes: take the config's default unless it would swallow the run, then a third of it
 const defaultWarmup = (DEFAULT_CONFIG as Partial<RunConfig>).warmup;
@@ -121,6 +126,7 @@ const command = [
   repeatDeterministic ? '--repeat-deterministic' : '',
   `--data ${data}`,
   backendRequest === 'auto' ? '' : `--backend ${backendRequest}`,
+  reuse ? `--reuse ${reuse}` : '',
   `--out ${out}`,
 ]
   .filter(Boolean)
@@ -328,6 +334,22 @@ if (resume) {
     rows.push(...fresh);
     say(`resuming: ${fresh.length} finished runs from ${path}`);
   }
+}
+if (reuse) {
+  // one-shot planners make one strategy without episodes: flags that only shape a search's episodes do not touch them
+  const searchOnly = (c: string) => c.replace(/ --(agents|episodes|warmup|out|reuse) \S+/g, '');
+  if (!existsSync(reuse)) {
+    say(`--reuse: ${reuse} does not exist; give the .json rows file of an earlier run of this bench`);
+    process.exit(2);
+  }
+  const before = JSON.parse(readFileSync(reuse, 'utf8')) as { command: string; rows: Row[] };
+  if (searchOnly(before.command) !== searchOnly(command)) {
+    say(`--reuse: ${reuse} was written by a command that differs in more than --agents, --episodes, --warmup and --out:\n  ${before.command}`);
+    process.exit(2);
+  }
+  const taken = before.rows.filter((r) => r.status === 'ok' && !SEEDED.has(r.agent) && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
+  rows.push(...taken.map((r) => ({ ...r, note: `reused from ${reuse}` })));
+  say(`--reuse: ${taken.length} one-shot runs from ${reuse}`);
 }
 const save = () => writeFileSync(rowsPath, JSON.stringify({ command, date: new Date().toISOString(), backend, rows }, null, 1));
 
