@@ -47,6 +47,13 @@ export interface DdpgConfig {
   policyEvery: number;
   /** Initial std of the truncated-normal exploration noise around the actor's output. AMC/HAQ: 0.5. */
   noiseSigma: number;
+  /**
+   * Layers perturbed per exploring episode, on average. 0: every layer (AMC, HAQ). k > 0: each layer gets the noise
+   * with probability k / layers and plays the actor's output otherwise, so an episode changes about k layers of the
+   * policy's strategy: a local search around the policy whose rewards tell the critic what those few layers cost,
+   * instead of every layer moving at once (near a good strategy almost every all-layer move is worse).
+   */
+  noiseLayers: number;
   /** Factor applied to the noise std after each episode past warm-up. HAQ: 0.99 (AMC: 0.95). */
   noiseDecay: number;
   /** Step of the reward baseline, per update: b += alpha * (mean reward of the batch - b). AMC/HAQ: 0.5. */
@@ -73,6 +80,7 @@ export const DEFAULT_DDPG_CONFIG: Readonly<Omit<DdpgConfig, 'seed'>> = Object.fr
   plannedEpisodes: 0,
   policyEvery: 0,
   noiseSigma: 0.5,
+  noiseLayers: 0,
   noiseDecay: 0.99,
   baselineAlpha: 0.5,
   updatesPerEpisode: 'per-transition' as const,
@@ -106,7 +114,7 @@ export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgCon
   for (const f of ['warmupEpisodes', 'plannedEpisodes', 'policyEvery'] as const) {
     if (!(Number.isInteger(c[f]) && c[f] >= 0)) throw bad(f, 'an integer >= 0', c[f]);
   }
-  for (const f of ['noiseSigma', 'warmupSigma'] as const) if (!(c[f] >= 0 && Number.isFinite(c[f]))) throw bad(f, 'a number >= 0', c[f]);
+  for (const f of ['noiseSigma', 'warmupSigma', 'noiseLayers'] as const) if (!(c[f] >= 0 && Number.isFinite(c[f]))) throw bad(f, 'a number >= 0', c[f]);
   if (!(c.noiseDecay > 0 && c.noiseDecay <= 1)) throw bad('noiseDecay', 'in (0, 1]', c.noiseDecay);
   if (!(c.baselineAlpha > 0 && c.baselineAlpha <= 1)) throw bad('baselineAlpha', 'in (0, 1]', c.baselineAlpha);
   if (c.updatesPerEpisode !== 'per-transition' && !(Number.isInteger(c.updatesPerEpisode) && c.updatesPerEpisode >= 0)) {

@@ -123,8 +123,9 @@ export class Ddpg implements Agent {
 
   /**
    * Warm-up: uniform random (or, with warmupSigma, the actor's output plus noise of that std). Learning: actor output
-   * plus truncated-normal noise. explore = false (policy episodes): the actor's output. The caller says which, so a
-   * batch of proposals can mix learning and policy episodes.
+   * plus truncated-normal noise (with noiseLayers > 0, on about that many layers of the episode; the others play the
+   * actor's output). explore = false (policy episodes): the actor's output. The caller says which, so a batch of
+   * proposals can mix learning and policy episodes.
    */
   act(state: number[], explore: boolean, episode = this.episode): number[] {
     this.checkVector('state', state, this.dims.stateSize);
@@ -134,6 +135,9 @@ export class Ddpg implements Agent {
     }
     const mu = this.policy(state);
     if (!explore) return mu;
+    // noiseLayers > 0: this layer is perturbed with probability noiseLayers / layers, else it plays the policy
+    const { noiseLayers } = this.config;
+    if (noiseLayers > 0 && noiseLayers < this.dims.layers && this.rng() * this.dims.layers >= noiseLayers) return mu;
     const sigma = warmup ? this.config.warmupSigma : this.sigmaNow;
     return mu.map((m) => truncatedNormal(this.rng, m, sigma, 0, 1));
   }
@@ -329,8 +333,9 @@ export class Ddpg implements Agent {
     for (const f of ['stateSize', 'actionSize', 'layers'] as const) {
       if (st.dims?.[f] !== this.dims[f]) throw new ConfigError(`checkpoint ${f} ${st.dims?.[f]} differs from the agent's ${this.dims[f]}`);
     }
-    // A checkpoint from before policy episodes (or warm-up around a seed) continues as it was made: without them.
-    for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma'] as const) {
+    // A checkpoint from before policy episodes (or warm-up around a seed, or noise on a few layers) continues as it was
+    // made: without them.
+    for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma', 'noiseLayers'] as const) {
       if (st.config && st.config[f] === undefined) st.config[f] = this.config[f] = 0;
     }
     for (const f of Object.keys(this.config) as (keyof DdpgConfig)[]) {

@@ -34,6 +34,7 @@ export function agentOptions(config: RunConfig): AgentSettings {
     plannedEpisodes: config.episodes,
     policyEvery: config.policyEvery,
     noiseSigma,
+    noiseLayers: config.noiseLayers,
     warmupSigma: warm ? config.warmSigma : 0,
     noiseDecay: config.noiseDecay ?? plannedNoiseDecay(noiseSigma, config.noiseFinal, config.episodes - config.warmup),
   };

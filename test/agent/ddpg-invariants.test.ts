@@ -151,3 +151,20 @@ test('warmupSigma 0.02: warm-up acts within 0.1 of the imitated policy (0.2, 0.9
   t.true(Math.min(...uniform) < 0.15 && Math.max(...uniform) > 0.85, `${uniform}`);
   t.throws(() => new Ddpg({ stateSize: 2, actionSize: 1, layers: 2, seed: 3, warmupSigma: -1 }), { instanceOf: ConfigError, message: /warmupSigma/ });
 });
+
+test('noiseLayers 1 of 4 layers: about a quarter of exploring actions carry noise, the rest are exactly the policy; 0 perturbs every action', (t) => {
+  const state = [0.5, 0.5];
+  const moved = (noiseLayers: number) => {
+    const agent = new Ddpg({ stateSize: 2, actionSize: 1, layers: 4, seed: 5, hidden: [8], warmupEpisodes: 0, noiseSigma: 0.3, noiseLayers });
+    const mu = agent.policy(state)[0];
+    const n = Array.from({ length: 400 }, () => agent.act(state, true)[0]).filter((a) => a !== mu).length;
+    agent.dispose();
+    return n;
+  };
+  const sparse = moved(1);
+  // a Binomial(400, 1/4) count: mean 100, sd 8.7; [70, 130] is beyond 3 sd either way
+  t.true(sparse >= 70 && sparse <= 130, `${sparse} of 400 perturbed`);
+  t.is(moved(0), 400);
+  t.is(moved(4), 400, 'as many as the walk has layers: all of them');
+  t.throws(() => new Ddpg({ stateSize: 2, actionSize: 1, layers: 4, seed: 3, noiseLayers: -1 }), { instanceOf: ConfigError, message: /noiseLayers/ });
+});

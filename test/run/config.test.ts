@@ -119,6 +119,10 @@ test('a run stored before batch-norm re-estimation and the dense flops budget re
   t.is(migrated.bnBatches, 0);
   t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, warmSigma: undefined })).warmSigma, 0, 'a warm start stored before --warm-sigma keeps its uniform warm-up');
   t.is(migrated.budget, 'sparse-flops:0.5');
+  t.is(DEFAULT_CONFIG.reward, 'cross-entropy', 'new runs are searched on the validation loss');
+  t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, reward: undefined })).reward, 'accuracy', 'a config without a reward predates the cross-entropy default');
+  t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, reward: 'accuracy' })).reward, 'accuracy');
+  t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, noiseLayers: undefined })).noiseLayers, 0, 'stored before --noise-layers: noise on every layer');
   // a config stored today is read as it is
   const today = parseRunConfig({ budget: 'size:1.5bits', bnBatches: 4 });
   t.deepEqual(parseRunConfig(migrateStoredConfig(today)), today);
