@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/search-quality.ts [--models lenet5,mobilenet-tiny] [--regimes size:1bits,size:1.5bits,size:2bits,within-drop]
  *     [--agents uniform,greedy,knapsack,random,ddpg] [--seeds 1,2,3,4,5] [--episodes 100] [--finetune-steps N]
- *     [--final-steps N] [--rerank-steps N] [--reward accuracy|cross-entropy] [--warmup N] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
+ *     [--final-steps N] [--rerank-steps N] [--reward accuracy|cross-entropy] [--warmup N] [--noise-layers K] [--knobs bits,prune] [--max-drop 0.01] [--within-drop-budget size:8bits]
  *     [--repeat-deterministic] [--data mnist] [--backend auto] [--workdir DIR] [--out bench/results/search-quality.md]
  *     [--resume] [--shard K/N] [--reuse FILE.json] [--quick]
  *
@@ -22,7 +22,7 @@
  *   differs only in --agents (each label names its own settings), for the planners still asked for.
  * - --reuse FILE.json takes the finished rows of the one-shot planners (uniform, greedy, knapsack: one strategy, no
  *   episodes) from another results file whose command differs from this one at most in --agents, --episodes,
- *   --warmup and --out: their runs do not depend on those flags, so a longer search is compared without re-running
+ *   --warmup, --noise-layers and --out: their runs do not depend on those flags, so a longer search is compared without re-running
  *   them. The rows keep a note naming the file, and the report says which were reused.
  * - Seeds: random, ddpg and ddpg+knapsack run every seed; uniform, greedy and knapsack once (the first seed) unless
  *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
@@ -69,6 +69,7 @@ const finetuneSteps = given('finetune-steps') || quick ? Number(arg('finetune-st
 const finalSteps = given('final-steps') || quick ? Number(arg('final-steps', '20')) : undefined;
 const rewardKind = given('reward') ? (arg('reward', 'accuracy') as RunConfig['reward']) : undefined;
 const rerankSteps = given('rerank-steps') ? Number(arg('rerank-steps', '0')) : undefined;
+const noiseLayers = given('noise-layers') ? Number(arg('noise-layers', '0')) : undefined;
 const knobs = list('knobs', 'bits,prune', 'bits,prune') as RunConfig['knobs'];
 const maxDrop = Number(arg('max-drop', '0.01'));
 const withinDropBudget = arg('within-drop-budget', 'size:8bits');
@@ -104,7 +105,7 @@ const agentConfig = (label: string): Partial<RunConfig> => ({
 const isDdpg = (label: string) => baseOf(label) === 'ddpg' || baseOf(label) === 'ddpg+knapsack';
 const backendRequest = arg('backend', 'auto');
 const backend = (await selectBackend(backendRequest)).name;
-const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(rerankSteps === undefined ? {} : { rerankSteps }), ...(warmup === undefined ? {} : { warmup }) };
+const numbers = { episodes, maxDrop, ...(finetuneSteps === undefined ? {} : { finetuneSteps }), ...(finalSteps === undefined ? {} : { finalSteps }), ...(rerankSteps === undefined ? {} : { rerankSteps }), ...(warmup === undefined ? {} : { warmup }), ...(noiseLayers === undefined ? {} : { noiseLayers }) };
 for (const [name, v] of Object.entries(numbers)) if (!Number.isFinite(v)) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a number`);
 if (seeds.length === 0 || !seeds.every(Number.isInteger)) throw new Error(`--seeds needs integers, e.g. 1,2,3,4,5`);
 
@@ -120,6 +121,7 @@ const command = [
   rerankSteps === undefined ? '' : `--rerank-steps ${rerankSteps}`,
   rewardKind === undefined ? '' : `--reward ${rewardKind}`,
   warmup === undefined ? '' : `--warmup ${warmup}`,
+  noiseLayers === undefined ? '' : `--noise-layers ${noiseLayers}`,
   `--knobs ${knobs.join(',')}`,
   `--max-drop ${maxDrop}`,
   `--within-drop-budget ${withinDropBudget}`,
@@ -203,6 +205,7 @@ async function search(model: string, regime: string, agent: string, seed: number
       ...(finalSteps === undefined ? {} : { finalSteps }),
       ...(rerankSteps === undefined ? {} : { rerankSteps }),
       ...(warmup === undefined || !isDdpg(agent) ? {} : { warmup }),
+      ...(noiseLayers === undefined || !isDdpg(agent) ? {} : { noiseLayers }),
       ...(rewardOf(agent) === undefined ? {} : { reward: rewardOf(agent) }),
       ...overrides,
     };
@@ -337,14 +340,14 @@ if (resume) {
 }
 if (reuse) {
   // one-shot planners make one strategy without episodes: flags that only shape a search's episodes do not touch them
-  const searchOnly = (c: string) => c.replace(/ --(agents|episodes|warmup|out|reuse) \S+/g, '');
+  const searchOnly = (c: string) => c.replace(/ --(agents|episodes|warmup|noise-layers|out|reuse) \S+/g, '');
   if (!existsSync(reuse)) {
     say(`--reuse: ${reuse} does not exist; give the .json rows file of an earlier run of this bench`);
     process.exit(2);
   }
   const before = JSON.parse(readFileSync(reuse, 'utf8')) as { command: string; rows: Row[] };
   if (searchOnly(before.command) !== searchOnly(command)) {
-    say(`--reuse: ${reuse} was written by a command that differs in more than --agents, --episodes, --warmup and --out:\n  ${before.command}`);
+    say(`--reuse: ${reuse} was written by a command that differs in more than --agents, --episodes, --warmup, --noise-layers and --out:\n  ${before.command}`);
     process.exit(2);
   }
   const taken = before.rows.filter((r) => r.status === 'ok' && !SEEDED.has(r.agent) && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
@@ -561,7 +564,7 @@ writeResults(
   'Search quality where search matters: uniform, greedy, knapsack, random search and DDPG',
   command,
   `Models ${models.join(', ')} on ${data === 'mnist' ? 'the bundled MNIST' : data}; bits ${bitBounds.join('..')}, knobs ${knobs.join('+')} (uniform: bits only, so it is exactly uniform N-bit). ` +
-    (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up)`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
+    (used ? `Each search ${used.episodes} episodes${ddpgWarmup === undefined ? '' : ` (ddpg: ${ddpgWarmup} random warm-up${noiseLayers ? `, exploration noise on about ${noiseLayers} layers an episode` : ''})`}, ${used.finetuneSteps} fine-tune steps per episode; ` : '') +
     `the best strategy (by validation reward, re-ranked by the final stage where the run config asks for it) is then fine-tuned ${used?.finalSteps ?? 'the default number of'} steps from the ORIGINAL weights and scored on the test split. ` +
     `Seeds ${seeds.join(',')} for ${agents.filter((a) => SEEDED.has(a)).join(', ')}${repeatDeterministic ? ' and for the deterministic planners too' : `; uniform, greedy and knapsack once (seed ${seeds[0]})`}. ` +
     'Intervals are Student-t 95% over runs (bench/stats.ts); paired differences take the same seed for both planners. ' +
