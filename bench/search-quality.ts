@@ -550,8 +550,13 @@ for (const model of models) {
 
     const curve = curveTable(ok, agents.filter((a) => SEEDED.has(a)));
     if (curve) parts.push('Best-so-far validation reward by episode (mean over seeds; the reward is the validation accuracy unless the regime or the planner label\'s @reward says otherwise: cross-entropy rewards are minus the validation loss):\n\n' + curve);
-    const notes = here.filter((r) => r.status !== 'ok' || r.note).map((r) => `${r.agent} seed ${r.seed}: ${r.status}${r.note ? `, ${r.note}` : ''}`);
-    if (notes.length) parts.push(`Notes: ${[...new Set(notes)].join('; ')}.`);
+    // one note per distinct text, naming the runs it applies to (e.g. every reused one-shot row at once)
+    const byNote = new Map<string, string[]>();
+    for (const r of here.filter((r) => r.status !== 'ok' || r.note)) {
+      const text = `${r.status}${r.note ? `, ${r.note}` : ''}`;
+      byNote.set(text, [...(byNote.get(text) ?? []), `${r.agent} seed ${r.seed}`]);
+    }
+    if (byNote.size) parts.push(`Notes: ${[...byNote].map(([text, runs]) => `${runs.join(', ')}: ${text}`).join('; ')}.`);
     sections.push(parts.join('\n\n'));
   }
 }
