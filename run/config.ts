@@ -13,6 +13,9 @@ import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg.js';
 import { ConfigError } from '../errors.js';
 
+/** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
+export const WARM_NOISE_LAYERS = 2;
+
 /** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
 export interface FlagSpec {
   /** The flag without its dashes, when not the kebab-case of the field: bitBounds -> `bits`. */
@@ -199,7 +202,8 @@ export const RunConfigFields = z
     ),
     noiseLayers: field(
       z.number().min(0).default(0),
-      "Layers each exploring episode perturbs, on average (0 = every layer, AMC/HAQ): with k, each layer gets the noise with probability k / layers and plays the policy's choice otherwise, a local search around the policy",
+      "Layers each exploring episode perturbs, on average (0 = every layer, AMC/HAQ): with k, each layer gets the noise with probability k / layers and plays the policy's choice otherwise, a local search around the policy. A warm-started run defaults to 2: with noise on every layer it never improved on its seed (bench/results/search-quality-mobilenet-1.5bits-ft0-noise2.md)",
+      { defaultText: `${WARM_NOISE_LAYERS} with --warm-start knapsack, else 0` },
     ),
     noiseDecay: field(
       z.number().gt(0).max(1).optional(),
@@ -294,7 +298,7 @@ export function flagOf(key: string): string {
  * (`--bits 9-2: min must not exceed max`); other fields are named as fields of `source`.
  */
 export function parseRunConfig(input: unknown, source = 'config', typed: Partial<Record<RunConfigKey, string>> = {}): RunConfig {
-  const r = RunConfigSchema.safeParse(withDefaultWarmup(input ?? {}));
+  const r = RunConfigSchema.safeParse(withDerivedDefaults(input ?? {}));
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === z.ZodIssueCode.custom && (issue.params as { line?: boolean } | undefined)?.line) {
@@ -332,13 +336,19 @@ export function parseStoredConfig(stored: unknown, runId: string): RunConfig {
 }
 
 /**
- * The default warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10`
- * gets 2 warm-up episodes instead of a refusal. Written into the config, so a stored run resumes with the same.
+ * Defaults that depend on other fields, written into the config so a stored run resumes with the same:
+ * - the warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10` gets 2
+ *   warm-up episodes instead of a refusal;
+ * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer.
  */
-function withDefaultWarmup(input: unknown): unknown {
+function withDerivedDefaults(input: unknown): unknown {
   const raw = input as Record<string, unknown>;
-  if (typeof raw !== 'object' || raw === null || raw.warmup !== undefined || !Number.isInteger(raw.episodes)) return input;
-  return { ...raw, warmup: Math.min(DDPG.warmupEpisodes, Math.floor((raw.episodes as number) / 5)) };
+  if (typeof raw !== 'object' || raw === null) return input;
+  const out = { ...raw };
+  if (out.warmup === undefined && Number.isInteger(out.episodes)) out.warmup = Math.min(DDPG.warmupEpisodes, Math.floor((out.episodes as number) / 5));
+  const warmStarted = (out.agent ?? 'ddpg') === 'ddpg' && out.warmStart !== undefined && out.warmStart !== 'none';
+  if (out.noiseLayers === undefined && warmStarted) out.noiseLayers = WARM_NOISE_LAYERS;
+  return out;
 }
 
 function lowerFirst(text: string): string {

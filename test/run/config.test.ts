@@ -102,10 +102,11 @@ test('agentOptions: an explicit noise decay wins; every DDPG field is passed thr
 
 test('agentOptions: a run warm-started by the knapsack explores near the seed: warm-up and first learning noise 0.15, decaying to 0.05 at the last of 30 episodes', (t) => {
   const warm = agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', episodes: 30, warmup: 10 }));
-  t.like(warm, { noiseSigma: 0.15, warmupSigma: 0.15 });
+  t.like(warm, { noiseSigma: 0.15, warmupSigma: 0.15, noiseLayers: 2 });
   t.true(Math.abs(warm.noiseDecay! - (0.05 / 0.15) ** (1 / 19)) < 1e-15, 'decay = (0.05 / 0.15)^(1 / (20 - 1))');
   // without a warm start, or with --warm-sigma 0: uniform warm-up, noise from --noise-sigma
-  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0 });
+  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0, noiseLayers: 0 });
+  t.is(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', noiseLayers: 0 }).noiseLayers, 0, 'an explicit --noise-layers wins');
   t.like(agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0, episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0 });
   t.throws(() => parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0.04 }, 'flags', { warmSigma: '0.04' }), {
     message: '--noise-final 0.05 must not exceed --warm-sigma 0.04: a warm-started run\'s noise starts at --warm-sigma and only decays',
