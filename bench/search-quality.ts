@@ -22,8 +22,9 @@
  *   differs only in --agents (each label names its own settings), for the planners still asked for.
  * - --reuse FILE.json takes the finished rows of the one-shot planners (uniform, greedy, knapsack: one strategy, no
  *   episodes) from another results file whose command differs from this one at most in --agents, --episodes,
- *   --warmup, --noise-layers and --out: their runs do not depend on those flags, so a longer search is compared without re-running
- *   them. The rows keep a note naming the file, and the report says which were reused.
+ *   --warmup, --noise-layers and --out, and random search's rows too when --episodes and --warmup match: their runs
+ *   do not depend on those flags, so a DDPG variant is compared without re-running them. The rows keep a note naming
+ *   the file, and the report says which were reused.
  * - Seeds: random, ddpg and ddpg+knapsack run every seed; uniform, greedy and knapsack once (the first seed) unless
  *   --repeat-deterministic, which runs them on every seed too (the seed then only changes their fine-tune draws, which
  *   is the noise an interval should carry).
@@ -350,9 +351,13 @@ if (reuse) {
     say(`--reuse: ${reuse} was written by a command that differs in more than --agents, --episodes, --warmup, --noise-layers and --out:\n  ${before.command}`);
     process.exit(2);
   }
-  const taken = before.rows.filter((r) => r.status === 'ok' && !SEEDED.has(r.agent) && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
+  // random search also ignores --noise-layers (a DDPG flag): its rows are reusable when the episodes match too
+  const episodesOnly = (c: string) => c.replace(/ --(agents|noise-layers|out|reuse) \S+/g, '');
+  const sameEpisodes = episodesOnly(before.command) === episodesOnly(command);
+  const reusable = (agent: string) => !SEEDED.has(agent) || (sameEpisodes && baseOf(agent) === 'random');
+  const taken = before.rows.filter((r) => r.status === 'ok' && reusable(r.agent) && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
   rows.push(...taken.map((r) => ({ ...r, note: `reused from ${reuse}` })));
-  say(`--reuse: ${taken.length} one-shot runs from ${reuse}`);
+  say(`--reuse: ${taken.length} runs of planners these flags do not change, from ${reuse}`);
 }
 const save = () => writeFileSync(rowsPath, JSON.stringify({ command, date: new Date().toISOString(), backend, rows }, null, 1));
 
