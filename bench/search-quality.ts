@@ -322,15 +322,19 @@ async function uniformSweep(model: string, seed: number): Promise<Row> {
 const key = (r: Pick<Row, 'model' | 'regime' | 'agent' | 'seed'>) => `${r.model}|${r.regime}|${r.agent}|${r.seed}`;
 // --resume keeps the finished rows of an earlier run of the same command; skipped and failed ones are tried again
 const rows: Row[] = [];
+/** Whether two recorded commands are the same apart from the given flags (each `--flag value`). */
+const sameBut = (a: string, b: string, flags: string[]) => {
+  const strip = (c: string) => c.replace(new RegExp(` --(${flags.join('|')}) \\S+`, 'g'), '');
+  return strip(a) === strip(b);
+};
 if (resume) {
   // the rows file of this output and every shard file of it; a row is kept when the command that wrote it differs at
   // most in --agents (a label names all of its own settings) and its planner is still asked for
   const outDir = dirname(outBase);
   const shardFiles = existsSync(outDir || '.') ? readdirSync(outDir || '.').filter((f) => f.startsWith(`${basename(outBase)}.shard-`) && f.endsWith('.json')).map((f) => join(outDir, f)) : [];
-  const withoutAgents = (c: string) => c.replace(/ --agents \S+/, '');
   for (const path of [...new Set([`${outBase}.json`, rowsPath, ...shardFiles])].filter((p) => existsSync(p))) {
     const before = JSON.parse(readFileSync(path, 'utf8')) as { command: string; rows: Row[] };
-    if (withoutAgents(before.command) !== withoutAgents(command)) {
+    if (!sameBut(before.command, command, ['agents'])) {
       say(`--resume: ${path} was written by another command:\n  ${before.command}\nrun that command again with --resume, or choose another --out`);
       process.exit(2);
     }
@@ -341,19 +345,17 @@ if (resume) {
 }
 if (reuse) {
   // one-shot planners make one strategy without episodes: flags that only shape a search's episodes do not touch them
-  const searchOnly = (c: string) => c.replace(/ --(agents|episodes|warmup|noise-layers|out|reuse) \S+/g, '');
   if (!existsSync(reuse)) {
     say(`--reuse: ${reuse} does not exist; give the .json rows file of an earlier run of this bench`);
     process.exit(2);
   }
   const before = JSON.parse(readFileSync(reuse, 'utf8')) as { command: string; rows: Row[] };
-  if (searchOnly(before.command) !== searchOnly(command)) {
+  if (!sameBut(before.command, command, ['agents', 'episodes', 'warmup', 'noise-layers', 'out', 'reuse'])) {
     say(`--reuse: ${reuse} was written by a command that differs in more than --agents, --episodes, --warmup, --noise-layers and --out:\n  ${before.command}`);
     process.exit(2);
   }
   // random search also ignores --noise-layers (a DDPG flag): its rows are reusable when the episodes match too
-  const episodesOnly = (c: string) => c.replace(/ --(agents|noise-layers|out|reuse) \S+/g, '');
-  const sameEpisodes = episodesOnly(before.command) === episodesOnly(command);
+  const sameEpisodes = sameBut(before.command, command, ['agents', 'noise-layers', 'out', 'reuse']);
   const reusable = (agent: string) => !SEEDED.has(agent) || (sameEpisodes && baseOf(agent) === 'random');
   const taken = before.rows.filter((r) => r.status === 'ok' && reusable(r.agent) && agents.includes(r.agent) && !rows.some((k) => key(k) === key(r)));
   rows.push(...taken.map((r) => ({ ...r, note: `reused from ${reuse}` })));
