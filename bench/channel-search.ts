@@ -25,9 +25,9 @@ import { loadDataset } from '../env/data/load-dataset.js';
 import { compressibleLayers } from '../env/layers.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import type { RunConfig } from '../run/config.js';
-import { finishRun } from '../run/final.js';
+import { finishRun } from '../run/final/final.js';
 import { runSearch } from '../run/search.js';
-import { loadStrategy } from '../run/strategy.js';
+import { loadStrategy } from '../run/final/strategy.js';
 import { arg, table, writeResults } from './common.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');

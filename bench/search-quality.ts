@@ -2,7 +2,7 @@
  * Search quality where search matters (issue 12, item 6): regimes where uniform quantization breaks (size budgets of
  * 1 to 2 bits per weight with bits 1..8, and the smallest model within one point of the baseline), every planner
  * (uniform, greedy, knapsack, random, ddpg), several seeds. For each run: the search (run/search.ts), then the final
- * fine-tune of its best strategy from the ORIGINAL weights and the TEST accuracy (run/final.ts), and the per-episode
+ * fine-tune of its best strategy from the ORIGINAL weights and the TEST accuracy (run/final/final.ts), and the per-episode
  * rewards from the store. The results file has, per model and regime: mean test accuracy with its Student-t 95% CI
  * (bench/stats.ts), mean cost, the paired difference ddpg - random (and ddpg - each other planner) per seed with its
  * CI, and the best-so-far validation reward by episode (mean over seeds) of ddpg and random. The raw rows (every
@@ -49,9 +49,9 @@ import { parseBudget } from '../env/budget.js';
 import { isInputError } from '../errors.js';
 import { DEFAULT_CONFIG, parseRunConfig, type RunConfig } from '../run/config.js';
 import type { RunEvent } from '../run/events.js';
-import { finishRun } from '../run/final.js';
+import { finishRun } from '../run/final/final.js';
 import { runSearch, storePath } from '../run/search.js';
-import { openStore } from '../run/store.js';
+import { openStore } from '../run/store/store.js';
 import { arg, table, writeResults } from './common.js';
 import { confidenceInterval, mean, pairedDifference } from './stats.js';
 

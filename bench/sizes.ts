@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { evaluateAccuracy } from '../env/evaluate.js';
-import { exportQuantizedTfjs, packCompressedModel } from '../run/model-files.js';
+import { exportQuantizedTfjs, packCompressedModel } from '../run/final/model-files.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
 

@@ -3,7 +3,7 @@
  * `--config file.json`) with zod, and stored whole with each run so a resume uses exactly the same.
  *
  * This schema is the one source of each field's doc (zod `.describe()`, readable at run time), default and flag:
- * cli/commands/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
+ * cli/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
  * the DDPG fields take their defaults from agent/ddpg.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
  * flag is `--` + its kebab-case name unless its FlagSpec names another (bitBounds -> `--bits MIN-MAX`).
  */

@@ -20,14 +20,14 @@ import { describeSpec } from '../env/knobs.js';
 import { describeLeftOut, layersLeftOut } from '../env/layers.js';
 import type { CompressionEnv } from '../env/compression-env.js';
 import { parseRunConfig, parseStoredConfig, type RunConfig } from './config.js';
-import { createEvaluator, type EvaluatorFactory } from './create-evaluator.js';
+import { createEvaluator, type EvaluatorFactory } from './evaluators/create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
-import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluator.js';
+import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluators/evaluator.js';
 import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
 import { Aborted, createPlanner, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
-import { probe } from './queue.js';
-import { openStore, type StoredCheckpoint, type Store } from './store.js';
+import { probe } from './evaluators/queue.js';
+import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
 import { versions } from './version.js';
 
 export { AUTOSHRINK_VERSION } from './version.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
 import { storePath } from '../../run/search.js';
-import { openStore, type RunRecord, type Store } from '../../run/store.js';
+import { openStore, type RunRecord, type Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
-import { configFromArgs, optionOf, searchOptions } from '../../cli/commands/search-options.js';
+import { configFromArgs, optionOf, searchOptions } from '../../cli/search-options.js';
 import { ConfigError } from '../../errors.js';
 import { CONFIG_FIELDS } from '../../run/config.js';
 import { tmpDir } from '../helpers/tmp-dir.js';

@@ -14,7 +14,7 @@ import { evaluateAccuracy } from '../../env/evaluate.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { loadOrTrainBaseline } from '../../env/models/baseline-cache.js';
 import { layerSpec } from '../../learners/types.js';
-import { exportQuantizedTfjs } from '../../run/model-files.js';
+import { exportQuantizedTfjs } from '../../run/final/model-files.js';
 
 let dir = '';
 test.before(async () => {

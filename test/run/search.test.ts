@@ -9,7 +9,7 @@ import { selectBackend } from '../../env/backend.js';
 import { BudgetError } from '../../errors.js';
 import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { saveModel } from '../../env/models/model-io.js';
 import type { RunEvent } from '../../run/events.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
 import { TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';

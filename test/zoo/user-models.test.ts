@@ -22,7 +22,7 @@ import { trainModel } from '../../env/train.js';
 import { packedSizeReport } from '../../learners/model-pack.js';
 import { parseRunConfig } from '../../run/config.js';
 import { envConfig } from '../../run/environment.js';
-import { describeFp32Share, exportQuantizedTfjs, loadPackedModel, writeModelFiles } from '../../run/model-files.js';
+import { describeFp32Share, exportQuantizedTfjs, loadPackedModel, writeModelFiles } from '../../run/final/model-files.js';
 import { createPlanner, type Proposal } from '../../run/planners.js';
 import type { DataSplit } from '../../env/data/dataset.js';
 import { tmpDir } from '../helpers/tmp-dir.js';

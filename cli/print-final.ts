@@ -1,8 +1,8 @@
 /** The closing lines of `search`, `resume` and `apply`: accuracies, sizes, and where the files are. */
-import type { FinalReport } from '../../run/final.js';
-import { describeFp32Share } from '../../run/model-files.js';
-import type { GlobalArgs } from '../global-options.js';
-import { formatBytes, formatPercent } from '../ui/format.js';
+import type { FinalReport } from '../run/final/final.js';
+import { describeFp32Share } from '../run/final/model-files.js';
+import type { GlobalArgs } from './global-options.js';
+import { formatBytes, formatPercent } from './ui/format.js';
 
 export function printFinal(args: GlobalArgs, r: FinalReport): void {
   if (args.json) {

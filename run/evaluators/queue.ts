@@ -1,7 +1,7 @@
 /**
  * `--queue redis://HOST:PORT`: episodes evaluated by `autoshrink worker` processes on any machine that reaches the
  * Redis server, through a BullMQ queue (REFERENCE.md section 8). This file is the coordinator's side and what both
- * sides share; run/queue-worker.ts is the worker's side.
+ * sides share; run/evaluators/queue-worker.ts is the worker's side.
  *
  * A job carries the run's config, one strategy to measure, and the identity of what the coordinator measures with:
  * the autoshrink version, the tfjs backend, a hash of the model (topology and original weights) and of the dataset
@@ -17,15 +17,15 @@ import { Job, Queue, QueueEvents, type RedisOptions } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.js';
-import type { Measurement } from '../env/compression-env.js';
-import type { Dataset } from '../env/data/dataset.js';
-import type { RunConfig } from './config.js';
-import type { BuiltEnvironment } from './environment.js';
+import { ConfigError } from '../../errors.js';
+import type { Measurement } from '../../env/compression-env.js';
+import type { Dataset } from '../../env/data/dataset.js';
+import type { RunConfig } from '../config.js';
+import type { BuiltEnvironment } from '../environment.js';
 import type { Evaluator, MeasureJob } from './evaluator.js';
-import type { RunEvent } from './events.js';
-import { modelHash } from './strategy.js';
-import { AUTOSHRINK_VERSION } from './version.js';
+import type { RunEvent } from '../events.js';
+import { modelHash } from '../final/strategy.js';
+import { AUTOSHRINK_VERSION } from '../version.js';
 
 /** The one queue every coordinator and worker of a Redis server uses; runs are told apart inside the jobs. */
 export const QUEUE_NAME = 'autoshrink-episodes';

@@ -1,6 +1,6 @@
 /**
  * `--workers N`: episodes evaluated on N worker threads of this process (node:worker_threads; small enough not to need
- * a pool library). Each thread has its own tfjs backend and its own CompressionEnv (run/worker-thread.ts), built once
+ * a pool library). Each thread has its own tfjs backend and its own CompressionEnv (run/evaluators/worker-thread.ts), built once
  * from the run config, the original model's topology and weights (copied to each thread once) and the dataset (copied
  * once into SharedArrayBuffers that every thread reads; nothing is re-read or re-sent per episode).
  *
@@ -10,12 +10,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
-import type { Measurement } from '../env/compression-env.js';
-import type { Dataset, DataSplit } from '../env/data/dataset.js';
-import type { RunConfig } from './config.js';
-import type { BuiltEnvironment } from './environment.js';
+import type { Measurement } from '../../env/compression-env.js';
+import type { Dataset, DataSplit } from '../../env/data/dataset.js';
+import type { RunConfig } from '../config.js';
+import type { BuiltEnvironment } from '../environment.js';
 import type { Evaluator, MeasureJob } from './evaluator.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../events.js';
 import { type FromThread, THREAD_MARK, type ThreadPayload, type ToThread } from './worker-thread.js';
 
 export interface PoolOptions {

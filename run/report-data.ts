@@ -6,15 +6,15 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, RunNotFoundError } from '../../errors.js';
-import type { CostKind, ReportFinal, ReportRun } from '../../report/types.js';
-import { exportStrategy } from '../../run/final.js';
-import type { SizeReport } from '../../run/model-files.js';
-import { storePath } from '../../run/search.js';
-import { openStore, type RunRecord, type Store } from '../../run/store.js';
-import type { Strategy } from '../../run/strategy.js';
+import { ConfigError, RunNotFoundError } from '../errors.js';
+import type { CostKind, ReportFinal, ReportRun } from '../report/types.js';
+import { exportStrategy } from './final/final.js';
+import type { SizeReport } from './final/model-files.js';
+import { storePath } from './search.js';
+import { openStore, type RunRecord, type Store } from './store/store.js';
+import type { Strategy } from './final/strategy.js';
 
-/** What `finishRun` stores with `setFinal` (run/final.ts), as far as the report reads it. */
+/** What `finishRun` stores with `setFinal` (run/final/final.ts), as far as the report reads it. */
 interface StoredFinal {
   out?: string;
   validationAccuracy: number;

@@ -1,5 +1,5 @@
 /**
- * One thread of the `--workers N` pool (run/worker-pool.ts): it activates its own tfjs backend, builds its own
+ * One thread of the `--workers N` pool (run/evaluators/worker-pool.ts): it activates its own tfjs backend, builds its own
  * CompressionEnv from what the pool sent once at start (the run config, the original model's topology and weights,
  * the dataset in shared memory), says `ready`, then answers measure jobs one at a time. Stateless apart from that env:
  * every measurement starts from the original weights and the run's one batch sequence, so a job gives the same
@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { selectBackend } from '../env/backend.js';
-import { CompressionEnv, type Measurement } from '../env/compression-env.js';
-import type { Dataset } from '../env/data/dataset.js';
-import type { RunConfig } from './config.js';
-import { envConfig } from './environment.js';
+import { selectBackend } from '../../env/backend.js';
+import { CompressionEnv, type Measurement } from '../../env/compression-env.js';
+import type { Dataset } from '../../env/data/dataset.js';
+import type { RunConfig } from '../config.js';
+import { envConfig } from '../environment.js';
 import type { MeasureJob } from './evaluator.js';
 
 /** What a thread is given once, at start. The dataset's arrays live in SharedArrayBuffers (one copy for all threads). */

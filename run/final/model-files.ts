@@ -12,15 +12,15 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ModelError } from '../errors.js';
-import { formatBytes } from '../units.js';
-import { kernelVariable, type LayerInfo } from '../env/layers.js';
-import type { DataSplit } from '../env/data/dataset.js';
-import { evaluateAccuracy } from '../env/evaluate.js';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../learners/rounding.js';
-import type { CompressedLayer } from '../learners/compress-layer.js';
-import { type ActivationRecord, DEFAULT_READ_LIMITS, type PackedHeader, packedSizeReport, packModel, type ReadLimits, readPackedHeader, unpackTensors } from '../learners/model-pack.js';
-import { sizeBits } from '../learners/size.js';
+import { ModelError } from '../../errors.js';
+import { formatBytes } from '../../units.js';
+import { kernelVariable, type LayerInfo } from '../../env/layers.js';
+import type { DataSplit } from '../../env/data/dataset.js';
+import { evaluateAccuracy } from '../../env/evaluate.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../learners/rounding.js';
+import type { CompressedLayer } from '../../learners/compress-layer.js';
+import { type ActivationRecord, DEFAULT_READ_LIMITS, type PackedHeader, packedSizeReport, packModel, type ReadLimits, readPackedHeader, unpackTensors } from '../../learners/model-pack.js';
+import { sizeBits } from '../../learners/size.js';
 
 export interface SizeReport {
   /** Bytes of model.ashk, as written (kernels entropy-coded where that is smaller). */

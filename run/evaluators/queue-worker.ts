@@ -1,11 +1,11 @@
 /**
  * The worker's side of `--queue` (`autoshrink worker`): takes measure jobs from the BullMQ queue one at a time,
  * builds (and keeps, per run config) the run's environment from this machine's own model and data, refuses a job
- * whose identity (autoshrink version, backend, model hash, dataset hash; run/queue.ts) differs from what it would
+ * whose identity (autoshrink version, backend, model hash, dataset hash; run/evaluators/queue.ts) differs from what it would
  * measure with, and returns the measurement. It never trains a baseline: a built-in model must already be cached in
  * its work directory (a baseline trained here would be another model).
  *
- * The measurement runs on a worker thread (run/worker-pool.ts, one thread), so this thread's event loop stays free to
+ * The measurement runs on a worker thread (run/evaluators/worker-pool.ts, one thread), so this thread's event loop stays free to
  * renew the job's lock however long a fine-tune step or a compression takes; a lock that lapses only means a dead
  * worker. A killed worker's job is taken back by BullMQ's stalled-job check in the other workers after about
  * `lockSeconds`.
@@ -13,17 +13,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { hostname } from 'node:os';
-import { ConfigError, isInputError } from '../errors.js';
-import type { Measurement } from '../env/compression-env.js';
-import { findCachedBaseline } from '../env/models/baseline-cache.js';
-import { loadModel } from '../env/models/model-io.js';
-import { isBuiltinModel } from '../env/models/zoo.js';
-import type { RunConfig } from './config.js';
-import { envConfig } from './environment.js';
-import type { RunEvent } from './events.js';
+import { ConfigError, isInputError } from '../../errors.js';
+import type { Measurement } from '../../env/compression-env.js';
+import { findCachedBaseline } from '../../env/models/baseline-cache.js';
+import { loadModel } from '../../env/models/model-io.js';
+import { isBuiltinModel } from '../../env/models/zoo.js';
+import type { RunConfig } from '../config.js';
+import { envConfig } from '../environment.js';
+import type { RunEvent } from '../events.js';
 import { connectionOf, probe, QUEUE_NAME, type QueueJobData, ready, REFUSED, type WorkIdentity, workIdentity } from './queue.js';
-import { checkFits, loadData } from './setup.js';
-import { AUTOSHRINK_VERSION } from './version.js';
+import { checkFits, loadData } from '../setup.js';
+import { AUTOSHRINK_VERSION } from '../version.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface QueueWorkerOptions {

@@ -3,7 +3,7 @@
  * for the run while that one lives is refused, by name. A lock whose process is gone (killed, crashed) is stale and
  * taken over: the pid is checked on this host with signal 0. A holder on another host cannot be checked from here.
  */
-import { RunNotFoundError } from '../errors.js';
+import { RunNotFoundError } from '../../errors.js';
 
 /** The process running a run, its one writer. */
 export interface RunHolder {

@@ -1,12 +1,12 @@
 /**
  * The evaluation seam (DESIGN.md "One evaluation seam"): the search hands a batch of strategies to an evaluator and
  * gets one measurement per strategy back, in the order given, whatever order they finish in. Implementations:
- * in-process (this file, the default), a worker-thread pool (run/worker-pool.ts, `--workers N`), a BullMQ queue on
- * Redis (run/queue.ts, `--queue redis://...`). Evaluators are stateless apart from the model and data they hold:
+ * in-process (this file, the default), a worker-thread pool (run/evaluators/worker-pool.ts, `--workers N`), a BullMQ queue on
+ * Redis (run/evaluators/queue.ts, `--queue redis://...`). Evaluators are stateless apart from the model and data they hold:
  * the coordinator keeps the cache, computes rewards and is the only writer of runs.db.
  */
-import { CompressionEnv, type Evaluation, type Measurement } from '../env/compression-env.js';
-import type { LayerSpec } from '../learners/types.js';
+import { CompressionEnv, type Evaluation, type Measurement } from '../../env/compression-env.js';
+import type { LayerSpec } from '../../learners/types.js';
 
 export interface MeasureJob {
   strategy: LayerSpec[];

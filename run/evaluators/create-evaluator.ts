@@ -3,10 +3,10 @@
  * by `autoshrink worker` processes (with `--workers N` jobs in flight, one per worker process you run), else
  * `--workers N` (N > 1) a pool of N worker threads here, else this process, one episode at a time.
  */
-import type { RunConfig } from './config.js';
-import type { BuiltEnvironment } from './environment.js';
+import type { RunConfig } from '../config.js';
+import type { BuiltEnvironment } from '../environment.js';
 import { type Evaluator, inProcessEvaluator } from './evaluator.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../events.js';
 import { queueEvaluator } from './queue.js';
 import { WorkerPool } from './worker-pool.js';
 

@@ -1,6 +1,6 @@
 /**
  * What runs.db looks like: the versioned migrations that build it, the check that brings a file up to date, and the
- * rows of the latest schema as better-sqlite3 returns them, read as the typed records of `run/store.ts`.
+ * rows of the latest schema as better-sqlite3 returns them, read as the typed records of `run/store/store.ts`.
  *
  * Schema versions live in `PRAGMA user_version` and MIGRATIONS below: append a migration, never edit a shipped one
  * (test/fixtures/runs-v*.sql are frozen files of older versions, opened by the migration tests).
@@ -18,9 +18,9 @@
  * part of its env checkpoint, which is where a resume needs it.
  */
 import type Database from 'better-sqlite3';
-import { InputError } from '../errors.js';
-import type { BudgetKind, Phase, RunStatus } from './events.js';
-import type { EpisodeRecord, RunRecord } from './store.js';
+import { InputError } from '../../errors.js';
+import type { BudgetKind, Phase, RunStatus } from '../events.js';
+import type { EpisodeRecord, RunRecord } from './records.js';
 
 interface Migration {
   version: number;

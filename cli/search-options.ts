@@ -5,8 +5,8 @@
  */
 import type { Argv, Options } from 'yargs';
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
-import { CONFIG_FIELDS, type ConfigField, parseRunConfig, readConfigFile, type RunConfig, type RunConfigKey } from '../../run/config.js';
+import { ConfigError } from '../errors.js';
+import { CONFIG_FIELDS, type ConfigField, parseRunConfig, readConfigFile, type RunConfig, type RunConfigKey } from '../run/config.js';
 
 /** The value type under defaults, optionals and refinements. */
 function baseOf(schema: z.ZodTypeAny): z.ZodTypeAny {

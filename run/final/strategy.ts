@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { StrategyError } from '../errors.js';
-import type { LayerInfo } from '../env/layers.js';
+import { StrategyError } from '../../errors.js';
+import type { LayerInfo } from '../../env/layers.js';
 
 export const STRATEGY_FORMAT = 'autoshrink-strategy';
 export const STRATEGY_VERSION = 2;
