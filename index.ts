@@ -1,5 +1,5 @@
 /**
- * autoshrink's public library API: re-exports only (DESIGN.md, "Public surface"). Names here are stable.
+ * autoshrink's public library API: re-exports only (docs/design.md, "Public names"). Names here are stable.
  */
 
 // compression learners (pure functions over Float32Arrays)

@@ -1,5 +1,5 @@
 /**
- * The channels knob searched (issue 16): DDPG over per-layer preserve ratios (AMC) against a uniform preserve ratio and
+ * The channels knob searched: DDPG over per-layer preserve ratios (AMC) against a uniform preserve ratio and
  * against the L1 plan of equal FLOPs (env/channel-pruning/plan.ts: one ratio for every group, found by bisection, then
  * the leftover spent a channel at a time), on the cached lenet5 and mobilenet-tiny baselines (bundled MNIST), under
  * dense FLOPs budgets. Only the channels knob is searched (weights stay fp32), so the comparison is about which

@@ -1,5 +1,5 @@
 /**
- * The compression environment: the world the agent acts in (REFERENCE.md section 5).
+ * The compression environment: the world the agent acts in (AMC's and HAQ's episode; docs/search.md).
  *
  * `reset()` starts an episode at the first layer of the walk (model order, reversed, or PocketFlow's random
  * permutation, seeded per episode so a resumed run walks the same way); `step(action)` maps the agent's raw action to

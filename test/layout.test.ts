@@ -1,9 +1,9 @@
 /**
- * The layout of DESIGN.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
+ * The layout of docs/design.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
  * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
  * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
  * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend; and no source
- * file is over 500 lines (issue 11). Imports are read with the TypeScript parser (static `import`, `export ... from`,
+ * file is over 500 lines. Imports are read with the TypeScript parser (static `import`, `export ... from`,
  * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
  */
 import test from 'ava';
@@ -164,7 +164,7 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
   t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
 });
 
-test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where DESIGN.md puts them', (t) => {
+test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where docs/design.md puts them', (t) => {
   t.true(files.length > 50, `found ${files.length} source files under ${FOLDERS.join(', ')}`);
   const broken = files.flatMap((file) => violations(file, parseImports(file, readFileSync(join(repo, file), 'utf8'))));
   t.deepEqual(broken, [], `imports against the layout:\n  ${broken.join('\n  ')}`);

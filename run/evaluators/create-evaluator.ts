@@ -1,5 +1,5 @@
 /**
- * The run config's choice of evaluator (DESIGN.md "One evaluation seam"): `--queue redis://...` a BullMQ queue served
+ * The run config's choice of evaluator (docs/design.md, "The evaluation seam"): `--queue redis://...` a BullMQ queue served
  * by `autoshrink worker` processes (with `--workers N` jobs in flight, one per worker process you run), else
  * `--workers N` (N > 1) a pool of N worker threads here, else this process, one episode at a time.
  */

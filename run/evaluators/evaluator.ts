@@ -1,5 +1,5 @@
 /**
- * The evaluation seam (DESIGN.md "One evaluation seam"): the search hands a batch of strategies to an evaluator and
+ * The evaluation seam (docs/design.md, "The evaluation seam"): the search hands a batch of strategies to an evaluator and
  * gets one measurement per strategy back, in the order given, whatever order they finish in. Implementations:
  * in-process (this file, the default), a worker-thread pool (run/evaluators/worker-pool.ts, `--workers N`), a BullMQ queue on
  * Redis (run/evaluators/queue.ts, `--queue redis://...`). Evaluators are stateless apart from the model and data they hold:

@@ -1,6 +1,6 @@
 /**
  * `--queue redis://HOST:PORT`: episodes evaluated by `autoshrink worker` processes on any machine that reaches the
- * Redis server, through a BullMQ queue (REFERENCE.md section 8). This file is the coordinator's side and what both
+ * Redis server, through a BullMQ queue (why a queue and how it fails: docs/design.md). This file is the coordinator's side and what both
  * sides share; run/evaluators/queue-worker.ts is the worker's side.
  *
  * A job carries the run's config, one strategy to measure, and the identity of what the coordinator measures with:

@@ -1,6 +1,6 @@
 /**
  * The run store: every search run, its finished episodes and its latest checkpoint, in one SQLite file
- * (`<workdir>/runs.db`). With `store-schema.ts`, the only module that imports better-sqlite3; everything else sees
+ * (`<workdir>/runs.db`). With `schema.ts`, the only module that imports better-sqlite3; everything else sees
  * the typed `Store`.
  *
  * Durability. An episode costs seconds to minutes of fine-tuning, so losing one is expensive and one fsync per
@@ -15,7 +15,7 @@
  * consistent snapshot while one process writes. Writers take the write lock at BEGIN (`BEGIN IMMEDIATE`), and every
  * connection waits up to `busy_timeout` for a lock instead of failing at once.
  *
- * The schema, its migrations and its rows are in `store-schema.ts`.
+ * The schema, its migrations and its rows are in `schema.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';

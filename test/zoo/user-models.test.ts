@@ -1,5 +1,5 @@
 /**
- * Issue 18: models users bring. Each model of the zoo (test/helpers/zoo-models.ts) is trained briefly on its
+ * Models users bring. Each model of the zoo (test/helpers/zoo-models.ts) is trained briefly on its
  * synthetic task, searched by DDPG for three episodes on the wasm backend (the default here), compressed with the best
  * strategy and a short fine-tune, packed into model.ashk, unpacked and evaluated, and exported to tfjs; then:
  * - every kernel of every supported layer is a searched unit and is stored compressed in model.ashk (none skipped);
