@@ -1,9 +1,10 @@
 /**
  * Every reference in the sources and the docs leads somewhere a reader of the repository can go:
- * - a repository path named in a comment, a string or a markdown file (`run/search.ts`, `docs/search.md`,
- *   `bench/results/speed.md`, a markdown link, or a bare `layer-codec.ts` beside its citer) exists;
- * - nothing cites the team's background notes kept outside the repository, or an issue number of a tracker the
- *   reader cannot open: the facts belong in docs/design.md, docs/search.md or docs/file-format.md, or the paper.
+ * - a repository path named in a source's comments or in a markdown file (`run/search.ts`, `docs/search.md`,
+ *   `bench/results/speed.md`, a markdown link, or a bare name such as `layer-codec.ts`) exists; strings are not
+ *   read for paths (tests hold fixture paths), and a command's `--out FILE` is what it will write, not a citation;
+ * - nothing, strings included, cites the team's background notes kept outside the repository, or an issue number
+ *   of a tracker the reader cannot open: the facts belong in docs/design.md, docs/search.md or docs/file-format.md, or the paper.
  * The whole-repository test lists every offender, one line each, as `file:line  what`.
  */
 import test from 'ava';
@@ -31,7 +32,7 @@ const ISSUE_NUMBER = /\bissues?\s+#?\d+/gi;
 /** Bare names that are not repository files: what a run writes, or a format's own name. */
 const NOT_REPO_FILES = new Set(['model.json', 'report.html', 'strategy.json']);
 
-export interface Offence {
+interface Offence {
   file: string;
   line: number;
   what: string;
@@ -44,13 +45,13 @@ function lineOf(text: string, index: number): number {
 }
 
 /** Every file a reference may point at, by repository path; and the base names of each top folder's files. */
-export interface RepoFiles {
+interface RepoFiles {
   paths: Set<string>;
   dirs: Set<string>;
   names: Set<string>;
 }
 
-export function repoFiles(paths: string[]): RepoFiles {
+function repoFiles(paths: string[]): RepoFiles {
   const dirs = new Set<string>();
   for (const p of paths) for (let d = posix.dirname(p); d !== '.'; d = posix.dirname(d)) dirs.add(d);
   return { paths: new Set(paths), dirs, names: new Set(paths.map((p) => posix.basename(p))) };
@@ -60,7 +61,7 @@ export function repoFiles(paths: string[]): RepoFiles {
  * The text of a source's comments, everything else blanked (line breaks kept, so positions and lines stay true).
  * Comments are found through the TypeScript parser, so a `//` inside a string or a template is not one.
  */
-export function commentsOnly(file: string, text: string): string {
+function commentsOnly(file: string, text: string): string {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
   const ranges = new Map<number, number>();
   const collect = (list: ts.CommentRange[] | undefined) => list?.forEach((r) => ranges.set(r.pos, r.end));
@@ -76,7 +77,7 @@ export function commentsOnly(file: string, text: string): string {
 }
 
 /** The references of one file that lead nowhere, and its citations of notes and issue numbers. */
-export function offences(file: string, text: string, files: RepoFiles): Offence[] {
+function offences(file: string, text: string, files: RepoFiles): Offence[] {
   const found: Offence[] = [];
   const add = (index: number, what: string) => found.push({ file, line: lineOf(text, index), what });
   const exists = (p: string) => files.paths.has(p) || files.dirs.has(p.replace(/\/$/, ''));
