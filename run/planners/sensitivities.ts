@@ -17,7 +17,6 @@
 import { coarseOptions, type GridOption, paretoFrontier, refineOptions } from '../../agent/frontier.js';
 import { sameSpec } from '../../env/budget.js';
 import type { CompressionEnv } from '../../env/compression-env.js';
-import { describeSpec } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { Aborted, type PlannerContext } from './types.js';
 
@@ -92,6 +91,7 @@ async function measure(ctx: PlannerContext): Promise<Sensitivities> {
   const searched = (i: number) => env.plan.candidates[i].specs.length > 1;
   let round = grids.map((g, i) => (searched(i) ? coarseOptions(g, MEASURED_PER_LAYER - REFINE_AT_LEAST) : []));
   let total = 0;
+  emit({ type: 'log', level: 'info', message: `sensitivities: measuring each layer's settings without fine-tune, at most ${MEASURED_PER_LAYER} a layer` });
   while (round.some((r) => r.length > 0)) {
     const pairs = round.flatMap((idx, i) => idx.map((j) => [i, env.plan.candidates[i].specs[j]] as [number, LayerSpec]));
     const losses = await layerLosses(ctx, pairs);
@@ -100,7 +100,7 @@ async function measure(ctx: PlannerContext): Promise<Sensitivities> {
     total += pairs.length;
     round = grids.map((g, i) => (searched(i) ? refineOptions(g, measured[i], MEASURED_PER_LAYER - measured[i].size) : []));
   }
-  emit({ type: 'log', level: 'info', message: `knapsack: measured ${total} layer settings without fine-tune (per layer the frontier of cost against loss, at most ${MEASURED_PER_LAYER})` });
+  emit({ type: 'log', level: 'info', message: `sensitivities: measured ${total} layer settings without fine-tune (per layer the frontier of cost against loss, at most ${MEASURED_PER_LAYER})` });
   const layers = env.layers.map((_, i): LayerOptions => {
     const specs = env.plan.candidates[i].specs;
     if (!searched(i)) return { specs: [specs[0]], costs: [units(i, specs[0])], losses: [0] };
@@ -123,12 +123,4 @@ export function predictedLoss(s: Sensitivities, i: number, spec: LayerSpec): num
     if (cost <= o.costs[b]) return o.losses[a] + ((cost - o.costs[a]) / (o.costs[b] - o.costs[a])) * (o.losses[b] - o.losses[a]);
   }
   return o.losses[f[f.length - 1]];
-}
-
-/** One log line per measured option would be hundreds; the chosen settings are what a reader needs. */
-export function describeChoice(env: CompressionEnv, strategy: LayerSpec[]): string {
-  return strategy.map((s, i) => {
-    const c = describeSpec(env.layers[i].name, s);
-    return `${c.name} ${c.bits}b/${Math.round(c.pruneRatio * 100)}%`;
-  }).join(', ');
 }

@@ -177,7 +177,7 @@ test('the knapsack baseline measures 7 bit widths x 3 layers without fine-tune, 
   if (started?.type !== 'run-started' || finished?.type !== 'episode-finished') return t.fail();
   for (const e of all) t.true(e.cost <= started.budget.limit);
   t.is(new Set(all.map((e) => JSON.stringify(e.strategy))).size, 3, 'three distinct strategies');
-  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('knapsack: measured 21 layer settings without fine-tune')));
+  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('sensitivities: measured 21 layer settings without fine-tune')));
   // a 3-bit average leaves room for mixed widths: the knapsack spends at least as much as uniform 3 bits would
   t.true(finished.cost >= started.budget.limit * 0.9, `${finished.cost} of ${started.budget.limit}`);
 });
