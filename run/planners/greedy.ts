@@ -32,6 +32,7 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
     const r = await layerLosses(ctx, todo.map(([l, j]) => [l, ladder[l][j]]));
     todo.forEach(([l, j], n) => losses.set(key(l, j), r[n]));
   };
+  emit({ type: 'log', level: 'info', message: `greedy: lowering layers one rung at a time over the full ladder (up to ${Math.max(...ladder.map((l) => l.length))} rungs a layer), each rung measured without fine-tune` });
   await measure(ladder.map((_, l) => [l, 0]));
   const result = await greedySearch({
     candidates: ladder.map((l) => l.map((_, j) => [j])),
