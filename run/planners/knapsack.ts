@@ -29,7 +29,7 @@ export async function knapsackCandidates(ctx: PlannerContext, k: number): Promis
   // spare solutions: the fill pass may turn a runner-up into one already listed
   const solutions = kBestKnapsack(options, Math.floor(slack / u), 2 * k + 1);
   const best = solutions[0];
-  ctx.emit({ type: 'log', level: 'info', message: `knapsack: predicted loss increase ${best.loss.toFixed(4)}, exact over the measured options${u > 1 ? ` (costs in cells of ${u} units)` : ''}; ${Math.min(k, solutions.length)} best solutions to the re-rank` });
+  ctx.emit({ type: 'log', level: 'info', message: `knapsack: predicted loss increase ${best.loss.toFixed(4)}, exact over the measured options${u > 1 ? ` (costs in cells of ${u} units)` : ''}${k > 1 ? `; its ${Math.min(k, solutions.length)} best solutions go to the re-rank` : ''}` });
   const strategies: LayerSpec[][] = [];
   for (const sol of solutions) strategies.push(await maybeFill(ctx, sol.choice.map((j, l) => s.layers[l].specs[j])));
   // the integer sums fit exactly; the env's float sum has the last word
