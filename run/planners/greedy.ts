@@ -4,8 +4,9 @@
  * measurements, shared through the run's cache, so greedy and knapsack differ only in how they choose), then lower
  * the least sensitive layer per unit of cost saved until the budget holds, then the fill pass. Cross-entropy without
  * fine-tune rather than the run's fine-tuned accuracy: the greedy walks many rungs per layer, and a fine-tune per rung
- * would cost an episode each. Its k candidates (--rerank-top): the answer and the k-1 best single-layer alternatives
- * that fit, by predicted loss, each filled.
+ * would cost an episode each. Where the walk stops on a dominated rung, the layer takes its least-loss measured option
+ * at no more cost. Its k candidates (--rerank-top): the answer and the k-1 best single-layer alternatives that fit, by
+ * predicted loss, each filled.
  */
 import { greedySearch } from '../../agent/greedy.js';
 import { sameSpec } from '../../env/budget.js';
@@ -46,10 +47,25 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
     budget: env.plan.limit,
   });
   emit({ type: 'log', level: 'info', message: `greedy: ${result.steps.length} steps down, ${result.evaluations} layer settings measured without fine-tune, predicted loss increase ${result.predictedDrop.toFixed(4)}` });
-  const answer = await maybeFill(ctx, result.assignment.map((j, l) => ladder[l][j]));
-  // the k-1 best single-layer alternatives that fit, by predicted loss
   const s = await sensitivities(ctx);
+  // Walking every rung in cost order, the greedy stops wherever the budget first holds, which may be a dominated rung
+  // (8 bits at 90% pruned where 1 bit unpruned costs less and loses less). Each layer takes its least-loss measured
+  // option at no more than its rung's cost (the greedy's rungs and the sensitivities' options): cost and loss only
+  // fall. Then the fill pass spends what is left.
+  const repaired = result.assignment.map((j, l) => {
+    let best = { spec: ladder[l][j], cost: s.units(l, ladder[l][j]), loss: losses.get(key(l, j))! };
+    const consider = (spec: LayerSpec, loss: number) => {
+      const cost = s.units(l, spec);
+      if (cost <= best.cost && (loss < best.loss || (loss === best.loss && cost > best.cost))) best = { spec, cost, loss };
+    };
+    ladder[l].forEach((spec, i) => losses.has(key(l, i)) && consider(spec, losses.get(key(l, i))!));
+    s.layers[l].specs.forEach((spec, i) => consider(spec, s.layers[l].losses[i]));
+    return best.spec;
+  });
+  const answer = await maybeFill(ctx, repaired);
+  // the k-1 best single-layer alternatives that fit, by predicted loss
   const base = answer.reduce((sum, spec, i) => sum + predictedLoss(s, i, spec), 0);
+  emit({ type: 'log', level: 'info', message: `greedy: predicted loss increase ${base.toFixed(4)} after dominated rungs are replaced and the fill pass` });
   const alternatives: Array<{ strategy: LayerSpec[]; loss: number }> = [];
   answer.forEach((spec, i) => {
     s.layers[i].specs.forEach((o, j) => {
