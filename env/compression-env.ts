@@ -434,14 +434,14 @@ export class CompressionEnv {
     return { cost, reward: r };
   }
 
-  /** The cached accuracy and loss of a strategy, if it was evaluated before in this run. */
-  cached(strategy: LayerSpec[]): { accuracy: number; loss: number } | undefined {
-    return this.cache.get(CompressionEnv.strategyKey(strategy));
+  /** A strategy's cached accuracy and loss in this run: after the episode fine-tune, or `steps` steps (`steps@key`). */
+  cached(strategy: LayerSpec[], steps?: number): { accuracy: number; loss: number } | undefined {
+    return this.cache.get(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`);
   }
 
   /** Remember a strategy's accuracy (measured here or by a worker). */
-  remember(strategy: LayerSpec[], accuracy: number, loss: number): void {
-    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy, loss });
+  remember(strategy: LayerSpec[], accuracy: number, loss: number, steps?: number): void {
+    this.cache.set(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`, { accuracy, loss });
   }
 
   /** measure() then score(), with the run's cache: identical strategies are evaluated once. */

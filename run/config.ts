@@ -16,6 +16,19 @@ import { ConfigError } from '../errors.js';
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
 export const WARM_NOISE_LAYERS = 2;
 
+/**
+ * Learning episodes in which a warm-started run's critic learns alone unless --critic-warmup says otherwise (at most a
+ * tenth of --episodes). Chosen, not yet measured: with per-transition updates, 10 episodes give the critic 10 x layers
+ * updates on the seed's neighbourhood (the warm-up's episodes around it included) before it moves the imitated actor.
+ */
+export const WARM_CRITIC_WARMUP = 10;
+
+/**
+ * The warm start a DDPG run gets when --warm-start is not given: the one place to switch it. `auto` is the knapsack
+ * wherever the knapsack can plan the knobs (not with channels), none elsewhere.
+ */
+export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'none';
+
 /** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
 export interface FlagSpec {
   /** The flag without its dashes, when not the kebab-case of the field: bitBounds -> `bits`. */
@@ -98,10 +111,11 @@ export const RunConfigFields = z
 
     // ---- the search ----------------------------------------------------------------------------------------------
     agent: field(
-      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack']).default('ddpg'),
+      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']).default('ddpg'),
       'Who picks the strategy: ddpg (the RL agent), random (random search within the same walls), uniform (one setting for all layers), ' +
-        'greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds), ' +
-        'knapsack (per-layer sensitivities, then the exact multiple-choice knapsack under the budget)',
+        'greedy (per-layer loss sensitivity, then lower the least sensitive layers until the budget holds), ' +
+        'knapsack (per-layer loss sensitivities, then the multiple-choice knapsack under the budget, exact over the measured options), ' +
+        'local (from the knapsack answer, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode)',
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
@@ -215,8 +229,17 @@ export const RunConfigFields = z
       'Every k-th episode after warm-up, and the last, is played without noise (the deterministic policy); 0 = never (AMC/HAQ)',
     ),
     warmStart: field(
-      z.enum(['none', 'knapsack']).default('none'),
-      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor is trained to imitate it before it acts, so the search explores around the strong baseline",
+      z.enum(['none', 'knapsack', 'auto']).default(WARM_START_DEFAULT),
+      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor imitates it until it reproduces it on every layer, so the search explores around the strong baseline; auto = knapsack where the knapsack can plan the knobs (not channels), none elsewhere",
+    ),
+    criticWarmup: field(
+      z.number().int().min(0).optional(),
+      'DDPG: learning episodes after warm-up in which the critic learns alone, the actor frozen (AMC/HAQ: 0)',
+      { defaultText: `${WARM_CRITIC_WARMUP} (at most a tenth of --episodes) with a warm start, else 0` },
+    ),
+    fill: field(
+      z.boolean().default(true),
+      "The fill pass: after the walls, raise layers one step at a time (best predicted loss saved per byte, the knapsack's measured sensitivities predicting) while the budget allows; every planner but uniform (off with the channels knob)",
     ),
     warmSigma: field(
       z.number().min(0).max(1).default(0.15),
@@ -234,12 +257,13 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (c.agent === 'ddpg' && c.warmup >= c.episodes) {
     line(`--warmup ${c.warmup} must be below --episodes ${c.episodes}: DDPG would never learn (lower --warmup or raise --episodes)`);
   }
-  if (c.agent === 'knapsack' && c.knobs.includes('channels')) {
-    line("--agent knapsack cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)");
+  const needsKnapsack = c.agent === 'knapsack' || c.agent === 'local';
+  if (needsKnapsack && c.knobs.includes('channels')) {
+    line(`--agent ${c.agent} cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)`);
   }
   const channelPin = Object.entries(c.pin).find(([, p]) => p.preserveRatio !== undefined && p.preserveRatio < 1);
-  if (c.agent === 'knapsack' && channelPin) {
-    line(`--agent knapsack cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
+  if (needsKnapsack && channelPin) {
+    line(`--agent ${c.agent} cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
   }
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
@@ -324,6 +348,10 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.bnBatches === undefined) raw.bnBatches = 0;
   if (raw.warmSigma === undefined) raw.warmSigma = 0;
   if (raw.noiseLayers === undefined) raw.noiseLayers = 0;
+  // runs stored before the fill pass and the critic's warm-up had neither
+  if (raw.fill === undefined) raw.fill = false;
+  if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
+  if (raw.warmStart === undefined) raw.warmStart = 'none';
   // runs stored before cross-entropy became the default reward were searched on accuracy
   if (raw.reward === undefined) raw.reward = 'accuracy';
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
@@ -339,16 +367,34 @@ export function parseStoredConfig(stored: unknown, runId: string): RunConfig {
  * Defaults that depend on other fields, written into the config so a stored run resumes with the same:
  * - the warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10` gets 2
  *   warm-up episodes instead of a refusal;
- * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer.
+ * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer;
+ * - `--warm-start auto` (or WARM_START_DEFAULT) is resolved here, so a stored run holds knapsack or none;
+ * - a warm-started run's critic learns alone for its first WARM_CRITIC_WARMUP learning episodes (a tenth of a short run).
  */
 function withDerivedDefaults(input: unknown): unknown {
   const raw = input as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null) return input;
   const out = { ...raw };
   if (out.warmup === undefined && Number.isInteger(out.episodes)) out.warmup = Math.min(DDPG.warmupEpisodes, Math.floor((out.episodes as number) / 5));
-  const warmStarted = (out.agent ?? 'ddpg') === 'ddpg' && out.warmStart !== undefined && out.warmStart !== 'none';
+  const ddpg = (out.agent ?? 'ddpg') === 'ddpg';
+  if (ddpg) {
+    const asked = out.warmStart ?? WARM_START_DEFAULT;
+    out.warmStart = asked === 'auto' ? (knapsackCanPlan(out) ? 'knapsack' : 'none') : asked;
+  }
+  const warmStarted = ddpg && out.warmStart !== 'none';
   if (out.noiseLayers === undefined && warmStarted) out.noiseLayers = WARM_NOISE_LAYERS;
+  if (out.criticWarmup === undefined) {
+    const episodes = Number.isInteger(out.episodes) ? (out.episodes as number) : 100;
+    out.criticWarmup = warmStarted ? Math.min(WARM_CRITIC_WARMUP, Math.floor(episodes / 10)) : 0;
+  }
   return out;
+}
+
+/** Whether the knapsack can plan a (raw) config's knobs: not when a layer's channels are cut (a knob or a pin). */
+function knapsackCanPlan(raw: Record<string, unknown>): boolean {
+  const knobs = Array.isArray(raw.knobs) ? (raw.knobs as string[]) : ['bits', 'prune'];
+  const pins = typeof raw.pin === 'object' && raw.pin !== null ? Object.values(raw.pin as Record<string, { preserveRatio?: number }>) : [];
+  return !knobs.includes('channels') && !pins.some((p) => p?.preserveRatio !== undefined && p.preserveRatio < 1);
 }
 
 function lowerFirst(text: string): string {

@@ -24,7 +24,7 @@ import { createEvaluator, type EvaluatorFactory } from './evaluators/create-eval
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
 import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluators/evaluator.js';
 import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
-import { Aborted, createPlanner, type Proposal } from './planners.js';
+import { Aborted, createPlanner, plannedEpisodes, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
 import { probe } from './evaluators/queue.js';
 import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
@@ -74,7 +74,7 @@ export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions):
       dataset: built.data.id,
       budget: { kind: built.env.plan.kind, limit: built.env.plan.limit },
       agent: config.agent,
-      episodesPlanned: ['uniform', 'greedy', 'knapsack'].includes(config.agent) ? 1 : config.episodes,
+      episodesPlanned: plannedEpisodes(config),
       config,
       versions: versions(),
     });
@@ -158,7 +158,8 @@ async function loop(
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
   const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
-  const planned = planner.planned;
+  // a run stored when the one-shot planners stored one candidate finishes as it was planned
+  const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
   let done = 0;
   let pending: Proposal[] = [];

@@ -41,7 +41,8 @@ export function inProcessEvaluator(env: CompressionEnv): Evaluator {
 /**
  * Evaluate strategies through `evaluator` with the run's cache: cached strategies are not measured again, and a
  * strategy that appears twice in one batch is measured once. Only episode measurements (the run's own fine-tune) are
- * cached; other fine-tune lengths (sensitivities) are measured every time. Rewards are computed here.
+ * cached, and measurements without fine-tune (the sensitivities, `steps: 0`), which a resumed run would otherwise measure
+ * again; other fine-tune lengths are measured every time. Rewards are computed here.
  */
 export async function evaluateStrategies(
   env: CompressionEnv,
@@ -49,13 +50,13 @@ export async function evaluateStrategies(
   strategies: LayerSpec[][],
   opts: { steps?: number; signal?: AbortSignal; onStart?: (i: number) => void } = {},
 ): Promise<Evaluation[]> {
-  const cacheable = opts.steps === undefined;
+  const cacheable = opts.steps === undefined || opts.steps === 0;
   const keys = strategies.map((s) => keyOf(s, opts.steps));
   const firstOf = new Map<string, number>();
   const jobs: MeasureJob[] = [];
   const jobOf: number[] = [];
   strategies.forEach((strategy, i) => {
-    if (cacheable && env.cached(strategy) !== undefined) return;
+    if (cacheable && env.cached(strategy, opts.steps) !== undefined) return;
     if (!firstOf.has(keys[i])) {
       firstOf.set(keys[i], jobs.length);
       jobs.push({ strategy, steps: opts.steps });
@@ -64,12 +65,12 @@ export async function evaluateStrategies(
   });
   const measured = jobs.length ? await evaluator.measure(jobs, { signal: opts.signal, onStart: (j) => opts.onStart?.(jobOf[j]) }) : [];
   return strategies.map((strategy, i) => {
-    const hit = cacheable ? env.cached(strategy) : undefined;
+    const hit = cacheable ? env.cached(strategy, opts.steps) : undefined;
     const j = firstOf.get(keys[i]);
     // the first occurrence in this batch was measured; a repeat (or a strategy from an earlier batch) is a cache hit
     if (j !== undefined && jobOf[j] === i) {
       const m = measured[j];
-      if (cacheable) env.remember(strategy, m.accuracy, m.loss);
+      if (cacheable) env.remember(strategy, m.accuracy, m.loss, opts.steps);
       return { ...m, ...env.score(strategy, m.accuracy, undefined, m.loss), cached: false };
     }
     const { accuracy, loss } = hit ?? measured[j!];
