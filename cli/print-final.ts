@@ -4,6 +4,12 @@ import { describeFp32Share } from '../run/final/model-files.js';
 import type { GlobalArgs } from './global-options.js';
 import { formatBytes, formatPercent } from './ui/format.js';
 
+/** Runs finished before the holdout split re-ranked on every validation image. */
+function rerankImages(r: FinalReport): string {
+  const on = r.rerankOn ?? { split: 'validation', images: 0 };
+  return on.split === 'holdout' ? `the ${on.images} holdout images (apart from the validation images that ranked them)` : 'every validation image';
+}
+
 export function printFinal(args: GlobalArgs, r: FinalReport): void {
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ type: 'final', ...r })}\n`);
@@ -15,7 +21,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
       `  ${row.chosen ? '*' : ' '} episode ${String(row.episode + 1).padStart(3)}  search ${formatPercent(row.searchAccuracy)} (reward ${row.searchReward.toFixed(4)}) -> re-evaluated ${formatPercent(row.accuracy)} (reward ${row.reward.toFixed(4)})`,
   );
   const lines = [
-    ...(rerank.length ? ['', `re-evaluated the top ${rerank.length} strategies with a longer fine-tune on every validation image (* = finished):`, ...rerank] : []),
+    ...(rerank.length ? ['', `re-evaluated the top ${rerank.length} strategies with a longer fine-tune on ${rerankImages(r)} (* = finished):`, ...rerank] : []),
     '',
     `final (${r.steps} fine-tune steps from the original weights${r.stages ? `: ${r.stages.prune} pruning and retraining, then ${r.stages.clusters} clustered` : ''}):`,
     `  accuracy   test ${formatPercent(r.testAccuracy)} (baseline ${formatPercent(r.baselineTestAccuracy)}), validation ${formatPercent(r.validationAccuracy)} (baseline ${formatPercent(r.baselineValidationAccuracy)})`,

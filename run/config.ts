@@ -94,6 +94,10 @@ export const RunConfigFields = z
     data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files) or cifar10:DIR (CIFAR-10 binary batches)'),
     dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
     validationSize: field(z.number().int().positive().default(DEFAULT_VALIDATION_SIZE), 'Images carved from the training data for validation (rewards); 2000 halves the reward noise of 1000 (bench/results/reward-noise.md)'),
+    holdoutSize: field(
+      z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+      'Images carved from the training data, apart from validation and test and never trained on, that the re-rank scores its candidates on, so the images that ranked them do not also confirm them (0 = re-rank on validation; auto = a sixth of the training images left, at most 1000)',
+    ),
     seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),
 
     // ---- the search ----------------------------------------------------------------------------------------------
@@ -324,6 +328,8 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.bnBatches === undefined) raw.bnBatches = 0;
   if (raw.warmSigma === undefined) raw.warmSigma = 0;
   if (raw.noiseLayers === undefined) raw.noiseLayers = 0;
+  // runs stored before the holdout split trained on those images and re-ranked on validation
+  if (raw.holdoutSize === undefined) raw.holdoutSize = 0;
   // runs stored before cross-entropy became the default reward were searched on accuracy
   if (raw.reward === undefined) raw.reward = 'accuracy';
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
