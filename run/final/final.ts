@@ -205,7 +205,7 @@ async function writeCompressed(
   mkdirSync(input.out, { recursive: true });
   // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes(), ranges);
-  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
+  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), { choose: val, targetAccuracy: validationAccuracy, report: data.test, inputShape: data.inputShape });
   const stages = stageSteps(input.specs, input.steps);
   return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
 }
