@@ -91,6 +91,9 @@ export interface EpisodeFinishedEvent {
   accuracy: number;
   /** Realised cost in the budget's unit; always <= budget.limit. */
   cost: number;
+  /** The share of the budget used, cost / budget.limit (0.727 = 72.7%). Every search sets it; optional only because
+   * stored episodes keep the cost and the run's limit instead. */
+  budgetShare?: number;
   reward: number;
   /** True when an identical strategy was evaluated before and its result reused. */
   cached: boolean;

@@ -224,6 +224,7 @@ async function loop(
           strategy: choices(env, proposal.strategy),
           accuracy: evaluation.accuracy,
           cost: evaluation.cost,
+          budgetShare: evaluation.cost / env.plan.limit,
           reward: evaluation.reward,
           cached: evaluation.cached,
           seconds,

@@ -40,7 +40,7 @@ export interface EpisodeRow {
   accuracy: number;
   /** Realised cost in the budget's unit. */
   cost: number;
-  /** cost / budget.limit (NaN before `run-started`). */
+  /** The share of the budget used: the event's `budgetShare`, or cost / budget.limit (NaN with neither). */
   costFraction: number;
   reward: number;
   cached: boolean;
@@ -170,7 +170,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         phase: event.phase,
         accuracy: event.accuracy,
         cost: event.cost,
-        costFraction: state.header ? event.cost / state.header.budget.limit : Number.NaN,
+        costFraction: event.budgetShare ?? (state.header ? event.cost / state.header.budget.limit : Number.NaN),
         reward: event.reward,
         cached: event.cached,
         seconds: event.seconds,
