@@ -56,6 +56,18 @@ export interface RunStartedEvent {
   resumedAt: number;
   /** The stored best of a resumed run (null for a new run or before any episode). */
   best?: BestImprovedEvent | null;
+  /** --time: the run's wall-clock limit, its episodes planned to fit (`episodes`). */
+  timeLimit?: TimeLimit;
+}
+
+/** A time-limited run's plan as the views need it, in seconds. */
+export interface TimeLimit {
+  /** The whole run's limit (--time). */
+  seconds: number;
+  /** Estimated re-rank and final stage (with references), after the last episode: the ETA counts it. */
+  tailSeconds: number;
+  /** What the probe measured an episode at (absent on resume: the plan was made before). */
+  episodeSeconds?: number;
 }
 
 /** Episodes are numbered from 0 in events and the store (views show n + 1). */

@@ -22,12 +22,14 @@ import type { CompressionEnv } from '../env/compression-env.js';
 import { parseRunConfig, parseStoredConfig, type RunConfig } from './config.js';
 import { createEvaluator, type EvaluatorFactory } from './evaluators/create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
-import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluators/evaluator.js';
-import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
+import { evaluateStrategies, type Evaluator } from './evaluators/evaluator.js';
+import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus, TimeLimit } from './events.js';
 import { Aborted, createPlanner, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
 import { probe } from './evaluators/queue.js';
 import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
+import { type Clock, planTimedRun, tailFromEpisodes } from './time-probe.js';
+import { parseDuration, type TimePlan } from './time-plan.js';
 import { versions } from './version.js';
 
 export { AUTOSHRINK_VERSION } from './version.js';
@@ -43,6 +45,8 @@ export interface SearchOptions {
   waitWhilePaused?: () => Promise<void>;
   /** How episodes are evaluated; default `createEvaluator` (in-process, --workers, --queue from the config). */
   createEvaluator?: EvaluatorFactory;
+  /** The milliseconds clock --time plans with (default performance.now; tests inject their own). */
+  clock?: Clock;
 }
 
 export interface SearchResult {
@@ -59,14 +63,23 @@ function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
 
 /** Start a new search. */
 export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions): Promise<SearchResult> {
-  const config = parseRunConfig(input);
+  const clock = opts.clock ?? (() => performance.now());
+  const startedAt = clock();
+  let config = parseRunConfig(input);
   // every input checked in seconds, before any baseline is trained; a queue that cannot be reached too
   await preflight(config, opts.workdir);
   if (config.queue) await probe(config.queue);
   const built = await buildEnvironment(config, opts.workdir, opts.onEvent);
-  const store = openStore(storePath(opts.workdir));
+  let store: Store | null = null;
   let runId = '';
   try {
+    // --time: the episode count is planned once, here, and stored in the run's config
+    const timed = await planTimedRun(config, built, clock, startedAt);
+    if (timed) {
+      config = timed.config;
+      opts.onEvent?.({ type: 'log', level: 'info', message: describePlan(timed.plan, config, timed.warmupClamped) });
+    }
+    store = openStore(storePath(opts.workdir));
     const run = store.createRun({
       seed: config.seed,
       backend: opts.backend,
@@ -81,13 +94,27 @@ export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions):
     runId = run.id;
     store.lockRun(run.id);
     const evaluator = await startEvaluator(config, built, store, run.id, opts);
-    return await loop(run.id, config, built, store, null, opts, evaluator);
+    const timeLimit = timed ? { seconds: timed.plan.limit, tailSeconds: timed.plan.tailSeconds, episodeSeconds: timed.plan.searchSeconds / timed.plan.episodes } : undefined;
+    return await loop({ runId: run.id, config, built, store, checkpoint: null, opts, evaluator, timeLimit });
   } finally {
-    if (runId) store.unlockRun(runId);
-    store.close();
+    if (runId) store?.unlockRun(runId);
+    store?.close();
     built.env.dispose();
     built.model.dispose();
   }
+}
+
+/** `--time 10m: an episode took 2.4s in the probe, the re-rank and final stage about 1m35s: 180 episodes (20 warm-up)`. */
+function describePlan(plan: TimePlan, config: RunConfig, warmupClamped: boolean): string {
+  const warmup = config.agent === 'ddpg' ? ` (${config.warmup} warm-up${warmupClamped ? ', lowered to fit' : ''})` : '';
+  return (
+    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, the re-rank and final stage about ` +
+    `${formatSeconds(plan.tailSeconds)}: ${plan.episodes} episodes${warmup}, stored with the run`
+  );
+}
+
+function formatSeconds(s: number): string {
+  return s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
 /** Continue a stopped or killed run from its last checkpoint. */
@@ -107,7 +134,9 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);
     const cp = store.lastCheckpoint(run.id);
     const evaluator = await startEvaluator(config, built, store, run.id, opts);
-    return await loop(run.id, config, built, store, cp, opts, evaluator);
+    // a time-limited run keeps its stored plan; only the ETA's estimate of what follows the search is measured again
+    const timeLimit = config.time ? { seconds: parseDuration(config.time)!, tailSeconds: tailFromEpisodes(config, built, store.episodes(run.id)) } : undefined;
+    return await loop({ runId: run.id, config, built, store, checkpoint: cp, opts, evaluator, timeLimit });
   } finally {
     if (runId) store.unlockRun(runId);
     store.close();
@@ -156,6 +185,7 @@ interface Loop {
   evaluator: Evaluator;
   planner: ReturnType<typeof createPlanner>;
   batchSize: number;
+  timeLimit?: TimeLimit;
 }
 
 /** Where the run stands: episodes stored, the proposals of a batch not yet stored, the best so far. */
@@ -165,16 +195,21 @@ interface Progress {
   best: BestImprovedEvent | null;
 }
 
-async function loop(
-  runId: string,
-  config: RunConfig,
-  built: BuiltEnvironment,
-  store: Store,
-  checkpoint: StoredCheckpoint | null,
-  opts: SearchOptions,
-  evaluator: Evaluator = inProcessEvaluator(built.env),
-): Promise<SearchResult> {
-  const lp = open(runId, config, built, store, opts, evaluator);
+interface LoopInput {
+  runId: string;
+  config: RunConfig;
+  built: BuiltEnvironment;
+  store: Store;
+  checkpoint: StoredCheckpoint | null;
+  opts: SearchOptions;
+  evaluator: Evaluator;
+  /** --time: the limit and the estimated seconds after the search, for the ETA. */
+  timeLimit?: TimeLimit;
+}
+
+async function loop(input: LoopInput): Promise<SearchResult> {
+  const { runId, store, checkpoint, opts, evaluator } = input;
+  const lp = open(input);
   const progress = resume(lp, checkpoint);
   store.setStatus(runId, 'running');
   const started = performance.now();
@@ -207,14 +242,14 @@ async function loop(
 }
 
 /** The loop's world: the planner built over an evaluate that shares the run's evaluator and stop signal. */
-function open(runId: string, config: RunConfig, built: BuiltEnvironment, store: Store, opts: SearchOptions, evaluator: Evaluator): Loop {
+function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopInput): Loop {
   const { env } = built;
   const emit = opts.onEvent ?? (() => {});
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
   const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
-  return { runId, config, built, env, store, opts, emit, evaluator, planner, batchSize };
+  return { runId, config, built, env, store, opts, emit, evaluator, planner, batchSize, timeLimit };
 }
 
 /** A resumed run: the planner's state, the evaluation cache and the unstored proposals from the checkpoint. */
@@ -248,6 +283,7 @@ function announce(lp: Loop, progress: Progress): void {
     leftOut,
     resumedAt: progress.done,
     best: progress.best,
+    ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
   });
   if (leftOut.length > 0) lp.emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
 }
