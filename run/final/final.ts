@@ -25,6 +25,7 @@ import { activationSites, withActivationQuant } from '../../env/activation-quant
 import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
 import { parseStoredConfig, type RunConfig } from '../config.js';
 import { rerank, type RerankRow, rerankSplit } from './rerank.js';
+import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
@@ -36,6 +37,7 @@ import { prepare } from '../setup.js';
 
 export { toSpecs } from './specs.js';
 export type { RerankRow } from './rerank.js';
+export type { ReferenceRow } from './references.js';
 /** Progress of the final fine-tune (the CLI passes its progress bar). */
 export interface StepProgress {
   update(step: number): void;
@@ -59,6 +61,12 @@ export interface FinalReport {
   seconds: number;
   /** The re-evaluated top strategies (search runs with rerankTop > 0), best reward first; the chosen one marked. */
   rerank?: RerankRow[];
+  /** The run's planner and its pick's share of the budget (search runs). */
+  agent?: string;
+  budgetShare?: number;
+  /** The same final fine-tune of the uniform and knapsack strategies (run/final/references.ts), and their seconds. */
+  references?: ReferenceRow[];
+  referenceSeconds?: number;
   /** The images the re-rank scored on: the holdout split, or validation for runs without one. */
   rerankOn?: { split: 'holdout' | 'validation'; images: number };
 }
@@ -261,6 +269,41 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
   };
 }
 
+/** The final stage's inputs for `specs` on a run's environment: every reference takes the same. */
+function finalInput(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], out: string): ApplyInput {
+  return {
+    model: built.model,
+    data: built.data,
+    layers: built.env.layers,
+    specs,
+    steps: config.finalSteps,
+    batchSize: config.finetuneBatch,
+    learningRate: config.finetuneLr,
+    seed: config.seed,
+    gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+    bnBatches: config.bnBatches,
+    evalSize: config.evalSize,
+    out,
+    prune: () => built.env.pruneFor(specs),
+  };
+}
+
+/** The references (run/final/references.ts) through the run's own final fine-tune, from the original weights. */
+async function finishReferences(built: BuiltEnvironment, config: RunConfig, out: string): Promise<{ rows: ReferenceRow[]; seconds: number }> {
+  const start = performance.now();
+  const rows: ReferenceRow[] = [];
+  for (const agent of referenceAgents(config)) {
+    const t0 = performance.now();
+    const specs = await referenceStrategy(built, config, agent);
+    const where = referenceOut(out, agent);
+    const r = await applyCore(finalInput(built, config, specs, where));
+    built.env.restoreOriginal();
+    const cost = built.env.cost(specs);
+    rows.push({ agent, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
+  }
+  return { rows, seconds: (performance.now() - start) / 1000 };
+}
+
 function rerankOn(data: Dataset): FinalReport['rerankOn'] {
   const { split, name } = rerankSplit(data);
   return { split: name, images: split.count };
@@ -283,28 +326,24 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, config, episodes) : [];
       const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
       const specs = toSpecs(chosen.strategy, settingsOf(config));
-      const r = await applyCore({
-        model: built.model,
-        data: built.data,
-        layers: built.env.layers,
-        specs,
-        steps: config.finalSteps,
-        batchSize: config.finetuneBatch,
-        learningRate: config.finetuneLr,
-        seed: config.seed,
-        gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
-        bnBatches: config.bnBatches,
-        evalSize: config.evalSize,
-        out,
-        onProgress: await opts.onProgress,
-        prune: () => built.env.pruneFor(specs),
-      });
+      const r = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
       const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
-      const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps, ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}) };
+      const refs = await finishReferences(built, config, out);
+      const report: FinalReport = {
+        runId: run.id,
+        out,
+        strategyPath,
+        ...r,
+        steps: config.finalSteps,
+        agent: config.agent,
+        budgetShare: strategy.cost.value / built.env.plan.limit,
+        ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}),
+        ...(refs.rows.length ? { references: refs.rows, referenceSeconds: refs.seconds } : {}),
+      };
       store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;
     } finally {
