@@ -6,11 +6,13 @@
  * both; their extra time is reported.
  */
 import { join } from 'node:path';
+import { describeSpec } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { parseRunConfig, type RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
 import { evaluateStrategies, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { createPlanner } from '../planners.js';
+import { settingsOf, toSpecs } from './specs.js';
 
 export type ReferenceAgent = 'uniform' | 'knapsack';
 
@@ -58,7 +60,9 @@ export async function referenceStrategy(built: BuiltEnvironment, config: RunConf
   });
   try {
     const [proposal] = await planner.propose([0]);
-    return proposal.strategy;
+    // as a run stores its episodes and its final stage reads them back: the same specs, byte for byte
+    const channels = env.layerChannels(proposal.strategy);
+    return toSpecs(proposal.strategy.map((spec, i) => describeSpec(env.layers[i].name, spec, channels[i])), settingsOf(config));
   } finally {
     planner.dispose();
     await evaluator.close();
