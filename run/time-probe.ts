@@ -50,7 +50,9 @@ export async function planTimedRun(config: RunConfig, built: BuiltEnvironment, c
   const t2 = clock();
   env.restoreOriginal();
   const costs = probeCosts((t1 - t0) / 1000, (t2 - t1) / 1000, config.finetuneSteps, env.valSplit.validation.count);
-  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, tail: tailOf(config, costs, imagesOf(built)), episodeSeconds: costs.episodeSeconds, text: config.time });
+  // --workers N evaluates N episodes at once (a queue's worker count is not known here: counted as one)
+  const parallel = config.queue ? 1 : Math.max(1, config.workers);
+  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, tail: tailOf(config, costs, imagesOf(built)), episodeSeconds: costs.episodeSeconds / parallel, text: config.time });
   const derived = config.warmup === warmupFor(config.episodes, DDPG.warmupEpisodes);
   const warmup = derived ? warmupFor(plan.episodes, DDPG.warmupEpisodes) : Math.min(config.warmup, plan.episodes - 1);
   return { config: parseRunConfig({ ...config, episodes: plan.episodes, warmup }), plan, warmupClamped: !derived && warmup !== config.warmup };
