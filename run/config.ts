@@ -12,6 +12,7 @@ import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg.js';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from './time-plan.js';
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
 export const WARM_NOISE_LAYERS = 2;
@@ -107,6 +108,10 @@ export const RunConfigFields = z
     data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files) or cifar10:DIR (CIFAR-10 binary batches)'),
     dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
     validationSize: field(z.number().int().positive().default(DEFAULT_VALIDATION_SIZE), 'Images carved from the training data for validation (rewards); 2000 halves the reward noise of 1000 (bench/results/reward-noise.md)'),
+    holdoutSize: field(
+      z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+      'Images carved from the training data, apart from validation and test and never trained on, that the re-rank scores its candidates on, so the images that ranked them do not also confirm them (0 = re-rank on validation; auto = a sixth of the training images left, at most 1000)',
+    ),
     seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),
 
     // ---- the search ----------------------------------------------------------------------------------------------
@@ -118,6 +123,11 @@ export const RunConfigFields = z
         'local (from the knapsack answer, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode)',
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
+    time: field(
+      z.string().refine((t) => parseDuration(t) !== null, 'give a duration such as 90s, 10m or 1h').optional(),
+      'Wall-clock limit of the whole run (search, re-rank, final stage), e.g. 10m, 90s, 1h: the episode count (and a default warm-up) is planned from two probe evaluations and stored with the run, replacing --episodes',
+      { defaultText: 'none (--episodes decides)' },
+    ),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(
       z.string().default('size:3bits'),
@@ -187,6 +197,10 @@ export const RunConfigFields = z
       { defaultText: '3 x --finetune-steps, or 60' },
     ),
     finalSteps: field(z.number().int().min(0).default(600), 'Steps of the final fine-tune of the chosen strategy, from the original weights (0 skips the final stage)'),
+    references: field(
+      z.boolean().default(true),
+      "Put references beside the result: the uniform strategy at the same budget and the knapsack's answer, each through the same final fine-tune, so the summary shows what the search bought (false skips them and their time)",
+    ),
 
     // ---- where episodes run --------------------------------------------------------------------------------------
     workers: field(z.number().int().min(1).default(1), 'Evaluate episodes on this many worker threads (1 = in-process)'),
@@ -352,6 +366,10 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.fill === undefined) raw.fill = false;
   if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
   if (raw.warmStart === undefined) raw.warmStart = 'none';
+  // runs stored before the holdout split trained on those images and re-ranked on validation
+  if (raw.holdoutSize === undefined) raw.holdoutSize = 0;
+  // runs stored before the references finished without them
+  if (raw.references === undefined) raw.references = false;
   // runs stored before cross-entropy became the default reward were searched on accuracy
   if (raw.reward === undefined) raw.reward = 'accuracy';
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;

@@ -52,7 +52,7 @@ async function trainBaselineFirst(args: GlobalArgs, config: RunConfig): Promise<
   await preflight(config, args.workdir);
   let bar: ProgressBar | undefined;
   await cacheBaseline(
-    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir: args.workdir },
+    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize, workdir: args.workdir },
     {
       onTrainStart: ({ model, dataset }) => process.stderr.write(`no cached ${model} baseline for ${dataset} yet: training it once (later runs reuse it)\n`),
       onProgress: (p) => {

@@ -52,7 +52,7 @@ const KEEP_ENVS = 2;
 
 /** The run's model and data from this machine's files, without training anything, on a thread of its own. */
 async function buildWorkerEnv(config: RunConfig, workdir: string, backend: string, onEvent: (e: RunEvent) => void): Promise<WorkerEnv> {
-  const data = loadData({ data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize });
+  const data = loadData({ data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize });
   let model: tf.LayersModel;
   if (isBuiltinModel(config.model)) {
     const dir = findCachedBaseline(config.model, data, { workdir, dataSeed: config.dataSeed });
@@ -97,7 +97,7 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<void> {
   };
 
   const envFor = async (config: RunConfig): Promise<WorkerEnv> => {
-    const key = JSON.stringify([config.model, config.data, config.dataSeed, config.validationSize, envConfig(config)]);
+    const key = JSON.stringify([config.model, config.data, config.dataSeed, config.validationSize, config.holdoutSize, envConfig(config)]);
     let found = envs.get(key);
     if (found) {
       envs.delete(key); // re-inserted below as the most recently used

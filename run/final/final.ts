@@ -4,10 +4,8 @@
  * and nowhere else), write the strategy file and the compressed model (a tfjs model directory with the dequantized
  * weights, loadable by any tfjs user, and the bit-packed `model.ashk`), and report sizes.
  *
- * The pick is not the luckiest draw: before the final fine-tune the run's top `rerankTop` strategies (by reward) are
- * re-evaluated with a longer fine-tune (`rerankSteps`) on every validation image, and the best of those is the one
- * finished. A search's best reward is the maximum of noisy measurements, so it is biased upwards (the winner's curse);
- * PocketFlow returns its best noisy roll-out as is.
+ * The pick is not the luckiest draw: before the final fine-tune the run's top strategies are re-evaluated on their
+ * own images (rerank.ts), and the best of those is the one finished.
  */
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
@@ -25,14 +23,21 @@ import type { LayerSpec } from '../../learners/types.js';
 import { learnerSpec } from '../../env/knobs.js';
 import { activationSites, withActivationQuant } from '../../env/activation-quant.js';
 import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
-import { parseStoredConfig, rerankStepsOf, type RunConfig } from '../config.js';
+import { parseStoredConfig, type RunConfig } from '../config.js';
+import { rerank, type RerankRow, rerankSplit } from './rerank.js';
+import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
+import { settingsOf, toSpecs } from './specs.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
-import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, searchSpace, storePath } from '../environment.js';
+import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
 import { AUTOSHRINK_VERSION } from '../version.js';
 import type { FinetuneOptions } from '../../env/finetune.js';
 import { openStore } from '../store/store.js';
 import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, type Strategy } from './strategy.js';
 import { prepare } from '../setup.js';
+
+export { toSpecs } from './specs.js';
+export type { RerankRow } from './rerank.js';
+export type { ReferenceRow } from './references.js';
 /** Progress of the final fine-tune (the CLI passes its progress bar). */
 export interface StepProgress {
   update(step: number): void;
@@ -56,17 +61,14 @@ export interface FinalReport {
   seconds: number;
   /** The re-evaluated top strategies (search runs with rerankTop > 0), best reward first; the chosen one marked. */
   rerank?: RerankRow[];
-}
-
-export interface RerankRow {
-  episode: number;
-  /** Reward and validation accuracy the search measured (short fine-tune, reward images). */
-  searchReward: number;
-  searchAccuracy: number;
-  /** Reward and accuracy after the longer fine-tune, on every validation image. */
-  reward: number;
-  accuracy: number;
-  chosen: boolean;
+  /** The run's planner and its pick's share of the budget (search runs). */
+  agent?: string;
+  budgetShare?: number;
+  /** The same final fine-tune of the uniform and knapsack strategies (run/final/references.ts), and their seconds. */
+  references?: ReferenceRow[];
+  referenceSeconds?: number;
+  /** The images the re-rank scored on: the holdout split, or validation for runs without one. */
+  rerankOn?: { split: 'holdout' | 'validation'; images: number };
 }
 
 export interface FinalOptions {
@@ -75,20 +77,6 @@ export interface FinalOptions {
   /** Where to write (default <workdir>/runs/<run id>). */
   out?: string;
   onProgress?: Promise<StepProgress | undefined> | StepProgress;
-}
-
-/** A stored strategy entry back into a full LayerSpec with the run's settings (a preserve ratio below 1 and
- * activation bits kept). */
-export function toSpecs(entries: Array<{ bits: number; pruneRatio: number; clusters: number; preserveRatio?: number; activationBits?: number }>, settings: Strategy['settings']): LayerSpec[] {
-  const { channelMethod: _method, bnBatches: _bn, ...base } = settings;
-  return entries.map((e) => ({
-    ...base,
-    bits: e.bits,
-    pruneRatio: e.pruneRatio,
-    clusters: e.clusters,
-    ...(e.preserveRatio !== undefined && e.preserveRatio < 1 ? { preserveRatio: e.preserveRatio } : {}),
-    ...(e.activationBits !== undefined ? { activationBits: e.activationBits } : {}),
-  }));
 }
 
 interface ApplyInput {
@@ -225,23 +213,9 @@ async function writeCompressed(
   mkdirSync(input.out, { recursive: true });
   // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
   const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes(), ranges);
-  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), data.test, data.inputShape, testAccuracy);
+  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), { choose: val, targetAccuracy: validationAccuracy, report: data.test, inputShape: data.inputShape });
   const stages = stageSteps(input.specs, input.steps);
   return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
-}
-
-/** What a strategy file records of the run's fixed settings (everything the agent does not choose). */
-function settingsOf(config: RunConfig): Strategy['settings'] {
-  const base = searchSpace(config).base;
-  return {
-    pruneKind: base.pruneKind,
-    clusterInit: base.clusterInit,
-    preserveSparsity: base.preserveSparsity,
-    quantKind: base.quantKind,
-    bucket: base.bucket,
-    bucketSize: base.bucketSize ?? 256,
-    bnBatches: config.bnBatches,
-  };
 }
 
 interface StrategyInput {
@@ -295,39 +269,44 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
   };
 }
 
-type StoredEpisode = { episode: number; accuracy: number; reward: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }> };
+/** The final stage's inputs for `specs` on a run's environment: every reference takes the same. */
+function finalInput(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], out: string): ApplyInput {
+  return {
+    model: built.model,
+    data: built.data,
+    layers: built.env.layers,
+    specs,
+    steps: config.finalSteps,
+    batchSize: config.finetuneBatch,
+    learningRate: config.finetuneLr,
+    seed: config.seed,
+    gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+    bnBatches: config.bnBatches,
+    evalSize: config.evalSize,
+    out,
+    prune: () => built.env.pruneFor(specs),
+  };
+}
 
-/**
- * Re-evaluate the top `config.rerankTop` distinct strategies by reward with a longer fine-tune on every validation
- * image, and return them best first; the first is the pick. Every re-evaluation fine-tunes on the same batches.
- */
-async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[]): Promise<RerankRow[]> {
-  const { env } = built;
-  const settings = settingsOf(config);
-  const seen = new Set<string>();
-  const top = episodes
-    .slice()
-    .sort((a, b) => b.reward - a.reward || a.episode - b.episode)
-    .filter((e) => {
-      const key = JSON.stringify(e.strategy.map((l) => [l.bits, l.pruneRatio, l.clusters, l.preserveRatio ?? 1]));
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .slice(0, config.rerankTop);
-  env.restoreOriginal();
-  const baseline = await evaluateAccuracy(built.model, built.data.validation, built.data.inputShape);
-  const steps = rerankStepsOf(config);
-  const rows: RerankRow[] = [];
-  for (const e of top) {
-    const specs = toSpecs(e.strategy, settings);
-    const m = await env.measure(specs, { steps, all: true });
-    rows.push({ episode: e.episode, searchReward: e.reward, searchAccuracy: e.accuracy, reward: env.score(specs, m.accuracy, baseline, m.loss).reward, accuracy: m.accuracy, chosen: false });
+/** The references (run/final/references.ts) through the run's own final fine-tune, from the original weights. */
+async function finishReferences(built: BuiltEnvironment, config: RunConfig, out: string): Promise<{ rows: ReferenceRow[]; seconds: number }> {
+  const start = performance.now();
+  const rows: ReferenceRow[] = [];
+  for (const agent of referenceAgents(config)) {
+    const t0 = performance.now();
+    const specs = await referenceStrategy(built, config, agent);
+    const where = referenceOut(out, agent);
+    const r = await applyCore(finalInput(built, config, specs, where));
+    built.env.restoreOriginal();
+    const cost = built.env.cost(specs);
+    rows.push({ agent, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
   }
-  env.restoreOriginal();
-  rows.sort((a, b) => b.reward - a.reward || a.episode - b.episode);
-  if (rows.length) rows[0].chosen = true;
-  return rows;
+  return { rows, seconds: (performance.now() - start) / 1000 };
+}
+
+function rerankOn(data: Dataset): FinalReport['rerankOn'] {
+  const { split, name } = rerankSplit(data);
+  return { split: name, images: split.count };
 }
 
 /**
@@ -347,28 +326,24 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, config, episodes) : [];
       const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
       const specs = toSpecs(chosen.strategy, settingsOf(config));
-      const r = await applyCore({
-        model: built.model,
-        data: built.data,
-        layers: built.env.layers,
-        specs,
-        steps: config.finalSteps,
-        batchSize: config.finetuneBatch,
-        learningRate: config.finetuneLr,
-        seed: config.seed,
-        gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
-        bnBatches: config.bnBatches,
-        evalSize: config.evalSize,
-        out,
-        onProgress: await opts.onProgress,
-        prune: () => built.env.pruneFor(specs),
-      });
+      const r = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
       const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
-      const report: FinalReport = { runId: run.id, out, strategyPath, ...r, steps: config.finalSteps, ...(table.length ? { rerank: table } : {}) };
+      const refs = await finishReferences(built, config, out);
+      const report: FinalReport = {
+        runId: run.id,
+        out,
+        strategyPath,
+        ...r,
+        steps: config.finalSteps,
+        agent: config.agent,
+        budgetShare: strategy.cost.value / built.env.plan.limit,
+        ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}),
+        ...(refs.rows.length ? { references: refs.rows, referenceSeconds: refs.seconds } : {}),
+      };
       store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;
     } finally {

@@ -2,8 +2,8 @@
  * The files a compressed model is written as, and read back from:
  *   <out>/tfjs/model.json + weights.bin   the weights in the standard tfjs format with tfjs's own weight quantization
  *                                        (`quantization: {dtype, min, scale}`), so plain tf.loadLayersModel reads it:
- *                                        uint8 per tensor where the test accuracy stays within 0.1 point of
- *                                        model.ashk's, float16 for the tensors that need more
+ *                                        uint8 per tensor where the VALIDATION accuracy stays within 0.1 point
+ *                                        of model.ashk's, float16 for the tensors that need more
  *   <out>/model.ashk                      the bit-packed model (learners/model-pack.ts), entropy-coded: really smaller
  * with the sizes side by side: analytic bits, packed bytes at fixed width and as coded, gzip of the packed file, and
  * the fp32 model and its gzip. Reading a model.ashk checks the file against its own topology before building it.
@@ -278,19 +278,33 @@ export interface TfjsExport {
   /** model.json plus weights.bin. */
   bytes: number;
   weightsBytes: number;
-  /** Test accuracy of the export as plain tf.loadLayersModel loads it. */
+  /** Test accuracy of the export as plain tf.loadLayersModel loads it (measured after its storage types were chosen
+   * on validation). */
   testAccuracy: number;
   /** Tensors per storage type. */
   uint8: number;
   float16: number;
 }
 
+export interface TfjsExportOptions {
+  /** The images the storage types are chosen on: validation, never test (choosing on the test split and then
+   * reporting test accuracy would report a choice fitted to the test images). */
+  choose: DataSplit;
+  /** model.ashk's accuracy on `choose`: the export keeps within 0.1 point of it. */
+  targetAccuracy: number;
+  /** The images the export's accuracy is reported on, after the choice (the test split). */
+  report: DataSplit;
+  inputShape: number[];
+}
+
 /**
  * Write `<dir>/model.json` and `weights.bin` of `model` in tfjs's quantized weight format. Every tensor starts at
- * uint8; while the test accuracy is more than 0.1 point below `targetAccuracy` (model.ashk's), the tensors that lose
- * most to uint8 (relative squared error) move to float16, 1, 2, 4, ... of them. The model's weights are left as given.
+ * uint8; while the accuracy on `choose` is more than 0.1 point below `targetAccuracy` (model.ashk's), the tensors that
+ * lose most to uint8 (relative squared error) move to float16, 1, 2, 4, ... of them. Only then is the written export
+ * scored on `report`. The model's weights are left as given.
  */
-export async function exportQuantizedTfjs(model: tf.LayersModel, dir: string, test: DataSplit, inputShape: number[], targetAccuracy: number): Promise<TfjsExport> {
+export async function exportQuantizedTfjs(model: tf.LayersModel, dir: string, opts: TfjsExportOptions): Promise<TfjsExport> {
+  const { choose: chooseOn, targetAccuracy, report, inputShape } = opts;
   const originals = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
   const u8 = originals.map(uint8Tensor);
   const error = originals.map((v, i) => {
@@ -311,7 +325,7 @@ export async function exportQuantizedTfjs(model: tf.LayersModel, dir: string, te
     const values = tensors.map((t, i) => tf.tensor(t.values, model.weights[i].shape as number[]));
     model.setWeights(values);
     values.forEach((v) => v.dispose());
-    return evaluateAccuracy(model, test, inputShape);
+    return evaluateAccuracy(model, chooseOn, inputShape);
   };
   let chosen = choose(0);
   try {
@@ -351,7 +365,7 @@ export async function exportQuantizedTfjs(model: tf.LayersModel, dir: string, te
     return {
       bytes: Buffer.byteLength(json) + weightsBin.length,
       weightsBytes: weightsBin.length,
-      testAccuracy: await evaluateAccuracy(loaded, test, inputShape),
+      testAccuracy: await evaluateAccuracy(loaded, report, inputShape),
       uint8: chosen.filter((t) => t.dtype === 'uint8').length,
       float16: chosen.filter((t) => t.dtype === 'float16').length,
     };

@@ -40,6 +40,8 @@ test('a search stores every episode, keeps the budget, and the same seed makes t
   t.deepEqual(finished.map((e) => e.episode), [0, 1, 2, 3]);
   if (started?.type !== 'run-started') return t.fail();
   for (const e of finished) t.true(e.cost <= started.budget.limit, `episode ${e.episode} cost ${e.cost} > ${started.budget.limit}`);
+  // each episode carries the share of the budget it used
+  for (const e of finished) t.is(e.budgetShare, e.cost / started.budget.limit);
   // five events per episode at least: started, one layer-chosen per layer (3 for the mlp), finished
   t.is(events.filter((e) => e.type === 'layer-chosen').length, 4 * 3);
   const b = await runSearch(TINY, { workdir, backend: 'wasm' });

@@ -112,7 +112,8 @@ for (const zoo of ZOO) {
     t.true(worst <= 1e-6, `unpacked vs in memory: max |p - p'| = ${worst}`);
     t.is(await evaluateAccuracy(unpacked, data.test, data.inputShape), testAccuracy);
 
-    const exported = await exportQuantizedTfjs(model, join(dir, 'tfjs'), data.test, data.inputShape, testAccuracy);
+    const validationAccuracy = await evaluateAccuracy(model, data.validation, data.inputShape);
+    const exported = await exportQuantizedTfjs(model, join(dir, 'tfjs'), { choose: data.validation, targetAccuracy: validationAccuracy, report: data.test, inputShape: data.inputShape });
     const json = JSON.parse(readFileSync(join(dir, 'tfjs', 'model.json'), 'utf8'));
     const bin = readFileSync(join(dir, 'tfjs', 'weights.bin'));
     const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer }));
