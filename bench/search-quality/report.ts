@@ -65,7 +65,7 @@ export function writeReport(r: ReportInput): string {
     'Every planner goes through the same pipeline, the product\'s own code: `runSearch`, then `finishRun` (the re-rank of the run\'s top candidates, then the final fine-tune of the pick from the original weights, scored once on the test split)' +
       (o.finals > 1 ? `, then ${o.finals - 1} more final(s) of the same pick by \`applyStrategy\` under seeds 1000 s + j; a row's test accuracy is the mean of its ${o.finals} finals` : '') +
       '. Each table row states its episodes, its fine-tune steps per episode, its re-rank (top k x steps) and its final steps.',
-    `Seeds ${o.seeds.join(', ')}: fresh seeds, none of the defaults was chosen on them. The data split is the same for every run (data seed 1): the seed changes the search and the fine-tune batches, not which images are train, validation or test.`,
+    `Seeds ${o.seeds.join(', ')}: ${o.seeds.every((s) => s > 5) ? 'fresh seeds, none of the defaults was chosen on them' : 'NOT all fresh: the defaults were chosen on seeds 1 to 5'}. The data split is the same for every run (data seed 1): the seed changes the search and the fine-tune batches, not which images are train, validation or test.`,
     matched && planners.includes(TIME_MATCHED)
       ? `\`${TIME_MATCHED}\` is the knapsack's answer refined by local search for as long as ${matched} searched in the same cell and seed (${o.timeMatch === 'time' ? 'its measured search time passed as the run\'s time limit' : "episodes = (DDPG's search seconds - local's fixed overhead) / local's seconds per episode, both measured in that seed"}).`
       : '',
@@ -84,7 +84,9 @@ export function writeReport(r: ReportInput): string {
     '',
     sections.join('\n\n'),
     '',
-  ].join('\n');
+  ]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, text);
   return text;

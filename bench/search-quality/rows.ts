@@ -43,6 +43,8 @@ export interface Row {
   episodeSeconds?: number;
   finishSeconds?: number;
   extraFinalSeconds?: number;
+  /** CPU seconds of the run's process (user + system, all its threads): less sensitive than wall time to a busy machine. */
+  cpuSeconds?: number;
   /** A time-matched row: the DDPG wall time it was given. */
   matchedSeconds?: number;
 }

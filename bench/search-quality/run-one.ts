@@ -37,6 +37,10 @@ export interface RunContext {
 export const finalSeed = (seed: number, j: number) => (j === 0 ? seed : 1000 * seed + j);
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 /** Log lines of the run and an episode line at every tenth of it, so a long run shows it is alive. */
 function progress(job: RunJob, say: RunContext['say']) {
@@ -134,6 +138,7 @@ export async function runOne(job: RunJob, ctx: RunContext): Promise<Row> {
       episodeSeconds: episodes.reduce((s, e) => s + e.seconds, 0),
       finishSeconds,
       extraFinalSeconds: seconds(t2),
+      cpuSeconds: cpuSeconds(),
     };
   } catch (e) {
     ctx.say(`FAILED: ${(e as Error).stack ?? (e as Error).message}`);

@@ -58,27 +58,36 @@ function lengthText(rs: Row[]): string {
 
 const settingText = (rs: Row[], pick: (r: Row) => number | undefined) => distinct(rs.map(pick).map(String)).join('/');
 
+/** The re-rank a planner's runs went through: top k x steps, or none where the run had one candidate. */
+function rerankText(rs: Row[]): string {
+  const ran = rs.filter((r) => (r.settings?.rerankSteps ?? 0) > 0);
+  if (ran.length === 0) return 'none (one candidate)';
+  const text = `top ${settingText(ran, (r) => r.settings?.rerankTop)} x ${settingText(ran, (r) => r.settings?.rerankSteps)}`;
+  return ran.length === rs.length ? text : `${text} (${rs.length - ran.length} run(s): none)`;
+}
+
 export function plannerTable(rows: Row[], cell: Cell, planners: string[]): string {
   const here = rows.filter((r) => r.model === cell.model && r.regime === cell.regime);
   const body = planners.map((planner) => {
     const rs = here.filter((r) => r.planner === planner && r.status === 'ok');
     const failed = here.filter((r) => r.planner === planner && r.status === 'failed');
-    if (rs.length === 0) return [planner, 0, failed.length ? `failed: ${failed[0].note?.slice(0, 100)}` : 'not run', '', '', '', '', '', '', ''];
+    if (rs.length === 0) return [planner, 0, failed.length ? `failed: ${failed[0].note?.slice(0, 100)}` : 'not run', '', '', '', '', '', '', '', ''];
     const ci = confidenceInterval(rs.map(testOf));
     return [
       planner,
       `${rs.length}${failed.length ? ` (+${failed.length} failed)` : ''}`,
       lengthText(rs),
       settingText(rs, (r) => r.settings?.finetuneSteps),
-      `top ${settingText(rs, (r) => r.settings?.rerankTop)} x ${settingText(rs, (r) => r.settings?.rerankSteps)}`,
-      `${settingText(rs, (r) => r.settings?.finalSteps)} x ${settingText(rs, (r) => r.finals?.length)}`,
+      rerankText(rs),
+      `${settingText(rs, (r) => r.settings?.finalSteps)} x ${settingText(rs, (r) => r.counted ?? r.finals?.length)}`,
       pct(ci.mean),
       Number.isNaN(ci.halfWidth) ? 'n/a (one run)' : `+-${(ci.halfWidth * 100).toFixed(2)}`,
       `${(mean(rs.map((r) => (r.cost ?? NaN) / (r.limit ?? NaN))) * 100).toFixed(1)}%`,
       (mean(rs.map(rowSeconds)) / 60).toFixed(1),
+      rs.every((r) => r.cpuSeconds !== undefined) ? (mean(rs.map((r) => r.cpuSeconds!)) / 60).toFixed(1) : '-',
     ];
   });
-  return table(['planner', 'runs', 'episodes', 'fine-tune steps / episode', 're-rank', 'final steps x finals', 'test acc (mean)', '95% CI (points)', 'budget used', 'minutes / run'], body);
+  return table(['planner', 'runs', 'episodes', 'fine-tune steps / episode', 're-rank', 'final steps x finals', 'test acc (mean)', '95% CI (points)', 'budget used', 'minutes / run', 'CPU minutes / run'], body);
 }
 
 export function differenceTable(list: Comparison[]): string {
