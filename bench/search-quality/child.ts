@@ -12,9 +12,15 @@ interface Request {
   commit: string;
 }
 
+// a harness that is killed takes its runs with it: their rows could not be recorded anyway, and a restart runs them again
+process.once('disconnect', () => process.exit(1));
+
 process.once('message', async (message: Request) => {
   const backend = (await selectBackend(message.backend)).name;
   const say = (line: string) => process.send!({ type: 'log', line });
   const row = await runOne(message.job, { workdir: message.workdir, backend, commit: message.commit, say });
-  process.send!({ type: 'row', row }, () => process.exit(0));
+  process.send!({ type: 'row', row }, () => {
+    process.removeAllListeners('disconnect');
+    process.exit(0);
+  });
 });
