@@ -54,7 +54,7 @@ function field<T extends z.ZodTypeAny>(schema: T, doc: string, spec: FlagSpec = 
 }
 
 const bounds = (lo: number, hi: number) =>
-  z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max');
+  z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max').describe('min must not exceed max.');
 
 const pinSpec = z.object({
   bits: z.number().int().min(1).max(32).optional(),
@@ -99,7 +99,7 @@ const redisUrl = z.string().refine((text) => {
   } catch {
     return false;
   }
-}, 'give the queue as redis://HOST:PORT');
+}, 'give the queue as redis://HOST:PORT').describe('a redis:// or rediss:// URL with a host and a port.');
 
 export const RunConfigFields = z
   .object({
@@ -144,7 +144,7 @@ export const RunConfigFields = z
     pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
     clusterBounds: field(bounds(2, 65536).default([4, 64]), 'Cluster-count range of a layer, MIN-MAX (searched on a log scale)', { name: 'clusters', form: 'range' }),
     channelBounds: field(
-      z.tuple([z.number().gt(0), z.number().max(1)]).refine(([a, b]) => a <= b, 'min must not exceed max').default([0.2, 1]),
+      z.tuple([z.number().gt(0), z.number().max(1)]).refine(([a, b]) => a <= b, 'min must not exceed max').describe('min must not exceed max.').default([0.2, 1]),
       "Preserve-ratio range of the channels knob, MIN-MAX: the fraction of a layer's output channels kept (AMC: 0.2-1)",
       { name: 'channels', form: 'range' },
     ),
@@ -285,7 +285,10 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (c.agent === 'ddpg' && c.warmStart !== 'none' && c.warmSigma > 0 && c.noiseFinal > c.warmSigma) {
     line(`--noise-final ${c.noiseFinal} must not exceed --warm-sigma ${c.warmSigma}: a warm-started run's noise starts at --warm-sigma and only decays`);
   }
-});
+}).describe(
+  'with agent ddpg, warmup is below episodes; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
+    'noiseFinal does not exceed noiseSigma (when noiseSigma > 0); a warm-started ddpg run (warmStart not none, warmSigma > 0) has noiseFinal at most warmSigma.',
+);
 
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigKey = keyof RunConfig;

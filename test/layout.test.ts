@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report'] as const;
+const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'bench', 'scripts'] as const;
 type Folder = (typeof FOLDERS)[number];
 /** Root files every folder may import (leaves: they import nothing of ours). */
 const LEAVES = ['errors', 'units'];
@@ -28,6 +28,9 @@ const MAY_IMPORT: Record<Folder, string[]> = {
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
   report: ['report', ...LEAVES],
+  // the benchmarks and the build scripts stand above everything: nothing of ours imports them
+  bench: ['bench', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'index', ...LEAVES],
+  scripts: ['scripts', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'index', ...LEAVES],
 };
 const SQLITE_FILES = ['run/store/store.ts', 'run/store/schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
@@ -162,6 +165,10 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
   ]);
   t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
+  t.deepEqual(violations('bench/x.ts', imports('../run/search.js', '../cli/print-final.js', '../index.js', '../test/helpers/tiny-run.js')), [
+    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, index, errors, units",
+  ]);
+  t.deepEqual(violations('run/x.ts', imports('../bench/stats.js')), ["run/x.ts:1 imports '../bench/stats.js' (bench): run/ may import only run, agent, env, learners, report, errors, units"]);
 });
 
 test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where docs/design.md puts them', (t) => {

@@ -1,7 +1,7 @@
 /**
  * Strategy files: what `export` writes and `apply` reads (DESIGN.md, "The strategy file"). Versioned JSON; its JSON
- * Schema ships in the package as `schema/strategy.schema.json`; at run time the zod schema below is the validator
- * (the two are kept in step by a test). A strategy names the model it belongs to by its layers (name, kind, kernel
+ * Schema ships in the package as `schema/strategy.schema.json`, generated from the zod schema below (the validator at
+ * run time) by scripts/generate-schemas.ts. A strategy names the model it belongs to by its layers (name, kind, kernel
  * shape) and a hash of topology and weights; `apply` refuses it for a model whose layers differ, naming them.
  *
  * Version 2 adds, per layer, `preserveRatio` (the channels knob: the fraction of the layer's output channels kept,
@@ -26,32 +26,42 @@ const MAX_STRATEGY_BYTES = 16 << 20;
 const LayerEntry = z
   .object({
     name: z.string().min(1),
-    bits: z.number().int(),
+    bits: z.number().int().describe('1..8, or 16/32 for full precision'),
     pruneRatio: z.number().min(0).lt(1),
-    clusters: z.number().int().min(0).max(65536),
-    /** Version 2: fraction of the layer's output channels kept (absent = 1). */
-    preserveRatio: z.number().gt(0).max(1).optional(),
-    /** Version 2: [kept, original] output channels of the built layer. */
-    channels: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
-    /** Version 2: bits of the layer's input activations, 2..8 (absent = not quantized); `apply` fake-quantizes them
-     * when it scores the model (env/activation-quant.ts); the written files keep fp32 activations. */
-    activationBits: z.number().int().min(2, 'activationBits must be 2..8').max(8, 'activationBits must be 2..8').optional(),
+    clusters: z.number().int().min(0).max(65536).describe('0 = not clustered, else at least 2'),
+    preserveRatio: z.number().gt(0).max(1).optional().describe("Version 2: fraction of the layer's output channels kept by channel pruning (absent = 1)"),
+    channels: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional().describe('Version 2: [kept, original] output channels of the built layer'),
+    activationBits: z
+      .number()
+      .int()
+      .min(2, 'activationBits must be 2..8')
+      .max(8, 'activationBits must be 2..8')
+      .optional()
+      .describe("Version 2: bits of the layer's input activations (absent = not quantized); apply fake-quantizes them when it scores the model (env/activation-quant.ts), the written files keep fp32 activations"),
   })
   .strict()
   .refine((l) => (l.bits >= 1 && l.bits <= 8) || l.bits === 16 || l.bits === 32, { message: 'bits must be 1..8, 16 or 32', path: ['bits'] })
-  .refine((l) => l.clusters === 0 || l.clusters >= 2, { message: 'clusters must be 0 (off) or at least 2', path: ['clusters'] });
+  .describe('bits is 1..8, 16 or 32.')
+  .refine((l) => l.clusters === 0 || l.clusters >= 2, { message: 'clusters must be 0 (off) or at least 2', path: ['clusters'] })
+  .describe('clusters is 0 or at least 2.');
 
 export const StrategySchema = z
   .object({
     format: z.literal(STRATEGY_FORMAT),
-    version: z.union([z.literal(1), z.literal(2)]),
+    version: z.union([z.literal(1), z.literal(2)]).describe('2 adds per-layer preserveRatio, channels and activationBits, settings.channelMethod and cost.denseFlops; version 1 files carry none of them'),
     model: z.object({
-      name: z.string(),
-      hash: z.string(),
-      layers: z.array(z.object({ name: z.string(), kind: z.enum(['dense', 'conv', 'depthwise']), shape: z.array(z.number().int().positive()) }).strict()),
+      name: z.string().describe('Built-in model name or the model.json path the run used'),
+      hash: z.string().describe('sha256 of topology and weights (first 16 hex digits)'),
+      layers: z
+        .array(z.object({ name: z.string(), kind: z.enum(['dense', 'conv', 'depthwise']), shape: z.array(z.number().int().positive()) }).strict())
+        .describe('Every compressible layer of the model: what apply checks the target model against'),
     }).strict(),
     dataset: z.string(),
-    budget: z.object({ kind: z.enum(['size', 'flops', 'bitops']), limit: z.number().nonnegative(), label: z.string() }).strict(),
+    budget: z.object({
+      kind: z.enum(['size', 'flops', 'bitops']),
+      limit: z.number().nonnegative().describe('bytes for size, MACs for flops, bit-operations for bitops'),
+      label: z.string(),
+    }).strict(),
     settings: z.object({
       pruneKind: z.enum(['magnitude', 'block', '2:4']),
       clusterInit: z.enum(['linear', 'random', 'density', 'kmeans++']),
@@ -59,25 +69,18 @@ export const StrategySchema = z
       quantKind: z.enum(['uniform', 'nonuniform']),
       bucket: z.enum(['none', 'split', 'channel']),
       bucketSize: z.number().int().positive(),
-      /** Version 2: how the kept channels are chosen (with a preserve ratio below 1). */
-      channelMethod: z.enum(['l1', 'lasso']).optional(),
-      /** Version 2: batch-norm re-estimation batches the run scored with (absent: 16 in version 2, 0 in version 1). */
-      bnBatches: z.number().int().min(0).optional(),
+      channelMethod: z.enum(['l1', 'lasso']).optional().describe('Version 2: how the kept channels are chosen (with a preserve ratio below 1): largest L1 norm, or LASSO with a least-squares refit'),
+      bnBatches: z.number().int().min(0).optional().describe('Version 2: training batches over which batch-norm statistics were re-estimated after compression (absent: 16 in version 2, 0 in version 1)'),
     }).strict(),
     layers: z.array(LayerEntry).min(1),
     cost: z.object({
-      /** Realised cost in the budget's unit. */
-      value: z.number().nonnegative(),
-      /** Bytes of the model.ashk written (kernels entropy-coded where smaller), and of its fp32 version. */
-      bytes: z.number().nonnegative(),
-      /** The same file with every kernel at fixed width: what the size budget counts, an upper bound of `bytes`. */
-      fixedWidthBytes: z.number().nonnegative().optional(),
-      fp32Bytes: z.number().positive(),
+      value: z.number().nonnegative().describe("Realised cost in the budget's unit"),
+      bytes: z.number().nonnegative().describe('Bytes of the model.ashk written (kernels entropy-coded where smaller); 0 when no file was written'),
+      fixedWidthBytes: z.number().nonnegative().optional().describe('The same file with every kernel at fixed width: what the size budget counts, an upper bound of bytes'),
+      fp32Bytes: z.number().positive().describe('Bytes of the same model at fp32'),
       bitsPerWeight: z.number().nonnegative(),
-      /** Multiply-accumulates left after pruning. */
-      flops: z.number().nonnegative(),
-      /** Version 2: the dense multiply-accumulates the built model runs (what the `flops` budget counts). */
-      denseFlops: z.number().nonnegative().optional(),
+      flops: z.number().nonnegative().describe('Multiply-accumulates left after pruning (weights and channels): sparse MACs'),
+      denseFlops: z.number().nonnegative().optional().describe('Version 2: the dense multiply-accumulates the built model runs (what the flops budget counts)'),
     }).strict(),
     accuracy: z.object({
       validation: z.number().min(0).max(1),
@@ -94,7 +97,8 @@ export const StrategySchema = z
       date: z.string(),
     }).strict(),
   })
-  .strict();
+  .strict()
+  .describe('A per-layer compression strategy found by autoshrink (export) and applied to a model (apply).');
 
 export type Strategy = z.infer<typeof StrategySchema>;
 

@@ -4,13 +4,14 @@
  * or network request, and every chart at a non-zero size. Without a Chromium the test fails and says how to get one.
  */
 import test from 'ava';
-import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { readReportRuns } from '../../run/report-data.js';
 import { buildReport } from '../../report/report.js';
-import { tinySearch, tinyWorkdir } from './tiny-search.js';
+import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
+import { tinySearch } from './tiny-search.js';
 
 /** $CHROMIUM_PATH, else the first Chromium or Chrome on PATH. */
 function findChromium(): string | null {
@@ -36,7 +37,7 @@ test.before(async () => {
   if (chromium === null) {
     throw new Error('headless Chromium not found: install it (apt-get install -y --no-install-recommends chromium, as .ci/run does) or set CHROMIUM_PATH');
   }
-  workdir = await tinyWorkdir();
+  workdir = await tinyWorkdir('report');
   const a = await tinySearch(workdir);
   const b = await tinySearch(workdir, { agent: 'random', seed: 2 });
   const report = await buildReport(await readReportRuns(workdir, [a, b]), { generated: new Date().toISOString() });
@@ -47,7 +48,7 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await browser?.close();
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
+  removeDir(workdir);
 });
 
 test('the report renders in Chromium with no console error, no request beyond its own file, and every chart non-empty', async (t) => {

@@ -5,10 +5,8 @@
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';
 import { seededPermutation } from '../../env/data/dataset.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
@@ -17,13 +15,12 @@ import { compressibleLayers } from '../../env/layers.js';
 import { loadOrTrainBaseline } from '../../env/models/baseline-cache.js';
 import { layerSpec } from '../../learners/types.js';
 import { exportQuantizedTfjs } from '../../run/final/model-files.js';
+import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
 
 let dir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'autoshrink-tfjs-export-'));
-});
-test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+// the 1-epoch mlp is trained here once; the test loads it from the cache
+test.before(async () => (dir = await tinyWorkdir('tfjs-export')));
+test.after.always(() => removeDir(dir));
 
 test('a compressed mlp exports to quantized tfjs that plain tf.loadLayersModel loads within 0.1 point of its validation accuracy', async (t) => {
   const data = loadDataset('mnist', { seed: 1 });

@@ -1,25 +1,18 @@
 import test from 'ava';
 import type { RunConfig } from '../../run/config.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../env/backend.js';
 import { BudgetError } from '../../errors.js';
 import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id
 let workdir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-search-'));
-  await cacheTinyBaseline(workdir);
-});
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.before(async () => (workdir = await tinyWorkdir('search')));
+test.after.always(() => removeDir(workdir));
 
 function strategies(runId: string) {
   const store = openStore(storePath(workdir), { readonly: true });
