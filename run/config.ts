@@ -124,7 +124,7 @@ export const RunConfigFields = z
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
     time: field(
-      z.string().refine((t) => parseDuration(t) !== null, 'give a duration such as 90s, 10m or 1h').optional(),
+      z.string().refine((t) => parseDuration(t) !== null, 'give a duration such as 90s, 10m or 1h').describe('A duration such as 90s, 10m or 1h.').optional(),
       'Wall-clock limit of the whole run (search, re-rank, final stage), e.g. 10m, 90s, 1h: the episode count (and a default warm-up) is planned from two probe evaluations and stored with the run, replacing --episodes',
       { defaultText: 'none (--episodes decides)' },
     ),
