@@ -75,7 +75,9 @@ test('a stopped run resumes where it stopped and makes the choices the uninterru
 });
 
 test('a search killed with SIGKILL mid-episode resumes without losing or repeating an episode', async (t) => {
-  const config = { ...TINY, episodes: 6, finetuneSteps: 150 };
+  // without the fill pass every episode is a new strategy with a 150-step fine-tune, so the kill lands mid-run even
+  // when this process reads the child's events late (filled episodes repeat strategies: cache hits, done at once)
+  const config = { ...TINY, episodes: 6, finetuneSteps: 150, fill: false };
   const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let runId = '';
   let buffered = '';
