@@ -24,7 +24,7 @@
  * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
  * 1 are not supported (tfjs-core asserts that before any of these kernels runs).
  *
- * Replacements (issue 14; bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
+ * Replacements (bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
  * own for comparison): Tile (block copies on the wasm heap), MaxPoolGrad (a first-maximum scan on the heap, as the
  * cpu backend), BatchMatMul with a transposed operand (an explicit Transpose, then XNNPACK's product), Sum and Mean
  * over leading axes (average pooling per image). They are what plain training of our models spends most on in wasm:
