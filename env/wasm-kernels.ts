@@ -36,6 +36,8 @@
  * tensor is tracked exactly once, in the caller's scope.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installLayerKernels } from './kernels/index.js';
+import { replaceKernel, restoreAll, type WasmHeap } from './kernels/registry.js';
 
 type Pair = [number, number];
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -217,12 +219,6 @@ export function conv2DBackpropInputComposite(
     const dx = tf.conv2d(padded, flipped, 1, 'valid'); // [n, H, W, cin]
     return nchw ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
   });
-}
-
-/** What our heap kernels use of the wasm backend: allocate an output, view a tensor's bytes in the wasm heap. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 /**
@@ -429,31 +425,17 @@ export function registerWasmConvGradKernels(): void {
   setFastWasmKernels(true);
 }
 
-/** wasm's own kernels that ours replace, kept so that `setFastWasmKernels(false)` can put them back. */
-const originals = new Map<string, tf.KernelConfig>();
-
-/** Replaces wasm's kernel `name` with ours, which may hand a case back to the original (missing kernels are left alone). */
-function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
-  const original = originals.get(name) ?? tf.getKernel(name, 'wasm');
-  if (original === undefined) return;
-  originals.set(name, original);
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) });
-}
-
 /**
- * Our replacements of wasm kernels that exist but are slow (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean
- * over leading axes) on or off; on by default once the wasm backend is loaded. Off puts wasm's own kernels back:
- * bench/finetune-profile.ts, bench/speed.ts and the tests compare the two in one process.
+ * Our replacements of wasm kernels that exist but are slow on or off; on by default once the wasm backend is loaded.
+ * Two sets: the first replacements (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean over leading axes, below)
+ * and the layer kernels (env/kernels/index.ts: batch norm, per-channel products, Identity, spatial Mean, pointwise
+ * conv gradients, and the gradients of FusedBatchNorm, Mean and Relu); `layerKernels: false` keeps only the first, to
+ * compare the two in one process (bench/kernels.ts). Off puts tfjs's own kernels and gradients back (our composite
+ * conv gradients stay: wasm has no kernel of its own for most of them).
  */
-export function setFastWasmKernels(on: boolean): void {
-  if (!on) {
-    for (const [name, config] of originals) {
-      tf.unregisterKernel(name, 'wasm');
-      tf.registerKernel(config);
-    }
-    return;
-  }
+export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean } = {}): void {
+  restoreAll();
+  if (!on) return;
   replaceKernel(tf.Tile, (wasmTile) => ({ inputs, attrs, backend }) =>
     inputs.x!.dtype === 'string' ? wasmTile({ inputs, attrs, backend }) : tileOnHeap(inputs.x!, (attrs as unknown as { reps: number[] }).reps, backend as unknown as WasmHeap));
   replaceKernel(tf.MaxPoolGrad, (wasmGrad) => ({ inputs, attrs, backend }) =>
@@ -468,4 +450,5 @@ export function setFastWasmKernels(on: boolean): void {
       return leadingAxesReduction(inputs.x!, axis, keepDims, mean) ?? wasmReduce({ inputs, attrs, backend });
     });
   }
+  if (opts.layerKernels ?? true) installLayerKernels();
 }

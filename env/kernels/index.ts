@@ -1,0 +1,54 @@
+/**
+ * Our layer kernels for the wasm backend: what training and scoring a convolutional network spend most on once the
+ * conv-gradient composites and the first replacements (env/wasm-kernels.ts) are in. Measured in
+ * bench/results/kernels.md; each has value tests against tfjs's own in test/env/wasm-layer-kernels.test.ts.
+ * - Identity without a copy: tfjs clones every tensor it saves for the backward pass through Identity, a full copy on
+ *   wasm; the cpu backend shares the buffer (tensors are immutable), and so do we.
+ * - FusedBatchNorm and its gradient, and Add, Sub, Multiply against a per-channel tensor: per-channel affine maps
+ *   (batch-norm.ts, channel-binary.ts).
+ * - Mean over the spatial axes (global average pooling) as one average pool (spatial-mean.ts); the gradients of Mean
+ *   and Relu with fewer passes (broadcast-gradients.ts).
+ * - Conv2DBackpropFilter from image patches and one matrix product where the patches are small (1x1 windows, a first
+ *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts).
+ * Every one hands the cases it does not cover to the kernel or gradient it replaced.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormForward, batchNormGradient } from './batch-norm.js';
+import { meanGradient, reluGradient } from './broadcast-gradients.js';
+import { channelBinary, type ChannelOp } from './channel-binary.js';
+import { convFilterGradFromPatches } from './patch-gradients.js';
+import { pointwiseInputGradient } from './pointwise-conv.js';
+import { replaceGradient, replaceKernel, type WasmHeap } from './registry.js';
+import { spatialMean } from './spatial-mean.js';
+
+type Attrs<T> = T & tf.NamedAttrMap;
+
+/** Installs our layer kernels over whatever wasm kernels are registered now. */
+export function installLayerKernels(): void {
+  replaceKernel(tf.Identity, (own) => (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype === 'string') return own(args);
+    (args.backend as unknown as WasmHeap).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+  replaceKernel(tf.FusedBatchNorm, (own) => (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs;
+    const eps = (args.attrs as Attrs<{ varianceEpsilon: number }>).varianceEpsilon;
+    return batchNormForward({ x: x!, mean: mean!, variance: variance!, offset, scale }, eps) ?? own(args);
+  });
+  for (const [name, op] of [[tf.Add, 'add'], [tf.Sub, 'sub'], [tf.Multiply, 'mul']] as Array<[string, ChannelOp]>) {
+    replaceKernel(name, (own) => (args) => channelBinary(op, args.inputs.a!, args.inputs.b!) ?? own(args));
+  }
+  replaceKernel(tf.Mean, (own) => (args) => {
+    const { axis, keepDims } = args.attrs as Attrs<{ axis: number | number[]; keepDims: boolean }>;
+    return spatialMean(args.inputs.x!, axis, keepDims) ?? own(args);
+  });
+  replaceKernel(tf.Conv2DBackpropFilter, (own) => (args) =>
+    convFilterGradFromPatches(args.inputs.x as tf.Tensor4D, args.inputs.dy as tf.Tensor4D, args.attrs as never) ?? own(args));
+  replaceKernel(tf.Conv2DBackpropInput, (own) => (args) =>
+    pointwiseInputGradient(args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, args.attrs as never) ?? own(args));
+  replaceGradient(tf.FusedBatchNorm, (dy, saved, attrs) =>
+    batchNormGradient(dy as tf.Tensor, saved, (attrs as Attrs<{ varianceEpsilon: number }>).varianceEpsilon));
+  replaceGradient(tf.Mean, (dy, saved, attrs) => meanGradient(dy as tf.Tensor, saved, attrs));
+  replaceGradient(tf.Relu, (dy, saved) => reluGradient(dy as tf.Tensor, saved));
+}
