@@ -2,8 +2,7 @@
  * Our layer kernels for the wasm backend: what training and scoring a convolutional network spend most on once the
  * conv-gradient composites and the first replacements (env/wasm-kernels.ts) are in. Measured in
  * bench/results/kernels.md; each has value tests against tfjs's own in test/env/wasm-layer-kernels.test.ts.
- * - Identity without a copy: tfjs clones every tensor it saves for the backward pass through Identity, a full copy on
- *   wasm; the cpu backend shares the buffer (tensors are immutable), and so do we.
+ * - Identity and same-type Cast without a copy, Slice straight from the heap (copies.ts).
  * - FusedBatchNorm and its gradient, and Add, Sub, Multiply against a per-channel tensor: per-channel affine maps
  *   (batch-norm.ts, channel-binary.ts).
  * - Mean over the spatial axes (global average pooling) as one average pool (spatial-mean.ts); the gradients of Mean
@@ -16,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormForward, batchNormGradient } from './batch-norm.js';
 import { meanGradient, reluGradient } from './broadcast-gradients.js';
 import { channelBinary, type ChannelOp } from './channel-binary.js';
+import { shareBuffer, sliceOnHeap } from './copies.js';
 import { convFilterGradFromPatches } from './patch-gradients.js';
 import { pointwiseInputGradient } from './pointwise-conv.js';
 import { replaceGradient, replaceKernel, type WasmHeap } from './registry.js';
@@ -25,11 +25,15 @@ type Attrs<T> = T & tf.NamedAttrMap;
 
 /** Installs our layer kernels over whatever wasm kernels are registered now. */
 export function installLayerKernels(): void {
-  replaceKernel(tf.Identity, (own) => (args) => {
-    const x = args.inputs.x!;
-    if (x.dtype === 'string') return own(args);
-    (args.backend as unknown as WasmHeap).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  const heap = (args: Parameters<tf.KernelFunc>[0]) => args.backend as unknown as WasmHeap;
+  replaceKernel(tf.Identity, (own) => (args) => shareBuffer(args.inputs.x!, heap(args)) ?? own(args));
+  replaceKernel(tf.Cast, (own) => (args) => {
+    const same = args.inputs.x!.dtype === (args.attrs as Attrs<{ dtype: tf.DataType }>).dtype;
+    return (same ? shareBuffer(args.inputs.x!, heap(args)) : null) ?? own(args);
+  });
+  replaceKernel(tf.Slice, (own) => (args) => {
+    const { begin, size } = args.attrs as Attrs<{ begin: number[]; size: number[] }>;
+    return sliceOnHeap(args.inputs.x!, begin, size, heap(args)) ?? own(args);
   });
   replaceKernel(tf.FusedBatchNorm, (own) => (args) => {
     const { x, mean, variance, offset, scale } = args.inputs;

@@ -1,5 +1,5 @@
 /**
- * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity,
+ * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity, Cast, Slice,
  * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise input gradients) give
  * what tfjs's own give: wasm's kernels and tfjs-core's gradients (`setFastWasmKernels(false)`), or the cpu backend's
  * kernels where wasm has none of its own (conv filter gradients). Exactly where ours only copy or apply each factor
@@ -121,6 +121,23 @@ test.serial('Identity shares the buffer: a clone outlives its source with the sa
   tf.dispose([e, f]);
 });
 
+test.serial('Slice copies exactly from the heap: contiguous, rows of rank 2 to 5, int32; a same-type Cast shares', (t) => {
+  const x = () => rand([5, 6, 7, 8], 1);
+  exact(t, both(() => [tf.slice(x(), [2, 0, 0, 0], [3, 6, 7, 8]), tf.slice(x(), [1, 2, 3, 1], [3, 2, 4, 5]), tf.slice(x(), [0, 5, 6, 7], [5, 1, 1, 1])]), 'rank 4');
+  exact(t, both(() => [tf.slice(rand([9, 11], 2), [3, 4], [5, 6]), tf.slice(rand([4, 5, 6], 3), [1, 1, 2], [2, 3, 3])]), 'rank 2 and 3');
+  exact(t, both(() => tf.slice(rand([3, 4, 5, 6, 7], 4), [1, 0, 2, 1, 3], [2, 4, 2, 3, 4])), 'rank 5');
+  // rows 1..2 of [[0 1 2] [3 4 5] [6 7 8]], columns 1..2: 4 5 / 7 8
+  const ints = tf.slice(tf.tensor2d([0, 1, 2, 3, 4, 5, 6, 7, 8], [3, 3], 'int32'), [1, 1], [2, 2]);
+  t.deepEqual(Array.from(ints.dataSync()), [4, 5, 7, 8]);
+  t.is(ints.dtype, 'int32');
+  const before = tf.backend().numDataIds();
+  const same = tf.cast(ints, 'int32');
+  t.is(tf.backend().numDataIds(), before, 'same-type cast shares the buffer');
+  const floats = tf.cast(ints, 'float32');
+  t.deepEqual([floats.dtype, ...floats.dataSync()], ['float32', 4, 5, 7, 8]);
+  tf.dispose([ints, same, floats]);
+});
+
 test.serial('Mean over the spatial axes (keepDims or not) and the gradients of Mean and Relu', (t) => {
   close(t, both(() => [tf.mean(rand([3, 5, 7, 13], 1), [1, 2]), tf.mean(rand([3, 5, 7, 13], 1), [2, 1], true)]), 1e-5, 'spatial mean');
   exact(t, both(() => tf.mean(rand([3, 5, 7, 13], 1), [1, 3])), 'other axes: wasm own');
@@ -175,7 +192,7 @@ for (const c of convCases) {
 }
 
 test.serial('setFastWasmKernels(false) puts back tfjs own kernels and gradients; true installs ours again', (t) => {
-  const kernels = ['Identity', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Mean', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  const kernels = ['Identity', 'Cast', 'Slice', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Mean', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
   const gradients = ['FusedBatchNorm', 'Mean', 'Relu'];
   setFastWasmKernels(false);
   const stockKernels = kernels.map((k) => tf.getKernel(k, 'wasm').kernelFunc);
@@ -184,7 +201,7 @@ test.serial('setFastWasmKernels(false) puts back tfjs own kernels and gradients;
   kernels.forEach((k, i) => t.not(tf.getKernel(k, 'wasm').kernelFunc, stockKernels[i], `${k} is ours`));
   gradients.forEach((g, i) => t.not(tf.getGradient(g).gradFunc, stockGrads[i], `${g} gradient is ours`));
   setFastWasmKernels(true, { layerKernels: false });
-  t.is(tf.getKernel('FusedBatchNorm', 'wasm').kernelFunc, stockKernels[1], 'layerKernels: false keeps tfjs batch norm');
+  t.is(tf.getKernel('FusedBatchNorm', 'wasm').kernelFunc, stockKernels[3], 'layerKernels: false keeps tfjs batch norm');
   setFastWasmKernels(false);
   kernels.forEach((k, i) => t.is(tf.getKernel(k, 'wasm').kernelFunc, stockKernels[i], `${k} restored`));
   gradients.forEach((g, i) => t.is(tf.getGradient(g).gradFunc, stockGrads[i], `${g} gradient restored`));
