@@ -167,10 +167,10 @@ function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Ten
   const channels = dy.shape[3];
   let dilated = dy;
   if (sh > 1 || sw > 1) {
-    const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, channels]), [
-      [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
-    ]);
-    dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, channels]);
+    // columns, then rows, each a rank-3 pad: wasm pads rank 6 (one step) about 2x slower
+    const cols = tf.pad(tf.reshape(dy, [n * h * w, 1, channels]), [[0, 0], [0, sw - 1], [0, 0]]);
+    const rows = tf.pad(tf.reshape(cols, [n * h, 1, w * sw * channels]), [[0, 0], [0, sh - 1], [0, 0]]);
+    dilated = tf.reshape<tf.Rank.R4>(rows, [n, h * sh, w * sw, channels]);
   }
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;

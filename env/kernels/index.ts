@@ -8,7 +8,8 @@
  * - Mean over the spatial axes (global average pooling) as one average pool (spatial-mean.ts); the gradients of Mean
  *   and Relu with fewer passes (broadcast-gradients.ts).
  * - Conv2DBackpropFilter from image patches and one matrix product where the patches are small (1x1 windows, a first
- *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts).
+ *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts);
+ *   the filter gradient of large stride-1 depthwise convolutions tap by tap (depthwise-filter-gradient.ts).
  * Every one hands the cases it does not cover to the kernel or gradient it replaced.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +17,7 @@ import { batchNormForward, batchNormGradient } from './batch-norm.js';
 import { meanGradient, reluGradient } from './broadcast-gradients.js';
 import { channelBinary, type ChannelOp } from './channel-binary.js';
 import { shareBuffer, sliceOnHeap } from './copies.js';
+import { depthwiseFilterGradByTaps } from './depthwise-filter-gradient.js';
 import { convFilterGradFromPatches } from './patch-gradients.js';
 import { pointwiseInputGradient } from './pointwise-conv.js';
 import { replaceGradient, replaceKernel, type WasmHeap } from './registry.js';
@@ -51,6 +53,8 @@ export function installLayerKernels(): void {
     convFilterGradFromPatches(args.inputs.x as tf.Tensor4D, args.inputs.dy as tf.Tensor4D, args.attrs as never) ?? own(args));
   replaceKernel(tf.Conv2DBackpropInput, (own) => (args) =>
     pointwiseInputGradient(args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, args.attrs as never) ?? own(args));
+  replaceKernel(tf.DepthwiseConv2dNativeBackpropFilter, (own) => (args) =>
+    depthwiseFilterGradByTaps(args.inputs.x as tf.Tensor4D, args.inputs.dy as tf.Tensor4D, args.attrs as never) ?? own(args));
   replaceGradient(tf.FusedBatchNorm, (dy, saved, attrs) =>
     batchNormGradient(dy as tf.Tensor, saved, (attrs as Attrs<{ varianceEpsilon: number }>).varianceEpsilon));
   replaceGradient(tf.Mean, (dy, saved, attrs) => meanGradient(dy as tf.Tensor, saved, attrs));

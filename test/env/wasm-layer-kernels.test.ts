@@ -1,6 +1,7 @@
 /**
  * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity, Cast, Slice,
- * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise input gradients) give
+ * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise input gradients, depthwise
+ * filter gradients by taps) give
  * what tfjs's own give: wasm's kernels and tfjs-core's gradients (`setFastWasmKernels(false)`), or the cpu backend's
  * kernels where wasm has none of its own (conv filter gradients). Exactly where ours only copy or apply each factor
  * once; within float32 rounding of another summation order elsewhere. Shapes are odd on purpose. Serial: the tests
@@ -191,8 +192,32 @@ for (const c of convCases) {
   });
 }
 
+const depthwiseCases: Array<{ title: string; x: Filter; filter: Filter; pad: 'same' | 'valid' }> = [
+  { title: 'stride 1 same, odd 15x17, 64 channels (taps)', x: [5, 15, 17, 64], filter: [3, 3, 64, 1], pad: 'same' },
+  { title: 'stride 1 valid, 5x3 window, 17x15 (taps)', x: [6, 17, 15, 64], filter: [5, 3, 64, 1], pad: 'valid' },
+  { title: 'stride 1 same, small (the composite)', x: [2, 6, 7, 3], filter: [3, 3, 3, 1], pad: 'same' },
+];
+
+for (const c of depthwiseCases) {
+  test.serial(`depthwise filter gradient equals the cpu backend's: ${c.title}`, async (t) => {
+    const grad = () =>
+      tf.tidy(() => {
+        const x = rand(c.x, 1);
+        const loss = (w: tf.Tensor) => {
+          const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad);
+          return tf.sum(tf.mul(y, rand(y.shape, 3))) as tf.Scalar;
+        };
+        return [tf.grad(loss)(rand(c.filter, 2)).dataSync() as Float32Array];
+      });
+    await selectBackend('cpu');
+    const stock = grad();
+    await selectBackend('wasm');
+    close(t, { stock, ours: grad() }, 1e-5, c.title);
+  });
+}
+
 test.serial('setFastWasmKernels(false) puts back tfjs own kernels and gradients; true installs ours again', (t) => {
-  const kernels = ['Identity', 'Cast', 'Slice', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Mean', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  const kernels = ['Identity', 'Cast', 'Slice', 'FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Mean', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'];
   const gradients = ['FusedBatchNorm', 'Mean', 'Relu'];
   setFastWasmKernels(false);
   const stockKernels = kernels.map((k) => tf.getKernel(k, 'wasm').kernelFunc);
