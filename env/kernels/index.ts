@@ -9,7 +9,7 @@
  *   and Relu with fewer passes (broadcast-gradients.ts).
  * - Conv2DBackpropFilter from image patches and one matrix product where the patches are small (1x1 windows, a first
  *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts);
- *   the filter gradient of large stride-1 depthwise convolutions tap by tap (depthwise-filter-gradient.ts).
+ *   the filter gradient of large depthwise convolutions tap by tap (depthwise-filter-gradient.ts).
  * Every one hands the cases it does not cover to the kernel or gradient it replaced.
  */
 import * as tf from '@tensorflow/tfjs';

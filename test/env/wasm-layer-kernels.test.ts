@@ -192,7 +192,9 @@ for (const c of convCases) {
   });
 }
 
-const depthwiseCases: Array<{ title: string; x: Filter; filter: Filter; pad: 'same' | 'valid' }> = [
+const depthwiseCases: Array<{ title: string; x: Filter; filter: Filter; strides?: [number, number]; pad: 'same' | 'valid' }> = [
+  { title: 'stride 2 same, odd 33x31, 32 channels (phases, taps)', x: [8, 33, 31, 32], filter: [3, 3, 32, 1], strides: [2, 2], pad: 'same' },
+  { title: 'strides [2,1] valid, 4x3 window, 27x25 (phases, taps)', x: [6, 27, 25, 48], filter: [4, 3, 48, 1], strides: [2, 1], pad: 'valid' },
   { title: 'stride 1 same, odd 15x17, 64 channels (taps)', x: [5, 15, 17, 64], filter: [3, 3, 64, 1], pad: 'same' },
   { title: 'stride 1 valid, 5x3 window, 17x15 (taps)', x: [6, 17, 15, 64], filter: [5, 3, 64, 1], pad: 'valid' },
   { title: 'stride 1 same, small (the composite)', x: [2, 6, 7, 3], filter: [3, 3, 3, 1], pad: 'same' },
@@ -204,7 +206,7 @@ for (const c of depthwiseCases) {
       tf.tidy(() => {
         const x = rand(c.x, 1);
         const loss = (w: tf.Tensor) => {
-          const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad);
+          const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides ?? 1, c.pad);
           return tf.sum(tf.mul(y, rand(y.shape, 3))) as tf.Scalar;
         };
         return [tf.grad(loss)(rand(c.filter, 2)).dataSync() as Float32Array];
