@@ -2,8 +2,8 @@
  * Batch norm on wasm: the forward kernel (FusedBatchNorm) and its gradient, both as per-channel affine maps
  * (channel-affine.ts) and leading-axis sums.
  *
- * Forward: `y = x * a + b` with `a = scale / sqrt(variance + eps)` and `b = offset - mean * a`, worked out on the
- * [c]-sized tensors first. Scoring a mobilenet-tiny spends most of its time here with wasm's own kernel.
+ * Forward: `y = x * a + b` with `a = scale / sqrt(variance + eps)` and `b = offset - mean * a`, worked out per
+ * channel first. Scoring a mobilenet-tiny spends most of its time here with wasm's own kernel.
  *
  * Gradient (tfjs-core's FusedBatchNorm_grad gives the same values): with r = 1 / sqrt(variance + eps) and g = scale,
  *   dx = dy * g r,  dmean = -g r sum(dy),  dvariance = -g r^3 / 2 sum(dy (x - mean)),
@@ -13,7 +13,7 @@
  * the four parameter gradients.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradientMap } from './registry.js';
+import type { GradientMap, WasmHeap } from './registry.js';
 import { affineCandidate, channelAffine, isPerChannel } from './channel-affine.js';
 
 interface BatchNormInputs {
@@ -29,18 +29,24 @@ function handled(i: BatchNormInputs): boolean {
   return affineCandidate(i.x) && [i.mean, i.variance, i.offset, i.scale].every((t) => isPerChannel(t, i.x) && (t == null || t.dtype === 'float32'));
 }
 
-const flat = (t: tf.TensorInfo | null | undefined): tf.Tensor | null => (t == null ? null : tf.reshape(t as tf.Tensor, [-1]));
-
-/** FusedBatchNorm as one affine map, or null when `handled` says no (the caller runs wasm's own). */
-export function batchNormForward(inputs: BatchNormInputs, varianceEpsilon: number): tf.Tensor | null {
+/**
+ * FusedBatchNorm as one affine map, or null when `handled` says no (the caller runs wasm's own). The per-channel
+ * factors are worked out in JavaScript straight from the heap (c values; five tiny kernel calls cost more than the
+ * affine map itself when scoring at batch 32), in float64, then rounded once to float32.
+ */
+export function batchNormForward(inputs: BatchNormInputs, varianceEpsilon: number, backend: WasmHeap): tf.Tensor | null {
   if (!handled(inputs)) return null;
-  return tf.tidy(() => {
-    const r = tf.rsqrt(tf.add(flat(inputs.variance)!, varianceEpsilon));
-    const a = inputs.scale == null ? r : tf.mul(flat(inputs.scale)!, r);
-    const shift = tf.mul(flat(inputs.mean)!, a);
-    const b = inputs.offset == null ? tf.neg(shift) : tf.sub(flat(inputs.offset)!, shift);
-    return channelAffine(inputs.x as tf.Tensor, a, b);
-  });
+  const view = (t: tf.TensorInfo | null | undefined) => (t == null ? null : (backend.typedArrayFromHeap(t) as Float32Array));
+  const [mean, variance, offset, scale] = [view(inputs.mean)!, view(inputs.variance)!, view(inputs.offset), view(inputs.scale)];
+  const c = mean.length;
+  const a = new Float32Array(c);
+  const b = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    const factor = (scale ? scale[k] : 1) / Math.sqrt(variance[k] + varianceEpsilon);
+    a[k] = factor;
+    b[k] = (offset ? offset[k] : 0) - mean[k] * factor;
+  }
+  return tf.tidy(() => channelAffine(inputs.x as tf.Tensor, tf.tensor1d(a), tf.tensor1d(b)));
 }
 
 /** The gradient of FusedBatchNorm, or null for a case ours does not handle (tfjs's gradient runs instead). */

@@ -40,7 +40,7 @@ export function installLayerKernels(): void {
   replaceKernel(tf.FusedBatchNorm, (own) => (args) => {
     const { x, mean, variance, offset, scale } = args.inputs;
     const eps = (args.attrs as Attrs<{ varianceEpsilon: number }>).varianceEpsilon;
-    return batchNormForward({ x: x!, mean: mean!, variance: variance!, offset, scale }, eps) ?? own(args);
+    return batchNormForward({ x: x!, mean: mean!, variance: variance!, offset, scale }, eps, heap(args)) ?? own(args);
   });
   for (const [name, op] of [[tf.Add, 'add'], [tf.Sub, 'sub'], [tf.Multiply, 'mul']] as Array<[string, ChannelOp]>) {
     replaceKernel(name, (own) => (args) => channelBinary(op, args.inputs.a!, args.inputs.b!) ?? own(args));
