@@ -24,12 +24,15 @@
  * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
  * 1 are not supported (tfjs-core asserts that before any of these kernels runs).
  *
- * Replacements (issue 14; bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
+ * First replacements (bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
  * own for comparison): Tile (block copies on the wasm heap), MaxPoolGrad (a first-maximum scan on the heap, as the
  * cpu backend), BatchMatMul with a transposed operand (an explicit Transpose, then XNNPACK's product), Sum and Mean
  * over leading axes (average pooling per image). They are what plain training of our models spends most on in wasm:
  * batch-norm's gradient, every dense gradient, pooling and bias gradients. Copies are exact; sums differ from wasm's
  * own by float32 rounding only (test/env/wasm-fast-kernels.test.ts, test/env/finetune-kernels.test.ts).
+ *
+ * The layer kernels (batch norm, per-channel products, copies, convolution gradients) live in env/kernels/ and are
+ * installed by `setFastWasmKernels` too; docs/wasm-kernels.md describes all three layers.
  *
  * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
