@@ -96,12 +96,30 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
  * computeConv2DInfo, plus any rows a rounding mode of 'ceil' reads past the end.
  */
 function padForward(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  return padOrCrop(x, ...forwardPads(info));
+}
+
+type Pads = [top: number, bottom: number, left: number, right: number];
+
+function forwardPads(info: tf.backend_util.Conv2DInfo): Pads {
   const { top, bottom, left, right } = info.padInfo;
   const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
   const extraH = Math.max(needH - (info.inHeight + top + bottom), 0);
   const extraW = Math.max(needW - (info.inWidth + left + right), 0);
-  return padOrCrop(x, top, bottom + extraH, left, right + extraW);
+  return [top, bottom + extraH, left, right + extraW];
+}
+
+/**
+ * A stride-1 'valid' correlation of x, padded (or cropped, negative amounts) by `pads`, with `filter`. Without crops
+ * the pads go to the convolution itself (explicit padding): one full pass over x less than a PadV2 first.
+ */
+function correlate(x: tf.Tensor4D, filter: tf.Tensor4D, pads: Pads, depthwise: boolean, dilation: number | Pair = 1): tf.Tensor4D {
+  const [top, bottom, left, right] = pads;
+  const explicit = pads.every((p) => p >= 0);
+  const input = explicit ? x : padOrCrop(x, top, bottom, left, right);
+  const pad: tf.backend_util.ExplicitPadding | 'valid' = explicit ? [[0, 0], [top, bottom], [left, right], [0, 0]] : 'valid';
+  return depthwise ? tf.depthwiseConv2d(input, filter, 1, pad, 'NHWC', dilation) : tf.conv2d(input, filter, 1, pad, 'NHWC', dilation);
 }
 
 function assertDyShape(kernel: string, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): void {
@@ -126,9 +144,9 @@ export function conv2DBackpropFilterComposite(
       x4.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
     );
     assertDyShape('Conv2DBackpropFilter', dy4, info);
-    const xT = tf.transpose(padForward(x4, info), [3, 1, 2, 0]); // [cin, Hp, Wp, n]
+    const xT = tf.transpose(x4, [3, 1, 2, 0]); // [cin, H, W, n]
     const dyT = tf.transpose(dy4, [1, 2, 0, 3]); // [h, w, n, cout]
-    const g = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth]); // [cin, >=kh, >=kw, cout]
+    const g = correlate(xT, dyT, forwardPads(info), false, [info.strideHeight, info.strideWidth]); // [cin, >=kh, >=kw, cout]
     const cropped = tf.slice(g, [0, 0, 0, 0], [cin, kh, kw, cout]);
     return tf.transpose(cropped, [1, 2, 0, 3]);
   });
@@ -161,10 +179,10 @@ export function depthwiseConv2dBackpropFilterComposite(
 
 /**
  * The input gradient of a conv as a forward correlation: dy with (stride - 1) zeros inserted after every row and
- * column, padded so that a 'valid' correlation with the spatially flipped filter gives the input's H x W
+ * column, and the pads after which a 'valid' correlation with the spatially flipped filter gives the input's H x W
  * (dX[p] = sum_i dyDilated[p + top - i] * W[i], top = k - 1 - forward pad).
  */
-function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): [tf.Tensor4D, Pads] {
   const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const channels = dy.shape[3];
@@ -177,7 +195,7 @@ function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Ten
   }
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
-  return padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+  return [dilated, [top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw]];
 }
 
 /** dX of depthwiseConv2d(x, W): dy dilated by the stride, padded, correlated with the flipped filter. */
@@ -194,9 +212,9 @@ export function depthwiseConv2dBackpropInputComposite(
     );
     assertDyShape('DepthwiseConv2dNativeBackpropInput', dy, info);
     const { batchSize: n, inHeight: H, inWidth: W } = info;
-    const padded = dilateAndPad(dy, info);
+    const [dilated, pads] = dilateAndPad(dy, info);
     const flipped = tf.reshape<tf.Rank.R4>(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
-    const dx = tf.depthwiseConv2d(padded, flipped, 1, 'valid'); // [n, H, W, c*m]
+    const dx = correlate(dilated, flipped, pads, true); // [n, H, W, c*m]
     return m === 1 ? dx : (tf.sum(tf.reshape(dx, [n, H, W, c, m]), 4) as tf.Tensor4D);
   });
 }
@@ -217,9 +235,9 @@ export function conv2DBackpropInputComposite(
     const dy4 = nchw ? tf.transpose(dy, [0, 2, 3, 1]) : dy;
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     assertDyShape('Conv2DBackpropInput', dy4, info);
-    const padded = dilateAndPad(dy4, info);
+    const [dilated, pads] = dilateAndPad(dy4, info);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, cout, cin]
-    const dx = tf.conv2d(padded, flipped, 1, 'valid'); // [n, H, W, cin]
+    const dx = correlate(dilated, flipped, pads, false); // [n, H, W, cin]
     return nchw ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
   });
 }
