@@ -8,7 +8,8 @@
  * - Mean over the spatial axes (global average pooling) as one average pool (spatial-mean.ts); the gradients of Mean
  *   and Relu with fewer passes (broadcast-gradients.ts).
  * - Conv2DBackpropFilter from image patches and one matrix product where the patches are small (1x1 windows, a first
- *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts);
+ *   layer over one channel: patch-gradients.ts); Conv2DBackpropInput of 1x1 convolutions as a product (pointwise-conv.ts)
+ *   and over one input channel as a depthwise convolution and a channel sum (one-channel-input-gradient.ts);
  *   the filter gradient of large depthwise convolutions tap by tap (depthwise-filter-gradient.ts).
  * Every one hands the cases it does not cover to the kernel or gradient it replaced.
  */
@@ -18,6 +19,7 @@ import { meanGradient, reluGradient } from './broadcast-gradients.js';
 import { channelBinary, type ChannelOp } from './channel-binary.js';
 import { shareBuffer, sliceOnHeap } from './copies.js';
 import { depthwiseFilterGradByTaps } from './depthwise-filter-gradient.js';
+import { oneChannelInputGradient } from './one-channel-input-gradient.js';
 import { convFilterGradFromPatches } from './patch-gradients.js';
 import { pointwiseInputGradient } from './pointwise-conv.js';
 import { replaceGradient, replaceKernel, type WasmHeap } from './registry.js';
@@ -51,8 +53,10 @@ export function installLayerKernels(): void {
   });
   replaceKernel(tf.Conv2DBackpropFilter, (own) => (args) =>
     convFilterGradFromPatches(args.inputs.x as tf.Tensor4D, args.inputs.dy as tf.Tensor4D, args.attrs as never) ?? own(args));
-  replaceKernel(tf.Conv2DBackpropInput, (own) => (args) =>
-    pointwiseInputGradient(args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, args.attrs as never) ?? own(args));
+  replaceKernel(tf.Conv2DBackpropInput, (own) => (args) => {
+    const [dy, filter] = [args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D];
+    return pointwiseInputGradient(dy, filter, args.attrs as never) ?? oneChannelInputGradient(dy, filter, args.attrs as never) ?? own(args);
+  });
   replaceKernel(tf.DepthwiseConv2dNativeBackpropFilter, (own) => (args) =>
     depthwiseFilterGradByTaps(args.inputs.x as tf.Tensor4D, args.inputs.dy as tf.Tensor4D, args.attrs as never) ?? own(args));
   replaceGradient(tf.FusedBatchNorm, (dy, saved, attrs) =>

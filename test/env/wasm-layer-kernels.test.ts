@@ -1,6 +1,6 @@
 /**
  * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity, Cast, Slice,
- * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise input gradients, depthwise
+ * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise and one-channel input gradients, depthwise
  * filter gradients by taps) give
  * what tfjs's own give: wasm's kernels and tfjs-core's gradients (`setFastWasmKernels(false)`), or the cpu backend's
  * kernels where wasm has none of its own (conv filter gradients). Exactly where ours only copy or apply each factor
@@ -165,6 +165,7 @@ const convCases: ConvCase[] = [
   { title: '1x1 stride 1 same', x: [2, 6, 9, 5], filter: [1, 1, 5, 8], strides: 1, pad: 'same' },
   { title: '1x1 stride 2 same (not pointwise: left to the composite)', x: [2, 7, 7, 3], filter: [1, 1, 3, 4], strides: 2, pad: 'same' },
   { title: '3x3 over 1 channel, same, odd 11x9, 16 out', x: [3, 11, 9, 1], filter: [3, 3, 1, 16], strides: 1, pad: 'same' },
+  { title: '4x4 over 1 channel, same (asymmetric pads), odd 9x7, 5 out', x: [2, 9, 7, 1], filter: [4, 4, 1, 5], strides: 1, pad: 'same' },
   { title: '3x3 over 1 channel, stride 2 same, even 8x10, 12 out', x: [2, 8, 10, 1], filter: [3, 3, 1, 12], strides: 2, pad: 'same' },
   { title: '2x3 over 2 channels, strides [2,1] valid, 9 out', x: [2, 9, 7, 2], filter: [2, 3, 2, 9], strides: [2, 1], pad: 'valid' },
   { title: '5x5 over 6 channels (larger patches: the composite)', x: [2, 9, 9, 6], filter: [5, 5, 6, 4], strides: 1, pad: 'valid' },
