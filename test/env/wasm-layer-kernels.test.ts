@@ -1,11 +1,10 @@
 /**
- * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity, Cast, Slice,
- * spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise and one-channel input gradients, depthwise
- * filter gradients by taps) give
- * what tfjs's own give: wasm's kernels and tfjs-core's gradients (`setFastWasmKernels(false)`), or the cpu backend's
- * kernels where wasm has none of its own (conv filter gradients). Exactly where ours only copy or apply each factor
- * once; within float32 rounding of another summation order elsewhere. Shapes are odd on purpose. Serial: the tests
- * swap process-wide kernel registrations and the backend.
+ * Our layer kernels for wasm (env/kernels/: batch norm and its gradient, per-channel Add/Sub/Multiply, Identity, Cast,
+ * Slice, spatial Mean, the gradients of Mean and Relu, conv filter gradients from patches, pointwise and one-channel
+ * input gradients, depthwise filter gradients by taps) give what tfjs's own give: wasm's kernels and tfjs-core's
+ * gradients (`setFastWasmKernels(false)`), or the cpu backend's kernels where wasm has none of its own (conv filter
+ * gradients). Exactly where ours only copy or apply each factor once; within float32 rounding of another summation
+ * order elsewhere. Shapes are odd on purpose. Serial: the tests swap process-wide kernel registrations and the backend.
  */
 import test, { type ExecutionContext } from 'ava';
 import * as tf from '@tensorflow/tfjs';
