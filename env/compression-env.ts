@@ -1,5 +1,5 @@
 /**
- * The compression environment: the world the agent acts in (REFERENCE.md section 5).
+ * The compression environment: the world the agent acts in (AMC's and HAQ's episode; docs/search.md).
  *
  * `reset()` starts an episode at the first layer of the walk (model order, reversed, or PocketFlow's random
  * permutation, seeded per episode so a resumed run walks the same way); `step(action)` maps the agent's raw action to
@@ -25,7 +25,7 @@ import { type BudgetPlan, type BudgetSpec, costKindOf, enforceAfter, layerCost, 
 import type { ChannelSelectionMethod } from './channel-pruning/select.js';
 import { ChannelSpace, channelSamples, coupledEnforceAfter, coupledWall, pruneForCounts, refusePreserve } from './channel-space.js';
 import { compressModel, OriginalWeights } from './compress-model.js';
-import type { Dataset } from './data/dataset.js';
+import type { DataSplit, Dataset } from './data/dataset.js';
 import { seededPermutation, takeRows } from './data/dataset.js';
 import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
@@ -371,16 +371,16 @@ export class CompressionEnv {
 
   /**
    * Compress the original weights with `strategy`, fine-tune, and score the model on the reward images (or, with
-   * `all`, every validation image). No cache. Every call of a run fine-tunes from the same weights on the same
+   * `all`, every validation image; with `on`, those images). No cache. Every call of a run fine-tunes from the same weights on the same
    * batch sequence and scores the same images (common random numbers), so two strategies differ by what they are,
    * not by their draws. `steps` overrides the fine-tune length (0: none, as sensitivities measure).
    */
-  async measure(strategy: LayerSpec[], opts: { signal?: AbortSignal; steps?: number; all?: boolean } = {}): Promise<Measurement> {
+  async measure(strategy: LayerSpec[], opts: { signal?: AbortSignal; steps?: number; all?: boolean; on?: DataSplit } = {}): Promise<Measurement> {
     const timings = { compress: 0, finetune: 0, evaluate: 0 };
     await this.ensureTeacher();
     const ft = { ...this.finetuneOptions(`episode:${this.config.seed}`), signal: opts.signal };
     if (opts.steps !== undefined) ft.steps = opts.steps;
-    const split = opts.all ? this.data.validation : this.valSplit.validation;
+    const split = opts.on ?? (opts.all ? this.data.validation : this.valSplit.validation);
     // activation bits fake-quantize the layer inputs through the fine-tune and the scoring, and only then
     const sites = activationSites(this.layers.map((l, i) => ({ layerName: l.layerName, activationBits: strategy[i].activationBits })));
     const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[]) => withActivationQuant(model, sites, async (activations) => {
@@ -434,14 +434,14 @@ export class CompressionEnv {
     return { cost, reward: r };
   }
 
-  /** The cached accuracy and loss of a strategy, if it was evaluated before in this run. */
-  cached(strategy: LayerSpec[]): { accuracy: number; loss: number } | undefined {
-    return this.cache.get(CompressionEnv.strategyKey(strategy));
+  /** A strategy's cached accuracy and loss in this run: after the episode fine-tune, or `steps` steps (`steps@key`). */
+  cached(strategy: LayerSpec[], steps?: number): { accuracy: number; loss: number } | undefined {
+    return this.cache.get(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`);
   }
 
   /** Remember a strategy's accuracy (measured here or by a worker). */
-  remember(strategy: LayerSpec[], accuracy: number, loss: number): void {
-    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy, loss });
+  remember(strategy: LayerSpec[], accuracy: number, loss: number, steps?: number): void {
+    this.cache.set(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`, { accuracy, loss });
   }
 
   /** measure() then score(), with the run's cache: identical strategies are evaluated once. */

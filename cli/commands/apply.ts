@@ -4,11 +4,11 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { applyStrategy } from '../../run/final.js';
-import { loadStrategy } from '../../run/strategy.js';
+import { applyStrategy } from '../../run/final/final.js';
+import { loadStrategy } from '../../run/final/strategy.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { progressBar } from '../progress-bar.js';
-import { printFinal } from './print-final.js';
+import { printFinal } from '../print-final.js';
 
 type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number; bnBatches?: number };
 

@@ -1,7 +1,7 @@
 /** `autoshrink export <run> [--out file]`: write the best strategy of a run as a strategy JSON file. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { exportStrategy } from '../../run/final.js';
-import { saveStrategy } from '../../run/strategy.js';
+import { exportStrategy } from '../../run/final/final.js';
+import { saveStrategy } from '../../run/final/strategy.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 
 type ExportArgs = GlobalArgs & { run: string; out?: string };

@@ -10,7 +10,7 @@ import { buildReport } from '../../report/report.js';
 import { chartsPng } from '../../report/png.js';
 import { AUTOSHRINK_VERSION } from '../../run/version.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
-import { readReportRuns } from './report-runs.js';
+import { readReportRuns } from '../../run/report-data.js';
 
 type ReportArgs = GlobalArgs & { runs: string[]; out: string; png: boolean };
 

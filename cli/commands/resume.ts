@@ -2,14 +2,14 @@
  * `autoshrink resume <run>`: continue a stopped or killed run from its last checkpoint, with its stored config.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { parseStoredConfig } from '../../run/config.js';
 import { resumeSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { checkWorkdir } from '../../run/workdir.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
-import { printFinal } from './print-final.js';
+import { printFinal } from '../print-final.js';
 import { progressFor } from './search.js';
 
 type ResumeArgs = GlobalArgs & { run: string };

@@ -5,14 +5,14 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cacheBaseline, isBuiltinModel } from '../../run/baseline.js';
 import type { RunConfig } from '../../run/config.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { preflight } from '../../run/preflight.js';
 import { runSearch } from '../../run/search.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
-import { printFinal } from './print-final.js';
-import { configFromArgs, searchOptions } from './search-options.js';
+import { printFinal } from '../print-final.js';
+import { configFromArgs, searchOptions } from '../search-options.js';
 
 export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'search',
@@ -52,7 +52,7 @@ async function trainBaselineFirst(args: GlobalArgs, config: RunConfig): Promise<
   await preflight(config, args.workdir);
   let bar: ProgressBar | undefined;
   await cacheBaseline(
-    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir: args.workdir },
+    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize, workdir: args.workdir },
     {
       onTrainStart: ({ model, dataset }) => process.stderr.write(`no cached ${model} baseline for ${dataset} yet: training it once (later runs reuse it)\n`),
       onProgress: (p) => {

@@ -5,7 +5,7 @@
  * model.json path and data folder as on the coordinator.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { serveQueue } from '../../run/queue-worker.js';
+import { serveQueue } from '../../run/evaluators/queue-worker.js';
 import { checkWorkdir } from '../../run/workdir.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 

@@ -8,7 +8,7 @@ import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { readReportRuns } from '../../cli/commands/report-runs.js';
+import { readReportRuns } from '../../run/report-data.js';
 import { buildReport } from '../../report/report.js';
 import { tinySearch, tinyWorkdir } from './tiny-search.js';
 

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readReportRuns } from '../../cli/commands/report-runs.js';
+import { readReportRuns } from '../../run/report-data.js';
 import { dominates, paretoFront } from '../../report/pareto.js';
 import { buildReport, type Report } from '../../report/report.js';
 import { WIDTH } from '../../report/theme.js';

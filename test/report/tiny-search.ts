@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import type { RunConfig } from '../../run/config.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { ModelError, StrategyError } from '../../errors.js';
 import { packModel, readPackedHeader } from '../../learners/model-pack.js';
-import { applyStrategy, finishRun } from '../../run/final.js';
+import { applyStrategy, finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
-import { parseStrategy, type Strategy } from '../../run/strategy.js';
+import { parseStrategy, type Strategy } from '../../run/final/strategy.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 
 let workdir = '';

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { countFlops } from '../../env/channel-pruning/cost.js';
 import { ConfigError, StrategyError } from '../../errors.js';
-import { applyStrategy, finishRun } from '../../run/final.js';
-import { loadPackedModel, packCompressedModel } from '../../run/model-files.js';
+import { applyStrategy, finishRun } from '../../run/final/final.js';
+import { loadPackedModel, packCompressedModel } from '../../run/final/model-files.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { runSearch } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import { loadStrategy, parseStrategy, type Strategy } from '../../run/strategy.js';
+import { openStore } from '../../run/store/store.js';
+import { loadStrategy, parseStrategy, type Strategy } from '../../run/final/strategy.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 
 let workdir = '';

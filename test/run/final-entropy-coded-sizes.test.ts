@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { packedSizeReport } from '../../learners/model-pack.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import type { Strategy } from '../../run/strategy.js';
+import { openStore } from '../../run/store/store.js';
+import type { Strategy } from '../../run/final/strategy.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 
 let workdir = '';

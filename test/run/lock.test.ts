@@ -10,7 +10,7 @@ import { selectBackend } from '../../env/backend.js';
 import { RunNotFoundError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { stop } from '../helpers/redis-server.js';
 import { sampleRun } from '../helpers/store-samples.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { parseRunConfig } from '../../run/config.js';
-import type { EvaluatorFactory } from '../../run/create-evaluator.js';
+import type { EvaluatorFactory } from '../../run/evaluators/create-evaluator.js';
 import { buildEnvironment } from '../../run/environment.js';
-import { type Evaluator, inProcessEvaluator } from '../../run/evaluator.js';
+import { type Evaluator, inProcessEvaluator } from '../../run/evaluators/evaluator.js';
 import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import { WorkerPool } from '../../run/worker-pool.js';
+import { openStore } from '../../run/store/store.js';
+import { WorkerPool } from '../../run/evaluators/worker-pool.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id

@@ -11,7 +11,7 @@ import { selectBackend } from '../../env/backend.js';
 import { ConfigError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
 import { runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { freePort, HAS_REDIS, startRedis, stop } from '../helpers/redis-server.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { InputError, RunNotFoundError } from '../../errors.js';
-import { openStore, type Store } from '../../run/store.js';
-import { SCHEMA_VERSION } from '../../run/store-schema.js';
+import { openStore, type Store } from '../../run/store/store.js';
+import { SCHEMA_VERSION } from '../../run/store/schema.js';
 import { sampleCheckpoint, sampleEpisode, sampleRun } from '../helpers/store-samples.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
