@@ -2,7 +2,8 @@
  * The layout of DESIGN.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
  * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
  * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
- * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend; and no source
+ * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend, runtime/ (the
+ * browser reader of model.ashk) imports only learners and the leaves, no `node:` module and tfjs types only; and no source
  * file is over 500 lines (issue 11). Imports are read with the TypeScript parser (static `import`, `export ... from`,
  * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
  */
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report'] as const;
+const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'runtime'] as const;
 type Folder = (typeof FOLDERS)[number];
 /** Root files every folder may import (leaves: they import nothing of ours). */
 const LEAVES = ['errors', 'units'];
@@ -27,6 +28,7 @@ const MAY_IMPORT: Record<Folder, string[]> = {
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
   report: ['report', ...LEAVES],
+  runtime: ['runtime', 'learners', ...LEAVES],
 };
 const SQLITE_FILES = ['run/store.ts', 'run/store-schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
@@ -115,6 +117,9 @@ function violations(file: string, imports: Import[]): string[] {
     if (isUiPackage(pkg) && folder !== 'cli') out.push(`${at}: only cli/ imports ink, react and yargs`);
     if (isChartPackage(pkg) && folder !== 'report') out.push(`${at}: only report/ imports vega, vega-lite and resvg`);
     if (isBackendPackage(pkg) && !imp.typeOnly && !BACKEND_FILES.includes(file)) out.push(`${at}: only ${BACKEND_FILES.join(', ')} loads a tfjs backend`);
+    if (folder === 'runtime' && (imp.specifier.startsWith('node:') || (pkg.startsWith('@tensorflow/') && !imp.typeOnly))) {
+      out.push(`${at}: runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only`);
+    }
   }
   return out;
 }
@@ -159,6 +164,11 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
   ]);
   t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
+  t.deepEqual(violations('runtime/x.ts', imports('node:zlib', '@tensorflow/tfjs-core', '../env/layers.js')), [
+    "runtime/x.ts:1 imports 'node:zlib': runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only",
+    "runtime/x.ts:2 imports '@tensorflow/tfjs-core': runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only",
+    "runtime/x.ts:3 imports '../env/layers.js' (env): runtime/ may import only runtime, learners, errors, units",
+  ]);
 });
 
 test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where DESIGN.md puts them', (t) => {
