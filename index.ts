@@ -58,4 +58,5 @@ export { describeFp32Share, exportQuantizedTfjs, loadPackedModel } from './run/m
 export type { RunEvent } from './run/events.js';
 
 export * from './errors.js';
-export * from './report/index.js';
+// the report (vega, vega-lite, resvg) is its own entry point, autoshrink/report, so importing the library does not
+// load the charting packages; the browser reader of model.ashk is autoshrink/runtime

@@ -4,13 +4,13 @@
  *
  * This schema is the one source of each field's doc (zod `.describe()`, readable at run time), default and flag:
  * cli/commands/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
- * the DDPG fields take their defaults from agent/ddpg.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
+ * the DDPG fields take their defaults from agent/ddpg-config.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
  * flag is `--` + its kebab-case name unless its FlagSpec names another (bitBounds -> `--bits MIN-MAX`).
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
-import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg.js';
+import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
@@ -183,7 +183,7 @@ export const RunConfigFields = z
     ),
     queue: field(redisUrl.optional(), 'Evaluate episodes through a Redis queue, redis://HOST:PORT, served by `autoshrink worker` processes', { defaultText: 'none (local)' }),
 
-    // ---- the DDPG agent (defaults: agent/ddpg.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------
+    // ---- the DDPG agent (defaults: agent/ddpg-config.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------
     hidden: field(z.array(z.number().int().positive()).min(1).default([...DDPG.hidden]), 'Hidden layer widths of the actor and the critic (AMC/HAQ: 300,300)', { form: 'list' }),
     actorLr: field(z.number().positive().default(DDPG.actorLr), 'Adam learning rate of the actor (AMC/HAQ: 1e-4)'),
     criticLr: field(z.number().positive().default(DDPG.criticLr), 'Adam learning rate of the critic (AMC/HAQ: 1e-3)'),

@@ -2,7 +2,7 @@
  * `autoshrink baseline`: train a built-in model on the dataset and cache it, or show the cached one.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { BUILTIN_MODELS, cacheBaseline } from '../../run/baseline.js';
+import { BUILTIN_MODELS } from '../../run/choices.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 
@@ -27,6 +27,7 @@ export const baselineCommand: CommandModule<GlobalArgs, BaselineArgs> = {
   handler: async (args: ArgumentsCamelCase<BaselineArgs>) => {
     const backend = await setupBackend(args);
     let bar: ProgressBar | undefined;
+    const { cacheBaseline } = await import('../../run/baseline.js');
     const { meta, cached, dir, dataset } = await cacheBaseline(
       { model: args.model, data: args.data, dataSeed: args.dataSeed, workdir: args.workdir, epochs: args.epochs, retrain: args.retrain },
       {
