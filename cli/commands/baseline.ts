@@ -20,7 +20,7 @@ export const baselineCommand: CommandModule<GlobalArgs, BaselineArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('model', { type: 'string', default: 'lenet5', choices: [...BUILTIN_MODELS], describe: 'Built-in model to train' })
-      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist (bundled 10k), idx:DIR or cifar10:DIR' })
+      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist (bundled 10k), idx:DIR, cifar10:DIR, npz:FILE or npy:DIR' })
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' })
       .option('epochs', { type: 'number', describe: 'Training epochs (default: per model, 12 for lenet5)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'Train again even if cached' }) as unknown as Argv<BaselineArgs>,

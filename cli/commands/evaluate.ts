@@ -11,7 +11,7 @@ export const evaluateCommand: CommandModule<GlobalArgs, EvaluateArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'lenet5 | mlp | mobilenet-tiny | path/model.json | path/model.ashk' })
-      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist, idx:DIR or cifar10:DIR' })
+      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist, idx:DIR, cifar10:DIR, npz:FILE or npy:DIR' })
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' }) as unknown as Argv<EvaluateArgs>,
   handler: async (args: ArgumentsCamelCase<EvaluateArgs>) => {
     await setupBackend(args);
