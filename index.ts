@@ -46,7 +46,8 @@ export { evaluateAccuracy, evaluateModel } from './env/evaluate.js';
 
 // runs
 export { runSearch, resumeSearch } from './run/search.js';
-export type { SearchOptions, SearchResult } from './run/search.js';
+export type { SearchInput, SearchOptions, SearchResult } from './run/search.js';
+export type { InMemoryData, InMemorySplit } from './env/data/in-memory.js';
 export { applyStrategy, compressInStages, exportStrategy, finishRun } from './run/final.js';
 export { loadStrategy, parseStrategy, saveStrategy } from './run/strategy.js';
 export type { Strategy } from './run/strategy.js';

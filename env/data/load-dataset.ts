@@ -7,6 +7,7 @@ import { loadCifar10Dataset } from './cifar10.js';
 import { type Dataset, splitDataset } from './dataset.js';
 import { loadIdxDataset } from './idx.js';
 import { loadBundledMnist } from './mnist-bundled.js';
+import { loadInMemoryData } from './in-memory.js';
 import { loadNumpyDataset } from './numpy-dataset.js';
 
 export interface DataOptions {
@@ -44,6 +45,9 @@ export function loadDataset(spec: string, opts: DataOptions): Dataset {
     case 'npy':
       if (!arg) throw new DataError(kind === 'npz' ? '--data npz: needs a file, e.g. --data npz:./data.npz' : '--data npy: needs a folder, e.g. --data npy:./arrays');
       raw = loadNumpyDataset(kind, arg);
+      break;
+    case 'memory':
+      raw = loadInMemoryData(spec);
       break;
     default:
       throw new DataError(`unknown dataset '${spec}'; use mnist, idx:DIR, cifar10:DIR, npz:FILE or npy:DIR`);
