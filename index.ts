@@ -1,5 +1,5 @@
 /**
- * autoshrink's public library API: re-exports only (DESIGN.md, "Public surface"). Names here are stable.
+ * autoshrink's public library API: re-exports only (docs/design.md, "Public names"). Names here are stable.
  */
 
 // compression learners (pure functions over Float32Arrays)
@@ -48,14 +48,14 @@ export { evaluateAccuracy, evaluateModel } from './env/evaluate.js';
 export { runSearch, resumeSearch } from './run/search.js';
 export type { SearchInput, SearchOptions, SearchResult } from './run/search.js';
 export type { InMemoryData, InMemorySplit } from './env/data/in-memory.js';
-export { applyStrategy, compressInStages, exportStrategy, finishRun } from './run/final.js';
-export { loadStrategy, parseStrategy, saveStrategy } from './run/strategy.js';
-export type { Strategy } from './run/strategy.js';
+export { applyStrategy, compressInStages, exportStrategy, finishRun } from './run/final/final.js';
+export { loadStrategy, parseStrategy, saveStrategy } from './run/final/strategy.js';
+export type { Strategy } from './run/final/strategy.js';
 export { parseRunConfig, DEFAULT_CONFIG } from './run/config.js';
 export { preflight } from './run/preflight.js';
 export type { RunConfig } from './run/config.js';
-export { openStore } from './run/store.js';
-export { describeFp32Share, exportQuantizedTfjs, loadPackedModel } from './run/model-files.js';
+export { openStore } from './run/store/store.js';
+export { describeFp32Share, exportQuantizedTfjs, loadPackedModel } from './run/final/model-files.js';
 export type { RunEvent } from './run/events.js';
 
 export * from './errors.js';

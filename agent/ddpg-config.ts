@@ -54,6 +54,18 @@ export interface DdpgConfig {
    * instead of every layer moving at once (near a good strategy almost every all-layer move is worse).
    */
   noiseLayers: number;
+  /**
+   * With noiseLayers > 0: an exploring episode whose draw would perturb no layer draws again (true), so every
+   * exploring episode explores; false draws per layer as it goes (about (1 - k/L)^L of the episodes, 10-13% at k = 2,
+   * then replay the policy's strategy: cache hits and duplicate transitions). AMC/HAQ perturb every layer.
+   */
+  noiseRedraw: boolean;
+  /**
+   * Learning episodes (after warm-up) whose updates train the critic alone, the actor frozen: a warm-started actor
+   * keeps its imitated policy until the critic has seen its neighbourhood, instead of following the gradient of an
+   * untrained critic from the first update. AMC/HAQ: 0 (the actor updates from the first critic update).
+   */
+  criticWarmupEpisodes: number;
   /** Factor applied to the noise std after each episode past warm-up. HAQ: 0.99 (AMC: 0.95). */
   noiseDecay: number;
   /** Step of the reward baseline, per update: b += alpha * (mean reward of the batch - b). AMC/HAQ: 0.5. */
@@ -81,6 +93,8 @@ export const DEFAULT_DDPG_CONFIG: Readonly<Omit<DdpgConfig, 'seed'>> = Object.fr
   policyEvery: 0,
   noiseSigma: 0.5,
   noiseLayers: 0,
+  noiseRedraw: true,
+  criticWarmupEpisodes: 0,
   noiseDecay: 0.99,
   baselineAlpha: 0.5,
   updatesPerEpisode: 'per-transition' as const,
@@ -111,7 +125,8 @@ export function validateDdpgConfig(args: { seed: number } & Partial<Omit<DdpgCon
   if (!(c.gamma >= 0 && c.gamma <= 1)) throw bad('gamma', 'in [0, 1]', c.gamma);
   if (!posInt(c.batchSize)) throw bad('batchSize', 'a positive integer', c.batchSize);
   if (!posInt(c.replayEpisodes)) throw bad('replayEpisodes', 'a positive integer', c.replayEpisodes);
-  for (const f of ['warmupEpisodes', 'plannedEpisodes', 'policyEvery'] as const) {
+  if (typeof c.noiseRedraw !== 'boolean') throw bad('noiseRedraw', 'true or false', c.noiseRedraw);
+  for (const f of ['warmupEpisodes', 'plannedEpisodes', 'policyEvery', 'criticWarmupEpisodes'] as const) {
     if (!(Number.isInteger(c[f]) && c[f] >= 0)) throw bad(f, 'an integer >= 0', c[f]);
   }
   for (const f of ['noiseSigma', 'warmupSigma', 'noiseLayers'] as const) if (!(c[f] >= 0 && Number.isFinite(c[f]))) throw bad(f, 'a number >= 0', c[f]);

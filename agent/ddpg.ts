@@ -16,6 +16,9 @@
  *   played with the actor's plain output, so the run sees what the policy itself has learnt; their transitions are
  *   stored and trained on like any other. The anchors never evaluate the noise-free policy during the search
  *   (PocketFlow returns its best noisy roll-out). Off by default here (the anchors' way); autoshrink runs turn it on.
+ * - With noiseLayers > 0, an exploring episode's noise falls on a few layers, drawn per episode and drawn again when
+ *   it would perturb none (noiseRedraw); the critic may learn alone for the first learning episodes
+ *   (criticWarmupEpisodes), so a warm-started actor does not follow an untrained critic.
  * - Sigma decays after every episode past warm-up, policy episodes included, so it is a function of the episode
  *   index alone. autoshrink runs fit the decay to the run's length (agent/noise.ts plannedNoiseDecay) so sigma ends
  *   near 0.05 instead of HAQ's 0.41 after 20 learning episodes at 0.99 (REFERENCE.md section 8).
@@ -71,6 +74,10 @@ export class Ddpg implements Agent {
   private baseline: number | null = null;
   /** Steps of the current episode, waiting for its reward. */
   private pending: Transition[] = [];
+  /** noiseLayers > 0: which layers the exploring episode `maskEpisode` perturbs, and the next step's position. */
+  private mask: boolean[] = [];
+  private maskEpisode = -1;
+  private maskStep = 0;
 
   constructor(args: DdpgArgs) {
     const { stateSize, actionSize, layers, ...rest } = args;
@@ -137,9 +144,30 @@ export class Ddpg implements Agent {
     if (!explore) return mu;
     // noiseLayers > 0: this layer is perturbed with probability noiseLayers / layers, else it plays the policy
     const { noiseLayers } = this.config;
-    if (noiseLayers > 0 && noiseLayers < this.dims.layers && this.rng() * this.dims.layers >= noiseLayers) return mu;
+    if (noiseLayers > 0 && noiseLayers < this.dims.layers) {
+      const perturbed = this.config.noiseRedraw ? this.maskStepOf(episode) : this.rng() * this.dims.layers < noiseLayers;
+      if (!perturbed) return mu;
+    }
     const sigma = warmup ? this.config.warmupSigma : this.sigmaNow;
     return mu.map((m) => truncatedNormal(this.rng, m, sigma, 0, 1));
+  }
+
+  /**
+   * Whether this step of exploring episode `episode` is perturbed. The episode's mask is drawn at its first step,
+   * each layer with probability noiseLayers / layers, and drawn again while it perturbs no layer (an episode that
+   * perturbs nothing replays the policy's strategy: a cache hit and a duplicate transition, not exploration).
+   */
+  private maskStepOf(episode: number): boolean {
+    const L = this.dims.layers;
+    if (episode !== this.maskEpisode || this.maskStep >= L) {
+      for (let tries = 0; tries < 1000; tries++) {
+        this.mask = Array.from({ length: L }, () => this.rng() * L < this.config.noiseLayers);
+        if (this.mask.some(Boolean)) break;
+      }
+      this.maskEpisode = episode;
+      this.maskStep = 0;
+    }
+    return this.mask[this.maskStep++];
   }
 
   /** The actor's deterministic action for one state. */
@@ -181,13 +209,15 @@ export class Ddpg implements Agent {
     let criticLoss = 0;
     let meanQ = 0;
     let actorLoss = 0;
+    // the critic learns alone for the first criticWarmupEpisodes learning episodes: they act with the actor as it was
+    const actorFrozen = this.episode - c.warmupEpisodes < c.criticWarmupEpisodes;
     for (let u = 0; u < updates; u++) {
       const batch = this.replay.sample(c.batchSize, this.rng);
       this.updateBaseline(batch);
       const critic = this.updateCritic(batch);
       criticLoss += critic.loss;
       meanQ += critic.meanQ;
-      actorLoss += this.updateActor(batch);
+      if (!actorFrozen) actorLoss += this.updateActor(batch);
       this.softUpdateTargets();
     }
 
@@ -198,7 +228,7 @@ export class Ddpg implements Agent {
     if (updates > 0) {
       report.criticLoss = criticLoss / updates;
       report.meanQ = meanQ / updates;
-      report.actorLoss = actorLoss / updates;
+      if (!actorFrozen) report.actorLoss = actorLoss / updates;
     }
     if (this.baseline !== null) report.baseline = this.baseline;
     return report;
@@ -335,9 +365,11 @@ export class Ddpg implements Agent {
     }
     // A checkpoint from before policy episodes (or warm-up around a seed, or noise on a few layers) continues as it was
     // made: without them.
-    for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma', 'noiseLayers'] as const) {
+    for (const f of ['plannedEpisodes', 'policyEvery', 'warmupSigma', 'noiseLayers', 'criticWarmupEpisodes'] as const) {
       if (st.config && st.config[f] === undefined) st.config[f] = this.config[f] = 0;
     }
+    // ... and one from before the redraw of idle noise masks draws per layer, as it did
+    if (st.config && st.config.noiseRedraw === undefined) st.config.noiseRedraw = this.config.noiseRedraw = false;
     for (const f of Object.keys(this.config) as (keyof DdpgConfig)[]) {
       if (f !== 'seed' && JSON.stringify(st.config?.[f]) !== JSON.stringify(this.config[f])) {
         throw new ConfigError(`checkpoint config ${f} ${JSON.stringify(st.config?.[f])} differs from the agent's ${JSON.stringify(this.config[f])}`);
@@ -365,6 +397,8 @@ export class Ddpg implements Agent {
     this.config.seed = st.config.seed; // provenance: the state now descends from the checkpoint's seed
     this.rng = createRng(this.config.seed, st.rng);
     this.pending = st.pending.map((t) => ({ state: [...t.state], action: [...t.action], nextState: [...t.nextState], done: t.done }));
+    // checkpoints fall between episodes: the next exploring step starts a new mask
+    this.maskEpisode = -1;
   }
 
   /** Every variable that a checkpoint carries, grouped and named. */

@@ -26,6 +26,8 @@ export interface GreedyArgs {
   cost: (assignment: number[]) => number;
   /** The largest cost allowed. */
   budget: number;
+  /** Called before each round with the (layer, index) pairs it will score, so a caller can measure them in one batch. */
+  prefetch?: (pairs: Array<[number, number]>) => Promise<void>;
 }
 
 /** One move the greedy took. */
@@ -51,7 +53,7 @@ export interface GreedyResult {
   steps: GreedyStep[];
 }
 
-export async function greedySearch({ candidates, sensitivity, cost, budget }: GreedyArgs): Promise<GreedyResult> {
+export async function greedySearch({ candidates, sensitivity, cost, budget, prefetch }: GreedyArgs): Promise<GreedyResult> {
   const layers = candidates.length;
   if (layers === 0 || candidates.some((c) => c.length === 0)) {
     throw new ConfigError('greedySearch needs at least one layer and at least one candidate per layer');
@@ -76,6 +78,14 @@ export async function greedySearch({ candidates, sensitivity, cost, budget }: Gr
   const steps: GreedyStep[] = [];
   let current = cost(assignment);
   while (current > budget) {
+    if (prefetch) {
+      const wanted: Array<[number, number]> = [];
+      for (let l = 0; l < layers; l++) {
+        const i = assignment[l];
+        if (i + 1 < candidates[l].length && !measured[l].has(i + 1)) wanted.push([l, i + 1]);
+      }
+      if (wanted.length) await prefetch(wanted);
+    }
     let best: { layer: number; score: number; cost: number } | null = null;
     for (let l = 0; l < layers; l++) {
       const i = assignment[l];

@@ -28,7 +28,7 @@ export function truncatedNormal(rng: () => number, mu: number, sigma: number, lo
  * The per-episode decay that takes the noise std from `initial` (used in the first learning episode) to `final` in
  * the last of `learningEpisodes`: sigma_e = initial * decay^e for e = 0 .. learningEpisodes - 1, so
  * decay = (final / initial)^(1 / (learningEpisodes - 1)). A fixed factor suits only one run length (HAQ's 0.99 leaves
- * sigma at 0.41 after 20 learning episodes, REFERENCE.md section 8); this fits the schedule to the run.
+ * sigma at 0.41 after 20 learning episodes: 0.5 x 0.99^20; docs/search.md); this fits the schedule to the run.
  * With one learning episode, or no noise to decay, the factor is 1.
  */
 export function plannedNoiseDecay(initial: number, final: number, learningEpisodes: number): number {

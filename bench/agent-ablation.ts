@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../env/backend.js';
 import type { RunConfig } from '../run/config.js';
 import { runSearch, storePath } from '../run/search.js';
-import { openStore } from '../run/store.js';
+import { openStore } from '../run/store/store.js';
 import { arg, table, writeResults } from './common.js';
 import { confidenceInterval, mean, pairedDifference } from './stats.js';
 

@@ -1,5 +1,5 @@
 /**
- * The channels knob searched (issue 16): DDPG over per-layer preserve ratios (AMC) against a uniform preserve ratio and
+ * The channels knob searched: DDPG over per-layer preserve ratios (AMC) against a uniform preserve ratio and
  * against the L1 plan of equal FLOPs (env/channel-pruning/plan.ts: one ratio for every group, found by bisection, then
  * the leftover spent a channel at a time), on the cached lenet5 and mobilenet-tiny baselines (bundled MNIST), under
  * dense FLOPs budgets. Only the channels knob is searched (weights stay fp32), so the comparison is about which
@@ -25,9 +25,9 @@ import { loadDataset } from '../env/data/load-dataset.js';
 import { compressibleLayers } from '../env/layers.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import type { RunConfig } from '../run/config.js';
-import { finishRun } from '../run/final.js';
+import { finishRun } from '../run/final/final.js';
 import { runSearch } from '../run/search.js';
-import { loadStrategy } from '../run/strategy.js';
+import { loadStrategy } from '../run/final/strategy.js';
 import { arg, table, writeResults } from './common.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');

@@ -17,8 +17,8 @@ import { OriginalWeights } from '../env/compress-model.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { layerSpec, type LayerSpec } from '../learners/types.js';
-import { compressInStages, finishRun } from '../run/final.js';
-import { exportQuantizedTfjs, writeModelFiles } from '../run/model-files.js';
+import { compressInStages, finishRun } from '../run/final/final.js';
+import { exportQuantizedTfjs, writeModelFiles } from '../run/final/model-files.js';
 import { runSearch } from '../run/search.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
@@ -119,7 +119,9 @@ async function handset(): Promise<void> {
       const test = await evaluateAccuracy(model, data.test, data.inputShape);
       const out = `${workdir}/bench-compression/${name}-seed${seed}`;
       const sizes = await writeModelFiles(model, compressed, out, originals.fp32Bytes());
-      const tfjs = await exportQuantizedTfjs(model, `${out}/tfjs`, data.test, data.inputShape, test);
+      // the export's storage types are chosen on validation; the test split only reports
+      const validation = await evaluateAccuracy(model, data.validation, data.inputShape);
+      const tfjs = await exportQuantizedTfjs(model, `${out}/tfjs`, { choose: data.validation, targetAccuracy: validation, report: data.test, inputShape: data.inputShape });
       const ratio = sizes.fp32Bytes / sizes.packedBytes;
       const drop = (baseline - test) * 100;
       const met = ratio >= recipe.goal.ratio && drop <= recipe.goal.points;
@@ -151,7 +153,7 @@ async function handset(): Promise<void> {
     "Deep Compression's recipe, hand-set, recovered by the final stage (mlp = LeNet-300-100, lenet5)",
     `npx tsx bench/compression.ts --models ${models.join(',')} --steps ${steps} --clusters ${clusters} --seeds ${seeds.join(',')}`,
     `Per layer: magnitude pruning to Deep Compression's kept fractions, ${clusters} k-means++ clusters (zero kept exact, 8-bit ` +
-      `codebook), entries rANS-coded in model.ashk. The final stage (run/final.ts compressInStages) from the original ` +
+      `codebook), entries rANS-coded in model.ashk. The final stage (run/final/final.ts compressInStages) from the original ` +
       `weights, ${steps} steps in all (batch 64, Adam 5e-4, distillation from the original model, T = 4, weight 0.5): ` +
       'two thirds pruning and retraining the fp32 weights (gradual, cubic ramp over the first half, a new mask every 50 ' +
       `steps), then clustering the retrained weights and training the centroids (assignments fixed). Backend ${backend}. Sizes are ` +

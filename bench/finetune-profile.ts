@@ -1,5 +1,5 @@
 /**
- * Where one fine-tune step's time goes (issue 14), for mlp, lenet5 and mobilenet-tiny on the wasm backend: the parts
+ * Where one fine-tune step's time goes, for mlp, lenet5 and mobilenet-tiny on the wasm backend: the parts
  * of env/finetune.ts's step (its `onPhase` hook: gradual-pruning masks, projection + write-back, batch, forward,
  * backward, straight-through gradients, optimizer, bookkeeping), the backward and forward split by kernel kind, and the
  * slowest kernels. Beside it, a plain training step of the same model and batch (optimizer.minimize, as env/train.ts).

@@ -26,7 +26,7 @@ import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from '../run/config.js';
 import { buildEnvironment } from '../run/environment.js';
 import { runSearch, storePath } from '../run/search.js';
-import { openStore } from '../run/store.js';
+import { openStore } from '../run/store/store.js';
 import { arg, table, writeResults } from './common.js';
 import { confidenceInterval, mean, pairedDifference } from './stats.js';
 

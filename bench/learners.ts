@@ -10,7 +10,7 @@ import { compressModel, OriginalWeights } from '../env/compress-model.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { layerSpec, type LayerSpec } from '../learners/types.js';
-import { packCompressedModel } from '../run/model-files.js';
+import { packCompressedModel } from '../run/final/model-files.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
 

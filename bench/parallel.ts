@@ -17,7 +17,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../run/config.js';
 import type { RunEvent } from '../run/events.js';
 import { runSearch, storePath } from '../run/search.js';
 import { prepare } from '../run/setup.js';
-import { openStore } from '../run/store.js';
+import { openStore } from '../run/store/store.js';
 import { arg, table, writeResults } from './common.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');

@@ -1,6 +1,7 @@
 /**
  * Plots beside the benchmark tables, drawn with the report's chart functions (report/): for every
- * bench/results/search-quality*.json (the raw rows bench/search-quality.ts writes), the best-so-far validation reward
+ * bench/results/search-quality*.rows.jsonl (the rows bench/search-quality.ts appends, one JSON object a line) and every
+ * older bench/results/search-quality*.json (earlier rounds' rows), the best-so-far validation reward
  * by episode of each planner, averaged over its seeds, as an SVG beside the JSON (`<name>-best-so-far.svg`, or
  * `<name>-<model>-<regime>-best-so-far.svg` when a file holds several). DDPG's random warm-up is shaded.
  *
@@ -10,10 +11,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bestSoFar, renderSvg, rewardSpec, type RewardRun } from '../report/index.js';
 import { arg } from './common.js';
+import { readRows } from './search-quality/rows.js';
 
 interface Row {
   model: string;
   regime: string;
+  /** The planner (`planner` in the rows file, `agent` in earlier rounds' JSON). */
   agent: string;
   seed: number;
   status: string;
@@ -46,8 +49,14 @@ function plannerCurves(rows: Row[]): RewardRun[] {
 }
 
 const dir = arg('results', 'bench/results');
-for (const file of readdirSync(dir).filter((f) => /^search-quality.*\.json$/.test(f)).sort()) {
-  const rows = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { rows: Row[] }).rows.filter((r) => r.status === 'ok' && r.rewards?.length);
+/** The rows of a results file of either form, each with its planner as `agent`. */
+function rowsOf(path: string): Row[] {
+  if (path.endsWith('.rows.jsonl')) return readRows(path).rows.map((r) => ({ ...r, agent: r.planner }));
+  return (JSON.parse(readFileSync(path, 'utf8')) as { rows: Row[] }).rows;
+}
+
+for (const file of readdirSync(dir).filter((f) => /^search-quality.*(\.json|\.rows\.jsonl)$/.test(f)).sort()) {
+  const rows = rowsOf(join(dir, file)).filter((r) => r.status === 'ok' && r.rewards?.length);
   const groups = [...new Set(rows.map((r) => `${r.model}\t${r.regime}`))];
   for (const group of groups) {
     const [model, regime] = group.split('\t');
@@ -57,7 +66,7 @@ for (const file of readdirSync(dir).filter((f) => /^search-quality.*\.json$/.tes
       yTitle: 'mean best reward',
       legendTitle: 'planner',
     });
-    const base = file.replace(/\.json$/, '');
+    const base = file.replace(/(\.rows\.jsonl|\.json)$/, '');
     const out = join(dir, groups.length > 1 ? `${base}-${model}-${regime.replace(/[^\w.]+/g, '-')}-best-so-far.svg` : `${base}-best-so-far.svg`);
     writeFileSync(out, `${await renderSvg(spec)}\n`);
     process.stdout.write(`wrote ${out}\n`);

@@ -1,5 +1,5 @@
 /**
- * Reward noise against the signal a critic must learn (issue 12, item 1): is the difference between two strategies
+ * Reward noise against the signal a critic must learn: is the difference between two strategies
  * larger than the difference between two measurements of one strategy?
  *
  * K strategies are drawn the way random search draws them (uniform actions through the env's budget wall), each is

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { bundleRuntime } from '../test/helpers/runtime-bundle.js';
+import { bundleRuntime } from './runtime-bundle.js';
 import { table, writeResults } from './common.js';
 
 const bundle = await bundleRuntime();

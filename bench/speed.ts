@@ -1,11 +1,11 @@
 /**
- * Speed of the search and of its fine-tune (issue 14), measured side by side in one run for mlp, lenet5 and
+ * Speed of the search and of its fine-tune, measured side by side in one run for mlp, lenet5 and
  * mobilenet-tiny:
  * - the backend's matmul bound (512x512 float32 GFLOP/s), measured before and after the models;
  * - steps of the same model and batch, interleaved round by round (medians of the rounds): plain training
  *   (optimizer.minimize, as env/train.ts), the fine-tune of a typical searched strategy (env/compress-model.ts; every
  *   layer at 4 bits per channel, 'mse' ranges, half pruned), and the same fine-tune with wasm's own kernels instead of
- *   ours (env/wasm-kernels.ts `setFastWasmKernels(false)`: the kernels before issue 14);
+ *   ours (env/wasm-kernels.ts `setFastWasmKernels(false)`: the kernels before ours replaced them);
  * - the default search for a few episodes: episodes per minute, where an episode's time goes, and the fine-tune's
  *   samples/s inside the search (shadow setup and finalize included).
  * Achieved GFLOP/s counts a training step as 3x the forward multiply-accumulates x 2 FLOPs.
@@ -194,12 +194,12 @@ writeResults(
     `## Steps side by side (batch ${BATCH}, medians of ${rounds} interleaved rounds)\n\n` +
     `Plain training: optimizer.minimize (Adam) over the model. Fine-tune: env/compress-model.ts on a typical strategy (every layer ${SPEC.bits} bits per ` +
     `output channel, 'mse' ranges, ${SPEC.pruneRatio * 100}% pruned at once), per step from the end of its first step to the end of its last. ` +
-    "\"wasm's own kernels\": the same fine-tune with wasm's Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean (the kernels before issue 14).\n\n" +
+    "\"wasm's own kernels\": the same fine-tune with wasm's Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean (before ours replaced them).\n\n" +
     table(
       ['model', 'params', 'MMACs/image', 'plain samples/s', 'fine-tune samples/s', 'fine-tune / plain', "fine-tune, wasm's own kernels", 'speed-up', 'plain GFLOP/s', 'fine-tune GFLOP/s', 'fine-tune of matmul bound'],
       stepRows,
     ) +
-    '\n\nGoals (issue 14):\n' +
+    '\n\nGoals of the kernel work:\n' +
     goals.join('\n') +
     '\n\nThe same fine-tune at larger batches (one measurement each; whether accuracy holds at them is not measured here):\n\n' +
     table(['model', 'samples/s at 64', 'at 128', 'at 256', 'GFLOP/s at 64', 'at 128', 'at 256', 'of matmul bound at 64', 'at 128', 'at 256'], batchRows) +

@@ -1,5 +1,5 @@
 /**
- * The one module that chooses the TensorFlow.js backend (DESIGN.md, "Decisions already taken: tfjs backends").
+ * The one module that chooses the TensorFlow.js backend (the choice and why: docs/design.md, "Backends").
  *
  * Order for 'auto': `@tensorflow/tfjs-node` (native TensorFlow) if it loads, else `@tensorflow/tfjs-backend-wasm`,
  * else the plain JavaScript `cpu` backend. tfjs-node is an optionalDependency whose install needs the internet, so it

@@ -1,5 +1,5 @@
 /**
- * Budgets and the walls that make them hard constraints (REFERENCE.md section 5).
+ * Budgets and the walls that make them hard constraints (AMC's action wall, HAQ's final pass; docs/search.md).
  *
  * A budget limits one cost summed over the model: packed `size` in bytes, `flops` (the dense multiply-accumulates the
  * built model runs: only channel pruning lowers them, as AMC counts), `sparse-flops` (the MACs that remain after

@@ -1,12 +1,12 @@
 /**
- * The compression environment: the world the agent acts in (REFERENCE.md section 5).
+ * The compression environment: the world the agent acts in (AMC's and HAQ's episode; docs/search.md).
  *
  * `reset()` starts an episode at the first layer of the walk (model order, reversed, or PocketFlow's random
  * permutation, seeded per episode so a resumed run walks the same way); `step(action)` maps the agent's raw action to
  * a layer setting, clamps it with the budget wall and returns the applied action (what the agent must store: AMC
  * stored the policy's action instead, a defect) and the next state. After the last layer, `evaluate(strategy)`
  * compresses a copy of the ORIGINAL weights, fine-tunes briefly on the training split and measures accuracy on the
- * validation split. Identical strategies are evaluated once.
+ * validation split (env/measure.ts). Identical strategies are evaluated once.
  *
  * With the channels knob (AMC) an episode first builds a NEW, smaller model from the original weights with the
  * strategy's channels removed (env/channel-space.ts, L1 or LASSO selection), then compresses, fine-tunes and scores
@@ -17,27 +17,26 @@
  *
  * Never prints, never touches the store: `run/` does that with what this returns.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import { activationSites, withActivationQuant } from './activation-quant.js';
 import type { LayerSpec } from '../learners/types.js';
 import { type BudgetPlan, type BudgetSpec, costKindOf, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
-import type { ChannelSelectionMethod } from './channel-pruning/select.js';
-import { ChannelSpace, channelSamples, coupledEnforceAfter, coupledWall, pruneForCounts, refusePreserve } from './channel-space.js';
-import { compressModel, OriginalWeights } from './compress-model.js';
+import { ChannelSpace, coupledEnforceAfter, coupledWall, refusePreserve } from './channel-space.js';
 import type { Dataset } from './data/dataset.js';
-import { seededPermutation, takeRows } from './data/dataset.js';
-import { evaluateModel, type ModelScore } from './evaluate.js';
+import { seededPermutation } from './data/dataset.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
-import { actionToSpec, candidateSpecs, learnerSpec, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
+import { actionToSpec, candidateSpecs, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
+import { type MeasureConfig, type Measurement, type MeasureOptions, StrategyMeasurer } from './measure.js';
 import { reward, type RewardKind } from './reward.js';
 import { buildState, stateSize, staticFeatures } from './state.js';
 
+export { type Measurement, rewardSplit } from './measure.js';
+
 export type LayerOrder = 'forward' | 'backward' | 'random';
 
-export interface EnvConfig {
+export interface EnvConfig extends MeasureConfig {
   space: SearchSpace;
   budget: BudgetSpec;
   reward: RewardKind;
@@ -50,12 +49,6 @@ export interface EnvConfig {
   exclude: string[];
   /** Layer name or pattern (`first`, `last` allowed) -> fixed setting; pinned layers are walked but not chosen. */
   pin: Record<string, Partial<LayerSpec>>;
-  finetune: Omit<FinetuneOptions, 'seed' | 'onStep' | 'teacher'> & { distill: boolean };
-  /** Validation images used for rewards (0 = the whole validation split). */
-  evalSize: number;
-  seed: number;
-  /** How the channels knob picks the channels it keeps: largest L1 norm, or LASSO with a least-squares refit. */
-  channelMethod?: ChannelSelectionMethod;
 }
 
 export interface StepResult {
@@ -80,16 +73,6 @@ export interface Evaluation {
   timings: { compress: number; finetune: number; evaluate: number };
 }
 
-export interface Measurement extends ModelScore {
-  timings: { compress: number; finetune: number; evaluate: number };
-}
-
-/** The validation images rewards are measured on: the first `evalSize` (0 = all), the same for every episode. */
-export function rewardSplit(data: Dataset, evalSize: number): Dataset {
-  const count = evalSize > 0 ? Math.min(evalSize, data.validation.count) : data.validation.count;
-  return { ...data, validation: takeRows(data.validation, Int32Array.from({ length: count }, (_, i) => i)) };
-}
-
 /** Glob (`*`, `?`) or `first` / `last` against a unit: its name or its layer's (`sep` matches both of sep's kernels). */
 export function matchesLayer(pattern: string, layer: LayerInfo, count: number): boolean {
   if (pattern === 'first') return layer.index === 0;
@@ -108,18 +91,17 @@ export class CompressionEnv {
   readonly actionSize: number;
   private readonly statics: number[][];
   private readonly pinned: (LayerSpec | null)[];
-  private readonly originals: OriginalWeights;
+  /** Compresses, fine-tunes and scores strategies from the original weights. */
+  private readonly measurer: StrategyMeasurer;
   /** The data with the validation split cut to the reward images. */
   readonly valSplit: Dataset;
   private readonly cache = new Map<string, { accuracy: number; loss: number }>();
-  private teacher: tf.LayersModel | null = null;
   /** The channel groups (decided once per run), when the channels knob or a pin cuts channels. */
   readonly channels: ChannelSpace | null;
   /** Position in `allLayers` of each searched layer. */
   private readonly allIndex: number[];
   /** Per searched layer: its cheapest setting, fewest channels first (what the walls assume of undecided layers). */
   private readonly restMin: LayerSpec[] = [];
-  private samples: tf.Tensor | null = null;
 
   // episode state
   private walk: number[] = [];
@@ -202,8 +184,8 @@ export class CompressionEnv {
       // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
       uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
     });
-    this.originals = new OriginalWeights(model, this.allLayers);
-    this.valSplit = rewardSplit(data, config.evalSize);
+    this.measurer = new StrategyMeasurer({ model, data, allLayers: this.allLayers, layers: this.layers, channels: this.channels, config });
+    this.valSplit = this.measurer.valSplit;
   }
 
   /** Start episode `episode`; returns the first state. */
@@ -364,42 +346,14 @@ export class CompressionEnv {
     return strategy.map((s) => `${s.bits}/${s.pruneRatio}/${s.clusters}${preserveOf(s) < 1 ? `/c${preserveOf(s)}` : ''}${s.activationBits ? `/a${s.activationBits}` : ''}`).join('|');
   }
 
-  private finetuneOptions(seed: string): FinetuneOptions {
-    const { distill, ...ft } = this.config.finetune;
-    return { ...ft, seed, teacher: distill ? (this.teacher ?? undefined) : undefined };
-  }
-
   /**
    * Compress the original weights with `strategy`, fine-tune, and score the model on the reward images (or, with
    * `all`, every validation image). No cache. Every call of a run fine-tunes from the same weights on the same
    * batch sequence and scores the same images (common random numbers), so two strategies differ by what they are,
    * not by their draws. `steps` overrides the fine-tune length (0: none, as sensitivities measure).
    */
-  async measure(strategy: LayerSpec[], opts: { signal?: AbortSignal; steps?: number; all?: boolean } = {}): Promise<Measurement> {
-    const timings = { compress: 0, finetune: 0, evaluate: 0 };
-    await this.ensureTeacher();
-    const ft = { ...this.finetuneOptions(`episode:${this.config.seed}`), signal: opts.signal };
-    if (opts.steps !== undefined) ft.steps = opts.steps;
-    const split = opts.all ? this.data.validation : this.valSplit.validation;
-    // activation bits fake-quantize the layer inputs through the fine-tune and the scoring, and only then
-    const sites = activationSites(this.layers.map((l, i) => ({ layerName: l.layerName, activationBits: strategy[i].activationBits })));
-    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[]) => withActivationQuant(model, sites, async (activations) => {
-      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations }, timings);
-      const t = performance.now();
-      const score = await evaluateModel(model, split, this.data.inputShape);
-      timings.evaluate = (performance.now() - t) / 1000;
-      return { ...score, timings };
-    });
-    const pruned = await this.pruneFor(strategy, timings);
-    if (!pruned) return run(this.model, this.originals);
-    // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
-    const originals = new OriginalWeights(pruned.model, pruned.layers);
-    try {
-      return await run(pruned.model, originals, pruned.layers);
-    } finally {
-      originals.dispose();
-      pruned.model.dispose();
-    }
+  async measure(strategy: LayerSpec[], opts: MeasureOptions = {}): Promise<Measurement> {
+    return this.measurer.measure(strategy, this.channelCounts(strategy), opts);
   }
 
   /**
@@ -407,15 +361,7 @@ export class CompressionEnv {
    * caller disposes the model), or null when the strategy keeps every channel.
    */
   async pruneFor(strategy: LayerSpec[], timings?: { compress: number }): Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null> {
-    const counts = this.channelCounts(strategy);
-    if (!counts) return null;
-    const t0 = performance.now();
-    this.originals.restore(this.model);
-    const method = this.config.channelMethod ?? 'l1';
-    if (method === 'lasso' && !this.samples) this.samples = channelSamples(this.data);
-    const pruned = await pruneForCounts(this.model, this.channels!, counts, method, this.samples ?? undefined);
-    if (timings) timings.compress += (performance.now() - t0) / 1000;
-    return pruned;
+    return this.measurer.prune(this.channelCounts(strategy), timings);
   }
 
   /** The cost and reward of a strategy measured at `accuracy` (against `baseline`, the run's by default). */
@@ -434,14 +380,14 @@ export class CompressionEnv {
     return { cost, reward: r };
   }
 
-  /** The cached accuracy and loss of a strategy, if it was evaluated before in this run. */
-  cached(strategy: LayerSpec[]): { accuracy: number; loss: number } | undefined {
-    return this.cache.get(CompressionEnv.strategyKey(strategy));
+  /** A strategy's cached accuracy and loss in this run: after the episode fine-tune, or `steps` steps (`steps@key`). */
+  cached(strategy: LayerSpec[], steps?: number): { accuracy: number; loss: number } | undefined {
+    return this.cache.get(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`);
   }
 
   /** Remember a strategy's accuracy (measured here or by a worker). */
-  remember(strategy: LayerSpec[], accuracy: number, loss: number): void {
-    this.cache.set(CompressionEnv.strategyKey(strategy), { accuracy, loss });
+  remember(strategy: LayerSpec[], accuracy: number, loss: number, steps?: number): void {
+    this.cache.set(`${steps === undefined ? '' : `${steps}@`}${CompressionEnv.strategyKey(strategy)}`, { accuracy, loss });
   }
 
   /** measure() then score(), with the run's cache: identical strategies are evaluated once. */
@@ -455,25 +401,7 @@ export class CompressionEnv {
 
   /** Apply `strategy` with its own fine-tune settings (the final, longer fine-tune); returns the compressed layers. */
   async compressWith(strategy: LayerSpec[], ft: FinetuneOptions): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
-    return compressModel(this.model, this.originals, this.planOf(strategy), this.data, ft);
-  }
-
-  /** Each searched layer with its spec, as the learners see it (`built`: the layers of a channel-pruned model). */
-  private planOf(strategy: LayerSpec[], built?: LayerInfo[]) {
-    const byName = new Map((built ?? this.layers).map((l) => [l.name, l]));
-    return this.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: learnerSpec(strategy[i]) }));
-  }
-
-  private async ensureTeacher(): Promise<void> {
-    if (!this.config.finetune.distill || this.teacher) return;
-    // the teacher is the uncompressed model, whatever the working model holds now
-    this.originals.restore(this.model);
-    const artifacts: tf.io.ModelArtifacts[] = [];
-    await this.model.save(tf.io.withSaveHandler(async (a) => {
-      artifacts.push(a);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    this.teacher = await tf.loadLayersModel(tf.io.fromMemory(artifacts[0]));
+    return this.measurer.compressWith(strategy, ft);
   }
 
   /** Evaluated strategies, for checkpoints (a resumed run keeps its cache): [key, accuracy, loss]. */
@@ -489,12 +417,10 @@ export class CompressionEnv {
 
   /** Restore the original weights (e.g. before measuring the baseline). */
   restoreOriginal(): void {
-    this.originals.restore(this.model);
+    this.measurer.restoreOriginal();
   }
 
   dispose(): void {
-    this.originals.dispose();
-    this.teacher?.dispose();
-    this.samples?.dispose();
+    this.measurer.dispose();
   }
 }

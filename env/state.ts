@@ -1,9 +1,9 @@
 /**
- * The per-layer state vector (AMC's embedding with HAQ's and PocketFlow's additions, REFERENCE.md section 5):
+ * The per-layer state vector (AMC's embedding with HAQ's and PocketFlow's additions; docs/search.md):
  *   static:  layer index, dense / conv / depthwise flags, in channels, out channels, kernel size, stride,
  *            input feature-map size, parameters, MACs            (each column min-max normalised over the layers)
  *            One row per searched unit (env/layers.ts: one per kernel). The three flags are the unit's arithmetic, so
- *            the types of issue 18 reuse them and the state keeps its size (agent checkpoints stay valid): Embedding,
+ *            the other supported layer types reuse them and the state keeps its size (agent checkpoints stay valid): Embedding,
  *            recurrent and dense kernels are 'dense', Conv1D, Conv2DTranspose and pointwise kernels 'conv',
  *            SeparableConv2D's depthwise kernel 'depthwise'; time steps and sequence lengths fill the map-size columns.
  *   dynamic: cost spent by earlier layers, budget remaining, minimum cost of the layers still to come (each as a

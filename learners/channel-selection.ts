@@ -4,7 +4,7 @@
  *
  * Peers: He, Zhang and Sun, "Channel Pruning for Accelerating Very Deep Neural Networks" (ICCV 2017), and PocketFlow's
  * ChannelPrunedLearner, which follows it; L1 filter norms as in Li et al. 2017 ("Pruning Filters for Efficient
- * ConvNets"). REFERENCE.md section 4.
+ * ConvNets").
  *
  * The consumer of a channel group is a linear map y = x W (a conv seen on im2col patches, or a dense layer) with
  * x of width d and W of shape [d, o]. Every input position i belongs to one channel `channelOf[i]` of the group, or

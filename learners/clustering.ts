@@ -3,8 +3,8 @@
  * nearest centroid.
  *
  * Peers: tfmot `clustering_centroids.py` (linear, random, density-based and k-means++ inits; sparsity-preserving split,
- * the "Anti Zero-Drift" PR) and Deep Compression (Han et al. 2016) for k-means weight sharing. Matched exactly
- * (REFERENCE.md 2): the four inits, with TensorFlow's float32 `linspace` reproduced op by op for density and linear;
+ * the "Anti Zero-Drift" PR) and Deep Compression (Han et al. 2016) for k-means weight sharing. Matched exactly:
+ * the four inits, with TensorFlow's float32 `linspace` reproduced op by op for density and linear;
  * `kNeg = roundHalfEven((k - 1) * #neg / (#neg + #pos))`, `kPos = k - 1 - kNeg`, centroids
  * `[init(negatives, kNeg), 0, init(positives, kPos)]`, all-zero weights give `[0]`; the density grid gap
  * `min(0.01, min(|min|, |max|) / 2)` per side when preserving sparsity; nearest-centroid assignment, ties to the lower
@@ -91,7 +91,7 @@ function randomInit(xs: Float64Array, k: number, rng: Rng): Float64Array {
   return Float64Array.from({ length: k }, () => f(min + rng() * span));
 }
 
-/** tfmot's density-based init on a 30-point CDF grid (REFERENCE.md 2). */
+/** tfmot's density-based init on a 30-point CDF grid (`clustering_centroids.py`). */
 function densityInit(xs: Float64Array, k: number, gap: number): Float64Array {
   const n = xs.length;
   const grid = tfLinspace(f(xs[0] - f(gap)), f(xs[n - 1] + f(gap)), 30);

@@ -2,7 +2,7 @@
  * The combined pipeline for one kernel: prune, then cluster keeping the zeros, then quantize.
  *
  * Peer: tfmot's collaborative optimization (PCQAT: pruning-preserving, clustering-preserving quantization-aware
- * training) and Deep Compression's prune -> share -> (code) order. Promise kept (REFERENCE.md 3): the result keeps
+ * training) and Deep Compression's prune -> share -> (code) order. Promise kept (tfmot's PCQAT): the result keeps
  * the pruning mask (pruned weights exactly 0) and at most `clusters` unique values per codebook.
  *
  * Steps:
@@ -339,7 +339,7 @@ export function projectLayer(c: CompressedLayer, trained: TrainedParams, mask: U
  * `projectLayer` for one structure and mask, with what does not change between fine-tune steps worked out once: the
  * buckets' kept positions and the scratch buffers. Each call returns exactly `projectLayer(c, trained, mask)` (the
  * same `quantizeBucket` per bucket, in the same order, as `quantizeUniform`); layers with a codebook, fp16 and fp32
- * go to `projectLayer` itself. For a new mask (gradual pruning), make a new projector. The profile of issue 14 found
+ * go to `projectLayer` itself. For a new mask (gradual pruning), make a new projector. The fine-tune profile (bench/results/finetune-profile.md) found
  * the per-step bucket bookkeeping a fifth to a third of the projection on mlp and lenet5; the rest is the range search.
  */
 export function layerProjector(c: CompressedLayer, mask: Uint8Array | null = c.mask): (trained: TrainedParams) => Float32Array {

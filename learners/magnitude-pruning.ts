@@ -2,7 +2,7 @@
  * Magnitude pruning masks: per weight, per block, and M:N structured.
  *
  * Peer: tfmot `pruning_impl.py` (`_update_mask`, `_maybe_update_block_mask`, M-by-N sparsity). The per-weight rule is
- * tfmot's exactly (REFERENCE.md 1): `k = max(roundHalfEven(N * (1 - s)), 1)` with the product taken in float32 as
+ * tfmot's exactly: `k = max(roundHalfEven(N * (1 - s)), 1)` with the product taken in float32 as
  * tfmot does, threshold = k-th largest |w|, keep `|w| >= threshold` (ties kept).
  *
  * Deliberate differences:
@@ -13,7 +13,7 @@
  *   pruning for anything not 2-D). Blocks are aligned at the origin and edge blocks are partial; tfmot pools with
  *   'SAME' padding (split before and after) but expands the block mask from the origin, so its edge scores and edge
  *   masks come from different windows. Average pooling counts only real weights, as TensorFlow's avg_pool does.
- * - `mByNMask(w, shape, m, n)` PRUNES m of every n (keeps n - m), as REFERENCE.md and `LayerSpec` say ('2:4' = 2 of 4
+ * - `mByNMask(w, shape, m, n)` PRUNES m of every n (keeps n - m), as `LayerSpec` says ('2:4' = 2 of 4
  *   pruned); tfmot's `sparsity_m_by_n=(m, n)` names the number KEPT. For 2:4 both read the same.
  */
 import { ConfigError } from '../errors.js';

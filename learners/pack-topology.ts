@@ -1,5 +1,5 @@
 /**
- * The checks of a packed model's topology that need no tfjs: shared by the Node loader (run/model-files.ts) and the
+ * The checks of a packed model's topology that need no tfjs: shared by the Node loader (run/final/model-files.ts) and the
  * browser runtime (runtime/), so a forged topology is refused the same way in both before tfjs builds anything.
  */
 import { ModelError } from '../errors.js';

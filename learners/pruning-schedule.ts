@@ -1,7 +1,7 @@
 /**
  * Pruning schedules: when to prune during training and to what sparsity.
  *
- * Peer: tfmot `pruning_schedule.py` (ConstantSparsity, PolynomialDecay); semantics matched exactly (REFERENCE.md 1):
+ * Peer: tfmot `pruning_schedule.py` (ConstantSparsity, PolynomialDecay); semantics matched exactly:
  * prune at `step` when `beginStep <= step`, (`endStep == -1` or `step <= endStep`) and `(step - beginStep) % frequency
  * == 0`. PocketFlow's weight-sparsification ramp `s_f - s_f (1 - (t - t_b) / (t_e - t_b))^3` is
  * `polynomialDecay({initialSparsity: 0, finalSparsity: s_f, power: 3, ...})`.

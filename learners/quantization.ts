@@ -1,7 +1,7 @@
 /**
  * Uniform (affine) and non-uniform quantization of weights.
  *
- * Peer: PocketFlow's UniformQuantLearner and NonUniformQuantLearner (REFERENCE.md 3). Uniform, per bucket:
+ * Peer: PocketFlow's UniformQuantLearner and NonUniformQuantLearner. Uniform, per bucket:
  * `q = round((w - beta) / alpha * (2^b - 1))`, `w_hat = q / (2^b - 1) * alpha + beta`; alpha and beta are stored as
  * float32, and both quantizing and dequantizing use the stored float32 values, so a packed file decodes to exactly the
  * weights computed here. Non-uniform: 2^b points per bucket, from a linear spacing or from k-means (this file reuses

@@ -7,7 +7,7 @@
  * `2:4`: M:N structured sparsity (2 of every 4 consecutive input-channel weights pruned). */
 export type PruneKind = 'magnitude' | 'block' | '2:4';
 
-/** Where cluster centroids start (REFERENCE.md section 2). */
+/** Where cluster centroids start (tfmot's four inits). */
 export type ClusterInit = 'linear' | 'random' | 'density' | 'kmeans++';
 
 /** `uniform`: affine n-bit (PocketFlow UniformQuantLearner); `nonuniform`: 2^b trainable points. */

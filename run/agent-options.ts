@@ -35,6 +35,8 @@ export function agentOptions(config: RunConfig): AgentSettings {
     policyEvery: config.policyEvery,
     noiseSigma,
     noiseLayers: config.noiseLayers,
+    noiseRedraw: true,
+    criticWarmupEpisodes: config.criticWarmup ?? 0,
     warmupSigma: warm ? config.warmSigma : 0,
     noiseDecay: config.noiseDecay ?? plannedNoiseDecay(noiseSigma, config.noiseFinal, config.episodes - config.warmup),
   };

@@ -3,7 +3,7 @@
  * `--config file.json`) with zod, and stored whole with each run so a resume uses exactly the same.
  *
  * This schema is the one source of each field's doc (zod `.describe()`, readable at run time), default and flag:
- * cli/commands/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
+ * cli/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
  * the DDPG fields take their defaults from agent/ddpg-config.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
  * flag is `--` + its kebab-case name unless its FlagSpec names another (bitBounds -> `--bits MIN-MAX`).
  */
@@ -12,9 +12,23 @@ import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from './time-plan.js';
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
 export const WARM_NOISE_LAYERS = 2;
+
+/**
+ * Learning episodes in which a warm-started run's critic learns alone unless --critic-warmup says otherwise (at most a
+ * tenth of --episodes). Chosen, not yet measured: with per-transition updates, 10 episodes give the critic 10 x layers
+ * updates on the seed's neighbourhood (the warm-up's episodes around it included) before it moves the imitated actor.
+ */
+export const WARM_CRITIC_WARMUP = 10;
+
+/**
+ * The warm start a DDPG run gets when --warm-start is not given: the one place to switch it. `auto` is the knapsack
+ * wherever the knapsack can plan the knobs (not with channels), none elsewhere.
+ */
+export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'none';
 
 /** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
 export interface FlagSpec {
@@ -40,7 +54,7 @@ function field<T extends z.ZodTypeAny>(schema: T, doc: string, spec: FlagSpec = 
 }
 
 const bounds = (lo: number, hi: number) =>
-  z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max');
+  z.tuple([z.number().min(lo), z.number().max(hi)]).refine(([a, b]) => a <= b, 'min must not exceed max').describe('min must not exceed max.');
 
 const pinSpec = z.object({
   bits: z.number().int().min(1).max(32).optional(),
@@ -85,7 +99,7 @@ const redisUrl = z.string().refine((text) => {
   } catch {
     return false;
   }
-}, 'give the queue as redis://HOST:PORT');
+}, 'give the queue as redis://HOST:PORT').describe('a redis:// or rediss:// URL with a host and a port.');
 
 export const RunConfigFields = z
   .object({
@@ -94,16 +108,26 @@ export const RunConfigFields = z
     data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files), cifar10:DIR (CIFAR-10 binary batches), npz:FILE or npy:DIR (NumPy x_train, y_train, x_test, y_test)'),
     dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
     validationSize: field(z.number().int().positive().default(DEFAULT_VALIDATION_SIZE), 'Images carved from the training data for validation (rewards); 2000 halves the reward noise of 1000 (bench/results/reward-noise.md)'),
+    holdoutSize: field(
+      z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+      'Images carved from the training data, apart from validation and test and never trained on, that the re-rank scores its candidates on, so the images that ranked them do not also confirm them (0 = re-rank on validation; auto = a sixth of the training images left, at most 1000)',
+    ),
     seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),
 
     // ---- the search ----------------------------------------------------------------------------------------------
     agent: field(
-      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack']).default('ddpg'),
+      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']).default('ddpg'),
       'Who picks the strategy: ddpg (the RL agent), random (random search within the same walls), uniform (one setting for all layers), ' +
-        'greedy (per-layer sensitivity, then lower the least sensitive layers until the budget holds), ' +
-        'knapsack (per-layer sensitivities, then the exact multiple-choice knapsack under the budget)',
+        'greedy (per-layer loss sensitivity, then lower the least sensitive layers until the budget holds), ' +
+        'knapsack (per-layer loss sensitivities, then the multiple-choice knapsack under the budget, exact over the measured options), ' +
+        'local (from the knapsack answer, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode)',
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
+    time: field(
+      z.string().refine((t) => parseDuration(t) !== null, 'give a duration such as 90s, 10m or 1h').describe('A duration such as 90s, 10m or 1h.').optional(),
+      'Wall-clock limit of the whole run (search, re-rank, final stage), e.g. 10m, 90s, 1h: the episode count (and a default warm-up) is planned from two probe evaluations and stored with the run, replacing --episodes',
+      { defaultText: 'none (--episodes decides)' },
+    ),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(
       z.string().default('size:3bits'),
@@ -120,7 +144,7 @@ export const RunConfigFields = z
     pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
     clusterBounds: field(bounds(2, 65536).default([4, 64]), 'Cluster-count range of a layer, MIN-MAX (searched on a log scale)', { name: 'clusters', form: 'range' }),
     channelBounds: field(
-      z.tuple([z.number().gt(0), z.number().max(1)]).refine(([a, b]) => a <= b, 'min must not exceed max').default([0.2, 1]),
+      z.tuple([z.number().gt(0), z.number().max(1)]).refine(([a, b]) => a <= b, 'min must not exceed max').describe('min must not exceed max.').default([0.2, 1]),
       "Preserve-ratio range of the channels knob, MIN-MAX: the fraction of a layer's output channels kept (AMC: 0.2-1)",
       { name: 'channels', form: 'range' },
     ),
@@ -173,6 +197,10 @@ export const RunConfigFields = z
       { defaultText: '3 x --finetune-steps, or 60' },
     ),
     finalSteps: field(z.number().int().min(0).default(600), 'Steps of the final fine-tune of the chosen strategy, from the original weights (0 skips the final stage)'),
+    references: field(
+      z.boolean().default(true),
+      "Put references beside the result: the uniform strategy at the same budget and the knapsack's answer, each through the same final fine-tune, so the summary shows what the search bought (false skips them and their time)",
+    ),
 
     // ---- where episodes run --------------------------------------------------------------------------------------
     workers: field(z.number().int().min(1).default(1), 'Evaluate episodes on this many worker threads (1 = in-process)'),
@@ -215,8 +243,17 @@ export const RunConfigFields = z
       'Every k-th episode after warm-up, and the last, is played without noise (the deterministic policy); 0 = never (AMC/HAQ)',
     ),
     warmStart: field(
-      z.enum(['none', 'knapsack']).default('none'),
-      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor is trained to imitate it before it acts, so the search explores around the strong baseline",
+      z.enum(['none', 'knapsack', 'auto']).default(WARM_START_DEFAULT),
+      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor imitates it until it reproduces it on every layer, so the search explores around the strong baseline; auto = knapsack where the knapsack can plan the knobs (not channels), none elsewhere",
+    ),
+    criticWarmup: field(
+      z.number().int().min(0).optional(),
+      'DDPG: learning episodes after warm-up in which the critic learns alone, the actor frozen (AMC/HAQ: 0)',
+      { defaultText: `${WARM_CRITIC_WARMUP} (at most a tenth of --episodes) with a warm start, else 0` },
+    ),
+    fill: field(
+      z.boolean().default(true),
+      "The fill pass: after the walls, raise layers one step at a time (best predicted loss saved per byte, the knapsack's measured sensitivities predicting) while the budget allows; every planner but uniform (off with the channels knob)",
     ),
     warmSigma: field(
       z.number().min(0).max(1).default(0.15),
@@ -234,12 +271,13 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (c.agent === 'ddpg' && c.warmup >= c.episodes) {
     line(`--warmup ${c.warmup} must be below --episodes ${c.episodes}: DDPG would never learn (lower --warmup or raise --episodes)`);
   }
-  if (c.agent === 'knapsack' && c.knobs.includes('channels')) {
-    line("--agent knapsack cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)");
+  const needsKnapsack = c.agent === 'knapsack' || c.agent === 'local';
+  if (needsKnapsack && c.knobs.includes('channels')) {
+    line(`--agent ${c.agent} cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)`);
   }
   const channelPin = Object.entries(c.pin).find(([, p]) => p.preserveRatio !== undefined && p.preserveRatio < 1);
-  if (c.agent === 'knapsack' && channelPin) {
-    line(`--agent knapsack cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
+  if (needsKnapsack && channelPin) {
+    line(`--agent ${c.agent} cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
   }
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
@@ -247,7 +285,10 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (c.agent === 'ddpg' && c.warmStart !== 'none' && c.warmSigma > 0 && c.noiseFinal > c.warmSigma) {
     line(`--noise-final ${c.noiseFinal} must not exceed --warm-sigma ${c.warmSigma}: a warm-started run's noise starts at --warm-sigma and only decays`);
   }
-});
+}).describe(
+  'with agent ddpg, warmup is below episodes; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
+    'noiseFinal does not exceed noiseSigma (when noiseSigma > 0); a warm-started ddpg run (warmStart not none, warmSigma > 0) has noiseFinal at most warmSigma.',
+);
 
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigKey = keyof RunConfig;
@@ -324,6 +365,14 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.bnBatches === undefined) raw.bnBatches = 0;
   if (raw.warmSigma === undefined) raw.warmSigma = 0;
   if (raw.noiseLayers === undefined) raw.noiseLayers = 0;
+  // runs stored before the fill pass and the critic's warm-up had neither
+  if (raw.fill === undefined) raw.fill = false;
+  if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
+  if (raw.warmStart === undefined) raw.warmStart = 'none';
+  // runs stored before the holdout split trained on those images and re-ranked on validation
+  if (raw.holdoutSize === undefined) raw.holdoutSize = 0;
+  // runs stored before the references finished without them
+  if (raw.references === undefined) raw.references = false;
   // runs stored before cross-entropy became the default reward were searched on accuracy
   if (raw.reward === undefined) raw.reward = 'accuracy';
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
@@ -339,16 +388,34 @@ export function parseStoredConfig(stored: unknown, runId: string): RunConfig {
  * Defaults that depend on other fields, written into the config so a stored run resumes with the same:
  * - the warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10` gets 2
  *   warm-up episodes instead of a refusal;
- * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer.
+ * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer;
+ * - `--warm-start auto` (or WARM_START_DEFAULT) is resolved here, so a stored run holds knapsack or none;
+ * - a warm-started run's critic learns alone for its first WARM_CRITIC_WARMUP learning episodes (a tenth of a short run).
  */
 function withDerivedDefaults(input: unknown): unknown {
   const raw = input as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null) return input;
   const out = { ...raw };
   if (out.warmup === undefined && Number.isInteger(out.episodes)) out.warmup = Math.min(DDPG.warmupEpisodes, Math.floor((out.episodes as number) / 5));
-  const warmStarted = (out.agent ?? 'ddpg') === 'ddpg' && out.warmStart !== undefined && out.warmStart !== 'none';
+  const ddpg = (out.agent ?? 'ddpg') === 'ddpg';
+  if (ddpg) {
+    const asked = out.warmStart ?? WARM_START_DEFAULT;
+    out.warmStart = asked === 'auto' ? (knapsackCanPlan(out) ? 'knapsack' : 'none') : asked;
+  }
+  const warmStarted = ddpg && out.warmStart !== 'none';
   if (out.noiseLayers === undefined && warmStarted) out.noiseLayers = WARM_NOISE_LAYERS;
+  if (out.criticWarmup === undefined) {
+    const episodes = Number.isInteger(out.episodes) ? (out.episodes as number) : 100;
+    out.criticWarmup = warmStarted ? Math.min(WARM_CRITIC_WARMUP, Math.floor(episodes / 10)) : 0;
+  }
   return out;
+}
+
+/** Whether the knapsack can plan a (raw) config's knobs: not when a layer's channels are cut (a knob or a pin). */
+function knapsackCanPlan(raw: Record<string, unknown>): boolean {
+  const knobs = Array.isArray(raw.knobs) ? (raw.knobs as string[]) : ['bits', 'prune'];
+  const pins = typeof raw.pin === 'object' && raw.pin !== null ? Object.values(raw.pin as Record<string, { preserveRatio?: number }>) : [];
+  return !knobs.includes('channels') && !pins.some((p) => p?.preserveRatio !== undefined && p.preserveRatio < 1);
 }
 
 function lowerFirst(text: string): string {

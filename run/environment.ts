@@ -72,7 +72,7 @@ export type BuiltEnvironment = Awaited<ReturnType<typeof buildEnvironment>>;
 
 /** Dataset, model, baseline accuracy and environment for a config. */
 export async function buildEnvironment(config: RunConfig, workdir: string, onEvent?: (e: RunEvent) => void) {
-  const bench = await prepare({ model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir }, (p) => {
+  const bench = await prepare({ model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize, workdir }, (p) => {
     if (p.step === p.totalSteps || p.step % 200 === 0) onEvent?.({ type: 'log', level: 'info', message: `training baseline ${config.model}: step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}` });
   });
   const env = new CompressionEnv(bench.model, bench.data, envConfig(config), 0);

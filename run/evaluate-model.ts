@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
-import { loadPackedModel } from './model-files.js';
+import { loadPackedModel } from './final/model-files.js';
 import { checkFits, type DataRequest, loadData, prepare, type Workbench } from './setup.js';
 
 export interface ModelEvaluation {

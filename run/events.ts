@@ -56,6 +56,18 @@ export interface RunStartedEvent {
   resumedAt: number;
   /** The stored best of a resumed run (null for a new run or before any episode). */
   best?: BestImprovedEvent | null;
+  /** --time: the run's wall-clock limit, its episodes planned to fit (`episodes`). */
+  timeLimit?: TimeLimit;
+}
+
+/** A time-limited run's plan as the views need it, in seconds. */
+export interface TimeLimit {
+  /** The whole run's limit (--time). */
+  seconds: number;
+  /** Estimated re-rank and final stage (with references), after the last episode: the ETA counts it. */
+  tailSeconds: number;
+  /** What the probe measured an episode at (absent on resume: the plan was made before). */
+  episodeSeconds?: number;
 }
 
 /** Episodes are numbered from 0 in events and the store (views show n + 1). */
@@ -91,6 +103,9 @@ export interface EpisodeFinishedEvent {
   accuracy: number;
   /** Realised cost in the budget's unit; always <= budget.limit. */
   cost: number;
+  /** The share of the budget used, cost / budget.limit (0.727 = 72.7%). Every search sets it; optional only because
+   * stored episodes keep the cost and the run's limit instead. */
+  budgetShare?: number;
   reward: number;
   /** True when an identical strategy was evaluated before and its result reused. */
   cached: boolean;

@@ -21,14 +21,16 @@ import { describeLeftOut, layersLeftOut } from '../env/layers.js';
 import type { CompressionEnv } from '../env/compression-env.js';
 import { type InMemoryData, registerInMemoryData } from '../env/data/in-memory.js';
 import { parseRunConfig, parseStoredConfig, type RunConfig } from './config.js';
-import { createEvaluator, type EvaluatorFactory } from './create-evaluator.js';
+import { createEvaluator, type EvaluatorFactory } from './evaluators/create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
-import { evaluateStrategies, type Evaluator, inProcessEvaluator } from './evaluator.js';
-import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus } from './events.js';
-import { Aborted, createPlanner, type Proposal } from './planners.js';
+import { evaluateStrategies, type Evaluator } from './evaluators/evaluator.js';
+import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus, TimeLimit } from './events.js';
+import { Aborted, createPlanner, plannedEpisodes, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
-import { probe } from './queue.js';
-import { openStore, type StoredCheckpoint, type Store } from './store.js';
+import { probe } from './evaluators/queue.js';
+import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
+import { type Clock, planTimedRun, tailFromEpisodes } from './time-probe.js';
+import { parseDuration, type TimePlan } from './time-plan.js';
 import { versions } from './version.js';
 
 export { AUTOSHRINK_VERSION } from './version.js';
@@ -46,6 +48,8 @@ export interface SearchOptions {
   createEvaluator?: EvaluatorFactory;
   /** resumeSearch of a run made on in-memory data: the same arrays again (the run recorded their hash). */
   data?: InMemoryData;
+  /** The milliseconds clock --time plans with (default performance.now; tests inject their own). */
+  clock?: Clock;
 }
 
 /** A run's config as the library takes it: `data` may be the arrays themselves (env/data/in-memory.ts). */
@@ -75,15 +79,24 @@ function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
 
 /** Start a new search. */
 export async function runSearch(input: SearchInput, opts: SearchOptions): Promise<SearchResult> {
-  const config = parseRunConfig(dataSpecOf(input));
+  const clock = opts.clock ?? (() => performance.now());
+  const startedAt = clock();
+  let config = parseRunConfig(dataSpecOf(input));
   refuseQueuedMemoryData(config);
   // every input checked in seconds, before any baseline is trained; a queue that cannot be reached too
   await preflight(config, opts.workdir);
   if (config.queue) await probe(config.queue);
   const built = await buildEnvironment(config, opts.workdir, opts.onEvent);
-  const store = openStore(storePath(opts.workdir));
+  let store: Store | null = null;
   let runId = '';
   try {
+    // --time: the episode count is planned once, here, and stored in the run's config
+    const timed = await planTimedRun(config, built, clock, startedAt);
+    if (timed) {
+      config = timed.config;
+      opts.onEvent?.({ type: 'log', level: 'info', message: describePlan(timed.plan, config, timed.warmupClamped) });
+    }
+    store = openStore(storePath(opts.workdir));
     const run = store.createRun({
       seed: config.seed,
       backend: opts.backend,
@@ -91,20 +104,34 @@ export async function runSearch(input: SearchInput, opts: SearchOptions): Promis
       dataset: built.data.id,
       budget: { kind: built.env.plan.kind, limit: built.env.plan.limit },
       agent: config.agent,
-      episodesPlanned: ['uniform', 'greedy', 'knapsack'].includes(config.agent) ? 1 : config.episodes,
+      episodesPlanned: plannedEpisodes(config),
       config,
       versions: versions(),
     });
     runId = run.id;
     store.lockRun(run.id);
     const evaluator = await startEvaluator(config, built, store, run.id, opts);
-    return await loop(run.id, config, built, store, null, opts, evaluator);
+    const timeLimit = timed ? { seconds: timed.plan.limit, tailSeconds: timed.plan.tailSeconds, episodeSeconds: timed.plan.searchSeconds / timed.plan.episodes } : undefined;
+    return await loop({ runId: run.id, config, built, store, checkpoint: null, opts, evaluator, timeLimit });
   } finally {
-    if (runId) store.unlockRun(runId);
-    store.close();
+    if (runId) store?.unlockRun(runId);
+    store?.close();
     built.env.dispose();
     built.model.dispose();
   }
+}
+
+/** `--time 10m: an episode took 2.4s in the probe, the re-rank and final stage about 1m35s: 180 episodes (20 warm-up)`. */
+function describePlan(plan: TimePlan, config: RunConfig, warmupClamped: boolean): string {
+  const warmup = config.agent === 'ddpg' ? ` (${config.warmup} warm-up${warmupClamped ? ', lowered to fit' : ''})` : '';
+  return (
+    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, the re-rank and final stage about ` +
+    `${formatSeconds(plan.tailSeconds)}: ${plan.episodes} episodes${warmup}, stored with the run`
+  );
+}
+
+function formatSeconds(s: number): string {
+  return s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
 /** Continue a stopped or killed run from its last checkpoint. */
@@ -126,7 +153,9 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);
     const cp = store.lastCheckpoint(run.id);
     const evaluator = await startEvaluator(config, built, store, run.id, opts);
-    return await loop(run.id, config, built, store, cp, opts, evaluator);
+    // a time-limited run keeps its stored plan; only the ETA's estimate of what follows the search is measured again
+    const timeLimit = config.time ? { seconds: parseDuration(config.time)!, tailSeconds: tailFromEpisodes(config, built, store.episodes(run.id)) } : undefined;
+    return await loop({ runId: run.id, config, built, store, checkpoint: cp, opts, evaluator, timeLimit });
   } finally {
     if (runId) store.unlockRun(runId);
     store.close();
@@ -163,103 +192,62 @@ function diagnostics(report: EpisodeReport | null, clamped: number) {
   };
 }
 
-async function loop(
-  runId: string,
-  config: RunConfig,
-  built: BuiltEnvironment,
-  store: Store,
-  checkpoint: StoredCheckpoint | null,
-  opts: SearchOptions,
-  evaluator: Evaluator = inProcessEvaluator(built.env),
-): Promise<SearchResult> {
-  const { env } = built;
-  const emit = opts.onEvent ?? (() => {});
-  const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
-    evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
-  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
-  const planned = planner.planned;
-  const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
-  let done = 0;
-  let pending: Proposal[] = [];
-  if (checkpoint) {
-    planner.restore(checkpoint.agent);
-    const saved = checkpoint.env as unknown as EnvCheckpoint;
-    env.restoreCache(saved.cache ?? []);
-    pending = saved.pending ?? [];
-    done = checkpoint.episode + 1;
-  }
-  const run = store.getRun(runId);
-  let best: BestImprovedEvent | null = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
+/** What the loop works with: the run, its environment, planner and evaluator, and how it talks and stops. */
+interface Loop {
+  runId: string;
+  config: RunConfig;
+  built: BuiltEnvironment;
+  env: CompressionEnv;
+  store: Store;
+  opts: SearchOptions;
+  emit: (event: RunEvent) => void;
+  evaluator: Evaluator;
+  planner: ReturnType<typeof createPlanner>;
+  /** Episodes this run stores: the planner's count, or fewer for a run stored when one-shot planners stored one. */
+  planned: number;
+  batchSize: number;
+  timeLimit?: TimeLimit;
+}
+
+/** Where the run stands: episodes stored, the proposals of a batch not yet stored, the best so far. */
+interface Progress {
+  done: number;
+  pending: Proposal[];
+  best: BestImprovedEvent | null;
+}
+
+interface LoopInput {
+  runId: string;
+  config: RunConfig;
+  built: BuiltEnvironment;
+  store: Store;
+  checkpoint: StoredCheckpoint | null;
+  opts: SearchOptions;
+  evaluator: Evaluator;
+  /** --time: the limit and the estimated seconds after the search, for the ETA. */
+  timeLimit?: TimeLimit;
+}
+
+async function loop(input: LoopInput): Promise<SearchResult> {
+  const { runId, store, checkpoint, opts, evaluator } = input;
+  const lp = open(input);
+  const progress = resume(lp, checkpoint);
   store.setStatus(runId, 'running');
   const started = performance.now();
-  const leftOut = layersLeftOut(built.model, env.layers);
-  emit({
-    type: 'run-started',
-    runId,
-    model: config.model,
-    dataset: built.data.name,
-    budget: { kind: env.plan.kind, limit: env.plan.limit, full: env.plan.full, label: env.plan.label },
-    backend: opts.backend,
-    seed: config.seed,
-    agent: config.agent,
-    episodes: planned,
-    warmup: config.agent === 'ddpg' ? config.warmup : 0,
-    layers: env.layers.map((l) => l.name),
-    baselineAccuracy: env.baselineAccuracy,
-    leftOut,
-    resumedAt: done,
-    best,
-  });
-  if (leftOut.length > 0) emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
+  announce(lp, progress);
   let status: RunStatus = 'completed';
   try {
-    while (done < planned) {
+    while (progress.done < lp.planned) {
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
       const t0 = performance.now();
-      if (pending.length === 0) {
-        const episodes = Array.from({ length: Math.min(batchSize, planned - done) }, (_, i) => done + i);
-        pending = await planner.propose(episodes);
-      } else {
-        // a resumed batch: the proposals were made (and announced) before the stop; announce them again
-        for (const p of pending) emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
-      }
-      const batch = pending;
-      const evaluations = await evaluate(batch.map((p) => p.strategy), { onStart: (i) => emit({ type: 'episode-evaluating', episode: batch[i].episode }) });
+      const batch = await nextBatch(lp, progress);
+      const evaluations = await evaluateBatch(lp, batch);
       if (opts.signal?.aborted) throw new Aborted();
       // wall time of the batch, shared by its episodes
       const batchSeconds = (performance.now() - t0) / 1000;
-      for (const [i, proposal] of pending.entries()) {
-        const evaluation = evaluations[i];
-        const ta = performance.now();
-        const learnt = await planner.learn(proposal, evaluation.reward);
-        const agentTime = proposal.agentSeconds + (performance.now() - ta) / 1000;
-        const seconds = batchSeconds / pending.length + (performance.now() - ta) / 1000;
-        const t = evaluation.timings;
-        const finished = {
-          type: 'episode-finished' as const,
-          episode: proposal.episode,
-          phase: proposal.phase,
-          strategy: choices(env, proposal.strategy),
-          accuracy: evaluation.accuracy,
-          cost: evaluation.cost,
-          reward: evaluation.reward,
-          cached: evaluation.cached,
-          seconds,
-          timings: { agent: agentTime, compress: t.compress, finetune: t.finetune, evaluate: t.evaluate, other: Math.max(0, seconds - agentTime - t.compress - t.finetune - t.evaluate) },
-          ...diagnostics(learnt.report, proposal.clamped),
-        };
-        const { type: _type, ...row } = finished;
-        const envState: EnvCheckpoint = { cache: env.cacheEntries(), pending: pending.slice(i + 1) };
-        const recorded = store.recordEpisode(runId, row, { agent: learnt.checkpoint, env: envState });
-        done = proposal.episode + 1;
-        emit(finished);
-        if (recorded.improved && recorded.best) {
-          best = { type: 'best-improved', episode: proposal.episode, accuracy: evaluation.accuracy, cost: evaluation.cost, reward: evaluation.reward, strategy: finished.strategy };
-          emit(best);
-        }
-      }
-      pending = [];
+      for (const [i, proposal] of batch.entries()) await record(lp, progress, { batch, i, evaluation: evaluations[i], batchSeconds, proposal });
+      progress.pending = [];
     }
   } catch (e) {
     if (e instanceof Aborted || (e as Error).name === 'AbortError') status = 'stopped';
@@ -268,11 +256,120 @@ async function loop(
       throw e;
     }
   } finally {
-    planner.dispose();
+    lp.planner.dispose();
     await evaluator.close();
   }
-  store.setStatus(runId, status);
-  const episodes = store.episodes(runId).length;
-  emit({ type: 'run-finished', runId, status, episodes, seconds: (performance.now() - started) / 1000, best });
-  return { runId, status, episodes, best };
+  return finish(lp, progress, status, started);
+}
+
+/** The loop's world: the planner built over an evaluate that shares the run's evaluator and stop signal. */
+function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopInput): Loop {
+  const { env } = built;
+  const emit = opts.onEvent ?? (() => {});
+  const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
+    evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
+  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
+  const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
+  const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
+  return { runId, config, built, env, store, opts, emit, evaluator, planner, planned, batchSize, timeLimit };
+}
+
+/** A resumed run: the planner's state, the evaluation cache and the unstored proposals from the checkpoint. */
+function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Progress {
+  const run = lp.store.getRun(lp.runId);
+  const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
+  if (!checkpoint) return { done: 0, pending: [], best };
+  lp.planner.restore(checkpoint.agent);
+  const saved = checkpoint.env as unknown as EnvCheckpoint;
+  lp.env.restoreCache(saved.cache ?? []);
+  return { done: checkpoint.episode + 1, pending: saved.pending ?? [], best };
+}
+
+/** `run-started`, and a warning for the layers the search leaves at fp32. */
+function announce(lp: Loop, progress: Progress): void {
+  const { env, config, built } = lp;
+  const leftOut = layersLeftOut(built.model, env.layers);
+  lp.emit({
+    type: 'run-started',
+    runId: lp.runId,
+    model: config.model,
+    dataset: built.data.name,
+    budget: { kind: env.plan.kind, limit: env.plan.limit, full: env.plan.full, label: env.plan.label },
+    backend: lp.opts.backend,
+    seed: config.seed,
+    agent: config.agent,
+    episodes: lp.planned,
+    warmup: config.agent === 'ddpg' ? config.warmup : 0,
+    layers: env.layers.map((l) => l.name),
+    baselineAccuracy: env.baselineAccuracy,
+    leftOut,
+    resumedAt: progress.done,
+    best: progress.best,
+    ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
+  });
+  if (leftOut.length > 0) lp.emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
+}
+
+/** The next batch: new proposals, or a resumed batch's (made and announced before the stop: announced again). */
+async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
+  if (progress.pending.length === 0) {
+    const episodes = Array.from({ length: Math.min(lp.batchSize, lp.planned - progress.done) }, (_, i) => progress.done + i);
+    progress.pending = await lp.planner.propose(episodes);
+  } else {
+    for (const p of progress.pending) lp.emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
+  }
+  return progress.pending;
+}
+
+function evaluateBatch(lp: Loop, batch: Proposal[]) {
+  return evaluateStrategies(lp.env, lp.evaluator, batch.map((p) => p.strategy), {
+    signal: lp.opts.signal,
+    onStart: (i) => lp.emit({ type: 'episode-evaluating', episode: batch[i].episode }),
+  });
+}
+
+type Evaluated = Awaited<ReturnType<typeof evaluateBatch>>[number];
+
+/**
+ * Learn from one evaluated proposal, then store the episode with the checkpoint (the batch's later proposals in it)
+ * in one transaction, and say so: `episode-finished`, and `best-improved` when it became the best.
+ */
+async function record(lp: Loop, progress: Progress, at: { batch: Proposal[]; i: number; proposal: Proposal; evaluation: Evaluated; batchSeconds: number }): Promise<void> {
+  const { batch, i, proposal, evaluation, batchSeconds } = at;
+  const ta = performance.now();
+  const learnt = await lp.planner.learn(proposal, evaluation.reward);
+  const agentTime = proposal.agentSeconds + (performance.now() - ta) / 1000;
+  const seconds = batchSeconds / batch.length + (performance.now() - ta) / 1000;
+  const t = evaluation.timings;
+  const finished = {
+    type: 'episode-finished' as const,
+    episode: proposal.episode,
+    phase: proposal.phase,
+    strategy: choices(lp.env, proposal.strategy),
+    accuracy: evaluation.accuracy,
+    cost: evaluation.cost,
+    budgetShare: evaluation.cost / lp.env.plan.limit,
+    reward: evaluation.reward,
+    cached: evaluation.cached,
+    seconds,
+    timings: { agent: agentTime, compress: t.compress, finetune: t.finetune, evaluate: t.evaluate, other: Math.max(0, seconds - agentTime - t.compress - t.finetune - t.evaluate) },
+    ...diagnostics(learnt.report, proposal.clamped),
+  };
+  const { type: _type, ...row } = finished;
+  const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1) };
+  const recorded = lp.store.recordEpisode(lp.runId, row, { agent: learnt.checkpoint, env: envState });
+  progress.done = proposal.episode + 1;
+  lp.emit(finished);
+  if (recorded.improved && recorded.best) {
+    progress.best = { type: 'best-improved', episode: proposal.episode, accuracy: evaluation.accuracy, cost: evaluation.cost, reward: evaluation.reward, strategy: finished.strategy };
+    lp.emit(progress.best);
+  }
+}
+
+/** The run's status stored, and `run-finished`. */
+function finish(lp: Loop, progress: Progress, status: RunStatus, started: number): SearchResult {
+  lp.store.setStatus(lp.runId, status);
+  const episodes = lp.store.episodes(lp.runId).length;
+  lp.emit({ type: 'run-finished', runId: lp.runId, status, episodes, seconds: (performance.now() - started) / 1000, best: progress.best });
+  return { runId: lp.runId, status, episodes, best: progress.best };
 }

@@ -25,11 +25,13 @@ export interface DataRequest {
   data: string;
   dataSeed: number;
   validationSize?: number;
+  /** Images held out for the re-rank (default `auto`). */
+  holdoutSize?: number | 'auto';
 }
 
 /** The dataset with its seeded train / validation / test split (the loaders check the files). */
 export function loadData(opts: DataRequest): Dataset {
-  return loadDataset(opts.data, { seed: opts.dataSeed, validationSize: opts.validationSize });
+  return loadDataset(opts.data, { seed: opts.dataSeed, validationSize: opts.validationSize, holdoutSize: opts.holdoutSize });
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
- * The layout of DESIGN.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
+ * The layout of docs/design.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
  * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
  * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
  * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend, runtime/ (the
  * browser reader of model.ashk) imports only learners and the leaves, no `node:` module and tfjs types only; and no source
- * file is over 500 lines (issue 11). Imports are read with the TypeScript parser (static `import`, `export ... from`,
+ * file is over 500 lines. Imports are read with the TypeScript parser (static `import`, `export ... from`,
  * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
  */
 import test from 'ava';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'runtime'] as const;
+const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'runtime', 'bench', 'scripts'] as const;
 type Folder = (typeof FOLDERS)[number];
 /** Root files every folder may import (leaves: they import nothing of ours). */
 const LEAVES = ['errors', 'units'];
@@ -23,14 +23,18 @@ const MAX_LINES = 500;
 /** What each folder may import of ours: its own files, the folders below it, the root leaves. */
 const MAY_IMPORT: Record<Folder, string[]> = {
   cli: ['cli', 'run', 'report', 'index', ...LEAVES],
-  run: ['run', 'agent', 'env', 'learners', ...LEAVES],
+  // run/report-data.ts hands stored runs to the report in the report's own types (type-only, checked below)
+  run: ['run', 'agent', 'env', 'learners', 'report', ...LEAVES],
   agent: ['agent', 'learners', ...LEAVES],
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
   report: ['report', ...LEAVES],
   runtime: ['runtime', 'learners', ...LEAVES],
+  // the benchmarks and the build scripts stand above everything: nothing of ours imports them
+  bench: ['bench', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
+  scripts: ['scripts', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
 };
-const SQLITE_FILES = ['run/store.ts', 'run/store-schema.ts'];
+const SQLITE_FILES = ['run/store/store.ts', 'run/store/schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
 
 interface Import {
@@ -110,6 +114,7 @@ function violations(file: string, imports: Import[]): string[] {
       const target = targetOf(file, imp.specifier);
       if (target === null) out.push(`${at}, outside the repository`);
       else if (!MAY_IMPORT[folder].includes(target)) out.push(`${at} (${target}): ${folder}/ may import only ${MAY_IMPORT[folder].join(', ')}`);
+      else if (folder === 'run' && target === 'report' && !imp.typeOnly) out.push(`${at}: run/ may import report/'s types only`);
       continue;
     }
     const pkg = packageOf(imp.specifier.replace(/^node:/, ''));
@@ -154,12 +159,13 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "learners/x.ts:2 imports '../run/config.js' (run): learners/ may import only learners, errors, units",
   ]);
   t.deepEqual(violations('run/x.ts', imports('better-sqlite3', 'yargs/helpers', '@tensorflow/tfjs-backend-wasm', 'setBackend()')), [
-    "run/x.ts:1 imports 'better-sqlite3': only run/store.ts and run/store-schema.ts import better-sqlite3",
+    "run/x.ts:1 imports 'better-sqlite3': only run/store/store.ts and run/store/schema.ts import better-sqlite3",
     "run/x.ts:2 imports 'yargs/helpers': only cli/ imports ink, react and yargs",
     "run/x.ts:3 imports '@tensorflow/tfjs-backend-wasm': only env/backend.ts loads a tfjs backend",
     'run/x.ts:4 calls setBackend(): only env/backend.ts chooses the tfjs backend',
   ]);
-  t.deepEqual(violations('run/store.ts', imports('better-sqlite3')), []);
+  t.deepEqual(violations('run/store/store.ts', imports('better-sqlite3')), []);
+  t.deepEqual(violations('run/x.ts', imports('../report/page.js')), ["run/x.ts:1 imports '../report/page.js': run/ may import report/'s types only"]);
   t.deepEqual(violations('report/x.ts', imports('vega', '../run/store.js', '../units.js')), [
     "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
   ]);
@@ -169,9 +175,14 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "runtime/x.ts:2 imports '@tensorflow/tfjs-core': runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only",
     "runtime/x.ts:3 imports '../env/layers.js' (env): runtime/ may import only runtime, learners, errors, units",
   ]);
+  t.deepEqual(violations('bench/x.ts', imports('../run/search.js', '../cli/print-final.js', '../index.js', '../test/helpers/tiny-run.js')), [
+    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, runtime, index, errors, units",
+  ]);
+  t.deepEqual(violations('run/x.ts', imports('../bench/stats.js')), ["run/x.ts:1 imports '../bench/stats.js' (bench): run/ may import only run, agent, env, learners, report, errors, units"]);
+  t.deepEqual(violations('run/x.ts', imports('../runtime/ashk.js')), ["run/x.ts:1 imports '../runtime/ashk.js' (runtime): run/ may import only run, agent, env, learners, report, errors, units"]);
 });
 
-test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where DESIGN.md puts them', (t) => {
+test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where docs/design.md puts them', (t) => {
   t.true(files.length > 50, `found ${files.length} source files under ${FOLDERS.join(', ')}`);
   const broken = files.flatMap((file) => violations(file, parseImports(file, readFileSync(join(repo, file), 'utf8'))));
   t.deepEqual(broken, [], `imports against the layout:\n  ${broken.join('\n  ')}`);
@@ -194,4 +205,56 @@ test(`no source file is over ${MAX_LINES} lines`, (t) => {
     .filter((f) => f.lines > MAX_LINES)
     .map((f) => `${f.file} (${f.lines} lines)`);
   t.deepEqual(long, [], `over ${MAX_LINES} lines; split by job: ${long.join(', ')}`);
+});
+
+/** File-level import cycles (type-only imports count: a reader follows them too), each as the files on the circle. */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  let next = 0;
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+test('cycles() finds the files that import each other: a -> b -> a, c alone', (t) => {
+  t.deepEqual(cycles(new Map([['a', ['b']], ['b', ['a', 'c']], ['c', []]])), [['a', 'b']]);
+});
+
+test('no two source files import each other, directly or round a circle', (t) => {
+  const known = new Set(files);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const targets = parseImports(file, readFileSync(join(repo, file), 'utf8'))
+      .filter((i) => i.specifier.startsWith('.'))
+      .map((i) => posix.normalize(posix.join(posix.dirname(file), i.specifier)).replace(/\.js$/, ''))
+      .flatMap((base) => [`${base}.ts`, `${base}.tsx`].filter((f) => known.has(f)));
+    graph.set(file, targets);
+  }
+  const circles = cycles(graph).map((c) => c.join(' <-> '));
+  t.deepEqual(circles, [], `import circles:\n  ${circles.join('\n  ')}`);
 });

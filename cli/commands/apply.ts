@@ -26,7 +26,7 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
     if (args.bnBatches !== undefined && !(Number.isInteger(args.bnBatches) && args.bnBatches >= 0)) {
       throw new InputError(`--bn-batches ${args.bnBatches}: give a whole number of batches, 0 or more (0 turns batch-norm re-estimation off)`);
     }
-    const [{ loadStrategy }, { applyStrategy }, { printFinal }] = await Promise.all([import('../../run/strategy.js'), import('../../run/final.js'), import('./print-final.js')]);
+    const [{ loadStrategy }, { applyStrategy }, { printFinal }] = await Promise.all([import('../../run/final/strategy.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const strategy = loadStrategy(args.strategy);
     await setupBackend(args);
     const bar = args.json || args.quiet || args.steps === 0 ? undefined : progressBar('fine-tune', args.steps);

@@ -13,7 +13,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       .option('out', { type: 'string', describe: 'File to write (default: stdout)' }) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     await setupBackend({ ...args, quiet: true });
-    const [{ exportStrategy }, { saveStrategy }] = await Promise.all([import('../../run/final.js'), import('../../run/strategy.js')]);
+    const [{ exportStrategy }, { saveStrategy }] = await Promise.all([import('../../run/final/final.js'), import('../../run/final/strategy.js')]);
     const strategy = await exportStrategy(args.run, { workdir: args.workdir });
     if (args.out) {
       saveStrategy(strategy, args.out);

@@ -45,7 +45,7 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
     checkOut(args.out);
     // the charting packages (vega, vega-lite, resvg) load with the command that draws, not at start
     const [{ readReportRuns }, { buildReport }, { chartsPng }, { AUTOSHRINK_VERSION }] = await Promise.all([
-      import('./report-runs.js'),
+      import('../../run/report-data.js'),
       import('../../report/report.js'),
       import('../../report/png.js'),
       import('../../run/version.js'),

@@ -20,9 +20,9 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     checkWorkdir(args.workdir);
     const [{ resumeSearch, storePath }, { openStore }, { finishRun }, { printFinal }] = await Promise.all([
       import('../../run/search.js'),
-      import('../../run/store.js'),
-      import('../../run/final.js'),
-      import('./print-final.js'),
+      import('../../run/store/store.js'),
+      import('../../run/final/final.js'),
+      import('../print-final.js'),
     ]);
     const result = await runWithView(args, (o) => resumeSearch(args.run, { ...o, workdir: args.workdir, backend }));
     const store = openStore(storePath(args.workdir), { readonly: true });

@@ -6,14 +6,14 @@ import asciichart from 'asciichart';
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
-import type { RunRecord, Store } from '../../run/store.js';
+import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
-  const [{ storePath }, { openStore }] = await Promise.all([import('../../run/search.js'), import('../../run/store.js')]);
+  const [{ storePath }, { openStore }] = await Promise.all([import('../../run/search.js'), import('../../run/store/store.js')]);
   const path = storePath(workdir);
   if (!existsSync(path)) throw new RunNotFoundError(`no runs yet in ${workdir} (no runs.db); start one with autoshrink search`);
   const store = openStore(path, { readonly: true });
@@ -36,6 +36,27 @@ function summary(run: RunRecord): Record<string, unknown> {
 
 function runSeconds(store: Store, id: string): number {
   return store.episodes(id).reduce((s, e) => s + e.seconds, 0);
+}
+
+/** Rows a `runs show` table lists before it samples every k-th episode (the last always shown). */
+const MAX_EPISODE_ROWS = 100;
+
+/**
+ * One row per episode: its phase, accuracy, reward and the share of the budget it used (cost / limit); for agents that
+ * learn, does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in.
+ */
+export function episodeTable(episodes: EpisodeRecord[], limit: number): string[] {
+  const learns = episodes.some((e) => e.criticLoss !== null || e.clamped !== null);
+  const head = ['episode', 'phase', 'accuracy', 'reward', 'budget used', ...(learns ? ['critic loss', 'mean Q', 'sigma', 'clamped'] : [])];
+  const rows = [head];
+  const step = Math.max(1, Math.ceil(episodes.length / MAX_EPISODE_ROWS));
+  const num = (v: number | null, digits: number) => (v === null ? '-' : v.toExponential(digits));
+  for (const e of episodes.filter((_, i) => i % step === 0 || i === episodes.length - 1)) {
+    const learning = learns ? [num(e.criticLoss, 2), num(e.meanQ, 2), e.sigma === null ? '-' : e.sigma.toFixed(3), e.clamped === null ? '-' : String(e.clamped)] : [];
+    rows.push([formatEpisode(e.episode), e.phase, formatPercent(e.accuracy), e.reward.toFixed(4), formatPercent(e.cost / limit, 1), ...learning]);
+  }
+  const title = learns ? 'learning (per episode):' : 'episodes:';
+  return [step > 1 ? `${title} one row every ${step} episodes and the last` : title, table(rows)];
 }
 
 const list: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -79,7 +100,7 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       const run = store.findRun(args.run);
       const episodes = store.episodes(run.id);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ ...summary(run), config: run.config, episodes })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summary(run), config: run.config, episodes: episodes.map((e) => ({ ...e, budgetShare: e.cost / run.budget.limit })) })}\n`);
         return;
       }
       const out: string[] = [];
@@ -100,18 +121,7 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push(asciichart.plot(sampled, { height: 8, format: (x: number) => x.toFixed(3).padStart(8) }));
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
-      const learnt = episodes.filter((e) => e.criticLoss !== null || e.clamped !== null);
-      if (learnt.length > 0) {
-        // does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in
-        out.push('', 'learning (per episode):');
-        const rows = [['episode', 'phase', 'reward', 'critic loss', 'mean Q', 'sigma', 'clamped']];
-        const step = Math.max(1, Math.ceil(learnt.length / 20));
-        const num = (v: number | null, digits: number) => (v === null ? '-' : v.toExponential(digits));
-        for (const e of learnt.filter((_, i) => i % step === 0 || i === learnt.length - 1)) {
-          rows.push([formatEpisode(e.episode), e.phase, e.reward.toFixed(4), num(e.criticLoss, 2), num(e.meanQ, 2), e.sigma === null ? '-' : e.sigma.toFixed(3), e.clamped === null ? '-' : String(e.clamped)]);
-        }
-        out.push(table(rows));
-      }
+      if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit));
       const final = run.final as { testAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number } | null;
       if (final?.testAccuracy !== undefined) {
         // runs finished before entropy coding stored no fixed-width size: their file was fixed-width

@@ -8,7 +8,7 @@ import type { RunConfig } from '../../run/config.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
-import { configFromArgs, searchOptions } from './search-options.js';
+import { configFromArgs, searchOptions } from '../search-options.js';
 
 export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'search',
@@ -19,7 +19,7 @@ export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     const backend = await setupBackend(args);
     await trainBaselineFirst(args, config);
     // loaded by the command that runs, not at start: --help and a flag error load no tfjs
-    const [{ runSearch }, { finishRun }, { printFinal }] = await Promise.all([import('../../run/search.js'), import('../../run/final.js'), import('./print-final.js')]);
+    const [{ runSearch }, { finishRun }, { printFinal }] = await Promise.all([import('../../run/search.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const result = await runWithView(args, (o) => runSearch(config, { ...o, workdir: args.workdir, backend }));
     if (result.status === 'completed' && config.finalSteps > 0) {
       const final = await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) });
@@ -51,7 +51,7 @@ async function trainBaselineFirst(args: GlobalArgs, config: RunConfig): Promise<
   await preflight(config, args.workdir);
   let bar: ProgressBar | undefined;
   await cacheBaseline(
-    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, workdir: args.workdir },
+    { model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize, workdir: args.workdir },
     {
       onTrainStart: ({ model, dataset }) => process.stderr.write(`no cached ${model} baseline for ${dataset} yet: training it once (later runs reuse it)\n`),
       onProgress: (p) => {

@@ -33,7 +33,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const { serveQueue } = await import('../../run/queue-worker.js');
+    const { serveQueue } = await import('../../run/evaluators/queue-worker.js');
     try {
       await serveQueue({
         url: args.queue,

@@ -44,7 +44,8 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
       return (
         `run ${event.runId}: ${event.model} on ${event.dataset}, budget ${event.budget.label}, ` +
         `${event.episodes} episodes (${event.warmup} warm-up), agent ${event.agent}, backend ${event.backend}, ` +
-        `seed ${event.seed}, baseline acc ${formatPercent(event.baselineAccuracy)}${resumed}`
+        `seed ${event.seed}, baseline acc ${formatPercent(event.baselineAccuracy)}${resumed}` +
+        (event.timeLimit ? `, time limit ${formatDuration(event.timeLimit.seconds)}` : '')
       );
     }
     case 'episode-finished': {

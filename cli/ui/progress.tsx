@@ -20,7 +20,8 @@ export function Progress({ state, width }: { state: ViewState; width: number }) 
   if (state.status !== 'running') {
     text = `${state.completed}/${state.total} episodes  ${state.status} in ${elapsed}`;
   } else {
-    const eta = state.paused ? 'paused' : `ETA ${formatDuration(etaSeconds(state) ?? Number.NaN)}`;
+    const limit = state.header?.timeLimit ? ` (--time ${formatDuration(state.header.timeLimit.seconds)})` : '';
+    const eta = state.paused ? 'paused' : `ETA ${formatDuration(etaSeconds(state) ?? Number.NaN)}${limit}`;
     const counter = state.evaluating.length > 1 ? `episodes ${formatEpisodes(state.evaluating)}` : `episode ${episodeCounter(state)}`;
     text = `${counter}/${state.total}  ${state.phase}  elapsed ${elapsed}  ${eta}`;
   }

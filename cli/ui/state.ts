@@ -40,7 +40,7 @@ export interface EpisodeRow {
   accuracy: number;
   /** Realised cost in the budget's unit. */
   cost: number;
-  /** cost / budget.limit (NaN before `run-started`). */
+  /** The share of the budget used: the event's `budgetShare`, or cost / budget.limit (NaN with neither). */
   costFraction: number;
   reward: number;
   cached: boolean;
@@ -170,7 +170,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         phase: event.phase,
         accuracy: event.accuracy,
         cost: event.cost,
-        costFraction: state.header ? event.cost / state.header.budget.limit : Number.NaN,
+        costFraction: event.budgetShare ?? (state.header ? event.cost / state.header.budget.limit : Number.NaN),
         reward: event.reward,
         cached: event.cached,
         seconds: event.seconds,
@@ -257,15 +257,18 @@ export function meanEpisodeSeconds(state: ViewState): number | null {
  * Seconds left, or null when unknown (no episode finished yet) or the run is over.
  * ETA = mean episode time x episodes not yet finished - time already spent in the current episode, where that time
  * counts at most one mean (an episode running long does not push the ETA below the remaining episodes' share).
- * Cached episodes stay in the mean: later episodes will hit the cache about as often.
+ * Cached episodes stay in the mean: later episodes will hit the cache about as often. A --time run (header.timeLimit)
+ * adds the estimated re-rank and final stage, and before its first episode takes the probe's episode time.
  */
 export function etaSeconds(state: ViewState): number | null {
   if (state.status !== 'running') return null;
-  const mean = meanEpisodeSeconds(state);
+  const mean = meanEpisodeSeconds(state) ?? state.header?.timeLimit?.episodeSeconds ?? null;
   if (mean === null) return null;
   const remaining = Math.max(0, state.total - state.completed);
   const spent = state.current ? Math.max(0, (state.now - state.current.startedAt) / 1000) : 0;
-  return Math.max(0, mean * remaining - Math.min(spent, mean));
+  // a --time run's ETA is the whole run's, as its limit is: the re-rank and final stage after the last episode count
+  const tail = state.header?.timeLimit?.tailSeconds ?? 0;
+  return Math.max(0, mean * remaining - Math.min(spent, mean)) + tail;
 }
 
 /** Seconds since `run-started` by the view's clock (the run's own total once it has finished). */

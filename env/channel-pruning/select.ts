@@ -105,10 +105,11 @@ export async function pruneChannels(model: tf.LayersModel, opts: ChannelPruneOpt
     if (!opts.inputs) throw new ConfigError(`${method === 'lasso' ? 'LASSO selection' : 'reconstruction'} samples feature maps: pass inputs (a batch of training images)`);
     const sampler = new FeatureSampler(model, analysis, opts.inputs, opts.samplesPerImage ?? 2, opts.seed ?? 1);
     const original = await sampler.original();
+    const ridge = opts.ridge ?? 1e-6;
     for (const g of order) {
       const current = await buildPrunedModel(model, analysis, kept, kernels);
       try {
-        selections.push(await selectGroup(model, current, analysis, g, counts[g], method, reconstruct, kept, kernels, sampler, original, opts.ridge ?? 1e-6));
+        selections.push(await selectGroup({ model, current, analysis, group: g, keep: counts[g], method, reconstruct, kept, kernels, sampler, original, ridge }));
       } finally {
         current.dispose();
       }
@@ -310,20 +311,32 @@ function multiply(x: Float32Array, w: Float32Array, n: number, d: number, o: num
   return y;
 }
 
-async function selectGroup(
-  model: tf.LayersModel,
-  current: tf.LayersModel,
-  analysis: ChannelAnalysis,
-  g: number,
-  keep: number,
-  method: ChannelSelectionMethod,
-  reconstruct: boolean,
-  kept: ReadonlyArray<Int32Array | null>,
-  kernels: Map<string, Float32Array>,
-  sampler: FeatureSampler,
-  original: Map<string, { x: Float32Array; d: number }>,
-  ridge: number,
-): Promise<GroupSelection> {
+/** What choosing one group's channels needs: the two models, the group, how to choose, and the work so far. */
+interface SelectGroupArgs {
+  /** The original model: its consumers' outputs are the target, and its kernels the shape the refits are written in. */
+  model: tf.LayersModel;
+  /** The model with the groups chosen so far already pruned: the consumers' inputs are sampled from it. */
+  current: tf.LayersModel;
+  analysis: ChannelAnalysis;
+  /** The group's index, and how many of its channels it keeps. */
+  group: number;
+  keep: number;
+  method: ChannelSelectionMethod;
+  /** Refit the consumers by least squares after the choice. */
+  reconstruct: boolean;
+  /** Kept channels of every group chosen so far (null: whole). */
+  kept: ReadonlyArray<Int32Array | null>;
+  /** Refit kernels so far by layer, in their original shapes; this group's refits are written here. */
+  kernels: Map<string, Float32Array>;
+  sampler: FeatureSampler;
+  /** The original model's sampled consumer inputs, by layer. */
+  original: Map<string, { x: Float32Array; d: number }>;
+  /** Relative ridge of the least-squares refit. */
+  ridge: number;
+}
+
+async function selectGroup(args: SelectGroupArgs): Promise<GroupSelection> {
+  const { model, current, analysis, group: g, keep, method, reconstruct, kept, kernels, sampler, original, ridge } = args;
   const group = analysis.groups[g];
   const names = group.consumers.map((c) => c.layer);
   const samples = await sampler.sample(current, names);

@@ -6,7 +6,7 @@
  * (`surgery.ts`). The original model is never modified.
  *
  * Peers: He et al. 2017 (LASSO selection + least-squares reconstruction), PocketFlow's ChannelPrunedLearner (uniform /
- * list / skip options), AMC (FLOPs budget). REFERENCE.md section 4.
+ * list / skip options), AMC (FLOPs budget).
  */
 
 /** One axis of a weight (or a consumer's input) position by position: group id (-1 = fixed) and group channel. */

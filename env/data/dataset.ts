@@ -2,8 +2,10 @@
  * The in-memory dataset every loader produces, and seeded splits into train / validation / test.
  *
  * Images are float32 NHWC in [0, 1]; labels are class indices. Validation is carved out of the TRAINING data and is
- * what search rewards are measured on; the test split is only for final reports (REFERENCE.md section 6: PocketFlow's
- * quantization learner rewarded on the test set, a defect we do not repeat).
+ * what search rewards are measured on; the test split is only for final reports (PocketFlow's quantization learner
+ * rewarded on the test set, a defect we do not repeat). The holdout split is carved from the training data too,
+ * disjoint from validation and test and never trained on: it scores choices made AMONG the strategies validation
+ * ranked (the re-rank), so the images that ranked a strategy are not the ones that confirm it (the winner's curse).
  */
 import seedrandom from 'seedrandom';
 import { DataError } from '../../errors.js';
@@ -26,6 +28,9 @@ export interface Dataset {
   numClasses: number;
   train: DataSplit;
   validation: DataSplit;
+  /** Held out of training, validation and test: the re-rank's own images. Absent or empty: none (a hand-built
+   * dataset need not have one). */
+  holdout?: DataSplit;
   test: DataSplit;
   /** The images came flat ([n, d]): `inputShape` is [1, 1, d] until `fitFlatImages` gives them the model's shape. */
   flat?: boolean;
@@ -49,6 +54,8 @@ export interface SplitOptions {
   validationSize: number;
   /** Images moved from train into test when the source has no test set of its own. */
   testSize: number;
+  /** Images moved from train into the holdout split (0 = none); `auto`: autoHoldoutSize. */
+  holdoutSize?: number | 'auto';
   /** Keep at most this many training images (after the split); 0 = all. */
   trainLimit?: number;
 }
@@ -81,7 +88,23 @@ export function takeRows(split: DataSplit, idx: Int32Array, from = 0, to = idx.l
   return { x, y, count };
 }
 
-/** Carve validation (and test, if the source has none) out of the shuffled training data. */
+/** The most images `auto` holds out. */
+export const MAX_AUTO_HOLDOUT = 1000;
+
+/**
+ * The holdout `auto` takes from `left` training images: a sixth, at most MAX_AUTO_HOLDOUT (1000 of the bundled
+ * MNIST's 6000). The re-rank compares a few strategies on the SAME images (paired), so it needs fewer images than the
+ * validation split that ranks hundreds, and a small dataset keeps five sixths of its images training.
+ */
+export function autoHoldoutSize(left: number): number {
+  return Math.max(0, Math.min(MAX_AUTO_HOLDOUT, Math.floor(left / 6)));
+}
+
+/**
+ * Carve test (if the source has none), validation and holdout, in that order, out of the shuffled training data; the
+ * rest trains. The order keeps a split's test and validation images what they were before holdouts existed: a holdout
+ * only takes images that trained.
+ */
 export function splitDataset(raw: RawDataset, opts: SplitOptions): Dataset {
   const needTest = raw.test === null ? opts.testSize : 0;
   const minTrain = 1;
@@ -92,13 +115,23 @@ export function splitDataset(raw: RawDataset, opts: SplitOptions): Dataset {
         '; lower --validation-size or point --data at a larger dataset',
     );
   }
+  const left = raw.train.count - opts.validationSize - needTest;
+  const holdoutSize = opts.holdoutSize === 'auto' ? autoHoldoutSize(left) : (opts.holdoutSize ?? 0);
+  if (holdoutSize > left - minTrain) {
+    throw new DataError(
+      `--holdout-size ${holdoutSize} is too large: ${raw.name} leaves ${left} training images after validation` +
+        (needTest ? ' and test' : '') +
+        `, and at least ${minTrain} must train; use --holdout-size ${Math.max(0, left - minTrain)} or less`,
+    );
+  }
   const perm = seededPermutation(raw.train.count, `split:${opts.seed}`);
   let at = 0;
   const test = raw.test ?? takeRows(raw.train, perm, at, (at += needTest));
   const validation = takeRows(raw.train, perm, at, (at += opts.validationSize));
+  const holdout = takeRows(raw.train, perm, at, (at += holdoutSize));
   const limit = opts.trainLimit && opts.trainLimit > 0 ? Math.min(opts.trainLimit, perm.length - at) : perm.length - at;
   const train = takeRows(raw.train, perm, at, at + limit);
-  return { id: raw.id, name: raw.name, inputShape: raw.inputShape, numClasses: raw.numClasses, train, validation, test, ...(raw.flat ? { flat: true } : {}) };
+  return { id: raw.id, name: raw.name, inputShape: raw.inputShape, numClasses: raw.numClasses, train, validation, holdout, test, ...(raw.flat ? { flat: true } : {}) };
 }
 
 /** Counts of each class in a split (used by tests and reports). */

@@ -16,12 +16,15 @@ export interface DataOptions {
   validationSize?: number;
   /** Test images carved from the training data when the source has no test set (the bundled MNIST). */
   testSize?: number;
+  /** Images held out of training for the re-rank (Dataset.holdout); 0 = none; default `auto` (autoHoldoutSize). */
+  holdoutSize?: number | 'auto';
   /** Keep at most this many training images; 0 = all. */
   trainLimit?: number;
 }
 
 export const DEFAULT_VALIDATION_SIZE = 2000;
 export const DEFAULT_TEST_SIZE = 2000;
+
 
 export function loadDataset(spec: string, opts: DataOptions): Dataset {
   const colon = spec.indexOf(':');
@@ -56,6 +59,7 @@ export function loadDataset(spec: string, opts: DataOptions): Dataset {
     seed: opts.seed,
     validationSize: opts.validationSize ?? DEFAULT_VALIDATION_SIZE,
     testSize: opts.testSize ?? DEFAULT_TEST_SIZE,
+    holdoutSize: opts.holdoutSize ?? 'auto',
     trainLimit: opts.trainLimit,
   });
 }

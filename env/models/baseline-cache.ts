@@ -1,8 +1,9 @@
 /**
  * Built-in baselines are trained once and cached in the work directory:
- *   <workdir>/models/<model>-<dataset kind>-<dataset hash>-split<seed>v<validation>t<test>-e<epochs>/{model.json, weights.bin, meta.json}
- * Later commands reuse the cache. The key holds the data split seed because the split decides which images are
- * test images: a model cached under another split may have trained on this split's test set.
+ *   <workdir>/models/<model>-<dataset kind>-<dataset hash>-split<seed>v<validation>t<test>[h<holdout>]-e<epochs>/{...}
+ * ({model.json, weights.bin, meta.json}). Later commands reuse the cache. The key holds the data split seed and sizes
+ * because the split decides which images are test and holdout images: a model cached under another split may have
+ * trained on them. A split without a holdout keeps the key it had before holdouts existed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
@@ -45,7 +46,8 @@ export const DEFAULT_EPOCHS: Record<string, number> = { lenet5: 12, mlp: 12, 'mo
 function splitKey(name: string, data: Dataset, dataSeed: number): string {
   const hash = createHash('sha256').update(data.id).digest('hex').slice(0, 8);
   const dataSlug = data.id.split(':')[0];
-  return `${name}-${dataSlug}-${hash}-split${dataSeed}v${data.validation.count}t${data.test.count}`;
+  const holdout = data.holdout?.count ? `h${data.holdout.count}` : '';
+  return `${name}-${dataSlug}-${hash}-split${dataSeed}v${data.validation.count}t${data.test.count}${holdout}`;
 }
 
 export function baselineDir(name: string, data: Dataset, opts: Pick<BaselineOptions, 'workdir' | 'dataSeed' | 'epochs'>): string {

@@ -152,18 +152,26 @@ test('warmupSigma 0.02: warm-up acts within 0.1 of the imitated policy (0.2, 0.9
   t.throws(() => new Ddpg({ stateSize: 2, actionSize: 1, layers: 2, seed: 3, warmupSigma: -1 }), { instanceOf: ConfigError, message: /warmupSigma/ });
 });
 
-test('noiseLayers 1 of 4 layers: about a quarter of exploring actions carry noise, the rest are exactly the policy; 0 perturbs every action', (t) => {
+test('noiseLayers 1 of 4 layers: each episode of 4 actions perturbs at least one, 400 x 0.25 / (1 - 0.75^4) = 146 of 400 on average; without the redraw a quarter (100); 0 perturbs every action', (t) => {
   const state = [0.5, 0.5];
-  const moved = (noiseLayers: number) => {
-    const agent = new Ddpg({ stateSize: 2, actionSize: 1, layers: 4, seed: 5, hidden: [8], warmupEpisodes: 0, noiseSigma: 0.3, noiseLayers });
+  const perturbed = (noiseLayers: number, noiseRedraw = true) => {
+    const agent = new Ddpg({ stateSize: 2, actionSize: 1, layers: 4, seed: 5, hidden: [8], warmupEpisodes: 0, noiseSigma: 0.3, noiseLayers, noiseRedraw });
     const mu = agent.policy(state)[0];
-    const n = Array.from({ length: 400 }, () => agent.act(state, true)[0]).filter((a) => a !== mu).length;
+    // one episode = 4 consecutive actions of the same episode number
+    const flags = Array.from({ length: 400 }, () => agent.act(state, true)[0] !== mu);
     agent.dispose();
-    return n;
+    return flags;
   };
-  const sparse = moved(1);
+  const moved = (noiseLayers: number, noiseRedraw = true) => perturbed(noiseLayers, noiseRedraw).filter(Boolean).length;
+  const redrawn = perturbed(1);
+  const episodes = Array.from({ length: 100 }, (_, e) => redrawn.slice(4 * e, 4 * e + 4));
+  t.true(episodes.every((ep) => ep.some(Boolean)), 'no episode leaves every layer at the policy');
+  const sparse = redrawn.filter(Boolean).length;
+  // a mean of 146 over 100 episodes, sd about 6.5: [110, 185] is far beyond 3 sd either way
+  t.true(sparse >= 110 && sparse <= 185, `${sparse} of 400 perturbed`);
+  const plain = moved(1, false);
   // a Binomial(400, 1/4) count: mean 100, sd 8.7; [70, 130] is beyond 3 sd either way
-  t.true(sparse >= 70 && sparse <= 130, `${sparse} of 400 perturbed`);
+  t.true(plain >= 70 && plain <= 130, `${plain} of 400 perturbed without the redraw`);
   t.is(moved(0), 400);
   t.is(moved(4), 400, 'as many as the walk has layers: all of them');
   t.throws(() => new Ddpg({ stateSize: 2, actionSize: 1, layers: 4, seed: 3, noiseLayers: -1 }), { instanceOf: ConfigError, message: /noiseLayers/ });

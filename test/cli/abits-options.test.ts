@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import yargs from 'yargs';
-import { configFromArgs, searchOptions } from '../../cli/commands/search-options.js';
+import { configFromArgs, searchOptions } from '../../cli/search-options.js';
 import { searchSpace } from '../../run/environment.js';
 
 const parse = async (argv: string[]) => configFromArgs((await searchOptions(yargs(argv)).parse()) as Record<string, unknown>);

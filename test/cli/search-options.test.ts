@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
-import { configFromArgs, optionOf, searchOptions } from '../../cli/commands/search-options.js';
+import { configFromArgs, optionOf, searchOptions } from '../../cli/search-options.js';
 import { ConfigError } from '../../errors.js';
 import { CONFIG_FIELDS } from '../../run/config.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -41,7 +41,7 @@ test('help lists every schema field as its flag, with its doc and its default', 
 
 test('choices come from the schema enums', (t) => {
   const agent = CONFIG_FIELDS.find((f) => f.key === 'agent')!;
-  t.deepEqual(optionOf(agent).choices, ['ddpg', 'random', 'uniform', 'greedy', 'knapsack']);
+  t.deepEqual(optionOf(agent).choices, ['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']);
   t.is(optionOf(CONFIG_FIELDS.find((f) => f.key === 'episodes')!).type, 'number');
   t.is(optionOf(CONFIG_FIELDS.find((f) => f.key === 'pin')!).type, 'array');
 });

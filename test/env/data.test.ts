@@ -22,14 +22,16 @@ function writeIdx(dir: string, prefix: string, n: number, gzip = false) {
   writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), z(labelFile));
 }
 
-test('bundled MNIST gives 10,000 real digits split 6000 / 2000 / 2000 with every class in each split', (t) => {
+test('bundled MNIST gives 10,000 real digits split 5000 train / 2000 validation / 1000 holdout / 2000 test with every class in each split', (t) => {
   const data = loadDataset('mnist', { seed: 1 });
   t.deepEqual(data.inputShape, [28, 28, 1]);
   t.is(data.numClasses, 10);
-  t.is(data.train.count + data.validation.count + data.test.count, 10000);
+  t.is(data.train.count + data.validation.count + data.holdout!.count + data.test.count, 10000);
+  t.is(data.train.count, 5000);
   t.is(data.validation.count, 2000);
+  t.is(data.holdout!.count, 1000);
   t.is(data.test.count, 2000);
-  for (const split of [data.train, data.validation, data.test]) {
+  for (const split of [data.train, data.validation, data.holdout!, data.test]) {
     t.true(classCounts(split, 10).every((c) => c > 50));
   }
   let max = 0;
@@ -50,7 +52,8 @@ test('IDX files are read raw or gzipped, scaled to [0, 1], with the t10k files a
     const dir = tmpDir(t);
     writeIdx(dir, 'train', 30, gzip);
     writeIdx(dir, 't10k', 6, gzip);
-    const data = loadDataset(`idx:${dir}`, { seed: 1, validationSize: 5 });
+    // holdout 0: the 25 training images the loader reads (auto would hold out a sixth: 4)
+    const data = loadDataset(`idx:${dir}`, { seed: 1, validationSize: 5, holdoutSize: 0 });
     t.deepEqual(data.inputShape, [4, 3, 1]);
     t.is(data.numClasses, 3);
     t.is(data.train.count, 25);
@@ -112,7 +115,9 @@ test('CIFAR-10 binary batches become NHWC images in [0, 1] with their labels', (
   writeFileSync(join(dir, 'test_batch.bin'), cifarBatch(5));
   const data = loadDataset(`cifar10:${dir}`, { seed: 1, validationSize: 4 });
   t.deepEqual(data.inputShape, [32, 32, 3]);
-  t.is(data.train.count, 26);
+  // 30 - 4 validation = 26 left, of which auto holds out a sixth: 4
+  t.is(data.holdout!.count, 4);
+  t.is(data.train.count, 22);
   t.is(data.test.count, 5);
   t.regex(data.name, /batches 1,2/);
   // test record 3: first pixel is (3, 100, 200) / 255, label 3

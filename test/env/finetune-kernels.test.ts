@@ -1,5 +1,5 @@
 /**
- * The speed-ups of issue 14 do not change what the fine-tune trains: the same fine-tune (fixed seeds, a clustered
+ * Our faster wasm kernels (env/wasm-kernels.ts) do not change what the fine-tune trains: the same fine-tune (fixed seeds, a clustered
  * layer) with wasm's own kernels and with ours (env/wasm-kernels.ts `setFastWasmKernels`) ends with identical masks
  * and codebook assignments, the same accuracy within 5 of 500 images, and weights within float tolerance: lenet5
  * (conv, pooling and dense gradients; gradual pruning, so its masks come from the trained weights) to 1e-3; mobilenet-tiny

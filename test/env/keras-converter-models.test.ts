@@ -18,7 +18,7 @@ import { ModelError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
 import { normalizeKerasTopology, normalizeWeightNames } from '../../env/models/keras-topology.js';
 import { loadModel } from '../../env/models/model-io.js';
-import { applyStrategy, exportStrategy } from '../../run/final.js';
+import { applyStrategy, exportStrategy } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
 import { TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';

@@ -8,7 +8,7 @@ import { loadDataset } from '../../env/data/load-dataset.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
-import { packCompressedModel } from '../../run/model-files.js';
+import { packCompressedModel } from '../../run/final/model-files.js';
 
 /** Rewrite a packed file's header (and optionally its prefix): the forger's tool. */
 export function forge(file: Uint8Array, edit: (header: any) => void, raw?: Uint8Array): Uint8Array {

@@ -1,5 +1,5 @@
 /** Sample runs, episodes and checkpoints for the store tests and their child-process fixtures. */
-import type { CheckpointInput, EpisodeInput, RunInit } from '../../run/store.js';
+import type { CheckpointInput, EpisodeInput, RunInit } from '../../run/store/store.js';
 
 export function sampleRun(overrides: Partial<RunInit> = {}): RunInit {
   return {

@@ -1,7 +1,12 @@
 /**
- * A tiny search setup for tests: an mlp baseline trained for one epoch into a temp work directory (cached there, so
- * every run of the test file reuses it), and a run config small enough to take seconds.
+ * A tiny search setup for tests: a temporary work directory holding an mlp baseline trained for one epoch (cached
+ * there, so every search of the test file reuses it), and a run config small enough to take seconds.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { selectBackend } from '../../env/backend.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { loadOrTrainBaseline } from '../../env/models/baseline-cache.js';
 import type { RunConfig } from '../../run/config.js';
@@ -24,4 +29,22 @@ export async function cacheTinyBaseline(workdir: string): Promise<void> {
   const data = loadDataset('mnist', { seed: 1 });
   const { model } = await loadOrTrainBaseline('mlp', data, { workdir, dataSeed: 1, epochs: 1 });
   model.dispose();
+}
+
+/**
+ * A fresh temp work directory `autoshrink-<name>-*` with the tiny mlp cached in it, on the wasm backend. With `t` it
+ * is removed when that test ends. Without, it serves a whole file: make it in `test.before` and remove it with
+ * `removeDir` in `test.after.always` (a teardown registered in a before hook would run as soon as the hook ends).
+ */
+export async function tinyWorkdir(name: string, t?: ExecutionContext): Promise<string> {
+  await selectBackend('wasm');
+  const workdir = mkdtempSync(join(tmpdir(), `autoshrink-${name}-`));
+  if (t) t.teardown(() => removeDir(workdir));
+  await cacheTinyBaseline(workdir);
+  return workdir;
+}
+
+/** Remove a work directory and everything in it; nothing to do when it was never made. */
+export function removeDir(dir: string): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 /**
- * A zoo of user-like models (issue 18) built in the tests, each with a small synthetic task it can learn in a few
+ * A zoo of user-like models built in the tests, each with a small synthetic task it can learn in a few
  * epochs: a functional image model with a residual add, a concatenation, batch-norm, a SeparableConv2D and a
  * Conv2DTranspose; Conv1D on sequences; an Embedding + Dense text classifier; a small GRU; a Bidirectional LSTM text
  * classifier with a TimeDistributed Dense. Every input is stored as

@@ -3,11 +3,12 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pngPathOf } from '../../cli/commands/report.js';
-import { tinySearch, tinyWorkdir } from './tiny-search.js';
+import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
+import { tinySearch } from './tiny-search.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,11 +25,11 @@ let workdir = '';
 let runId = '';
 let unfinished = '';
 test.before(async () => {
-  workdir = await tinyWorkdir();
+  workdir = await tinyWorkdir('report');
   runId = await tinySearch(workdir);
   unfinished = await tinySearch(workdir, { seed: 2 }, { final: false });
 });
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.after.always(() => removeDir(workdir));
 
 test('report writes the HTML page and, with --png, the charts as a PNG beside it', async (t) => {
   const out = join(workdir, 'out', 'run.html');

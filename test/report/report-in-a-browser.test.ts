@@ -4,20 +4,21 @@
  * or network request, and every chart at a non-zero size. Without a Chromium the test fails and says how to get one.
  */
 import test from 'ava';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'puppeteer-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { readReportRuns } from '../../cli/commands/report-runs.js';
+import { readReportRuns } from '../../run/report-data.js';
 import { buildReport } from '../../report/report.js';
-import { tinySearch, tinyWorkdir } from './tiny-search.js';
+import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
+import { tinySearch } from './tiny-search.js';
 
 let workdir = '';
 let page = '';
 let browser: Browser | undefined;
 test.before(async () => {
-  workdir = await tinyWorkdir();
+  workdir = await tinyWorkdir('report');
   const a = await tinySearch(workdir);
   const b = await tinySearch(workdir, { agent: 'random', seed: 2 });
   const report = await buildReport(await readReportRuns(workdir, [a, b]), { generated: new Date().toISOString() });
@@ -27,7 +28,7 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await browser?.close();
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
+  removeDir(workdir);
 });
 
 test('the report renders in Chromium with no console error, no request beyond its own file, and every chart non-empty', async (t) => {

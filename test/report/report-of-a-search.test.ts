@@ -3,15 +3,16 @@
  * random search without one) in one temp work directory, reported alone and side by side.
  */
 import test from 'ava';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readReportRuns } from '../../cli/commands/report-runs.js';
+import { readReportRuns } from '../../run/report-data.js';
 import { dominates, paretoFront } from '../../report/pareto.js';
 import { buildReport, type Report } from '../../report/report.js';
 import { WIDTH } from '../../report/theme.js';
 import type { ReportRun } from '../../report/types.js';
 import { markGroup, positions } from './svg-marks.js';
-import { REPORT_RUN, tinySearch, tinyWorkdir } from './tiny-search.js';
+import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
+import { REPORT_RUN, tinySearch } from './tiny-search.js';
 
 let workdir = '';
 let ddpg: ReportRun;
@@ -19,14 +20,14 @@ let random: ReportRun;
 let alone: Report;
 let both: Report;
 test.before(async () => {
-  workdir = await tinyWorkdir();
+  workdir = await tinyWorkdir('report');
   const a = await tinySearch(workdir);
   const b = await tinySearch(workdir, { agent: 'random', seed: 2 }, { final: false });
   [ddpg, random] = await readReportRuns(workdir, [a, b.slice(0, 16)]);
   alone = await buildReport([ddpg], { generated: '2026-11-30T00:00:00Z' });
   both = await buildReport([ddpg, random], { generated: '2026-11-30T00:00:00Z' });
 });
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.after.always(() => removeDir(workdir));
 
 const svgOf = (report: Report, id: string) => report.charts.find((c) => c.id === id)!.svg;
 const EPISODES = REPORT_RUN.episodes!;

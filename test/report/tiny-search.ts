@@ -2,25 +2,13 @@
  * Real runs to report on, for the report's tests: the tiny 1-epoch mlp of test/helpers/tiny-run.ts, searched for a
  * few episodes and, when asked, finished with a short final stage (so the report has test accuracy and real files).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import type { RunConfig } from '../../run/config.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { TINY } from '../helpers/tiny-run.js';
 
 /** 6 episodes, 2 of them warm-up; the final stage re-ranks the top 2 and fine-tunes 5 steps. */
 export const REPORT_RUN: Partial<RunConfig> = { ...TINY, episodes: 6, warmup: 2, rerankTop: 2, rerankSteps: 4, finalSteps: 5 };
-
-/** A temp work directory with the tiny mlp cached (the caller removes it). */
-export async function tinyWorkdir(): Promise<string> {
-  await selectBackend('wasm');
-  const workdir = mkdtempSync(join(tmpdir(), 'autoshrink-report-'));
-  await cacheTinyBaseline(workdir);
-  return workdir;
-}
 
 /** One real search in `workdir`; its final stage when `final`. Returns the run id. */
 export async function tinySearch(workdir: string, config: Partial<RunConfig> = {}, { final = true } = {}): Promise<string> {

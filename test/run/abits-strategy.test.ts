@@ -4,27 +4,23 @@
  * activation bits outside 2..8 in one line.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { ModelError, StrategyError } from '../../errors.js';
 import { packModel, readPackedHeader } from '../../learners/model-pack.js';
-import { applyStrategy, finishRun } from '../../run/final.js';
+import { applyStrategy, finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
-import { parseStrategy, type Strategy } from '../../run/strategy.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { parseStrategy, type Strategy } from '../../run/final/strategy.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 let workdir = '';
 let runId = '';
 test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-abits-'));
-  await cacheTinyBaseline(workdir);
+  workdir = await tinyWorkdir('abits');
   runId = (await runSearch({ ...TINY, knobs: ['bits', 'abits'], budget: 'bitops:0.25', finalSteps: 5 }, { workdir, backend: 'wasm' })).runId;
   await finishRun(runId, { workdir, backend: 'wasm' });
 });
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.after.always(() => removeDir(workdir));
 
 const stored = () => JSON.parse(readFileSync(join(workdir, 'runs', runId, 'strategy.json'), 'utf8')) as Strategy;
 

@@ -1,28 +1,24 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { countFlops } from '../../env/channel-pruning/cost.js';
 import { ConfigError, StrategyError } from '../../errors.js';
-import { applyStrategy, finishRun } from '../../run/final.js';
-import { loadPackedModel, packCompressedModel } from '../../run/model-files.js';
+import { applyStrategy, finishRun } from '../../run/final/final.js';
+import { loadPackedModel, packCompressedModel } from '../../run/final/model-files.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { runSearch } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import { loadStrategy, parseStrategy, type Strategy } from '../../run/strategy.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { openStore } from '../../run/store/store.js';
+import { loadStrategy, parseStrategy, type Strategy } from '../../run/final/strategy.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 let workdir = '';
 let runId = '';
 test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-channels-'));
-  await cacheTinyBaseline(workdir);
+  workdir = await tinyWorkdir('channels');
   runId = (await runSearch({ ...TINY, knobs: ['channels', 'bits'], budget: 'flops:0.5', finalSteps: 5 }, { workdir, backend: 'wasm' })).runId;
 });
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.after.always(() => removeDir(workdir));
 
 /** Units (dense) or filters (conv) per layer of a tfjs model.json. */
 function widths(modelJson: string): Record<string, number> {

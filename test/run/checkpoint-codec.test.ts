@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../../run/checkpoint-codec.js';
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../../run/store/checkpoint-codec.js';
 
 const bits = (a: ArrayBufferView): number[] => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)];
 

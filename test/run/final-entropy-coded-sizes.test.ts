@@ -1,23 +1,17 @@
 /** The final stage writes an entropy-coded model.ashk and reports its bytes beside the fixed-width size the budget counts. */
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { packedSizeReport } from '../../learners/model-pack.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import type { Strategy } from '../../run/strategy.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { openStore } from '../../run/store/store.js';
+import type { Strategy } from '../../run/final/strategy.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 let workdir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-final-sizes-'));
-  await cacheTinyBaseline(workdir);
-});
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.before(async () => (workdir = await tinyWorkdir('final-sizes')));
+test.after.always(() => removeDir(workdir));
 
 test('the final report, the stored run and the strategy file give the coded bytes of model.ashk beside its fixed-width bytes', async (t) => {
   const { runId } = await runSearch({ ...TINY, budget: 'size:2bits', finalSteps: 2 }, { workdir, backend: 'wasm' });

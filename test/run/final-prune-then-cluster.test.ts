@@ -1,5 +1,5 @@
 /**
- * The final stage's order for layers that prune and cluster (run/final.ts compressInStages): prune and retrain the
+ * The final stage's order for layers that prune and cluster (run/final/final.ts compressInStages): prune and retrain the
  * weights first, then cluster what was retrained and train the centroids.
  */
 import test from 'ava';
@@ -11,7 +11,7 @@ import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
 import { storageLayout } from '../../learners/size.js';
-import { compressInStages, stageSteps } from '../../run/final.js';
+import { compressInStages, stageSteps } from '../../run/final/final.js';
 
 test.before(async () => {
   await selectBackend('wasm');

@@ -12,7 +12,7 @@ import { loadDataset } from '../../env/data/load-dataset.js';
 import { registerInMemoryData } from '../../env/data/in-memory.js';
 import { saveModel } from '../../env/models/model-io.js';
 import { runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 

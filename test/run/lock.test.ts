@@ -6,14 +6,13 @@ import test, { type ExecutionContext } from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { RunNotFoundError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { stop } from '../helpers/redis-server.js';
 import { sampleRun } from '../helpers/store-samples.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 /** A child running `args` under tsx, killed at the end of the test; resolves once a stdout line matches `ready`. */
@@ -68,9 +67,7 @@ test('unlocking leaves another process’s lock alone', async (t) => {
 });
 
 test('resuming a run that another live search is running is refused in one line naming that process', async (t) => {
-  await selectBackend('wasm');
-  const workdir = tmpDir(t);
-  await cacheTinyBaseline(workdir);
+  const workdir = await tinyWorkdir('lock', t);
   // a search slow enough to still be running when we try to resume it
   const config = { ...TINY, episodes: 50, finetuneSteps: 200 };
   const search = await child(t, [join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], (line) => line.startsWith('{"type":"run-started"'));

@@ -1,6 +1,6 @@
 /**
  * Loading model.ashk back into tfjs: every compressible layer kind, depthwise included (stored as [kh, kw, 1, c * m],
- * loaded as the layer's [kh, kw, c, m]), and the types of issue 18 (Embedding, Conv1D, GRU, SeparableConv2D,
+ * loaded as the layer's [kh, kw, c, m]), and the layer types beyond Dense and Conv2D (Embedding, Conv1D, GRU, SeparableConv2D,
  * Conv2DTranspose); and forged files refused with a ModelError (exit 2) before the allocations
  * they ask for.
  */
@@ -19,7 +19,7 @@ import { loadDataset } from '../../env/data/load-dataset.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
-import { loadPackedModel, packCompressedModel } from '../../run/model-files.js';
+import { loadPackedModel, packCompressedModel } from '../../run/final/model-files.js';
 import { forge, lenet5File } from '../helpers/packed-files.js';
 
 let dir = '';

@@ -1,28 +1,21 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { parseRunConfig } from '../../run/config.js';
-import type { EvaluatorFactory } from '../../run/create-evaluator.js';
+import type { EvaluatorFactory } from '../../run/evaluators/create-evaluator.js';
 import { buildEnvironment } from '../../run/environment.js';
-import { type Evaluator, inProcessEvaluator } from '../../run/evaluator.js';
+import { type Evaluator, inProcessEvaluator } from '../../run/evaluators/evaluator.js';
 import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import { WorkerPool } from '../../run/worker-pool.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { openStore } from '../../run/store/store.js';
+import { WorkerPool } from '../../run/evaluators/worker-pool.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id
 let workdir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-parallel-'));
-  await cacheTinyBaseline(workdir);
-});
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.before(async () => (workdir = await tinyWorkdir('parallel')));
+test.after.always(() => removeDir(workdir));
 
 /** Six episodes proposed two at a time from one policy (warm-up 1, so the actor proposes from episode 1 on). */
 const BATCHED = { ...TINY, episodes: 6, rolloutBatch: 2 };

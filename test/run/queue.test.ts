@@ -4,27 +4,22 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { ConfigError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
 import { runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
+import { openStore } from '../../run/store/store.js';
 import { freePort, HAS_REDIS, startRedis, stop } from '../helpers/redis-server.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 if (!HAS_REDIS) console.warn('queue tests skipped: redis-server is not on PATH (apt-get install redis-server; .ci/run does)');
 const redisTest = HAS_REDIS ? test : test.skip;
 
 let workdir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-queue-'));
-  await cacheTinyBaseline(workdir);
-});
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.before(async () => (workdir = await tinyWorkdir('queue')));
+test.after.always(() => removeDir(workdir));
 
 const BATCHED = { ...TINY, episodes: 6, rolloutBatch: 2 };
 
@@ -105,8 +100,7 @@ redisTest('a worker killed mid-job: BullMQ gives its job to the other worker and
 redisTest('a worker whose model differs refuses the job, and the coordinator fails the run with one line saying what differs', async (t) => {
   const url = await startRedis(t);
   // another machine's work directory: the same files, but one weight of the cached baseline changed
-  const other = mkdtempSync(join(tmpdir(), 'autoshrink-queue-other-'));
-  t.teardown(() => rmSync(other, { recursive: true, force: true }));
+  const other = tmpDir(t, 'autoshrink-queue-other-');
   cpSync(join(workdir, 'models'), join(other, 'models'), { recursive: true });
   const shard = findFile(join(other, 'models'), (name) => name.endsWith('.bin'));
   const bytes = readFileSync(shard);

@@ -1,25 +1,18 @@
 import test from 'ava';
 import type { RunConfig } from '../../run/config.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../env/backend.js';
 import { BudgetError } from '../../errors.js';
 import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { openStore } from '../../run/store/store.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id
 let workdir = '';
-test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-search-'));
-  await cacheTinyBaseline(workdir);
-});
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.before(async () => (workdir = await tinyWorkdir('search')));
+test.after.always(() => removeDir(workdir));
 
 function strategies(runId: string) {
   const store = openStore(storePath(workdir), { readonly: true });
@@ -40,6 +33,8 @@ test('a search stores every episode, keeps the budget, and the same seed makes t
   t.deepEqual(finished.map((e) => e.episode), [0, 1, 2, 3]);
   if (started?.type !== 'run-started') return t.fail();
   for (const e of finished) t.true(e.cost <= started.budget.limit, `episode ${e.episode} cost ${e.cost} > ${started.budget.limit}`);
+  // each episode carries the share of the budget it used
+  for (const e of finished) t.is(e.budgetShare, e.cost / started.budget.limit);
   // five events per episode at least: started, one layer-chosen per layer (3 for the mlp), finished
   t.is(events.filter((e) => e.type === 'layer-chosen').length, 4 * 3);
   const b = await runSearch(TINY, { workdir, backend: 'wasm' });
@@ -80,7 +75,9 @@ test('a stopped run resumes where it stopped and makes the choices the uninterru
 });
 
 test('a search killed with SIGKILL mid-episode resumes without losing or repeating an episode', async (t) => {
-  const config = { ...TINY, episodes: 6, finetuneSteps: 150 };
+  // without the fill pass every episode is a new strategy with a 150-step fine-tune, so the kill lands mid-run even
+  // when this process reads the child's events late (filled episodes repeat strategies: cache hits, done at once)
+  const config = { ...TINY, episodes: 6, finetuneSteps: 150, fill: false };
   const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let runId = '';
   let buffered = '';
@@ -128,29 +125,56 @@ test.serial('episodes leave no tensors behind', async (t) => {
   t.is(tf.memory().numTensors, before);
 });
 
-test('the greedy baseline lowers the least sensitive layers until the budget holds, in one stored episode', async (t) => {
+test('the greedy baseline lowers the least sensitive layers until the budget holds, then stores its answer and 2 alternatives (--rerank-top 3)', async (t) => {
   const events: RunEvent[] = [];
   const r = await runSearch({ ...TINY, agent: 'greedy', knobs: ['bits'], budget: 'size:3bits' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
   t.is(r.status, 'completed');
-  t.is(r.episodes, 1);
+  t.is(r.episodes, 3);
   const started = events.find((e) => e.type === 'run-started');
-  const finished = events.find((e) => e.type === 'episode-finished');
-  if (started?.type !== 'run-started' || finished?.type !== 'episode-finished') return t.fail();
-  t.true(finished.cost <= started.budget.limit);
-  // sensitivities were measured and reported
-  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('sensitivity fc')));
+  const finished = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+  if (started?.type !== 'run-started') return t.fail();
+  t.is(started.episodes, 3);
+  for (const e of finished) t.true(e.cost <= started.budget.limit);
+  t.is(new Set(finished.map((e) => JSON.stringify(e.strategy))).size, 3, 'three distinct strategies');
+  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('greedy: ')));
 });
 
-test('the knapsack baseline measures 7 bit widths x 3 layers without fine-tune, then stores its one strategy within the budget', async (t) => {
+test('the uniform baseline stores its 3 costliest identical settings that fit, costliest first: 4, 3 and 2 bits under a 4-bit budget', async (t) => {
+  const events: RunEvent[] = [];
+  const r = await runSearch({ ...TINY, agent: 'uniform', knobs: ['bits'], bitBounds: [2, 8], budget: 'size:4bits' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(r.episodes, 3);
+  const finished = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+  t.deepEqual(finished.map((e) => e.strategy.map((l) => l.bits)), [[4, 4, 4], [3, 3, 3], [2, 2, 2]]);
+});
+
+test('--agent local starts at the knapsack answer and searches its neighbours for --episodes episodes, each a new strategy within the budget', async (t) => {
+  const base = { ...TINY, knobs: ['bits'] as RunConfig['knobs'], bitBounds: [2, 8] as [number, number], budget: 'size:3bits', episodes: 5 };
+  const knapsack: RunEvent[] = [];
+  await runSearch({ ...base, agent: 'knapsack' }, { workdir, backend: 'wasm', onEvent: (e) => knapsack.push(e) });
+  const events: RunEvent[] = [];
+  const r = await runSearch({ ...base, agent: 'local' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  t.is(r.episodes, 5);
+  const started = events.find((e) => e.type === 'run-started');
+  const finished = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+  const first = knapsack.find((e) => e.type === 'episode-finished');
+  if (started?.type !== 'run-started' || first?.type !== 'episode-finished') return t.fail();
+  t.deepEqual(finished[0].strategy, first.strategy);
+  for (const e of finished) t.true(e.cost <= started.budget.limit);
+  t.is(new Set(finished.map((e) => JSON.stringify(e.strategy))).size, finished.filter((e) => !e.cached).length);
+});
+
+test('the knapsack baseline measures 7 bit widths x 3 layers without fine-tune, then stores its 3 best solutions within the budget', async (t) => {
   const events: RunEvent[] = [];
   const r = await runSearch({ ...TINY, agent: 'knapsack', knobs: ['bits'], bitBounds: [2, 8], budget: 'size:3bits' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
   t.is(r.status, 'completed');
-  t.is(r.episodes, 1);
+  t.is(r.episodes, 3);
   const started = events.find((e) => e.type === 'run-started');
-  const finished = events.find((e) => e.type === 'episode-finished');
+  const all = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+  const finished = all[0];
   if (started?.type !== 'run-started' || finished?.type !== 'episode-finished') return t.fail();
-  t.true(finished.cost <= started.budget.limit);
-  t.true(events.some((e) => e.type === 'log' && e.message === 'knapsack: measuring 21 layer settings without fine-tune'));
+  for (const e of all) t.true(e.cost <= started.budget.limit);
+  t.is(new Set(all.map((e) => JSON.stringify(e.strategy))).size, 3, 'three distinct strategies');
+  t.true(events.some((e) => e.type === 'log' && e.message.startsWith('sensitivities: measured 21 layer settings without fine-tune')));
   // a 3-bit average leaves room for mixed widths: the knapsack spends at least as much as uniform 3 bits would
   t.true(finished.cost >= started.budget.limit * 0.9, `${finished.cost} of ${started.budget.limit}`);
 });

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
 import { InputError, RunNotFoundError } from '../../errors.js';
-import { openStore, type Store } from '../../run/store.js';
-import { SCHEMA_VERSION } from '../../run/store-schema.js';
+import { openStore, type Store } from '../../run/store/store.js';
+import { SCHEMA_VERSION } from '../../run/store/schema.js';
 import { sampleCheckpoint, sampleEpisode, sampleRun } from '../helpers/store-samples.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -17,9 +17,7 @@ const NO_DIAGNOSTICS = { criticLoss: null, actorLoss: null, meanQ: null, sigma: 
 
 /** A fresh folder for one test's runs.db, removed afterwards. */
 function tempDb(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'autoshrink-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'nested', 'runs.db');
+  return join(tmpDir(t, 'autoshrink-store-'), 'nested', 'runs.db');
 }
 
 function open(t: ExecutionContext, path = ':memory:'): Store {

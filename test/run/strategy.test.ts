@@ -1,26 +1,22 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../../env/backend.js';
 import { StrategyError } from '../../errors.js';
-import { applyStrategy, exportStrategy, finishRun } from '../../run/final.js';
-import { loadPackedModel } from '../../run/model-files.js';
+import { applyStrategy, exportStrategy, finishRun } from '../../run/final/final.js';
+import { loadPackedModel } from '../../run/final/model-files.js';
 import { runSearch } from '../../run/search.js';
-import { loadStrategy, parseStrategy, saveStrategy, type Strategy } from '../../run/strategy.js';
+import { loadStrategy, parseStrategy, saveStrategy, type Strategy } from '../../run/final/strategy.js';
 import { evaluateAccuracy } from '../../env/evaluate.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
-import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 
 let workdir = '';
 let runId = '';
 test.before(async () => {
-  await selectBackend('wasm');
-  workdir = mkdtempSync(join(tmpdir(), 'autoshrink-strategy-'));
-  await cacheTinyBaseline(workdir);
+  workdir = await tinyWorkdir('strategy');
   runId = (await runSearch({ ...TINY, finalSteps: 5 }, { workdir, backend: 'wasm' })).runId;
 });
-test.after.always(() => rmSync(workdir, { recursive: true, force: true }));
+test.after.always(() => removeDir(workdir));
 
 test('export writes a strategy that loads back equal, with one entry per searched layer', async (t) => {
   const strategy = await exportStrategy(runId, { workdir });
@@ -89,11 +85,4 @@ test('corrupt or out-of-range strategy files are refused with the field named', 
   writeFileSync(path, '{"format": "autoshrink-strategy", ');
   t.throws(() => loadStrategy(path), { instanceOf: StrategyError, message: /is not valid JSON/ });
   t.throws(() => loadStrategy(join(workdir, 'missing.json')), { instanceOf: StrategyError, message: /cannot read strategy file/ });
-});
-
-test('the shipped JSON Schema names the same fields as the validator', (t) => {
-  const schema = JSON.parse(readFileSync('schema/strategy.schema.json', 'utf8')) as { required: string[]; properties: Record<string, { required?: string[] }> };
-  t.deepEqual(schema.required.sort(), ['accuracy', 'budget', 'cost', 'dataset', 'format', 'layers', 'model', 'provenance', 'settings', 'version']);
-  t.deepEqual(schema.properties.cost.required?.sort(), ['bitsPerWeight', 'bytes', 'flops', 'fp32Bytes', 'value']);
-  t.deepEqual(schema.properties.provenance.required?.sort(), ['autoshrink', 'backend', 'date', 'episode', 'runId', 'seed']);
 });

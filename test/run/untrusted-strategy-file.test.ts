@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrategyError } from '../../errors.js';
-import { loadStrategy } from '../../run/strategy.js';
+import { loadStrategy } from '../../run/final/strategy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autoshrink-untrusted-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

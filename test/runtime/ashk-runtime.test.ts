@@ -17,7 +17,7 @@ import { loadDataset } from '../../env/data/load-dataset.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
-import { loadPackedModel, packCompressedModel } from '../../run/model-files.js';
+import { loadPackedModel, packCompressedModel } from '../../run/final/model-files.js';
 import { ashk, readAshk } from '../../runtime/index.js';
 import { InflateTooLarge, inflateRawSync } from '../../runtime/tiny-inflate.js';
 import { forge, lenet5File } from '../helpers/packed-files.js';

@@ -3,7 +3,7 @@
  * gzipped (20000 bytes), import nothing (no `node:` module, no tfjs code), and bundle no schema library.
  */
 import test from 'ava';
-import { bundleRuntime } from '../helpers/runtime-bundle.js';
+import { bundleRuntime } from '../../bench/runtime-bundle.js';
 
 test('the runtime bundle, minified and gzipped, is at most 20000 bytes and imports nothing', async (t) => {
   const bundle = await bundleRuntime();

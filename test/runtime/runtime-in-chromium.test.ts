@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'puppeteer-core';
 import { selectBackend } from '../../env/backend.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
-import { loadPackedModel } from '../../run/model-files.js';
+import { loadPackedModel } from '../../run/final/model-files.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { forge, lenet5File } from '../helpers/packed-files.js';
-import { bundleRuntime } from '../helpers/runtime-bundle.js';
+import { bundleRuntime } from '../../bench/runtime-bundle.js';
 
 const IMAGES = 200;
 const repo = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * Issue 18's report, replayed: a functional Keras-style model saved as a tfjs model.json (Conv2D stem, PReLU, a
+ * A user's report, replayed: a functional Keras-style model saved as a tfjs model.json (Conv2D stem, PReLU, a
  * residual block Conv2D -> BatchNormalization -> Add, MaxPooling2D, SeparableConv2D, GlobalAveragePooling2D, Dense
  * head) through `search --model path/model.json` and the final stage, on the bundled MNIST. Before, the
  * SeparableConv2D was left at fp32 without a word; now its two kernels are searched, the one layer no learner handles
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { saveModel } from '../../env/models/model-io.js';
 import type { RunEvent } from '../../run/events.js';
-import { finishRun } from '../../run/final.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch } from '../../run/search.js';
 import { TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 18: models users bring. Each model of the zoo (test/helpers/zoo-models.ts) is trained briefly on its
+ * Models users bring. Each model of the zoo (test/helpers/zoo-models.ts) is trained briefly on its
  * synthetic task, searched by DDPG for three episodes on the wasm backend (the default here), compressed with the best
  * strategy and a short fine-tune, packed into model.ashk, unpacked and evaluated, and exported to tfjs; then:
  * - every kernel of every supported layer is a searched unit and is stored compressed in model.ashk (none skipped);
@@ -22,7 +22,7 @@ import { trainModel } from '../../env/train.js';
 import { packedSizeReport } from '../../learners/model-pack.js';
 import { parseRunConfig } from '../../run/config.js';
 import { envConfig } from '../../run/environment.js';
-import { describeFp32Share, exportQuantizedTfjs, loadPackedModel, writeModelFiles } from '../../run/model-files.js';
+import { describeFp32Share, exportQuantizedTfjs, loadPackedModel, writeModelFiles } from '../../run/final/model-files.js';
 import { createPlanner, type Proposal } from '../../run/planners.js';
 import type { DataSplit } from '../../env/data/dataset.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -112,7 +112,8 @@ for (const zoo of ZOO) {
     t.true(worst <= 1e-6, `unpacked vs in memory: max |p - p'| = ${worst}`);
     t.is(await evaluateAccuracy(unpacked, data.test, data.inputShape), testAccuracy);
 
-    const exported = await exportQuantizedTfjs(model, join(dir, 'tfjs'), data.test, data.inputShape, testAccuracy);
+    const validationAccuracy = await evaluateAccuracy(model, data.validation, data.inputShape);
+    const exported = await exportQuantizedTfjs(model, join(dir, 'tfjs'), { choose: data.validation, targetAccuracy: validationAccuracy, report: data.test, inputShape: data.inputShape });
     const json = JSON.parse(readFileSync(join(dir, 'tfjs', 'model.json'), 'utf8'));
     const bin = readFileSync(join(dir, 'tfjs', 'weights.bin'));
     const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer }));

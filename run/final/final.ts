@@ -1,0 +1,434 @@
+/**
+ * The end of a search, and `apply`: fine-tune a strategy for longer FROM THE ORIGINAL WEIGHTS (PocketFlow kept the
+ * weights of its last roll-out instead: a defect), measure validation and TEST accuracy (the test split is used here
+ * and nowhere else), write the strategy file and the compressed model (a tfjs model directory with the dequantized
+ * weights, loadable by any tfjs user, and the bit-packed `model.ashk`), and report sizes.
+ *
+ * The pick is not the luckiest draw: before the final fine-tune the run's top strategies are re-evaluated on their
+ * own images (rerank.ts), and the best of those is the one finished.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ConfigError } from '../../errors.js';
+import { compressModel, type CompressOptions, OriginalWeights } from '../../env/compress-model.js';
+import { BN_RECALIBRATION_BATCHES } from '../../env/batch-norm.js';
+import { rewardSplit } from '../../env/compression-env.js';
+import type { Dataset } from '../../env/data/dataset.js';
+import { evaluateAccuracy } from '../../env/evaluate.js';
+import { compressibleLayers, type LayerInfo } from '../../env/layers.js';
+import { layerCost } from '../../env/budget.js';
+import type { CompressedLayer } from '../../learners/compress-layer.js';
+import type { LayerSpec } from '../../learners/types.js';
+import { learnerSpec } from '../../env/knobs.js';
+import { activationSites, withActivationQuant } from '../../env/activation-quant.js';
+import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
+import { parseStoredConfig, type RunConfig } from '../config.js';
+import { rerank, type RerankRow, rerankSplit } from './rerank.js';
+import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
+import { settingsOf, toSpecs } from './specs.js';
+import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
+import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
+import { AUTOSHRINK_VERSION } from '../version.js';
+import type { FinetuneOptions } from '../../env/finetune.js';
+import { openStore } from '../store/store.js';
+import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, type Strategy } from './strategy.js';
+import { prepare } from '../setup.js';
+
+export { toSpecs } from './specs.js';
+export type { RerankRow } from './rerank.js';
+export type { ReferenceRow } from './references.js';
+/** Progress of the final fine-tune (the CLI passes its progress bar). */
+export interface StepProgress {
+  update(step: number): void;
+  finish(): void;
+}
+
+export interface FinalReport {
+  runId: string | null;
+  out: string;
+  strategyPath: string;
+  validationAccuracy: number;
+  testAccuracy: number;
+  baselineValidationAccuracy: number;
+  baselineTestAccuracy: number;
+  sizes: SizeReport;
+  /** The final fine-tune's two stages (prune and retrain, then cluster) when the strategy prunes and clusters a layer. */
+  stages?: { prune: number; clusters: number };
+  /** The quantized tfjs export (tfjs/model.json + weights.bin): bytes, test accuracy, storage types. */
+  tfjs: TfjsExport;
+  steps: number;
+  seconds: number;
+  /** The re-evaluated top strategies (search runs with rerankTop > 0), best reward first; the chosen one marked. */
+  rerank?: RerankRow[];
+  /** The run's planner and its pick's share of the budget (search runs). */
+  agent?: string;
+  budgetShare?: number;
+  /** The same final fine-tune of the uniform and knapsack strategies (run/final/references.ts), and their seconds. */
+  references?: ReferenceRow[];
+  referenceSeconds?: number;
+  /** The images the re-rank scored on: the holdout split, or validation for runs without one. */
+  rerankOn?: { split: 'holdout' | 'validation'; images: number };
+}
+
+export interface FinalOptions {
+  workdir: string;
+  backend: string;
+  /** Where to write (default <workdir>/runs/<run id>). */
+  out?: string;
+  onProgress?: Promise<StepProgress | undefined> | StepProgress;
+}
+
+interface ApplyInput {
+  model: tf.LayersModel;
+  data: Dataset;
+  layers: LayerInfo[];
+  specs: LayerSpec[];
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  gradualPruning?: FinetuneOptions['gradualPruning'];
+  /** Batch-norm re-estimation batches (default BN_RECALIBRATION_BATCHES). */
+  bnBatches?: number;
+  evalSize: number;
+  out: string;
+  onProgress?: StepProgress;
+  /** Channel surgery (the channels knob): the smaller model to compress instead of `model`, or null for none. */
+  prune?: (model: tf.LayersModel) => Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null>;
+}
+
+/** Share of the final fine-tune given to the pruning stage when a strategy prunes and clusters the same layer. */
+const PRUNE_STAGE_SHARE = 2 / 3;
+
+/**
+ * The final compression and fine-tune. Where a layer both prunes and clusters, Deep Compression's order (Han et al.
+ * 2016, section 3): first prune (gradually, tfmot's ramp) and retrain the full-precision weights, for
+ * PRUNE_STAGE_SHARE of the steps; then cluster the retrained weights (the mask stays: the pruned weights are exactly
+ * zero, so the magnitude rule keeps the same ones) and train the centroids for the rest. Training only the k
+ * centroids of a codebook fixed at 90%+ sparsity recovers far less (bench/results/compression.md). Other strategies
+ * take one stage, as before.
+ */
+/** The steps of each stage of `compressInStages`, or null when it takes one stage. */
+export function stageSteps(specs: LayerSpec[], steps: number): { prune: number; clusters: number } | null {
+  const first = Math.round(steps * PRUNE_STAGE_SHARE);
+  if (!specs.some((s) => s.pruneRatio > 0 && s.clusters > 0) || first === 0 || first === steps) return null;
+  return { prune: first, clusters: steps - first };
+}
+
+export async function compressInStages(
+  model: tf.LayersModel,
+  originals: OriginalWeights,
+  plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
+  data: Dataset,
+  ft: CompressOptions,
+): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
+  const stages = stageSteps(plan.map((p) => p.spec), ft.steps);
+  if (!stages) return compressModel(model, originals, plan, data, ft);
+  const first = stages.prune;
+  const pruneOnly = plan.map((p) => (p.spec.pruneRatio > 0 && p.spec.clusters > 0 ? { ...p, spec: { ...p.spec, clusters: 0, bits: 32 } } : p));
+  await compressModel(model, originals, pruneOnly, data, { ...ft, steps: first, gradualPruning: ft.gradualPruning ?? GRADUAL_PRUNING });
+  const retrained = new OriginalWeights(model, plan.map((p) => p.layer));
+  try {
+    const onStep = ft.onStep;
+    return await compressModel(model, retrained, plan, data, { ...ft, steps: ft.steps - first, gradualPruning: undefined, seed: `${ft.seed}:clusters`, onStep: onStep ? (step, loss) => onStep(first + step, loss) : undefined });
+  } finally {
+    retrained.dispose();
+  }
+}
+
+/** Compress, fine-tune, measure, write the files. The model ends up holding the compressed weights. */
+async function applyCore(input: ApplyInput) {
+  const { model, data } = input;
+  const start = performance.now();
+  const all = compressibleLayers(model);
+  const originals = new OriginalWeights(model, all);
+  let built: Awaited<ReturnType<NonNullable<ApplyInput['prune']>>> | null = null;
+  try {
+    const val = rewardSplit(data, input.evalSize).validation;
+    const baselineValidationAccuracy = await evaluateAccuracy(model, val, data.inputShape);
+    const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
+    // with channel pruning, everything below works on the smaller model built from the original weights
+    built = input.prune ? await input.prune(model) : null;
+    return await compressAndWrite(input, built?.model ?? model, built?.layers ?? input.layers, originals, { start, val, baselineValidationAccuracy, baselineTestAccuracy });
+  } finally {
+    // also when the fine-tune throws (an abort, a refused layer): no tensor outlives the call
+    built?.model.dispose();
+    originals.dispose();
+  }
+}
+
+async function compressAndWrite(
+  input: ApplyInput,
+  model: tf.LayersModel,
+  built: LayerInfo[],
+  originals: OriginalWeights,
+  at: { start: number; val: Dataset['validation']; baselineValidationAccuracy: number; baselineTestAccuracy: number },
+) {
+  const own = model === input.model ? originals : new OriginalWeights(model, built);
+  try {
+    return await writeCompressed(input, model, built, originals, own, at);
+  } finally {
+    if (own !== originals) own.dispose();
+  }
+}
+
+async function writeCompressed(
+  input: ApplyInput,
+  model: tf.LayersModel,
+  built: LayerInfo[],
+  originals: OriginalWeights,
+  own: OriginalWeights,
+  at: { start: number; val: Dataset['validation']; baselineValidationAccuracy: number; baselineTestAccuracy: number },
+) {
+  const { data } = input;
+  const { start, val, baselineValidationAccuracy, baselineTestAccuracy } = at;
+  const byName = new Map(built.map((l) => [l.name, l]));
+  // activation bits fake-quantize the layer inputs through the fine-tune and the two scores; the written files keep
+  // fp32 activations (neither model.ashk's weights nor the tfjs export can carry them)
+  const sites = activationSites(input.layers.map((l, i) => ({ layerName: l.layerName, activationBits: input.specs[i].activationBits })));
+  const { compressed, validationAccuracy, testAccuracy, ranges } = await withActivationQuant(model, sites, async (activations) => {
+    const result = await compressInStages(
+      model,
+      own,
+      input.layers.map((layer, i) => ({ layer: byName.get(layer.name)!, spec: learnerSpec(input.specs[i]) })),
+      data,
+      {
+        steps: input.steps,
+        batchSize: input.batchSize,
+        learningRate: input.learningRate,
+        seed: `final:${input.seed}`,
+        gradualPruning: input.gradualPruning,
+        bnBatches: input.bnBatches,
+        onStep: input.onProgress ? (s) => input.onProgress!.update(s) : undefined,
+        rebuilt: model !== input.model,
+        activations,
+      },
+    );
+    input.onProgress?.finish();
+    const validation = await evaluateAccuracy(model, val, data.inputShape);
+    const ranges = (activations?.ranges() ?? []).map(({ layerName, bits, min, max }) => ({ layer: layerName, bits, min, max }));
+    return { compressed: result, validationAccuracy: validation, testAccuracy: await evaluateAccuracy(model, data.test, data.inputShape), ranges };
+  });
+  mkdirSync(input.out, { recursive: true });
+  // the fp32 size is the ORIGINAL model's, so the ratio counts the channels removed too
+  const sizes = await writeModelFiles(model, compressed, input.out, originals.fp32Bytes(), ranges);
+  const tfjs = await exportQuantizedTfjs(model, join(input.out, 'tfjs'), { choose: val, targetAccuracy: validationAccuracy, report: data.test, inputShape: data.inputShape });
+  const stages = stageSteps(input.specs, input.steps);
+  return { validationAccuracy, testAccuracy, baselineValidationAccuracy, baselineTestAccuracy, sizes, tfjs, ...(stages ? { stages } : {}), seconds: (performance.now() - start) / 1000 };
+}
+
+interface StrategyInput {
+  run: { id: string; seed: number; backend: string };
+  config: RunConfig;
+  /** The episode the strategy comes from, with the validation accuracy to record. */
+  pick: { episode: number; accuracy: number; strategy: Array<{ name: string; bits: number; pruneRatio: number; clusters: number; preserveRatio?: number }> };
+  built: BuiltEnvironment;
+  accuracies: { test: number | null; baselineTest: number | null };
+  /** The model.ashk written, as coded and at fixed width; absent when none was written. */
+  sizes?: Pick<SizeReport, 'packedBytes' | 'fixedPackedBytes'>;
+}
+
+/** Build the strategy file of a run's chosen episode. */
+function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInput): Strategy {
+  const { env, model } = built;
+  const settings = settingsOf(config);
+  const specs = toSpecs(pick.strategy, settings);
+  const weights = env.layers.reduce((s, l) => s + l.params, 0);
+  const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
+  const fp32Bytes = model.getWeights().reduce((s, w) => s + w.size * 4, 0);
+  const channels = env.channelCounts(specs) ? env.layerChannels(specs) : null;
+  return {
+    format: 'autoshrink-strategy',
+    version: STRATEGY_VERSION,
+    model: { name: config.model, hash: modelHash(model), layers: modelLayers(env.allLayers) },
+    dataset: built.data.id,
+    budget: { kind: env.plan.kind, limit: env.plan.limit, label: env.plan.label },
+    settings: channels ? { ...settings, channelMethod: config.channelMethod } : settings,
+    layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }, i) => ({
+      name,
+      bits,
+      pruneRatio,
+      clusters,
+      // a layer whose channels follow another's (depthwise, batch norm) has the channels without a ratio of its own
+      ...(specs[i].preserveRatio !== undefined && specs[i].preserveRatio < 1 ? { preserveRatio: specs[i].preserveRatio } : {}),
+      ...(channels && channels[i][0] < channels[i][1] ? { channels: channels[i] } : {}),
+      ...(specs[i].activationBits !== undefined ? { activationBits: specs[i].activationBits } : {}),
+    })),
+    cost: {
+      value: env.cost(specs),
+      bytes: sizes?.packedBytes ?? 0,
+      ...(sizes ? { fixedWidthBytes: sizes.fixedPackedBytes } : {}),
+      fp32Bytes,
+      bitsPerWeight: kernelBits / weights,
+      flops: env.flops(specs),
+      denseFlops: env.denseFlops(specs),
+    },
+    accuracy: { validation: pick.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
+    provenance: { runId: run.id, episode: pick.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
+  };
+}
+
+/** The final stage's inputs for `specs` on a run's environment: every reference takes the same. */
+function finalInput(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], out: string): ApplyInput {
+  return {
+    model: built.model,
+    data: built.data,
+    layers: built.env.layers,
+    specs,
+    steps: config.finalSteps,
+    batchSize: config.finetuneBatch,
+    learningRate: config.finetuneLr,
+    seed: config.seed,
+    gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
+    bnBatches: config.bnBatches,
+    evalSize: config.evalSize,
+    out,
+    prune: () => built.env.pruneFor(specs),
+  };
+}
+
+/** The references (run/final/references.ts) through the run's own final fine-tune, from the original weights. */
+async function finishReferences(built: BuiltEnvironment, config: RunConfig, out: string): Promise<{ rows: ReferenceRow[]; seconds: number }> {
+  const start = performance.now();
+  const rows: ReferenceRow[] = [];
+  for (const agent of referenceAgents(config)) {
+    const t0 = performance.now();
+    const specs = await referenceStrategy(built, config, agent);
+    const where = referenceOut(out, agent);
+    const r = await applyCore(finalInput(built, config, specs, where));
+    built.env.restoreOriginal();
+    const cost = built.env.cost(specs);
+    rows.push({ agent, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
+  }
+  return { rows, seconds: (performance.now() - start) / 1000 };
+}
+
+function rerankOn(data: Dataset): FinalReport['rerankOn'] {
+  const { split, name } = rerankSplit(data);
+  return { split: name, images: split.count };
+}
+
+/**
+ * Final stage of a finished (or stopped) run: re-evaluate its top strategies (rerankTop), then the long fine-tune of
+ * the pick from the original weights, files, report in the store.
+ */
+export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Promise<FinalReport> {
+  const store = openStore(storePath(opts.workdir));
+  try {
+    const run = store.findRun(runIdOrPrefix);
+    if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; resume it first (autoshrink resume ${run.id})`);
+    const config = parseStoredConfig(run.config, run.id);
+    const built = await buildEnvironment(config, opts.workdir);
+    const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
+    try {
+      const episodes = store.episodes(run.id);
+      const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, config, episodes) : [];
+      const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
+      const specs = toSpecs(chosen.strategy, settingsOf(config));
+      const r = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
+      // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
+      built.env.restoreOriginal();
+      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes });
+      const strategyPath = join(out, 'strategy.json');
+      saveStrategy(strategy, strategyPath);
+      const refs = await finishReferences(built, config, out);
+      const report: FinalReport = {
+        runId: run.id,
+        out,
+        strategyPath,
+        ...r,
+        steps: config.finalSteps,
+        agent: config.agent,
+        budgetShare: strategy.cost.value / built.env.plan.limit,
+        ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}),
+        ...(refs.rows.length ? { references: refs.rows, referenceSeconds: refs.seconds } : {}),
+      };
+      store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
+      return report;
+    } finally {
+      built.env.dispose();
+      built.model.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Export a run's strategy: the one its final stage chose and wrote (stored with the final report), or, for a run
+ * without a final stage, its best episode (this needs the model for its hash and costs, not a fine-tune).
+ */
+export async function exportStrategy(runIdOrPrefix: string, opts: { workdir: string }): Promise<Strategy> {
+  const store = openStore(storePath(opts.workdir), { readonly: true });
+  try {
+    const run = store.findRun(runIdOrPrefix);
+    if (!run.best) throw new ConfigError(`run ${run.id} has no finished episode yet; nothing to export`);
+    const stored = (run.final as { strategy?: Strategy } | null)?.strategy;
+    if (stored) return stored;
+    const config = parseStoredConfig(run.config, run.id);
+    const built = await buildEnvironment(config, opts.workdir);
+    try {
+      return strategyOf({ run, config, pick: run.best, built, accuracies: { test: null, baselineTest: null } });
+    } finally {
+      built.env.dispose();
+      built.model.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+export interface ApplyOptions {
+  workdir: string;
+  /** The model to compress: a built-in name or a model.json path (default: the strategy's model). */
+  model?: string;
+  data?: string;
+  dataSeed?: number;
+  out: string;
+  steps: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  /** Batch-norm re-estimation batches; default the strategy's (`settings.bnBatches`). */
+  bnBatches?: number;
+  onProgress?: StepProgress;
+}
+
+/** `apply`: compress `model` with `strategy`, fine-tune, evaluate on the test split, write the files. */
+export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Promise<FinalReport> {
+  const modelName = opts.model ?? strategy.model.name;
+  const dataSpec = opts.data ?? (strategy.dataset === 'mnist-bundled' ? 'mnist' : strategy.dataset);
+  const check = (m: tf.LayersModel) => {
+    const layers = matchLayers(strategy, compressibleLayers(m), modelName);
+    checkPreserveRatios(m, strategy.layers, `strategy (${modelName})`);
+    return layers;
+  };
+  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir }, undefined, check);
+  try {
+    const layers = check(bench.model);
+    const out = resolve(opts.out);
+    const r = await applyCore({
+      model: bench.model,
+      data: bench.data,
+      layers,
+      specs: toSpecs(strategy.layers, strategy.settings),
+      steps: opts.steps,
+      batchSize: opts.batchSize ?? 64,
+      learningRate: opts.learningRate ?? 5e-4,
+      seed: opts.seed ?? 1,
+      evalSize: 0,
+      out,
+      onProgress: opts.onProgress,
+      prune: (m) => pruneForEntries(m, strategy.layers, strategy.settings.channelMethod ?? 'l1', bench.data),
+      // as the run scored it: version 1 files predate batch-norm re-estimation
+      bnBatches: opts.bnBatches ?? strategy.settings.bnBatches ?? (strategy.version === 1 ? 0 : BN_RECALIBRATION_BATCHES),
+    });
+    const applied: Strategy = { ...strategy, accuracy: { ...strategy.accuracy, test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, cost: { ...strategy.cost, bytes: r.sizes.packedBytes, fixedWidthBytes: r.sizes.fixedPackedBytes } };
+    const strategyPath = join(out, 'strategy.json');
+    saveStrategy(applied, strategyPath);
+    return { runId: strategy.provenance.runId, out, strategyPath, ...r, steps: opts.steps };
+  } finally {
+    bench.model.dispose();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * AIMET/HAWQ-style greedy (agent/greedy.ts) at full strength: every option of a layer on its ladder (sorted by cost),
+ * the sensitivities the knapsack uses (validation cross-entropy with only that layer lowered, no fine-tune: the same
+ * measurements, shared through the run's cache, so greedy and knapsack differ only in how they choose), then lower
+ * the least sensitive layer per unit of cost saved until the budget holds, then the fill pass. Cross-entropy without
+ * fine-tune rather than the run's fine-tuned accuracy: the greedy walks many rungs per layer, and a fine-tune per rung
+ * would cost an episode each. Where the walk stops on a dominated rung, the layer takes its least-loss measured option
+ * at no more cost. Its k candidates (--rerank-top): the answer and the k-1 best single-layer alternatives that fit, by
+ * predicted loss, each filled.
+ */
+import { greedySearch } from '../../agent/greedy.js';
+import { sameSpec } from '../../env/budget.js';
+import { CompressionEnv } from '../../env/compression-env.js';
+import type { LayerSpec } from '../../learners/types.js';
+import { candidateList, distinct } from './candidate-list.js';
+import { maybeFill } from './fill-strategy.js';
+import { layerLosses, predictedLoss, sensitivities } from './sensitivities.js';
+import { Aborted, candidatesOf, type Planner, type PlannerContext } from './types.js';
+
+export function greedyPlanner(ctx: PlannerContext): Planner {
+  const k = candidatesOf(ctx.config);
+  return candidateList(ctx, k, () => greedyCandidates(ctx, k));
+}
+
+async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSpec[][]> {
+  const { env, emit } = ctx;
+  const ladder = env.plan.candidates.map(({ specs }) => specs.slice().reverse());
+  const losses = new Map<string, number>();
+  const key = (l: number, j: number) => `${l}:${j}`;
+  const measure = async (pairs: Array<[number, number]>) => {
+    const todo = pairs.filter(([l, j]) => !losses.has(key(l, j)));
+    if (!todo.length) return;
+    const r = await layerLosses(ctx, todo.map(([l, j]) => [l, ladder[l][j]]));
+    todo.forEach(([l, j], n) => losses.set(key(l, j), r[n]));
+  };
+  emit({ type: 'log', level: 'info', message: `greedy: lowering layers one rung at a time over the full ladder (up to ${Math.max(...ladder.map((l) => l.length))} rungs a layer), each rung measured without fine-tune` });
+  await measure(ladder.map((_, l) => [l, 0]));
+  const result = await greedySearch({
+    candidates: ladder.map((l) => l.map((_, j) => [j])),
+    prefetch: measure,
+    sensitivity: async (l, j) => {
+      if (ctx.signal?.aborted) throw new Aborted();
+      await measure([[l, j]]);
+      return losses.get(key(l, j))! - losses.get(key(l, 0))!;
+    },
+    cost: (assignment) => env.cost(assignment.map((j, l) => ladder[l][j])),
+    budget: env.plan.limit,
+  });
+  emit({ type: 'log', level: 'info', message: `greedy: ${result.steps.length} steps down, ${result.evaluations} layer settings measured without fine-tune, predicted loss increase ${result.predictedDrop.toFixed(4)}` });
+  const s = await sensitivities(ctx);
+  // Walking every rung in cost order, the greedy stops wherever the budget first holds, which may be a dominated rung
+  // (8 bits at 90% pruned where 1 bit unpruned costs less and loses less). Each layer takes its least-loss measured
+  // option at no more than its rung's cost (the greedy's rungs and the sensitivities' options): cost and loss only
+  // fall. Then the fill pass spends what is left.
+  const repaired = result.assignment.map((j, l) => {
+    let best = { spec: ladder[l][j], cost: s.units(l, ladder[l][j]), loss: losses.get(key(l, j))! };
+    const consider = (spec: LayerSpec, loss: number) => {
+      const cost = s.units(l, spec);
+      if (cost <= best.cost && (loss < best.loss || (loss === best.loss && cost > best.cost))) best = { spec, cost, loss };
+    };
+    ladder[l].forEach((spec, i) => losses.has(key(l, i)) && consider(spec, losses.get(key(l, i))!));
+    s.layers[l].specs.forEach((spec, i) => consider(spec, s.layers[l].losses[i]));
+    return best.spec;
+  });
+  const answer = await maybeFill(ctx, repaired);
+  // the k-1 best single-layer alternatives that fit, by predicted loss
+  const base = answer.reduce((sum, spec, i) => sum + predictedLoss(s, i, spec), 0);
+  emit({ type: 'log', level: 'info', message: `greedy: predicted loss increase ${base.toFixed(4)} after dominated rungs are replaced and the fill pass` });
+  const alternatives: Array<{ strategy: LayerSpec[]; loss: number }> = [];
+  answer.forEach((spec, i) => {
+    s.layers[i].specs.forEach((o, j) => {
+      if (sameSpec(o, spec)) return;
+      const strategy = answer.map((x, l) => (l === i ? o : x));
+      if (env.cost(strategy) > env.plan.limit) return;
+      alternatives.push({ strategy, loss: base - predictedLoss(s, i, spec) + s.layers[i].losses[j] });
+    });
+  });
+  alternatives.sort((a, b) => a.loss - b.loss || CompressionEnv.strategyKey(a.strategy).localeCompare(CompressionEnv.strategyKey(b.strategy)));
+  const filled = [answer];
+  for (const a of alternatives.slice(0, 3 * k)) filled.push(await maybeFill(ctx, a.strategy));
+  return distinct(filled, k);
+}

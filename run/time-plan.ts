@@ -1,0 +1,100 @@
+/**
+ * `--time 10m`: a wall-clock limit for the whole run (search, re-rank, final stage and its references), turned into an
+ * episode count once, before the first episode, as NNI's `maxExperimentDuration` bounds an experiment. Two probe
+ * evaluations of one strategy (with and without the episode's fine-tune) measure what an episode, a fine-tune step
+ * and a scored image cost on this machine; the re-rank and the final stage are estimated from those, and the episodes
+ * get the rest. The planned count (and the warm-up that follows from it) is written into the run's stored config, so
+ * a resume or a replay of the same run makes the same choices; the limit itself is not enforced by stopping (a run
+ * slower than its probe finishes late, it does not cut its schedule short).
+ */
+import { ConfigError } from '../errors.js';
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `90s`, `10m`, `1h`, `1.5h` in seconds; null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$/.exec(text);
+  if (!m) return null;
+  const seconds = Number(m[1]) * UNITS[m[2]];
+  return seconds > 0 ? seconds : null;
+}
+
+/** What one probe measured, in seconds. */
+export interface ProbeCosts {
+  /** One episode: compress, `finetuneSteps` steps, score on the reward images. */
+  episodeSeconds: number;
+  /** One fine-tune step. */
+  stepSeconds: number;
+  /** Scoring one image. */
+  imageSeconds: number;
+}
+
+/** The probe's two timings: with the episode's fine-tune and without it, on `rewardImages` images. */
+export function probeCosts(withFinetune: number, withoutFinetune: number, finetuneSteps: number, rewardImages: number): ProbeCosts {
+  return {
+    episodeSeconds: withFinetune,
+    stepSeconds: finetuneSteps > 0 ? Math.max(0, withFinetune - withoutFinetune) / finetuneSteps : 0,
+    imageSeconds: rewardImages > 0 ? withoutFinetune / rewardImages : 0,
+  };
+}
+
+export interface Images {
+  validation: number;
+  /** The re-rank's images (the holdout split, or validation without one). */
+  rerank: number;
+  test: number;
+}
+
+/** Fine-tunes as long as the final one the references add (the uniform and knapsack strategies), 0 without. */
+export type ReferenceCount = number;
+
+/**
+ * Seconds after the search: the re-rank (rerankTop fine-tunes of rerankSteps (resolved: rerankStepsOf), each scored on its images) and the final
+ * stage (finalSteps, scored on validation and test three times each: before, after, and while its tfjs export chooses
+ * and reports), and as many more finals as there are references.
+ */
+export function tailSeconds(config: { rerankTop: number; rerankSteps: number; finalSteps: number }, costs: ProbeCosts, images: Images, references: ReferenceCount = 0): number {
+  const rerank = config.rerankTop > 0 ? config.rerankTop * (config.rerankSteps * costs.stepSeconds + images.rerank * costs.imageSeconds) : 0;
+  const final = config.finalSteps > 0 ? config.finalSteps * costs.stepSeconds + 3 * (images.validation + images.test) * costs.imageSeconds : 0;
+  return rerank + final * (1 + references);
+}
+
+/** The fewest episodes a time-limited search plans: a DDPG run needs one past its warm-up. */
+export const MIN_TIMED_EPISODES = 2;
+
+export interface TimePlan {
+  /** The --time limit, seconds. */
+  limit: number;
+  episodes: number;
+  /** Seconds the episodes are planned to take. */
+  searchSeconds: number;
+  /** Estimated seconds of the re-rank and the final stage (with references). */
+  tailSeconds: number;
+}
+
+/**
+ * Episodes that fit: floor((limit - spent - tail) / episodeSeconds), at least MIN_TIMED_EPISODES; a limit that leaves
+ * less is refused with the smallest limit that would do.
+ */
+export function planEpisodes(o: { limit: number; spent: number; tail: number; episodeSeconds: number; text: string }): TimePlan {
+  const left = o.limit - o.spent - o.tail;
+  const episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
+  if (episodes < MIN_TIMED_EPISODES) {
+    const need = Math.ceil(o.spent + o.tail + MIN_TIMED_EPISODES * o.episodeSeconds);
+    throw new ConfigError(
+      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here and the re-rank and final stage about ${Math.round(o.tail)}s; give at least --time ${formatLimit(need)}, or lower --final-steps / --rerank-top`,
+    );
+  }
+  const planned = Number.isFinite(episodes) ? episodes : MIN_TIMED_EPISODES;
+  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail };
+}
+
+/** Seconds as the flag takes them, rounded up: 75 -> 2m, 45 -> 45s. */
+export function formatLimit(seconds: number): string {
+  return seconds <= 90 ? `${Math.ceil(seconds)}s` : seconds <= 5400 ? `${Math.ceil(seconds / 60)}m` : `${Math.ceil(seconds / 3600)}h`;
+}
+
+/** The warm-up a planned count brings when the run left --warmup at its default (a fifth, at most `cap`). */
+export function warmupFor(episodes: number, cap: number): number {
+  return Math.min(cap, Math.floor(episodes / 5));
+}

@@ -1,0 +1,64 @@
+import test from 'ava';
+import { referenceLines } from '../../cli/print-final.js';
+import { selectBackend } from '../../env/backend.js';
+import { parseRunConfig, parseStoredConfig } from '../../run/config.js';
+import { type FinalReport, finishRun } from '../../run/final/final.js';
+import { referenceAgents } from '../../run/final/references.js';
+import { runSearch } from '../../run/search.js';
+import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+test('references: uniform and knapsack beside a searched run, one of them less for its own planner, none with --references false, no final stage or channels', (t) => {
+  t.deepEqual(referenceAgents(parseRunConfig({})), ['uniform', 'knapsack']);
+  t.deepEqual(referenceAgents(parseRunConfig({ agent: 'knapsack' })), ['uniform']);
+  t.deepEqual(referenceAgents(parseRunConfig({ agent: 'uniform' })), ['knapsack']);
+  t.deepEqual(referenceAgents(parseRunConfig({ references: false })), []);
+  t.deepEqual(referenceAgents(parseRunConfig({ finalSteps: 0 })), []);
+  t.deepEqual(referenceAgents(parseRunConfig({ knobs: ['bits', 'channels'] })), ['uniform'], 'the knapsack cannot plan channels');
+  const stored = { ...parseRunConfig({}) } as Record<string, unknown>;
+  delete stored.references;
+  t.false(parseStoredConfig(stored, 'r1').references, 'a run stored before references finishes without them');
+});
+
+test("the uniform reference of a random-search run scores exactly what a uniform run's own final stage scores: the same fine-tune, steps and seed", async (t) => {
+  await selectBackend('wasm');
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  const common = { ...TINY, finalSteps: 5, rerankTop: 0 };
+  const uniformRun = await runSearch({ ...common, agent: 'uniform' }, { workdir, backend: 'wasm' });
+  const own = await finishRun(uniformRun.runId, { workdir, backend: 'wasm' });
+  t.deepEqual(own.references?.map((r) => r.agent), ['knapsack']);
+  const searched = await runSearch({ ...common, agent: 'random', episodes: 2 }, { workdir, backend: 'wasm' });
+  const report = await finishRun(searched.runId, { workdir, backend: 'wasm' });
+  t.deepEqual(report.references?.map((r) => r.agent), ['uniform', 'knapsack']);
+  const uniform = report.references![0];
+  t.is(uniform.testAccuracy, own.testAccuracy);
+  t.is(uniform.packedBytes, own.sizes.packedBytes);
+  t.true(report.references!.every((r) => r.budgetShare <= 1 && r.budgetShare > 0));
+  t.true(report.referenceSeconds! > 0);
+});
+
+test('the summary sets the references beside the result with the points the search bought', (t) => {
+  const r = {
+    out: '/o',
+    steps: 600,
+    agent: 'ddpg',
+    testAccuracy: 0.8991,
+    budgetShare: 0.991,
+    sizes: { packedBytes: 18200 },
+    referenceSeconds: 100,
+    references: [
+      { agent: 'uniform', testAccuracy: 0.8787, packedBytes: 17900, budgetShare: 0.97 },
+      { agent: 'knapsack', testAccuracy: 0.8961, packedBytes: 18100, budgetShare: 0.985 },
+    ],
+  } as unknown as FinalReport;
+  t.deepEqual(referenceLines(r), [
+    '',
+    'what the search bought (each through the same 600-step final fine-tune):',
+    '  ddpg (this run)  test 89.91%  model.ashk 18.2 kB  budget used 99.1%',
+    '  uniform          test 87.87%  model.ashk 17.9 kB  budget used 97.0%  this run +2.04 points',
+    '  knapsack         test 89.61%  model.ashk 18.1 kB  budget used 98.5%  this run +0.30 points',
+    '  the references took 1m40s more (--references false skips them); their files: /o/references/',
+  ]);
+  t.deepEqual(referenceLines({ ...r, references: undefined }), []);
+});

@@ -1,0 +1,53 @@
+import test from 'ava';
+import { selectBackend } from '../../env/backend.js';
+import type { RunEvent } from '../../run/events.js';
+import { resumeSearch, runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store/store.js';
+import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+/** A clock that reads `ms` in turn, then stays at the last: the probe's timings are what the test says. */
+function scripted(ms: number[]): () => number {
+  let i = 0;
+  return () => ms[Math.min(i++, ms.length - 1)];
+}
+
+test('--time 20s with a probe of 2s an episode after 5s spent plans floor((20 - 5) / 2) = 7 episodes and 1 warm-up, stored; a resume keeps them', async (t) => {
+  await selectBackend('wasm');
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  // no re-rank, no final stage: nothing after the search, so the plan is (limit - spent) / episode seconds
+  const input = { ...TINY, episodes: 100, warmup: undefined, time: '20s', rerankTop: 0, finalSteps: 0 };
+  // start 0; probe with fine-tune 1000 -> 3000 (2s), without 3000 -> 4000; spent read at 5000
+  const controller = new AbortController();
+  const events: RunEvent[] = [];
+  const first = await runSearch(input, {
+    workdir,
+    backend: 'wasm',
+    clock: scripted([0, 1000, 3000, 4000, 5000]),
+    signal: controller.signal,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'episode-finished' && e.episode === 2) controller.abort();
+    },
+  });
+  t.is(first.status, 'stopped');
+  const started = events.find((e) => e.type === 'run-started');
+  if (started?.type !== 'run-started') return t.fail();
+  t.is(started.episodes, 7);
+  t.is(started.warmup, 1, 'a fifth of 7');
+  t.deepEqual(started.timeLimit, { seconds: 20, tailSeconds: 0, episodeSeconds: 2 });
+  const plan = events.find((e) => e.type === 'log' && e.message.startsWith('--time'));
+  t.is(plan?.type === 'log' ? plan.message : '', '--time 20s: an episode took 2.0s in the probe, the re-rank and final stage about 0s: 7 episodes (1 warm-up), stored with the run');
+
+  const store = openStore(storePath(workdir), { readonly: true });
+  const run = store.getRun(first.runId);
+  store.close();
+  t.is(run.episodesPlanned, 7);
+  t.like(run.config as object, { time: '20s', episodes: 7, warmup: 1 });
+
+  // a resume whose clock would plan otherwise (everything instant) keeps the stored 7
+  const resumed = await resumeSearch(first.runId, { workdir, backend: 'wasm', clock: () => 0 });
+  t.is(resumed.status, 'completed');
+  t.is(resumed.episodes, 7);
+});

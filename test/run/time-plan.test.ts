@@ -1,0 +1,46 @@
+import test from 'ava';
+import { ConfigError } from '../../errors.js';
+import { parseRunConfig } from '../../run/config.js';
+import { formatLimit, parseDuration, planEpisodes, probeCosts, tailSeconds, warmupFor } from '../../run/time-plan.js';
+
+test('durations: 90s = 90, 10m = 600, 1h = 3600, 1.5h = 5400; 10, 0m and 10x are not durations', (t) => {
+  t.deepEqual(['90s', '10m', '1h', '1.5h'].map(parseDuration), [90, 600, 3600, 5400]);
+  t.deepEqual(['10', '0m', '10x'].map(parseDuration), [null, null, null]);
+});
+
+test('--time 10x is one line naming the flag and what it takes', (t) => {
+  const e = t.throws(() => parseRunConfig({ time: '10x' }, 'flags', { time: '10x' }), { instanceOf: ConfigError });
+  t.is(e!.message, '--time 10x: give a duration such as 90s, 10m or 1h');
+  t.is(parseRunConfig({ time: '10m' }).time, '10m');
+});
+
+test('the probe: 2.4s with 60 fine-tune steps, 0.6s without, on 2000 images: 0.03s a step, 0.0003s an image', (t) => {
+  const c = probeCosts(2.4, 0.6, 60, 2000);
+  t.is(c.episodeSeconds, 2.4);
+  t.is(c.stepSeconds.toFixed(4), '0.0300');
+  t.is(c.imageSeconds.toFixed(4), '0.0003');
+});
+
+test('the tail: re-rank 3 x (180 x 0.03 + 1000 x 0.0001) = 16.5s, final 600 x 0.03 + 3 x 4000 x 0.0001 = 19.2s, three finals with 2 references: 74.1s', (t) => {
+  const costs = { episodeSeconds: 2.4, stepSeconds: 0.03, imageSeconds: 0.0001 };
+  const images = { validation: 2000, rerank: 1000, test: 2000 };
+  t.is(tailSeconds({ rerankTop: 3, rerankSteps: 180, finalSteps: 600 }, costs, images, 2).toFixed(2), '74.10');
+  t.is(tailSeconds({ rerankTop: 3, rerankSteps: 180, finalSteps: 600 }, costs, images, 0).toFixed(2), '35.70', '16.5 + 19.2');
+  t.is(tailSeconds({ rerankTop: 0, rerankSteps: 180, finalSteps: 0 }, costs, images, 2), 0);
+});
+
+test('10m with 20s spent and a 100s tail at 2.4s an episode plans floor(480 / 2.4) = 200 episodes', (t) => {
+  const plan = planEpisodes({ limit: 600, spent: 20, tail: 100, episodeSeconds: 2.4, text: '10m' });
+  t.is(plan.episodes, 200);
+  t.is(plan.tailSeconds, 100);
+});
+
+test('a limit that leaves fewer than 2 episodes is refused with the smallest that fits: 10 + 45 + 2 x 3 = 61s', (t) => {
+  const e = t.throws(() => planEpisodes({ limit: 60, spent: 10, tail: 45, episodeSeconds: 3, text: '1m' }), { instanceOf: ConfigError });
+  t.is(e!.message, '--time 1m is too short: an episode takes about 3.0s here and the re-rank and final stage about 45s; give at least --time 61s, or lower --final-steps / --rerank-top');
+  t.deepEqual([45, 91, 600, 5401].map(formatLimit), ['45s', '2m', '10m', '2h']);
+});
+
+test('the warm-up follows the planned count: a fifth, at most 20: 180 -> 20, 50 -> 10, 7 -> 1', (t) => {
+  t.deepEqual([180, 50, 7].map((n) => warmupFor(n, 20)), [20, 10, 1]);
+});
