@@ -1,5 +1,5 @@
 /**
- * DDPG's configuration: every constant of the algorithm with its anchor's value (AMC, HAQ; REFERENCE.md section 5),
+ * DDPG's configuration: every constant of the algorithm with its anchor's value (AMC, HAQ; docs/search.md, DDPG),
  * the defaults, and the one validation. Apart from agent/ddpg.ts so the algorithm file stays the algorithm.
  */
 import { ConfigError } from '../errors.js';

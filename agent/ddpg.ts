@@ -1,12 +1,12 @@
 /**
  * DDPG (Lillicrap et al. 2016) as AMC (He et al., ECCV 2018) and HAQ (Wang et al., CVPR 2019) use it to choose a
- * compression setting per layer. Constants are theirs (REFERENCE.md section 5); the file reads in the algorithm's
+ * compression setting per layer. Constants are theirs (docs/search.md, DDPG); the file reads in the algorithm's
  * order: config, networks, phase, act, observe, end of episode (store, then per update: sample, baseline, critic
  * update, actor update, soft update; then noise decay), checkpoint.
  *
  * Where we deliberately differ from the AMC/HAQ code:
  * - Replay stores the action the env APPLIED after its budget wall, not the policy's raw action, and every step of
- *   the episode, the first layer's included (REFERENCE.md section 6).
+ *   the episode, the first layer's included (AMC's code drops the first layer's transition).
  * - Training starts at the end of the last warm-up episode (AMC starts one episode later), so the first learning
  *   episode already acts with a trained actor.
  * - Replay samples with replacement, so a batch exists even before 64 transitions are stored.
@@ -21,7 +21,7 @@
  *   (criticWarmupEpisodes), so a warm-started actor does not follow an untrained critic.
  * - Sigma decays after every episode past warm-up, policy episodes included, so it is a function of the episode
  *   index alone. autoshrink runs fit the decay to the run's length (agent/noise.ts plannedNoiseDecay) so sigma ends
- *   near 0.05 instead of HAQ's 0.41 after 20 learning episodes at 0.99 (REFERENCE.md section 8).
+ *   near 0.05 instead of HAQ's 0.41 after 20 learning episodes at 0.99 (docs/search.md, DDPG).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';

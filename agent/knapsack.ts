@@ -1,6 +1,6 @@
 /**
  * Multiple-choice knapsack: one option per layer, the least total loss whose total cost fits the budget. This is
- * HAWQ-V3's integer linear program (Yao et al., ICML 2021; REFERENCE.md section 8) for a single budget, solved by
+ * HAWQ-V3's integer linear program (Yao et al., ICML 2021; docs/search.md, baselines) for a single budget, solved by
  * dynamic programming over a discretised budget instead of an ILP solver. Numbers only: the caller measures each
  * option's cost (bytes, MACs, bit-operations) and loss (a sensitivity, e.g. the validation accuracy lost with only
  * that layer at that option) and passes them in. Costs must add up across layers exactly; losses are assumed to.

@@ -24,18 +24,23 @@
  * stride 2), so the results match the cpu backend's kernels. Like tfjs-core's own conv gradients, dilations other than
  * 1 are not supported (tfjs-core asserts that before any of these kernels runs).
  *
- * Replacements (issue 14; bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
+ * First replacements (bench/results/finetune-profile.md measured them, `setFastWasmKernels(false)` restores wasm's
  * own for comparison): Tile (block copies on the wasm heap), MaxPoolGrad (a first-maximum scan on the heap, as the
  * cpu backend), BatchMatMul with a transposed operand (an explicit Transpose, then XNNPACK's product), Sum and Mean
  * over leading axes (average pooling per image). They are what plain training of our models spends most on in wasm:
  * batch-norm's gradient, every dense gradient, pooling and bias gradients. Copies are exact; sums differ from wasm's
  * own by float32 rounding only (test/env/wasm-fast-kernels.test.ts, test/env/finetune-kernels.test.ts).
  *
+ * The layer kernels (batch norm, per-channel products, copies, convolution gradients) live in env/kernels/ and are
+ * installed by `setFastWasmKernels` too; docs/wasm-kernels.md describes all three layers.
+ *
  * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
  * tensor is tracked exactly once, in the caller's scope.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installLayerKernels } from './kernels/index.js';
+import { replaceKernel, restoreAll, type WasmHeap } from './kernels/registry.js';
 
 type Pair = [number, number];
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -91,12 +96,30 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
  * computeConv2DInfo, plus any rows a rounding mode of 'ceil' reads past the end.
  */
 function padForward(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  return padOrCrop(x, ...forwardPads(info));
+}
+
+type Pads = [top: number, bottom: number, left: number, right: number];
+
+function forwardPads(info: tf.backend_util.Conv2DInfo): Pads {
   const { top, bottom, left, right } = info.padInfo;
   const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
   const extraH = Math.max(needH - (info.inHeight + top + bottom), 0);
   const extraW = Math.max(needW - (info.inWidth + left + right), 0);
-  return padOrCrop(x, top, bottom + extraH, left, right + extraW);
+  return [top, bottom + extraH, left, right + extraW];
+}
+
+/**
+ * A stride-1 'valid' correlation of x, padded (or cropped, negative amounts) by `pads`, with `filter`. Without crops
+ * the pads go to the convolution itself (explicit padding): one full pass over x less than a PadV2 first.
+ */
+function correlate(x: tf.Tensor4D, filter: tf.Tensor4D, pads: Pads, depthwise: boolean, dilation: number | Pair = 1): tf.Tensor4D {
+  const [top, bottom, left, right] = pads;
+  const explicit = pads.every((p) => p >= 0);
+  const input = explicit ? x : padOrCrop(x, top, bottom, left, right);
+  const pad: tf.backend_util.ExplicitPadding | 'valid' = explicit ? [[0, 0], [top, bottom], [left, right], [0, 0]] : 'valid';
+  return depthwise ? tf.depthwiseConv2d(input, filter, 1, pad, 'NHWC', dilation) : tf.conv2d(input, filter, 1, pad, 'NHWC', dilation);
 }
 
 function assertDyShape(kernel: string, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): void {
@@ -121,9 +144,9 @@ export function conv2DBackpropFilterComposite(
       x4.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
     );
     assertDyShape('Conv2DBackpropFilter', dy4, info);
-    const xT = tf.transpose(padForward(x4, info), [3, 1, 2, 0]); // [cin, Hp, Wp, n]
+    const xT = tf.transpose(x4, [3, 1, 2, 0]); // [cin, H, W, n]
     const dyT = tf.transpose(dy4, [1, 2, 0, 3]); // [h, w, n, cout]
-    const g = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth]); // [cin, >=kh, >=kw, cout]
+    const g = correlate(xT, dyT, forwardPads(info), false, [info.strideHeight, info.strideWidth]); // [cin, >=kh, >=kw, cout]
     const cropped = tf.slice(g, [0, 0, 0, 0], [cin, kh, kw, cout]);
     return tf.transpose(cropped, [1, 2, 0, 3]);
   });
@@ -156,23 +179,23 @@ export function depthwiseConv2dBackpropFilterComposite(
 
 /**
  * The input gradient of a conv as a forward correlation: dy with (stride - 1) zeros inserted after every row and
- * column, padded so that a 'valid' correlation with the spatially flipped filter gives the input's H x W
+ * column, and the pads after which a 'valid' correlation with the spatially flipped filter gives the input's H x W
  * (dX[p] = sum_i dyDilated[p + top - i] * W[i], top = k - 1 - forward pad).
  */
-function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+function dilateAndPad(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): [tf.Tensor4D, Pads] {
   const { batchSize: n, inHeight: H, inWidth: W, outHeight: h, outWidth: w, strideHeight: sh, strideWidth: sw } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const channels = dy.shape[3];
   let dilated = dy;
   if (sh > 1 || sw > 1) {
-    const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, channels]), [
-      [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0],
-    ]);
-    dilated = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, channels]);
+    // columns, then rows, each a rank-3 pad: wasm pads rank 6 (one step) about 2x slower
+    const cols = tf.pad(tf.reshape(dy, [n * h * w, 1, channels]), [[0, 0], [0, sw - 1], [0, 0]]);
+    const rows = tf.pad(tf.reshape(cols, [n * h, 1, w * sw * channels]), [[0, 0], [0, sh - 1], [0, 0]]);
+    dilated = tf.reshape<tf.Rank.R4>(rows, [n, h * sh, w * sw, channels]);
   }
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
-  return padOrCrop(dilated, top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw);
+  return [dilated, [top, H + kh - 1 - top - h * sh, left, W + kw - 1 - left - w * sw]];
 }
 
 /** dX of depthwiseConv2d(x, W): dy dilated by the stride, padded, correlated with the flipped filter. */
@@ -189,9 +212,9 @@ export function depthwiseConv2dBackpropInputComposite(
     );
     assertDyShape('DepthwiseConv2dNativeBackpropInput', dy, info);
     const { batchSize: n, inHeight: H, inWidth: W } = info;
-    const padded = dilateAndPad(dy, info);
+    const [dilated, pads] = dilateAndPad(dy, info);
     const flipped = tf.reshape<tf.Rank.R4>(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
-    const dx = tf.depthwiseConv2d(padded, flipped, 1, 'valid'); // [n, H, W, c*m]
+    const dx = correlate(dilated, flipped, pads, true); // [n, H, W, c*m]
     return m === 1 ? dx : (tf.sum(tf.reshape(dx, [n, H, W, c, m]), 4) as tf.Tensor4D);
   });
 }
@@ -212,17 +235,11 @@ export function conv2DBackpropInputComposite(
     const dy4 = nchw ? tf.transpose(dy, [0, 2, 3, 1]) : dy;
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
     assertDyShape('Conv2DBackpropInput', dy4, info);
-    const padded = dilateAndPad(dy4, info);
+    const [dilated, pads] = dilateAndPad(dy4, info);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, cout, cin]
-    const dx = tf.conv2d(padded, flipped, 1, 'valid'); // [n, H, W, cin]
+    const dx = correlate(dilated, flipped, pads, false); // [n, H, W, cin]
     return nchw ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
   });
-}
-
-/** What our heap kernels use of the wasm backend: allocate an output, view a tensor's bytes in the wasm heap. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 /**
@@ -429,31 +446,17 @@ export function registerWasmConvGradKernels(): void {
   setFastWasmKernels(true);
 }
 
-/** wasm's own kernels that ours replace, kept so that `setFastWasmKernels(false)` can put them back. */
-const originals = new Map<string, tf.KernelConfig>();
-
-/** Replaces wasm's kernel `name` with ours, which may hand a case back to the original (missing kernels are left alone). */
-function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
-  const original = originals.get(name) ?? tf.getKernel(name, 'wasm');
-  if (original === undefined) return;
-  originals.set(name, original);
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) });
-}
-
 /**
- * Our replacements of wasm kernels that exist but are slow (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean
- * over leading axes) on or off; on by default once the wasm backend is loaded. Off puts wasm's own kernels back:
- * bench/finetune-profile.ts, bench/speed.ts and the tests compare the two in one process.
+ * Our replacements of wasm kernels that exist but are slow on or off; on by default once the wasm backend is loaded.
+ * Two sets: the first replacements (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean over leading axes, below)
+ * and the layer kernels (env/kernels/index.ts: batch norm, per-channel products, Identity, spatial Mean, pointwise
+ * conv gradients, and the gradients of FusedBatchNorm, Mean and Relu); `layerKernels: false` keeps only the first, to
+ * compare the two in one process (bench/kernels.ts). Off puts tfjs's own kernels and gradients back (our composite
+ * conv gradients stay: wasm has no kernel of its own for most of them).
  */
-export function setFastWasmKernels(on: boolean): void {
-  if (!on) {
-    for (const [name, config] of originals) {
-      tf.unregisterKernel(name, 'wasm');
-      tf.registerKernel(config);
-    }
-    return;
-  }
+export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean } = {}): void {
+  restoreAll();
+  if (!on) return;
   replaceKernel(tf.Tile, (wasmTile) => ({ inputs, attrs, backend }) =>
     inputs.x!.dtype === 'string' ? wasmTile({ inputs, attrs, backend }) : tileOnHeap(inputs.x!, (attrs as unknown as { reps: number[] }).reps, backend as unknown as WasmHeap));
   replaceKernel(tf.MaxPoolGrad, (wasmGrad) => ({ inputs, attrs, backend }) =>
@@ -468,4 +471,5 @@ export function setFastWasmKernels(on: boolean): void {
       return leadingAxesReduction(inputs.x!, axis, keepDims, mean) ?? wasmReduce({ inputs, attrs, backend });
     });
   }
+  if (opts.layerKernels ?? true) installLayerKernels();
 }

@@ -263,8 +263,8 @@ export const RunConfigFields = z
   .strict();
 
 /**
- * The cross-field rules, each a whole line that names both flags (the first rule refuses what issue 12 found
- * accepted silently: with --warmup >= --episodes, DDPG is random search).
+ * The cross-field rules, each a whole line that names both flags (the first rule refuses what a benchmark once
+ * ran silently: with --warmup >= --episodes, DDPG is random search).
  */
 export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   const line = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message, params: { line: true } });

@@ -1,5 +1,5 @@
 /**
- * Strategy files: what `export` writes and `apply` reads (DESIGN.md, "The strategy file"). Versioned JSON; its JSON
+ * Strategy files: what `export` writes and `apply` reads (docs/file-format.md, "The strategy file"). Versioned JSON; its JSON
  * Schema ships in the package as `schema/strategy.schema.json`, generated from the zod schema below (the validator at
  * run time) by scripts/generate-schemas.ts. A strategy names the model it belongs to by its layers (name, kind, kernel
  * shape) and a hash of topology and weights; `apply` refuses it for a model whose layers differ, naming them.
