@@ -45,11 +45,12 @@ function npyDir(t: Parameters<typeof tmpDir>[0], arrays: Arrays): string {
 const opts = { seed: 1, validationSize: 10, testSize: 0 };
 
 for (const compressed of [false, true]) {
-  test(`an .npz (${compressed ? 'deflated, as savez_compressed' : 'stored, as savez'}) of uint8 NHWC images and int64 labels loads scaled by 1/255`, (t) => {
+  test(`an .npz (${compressed ? 'deflated, as savez_compressed' : 'stored, as savez'}) of uint8 NHWC images and int64 labels loads scaled by 1/255, 40 training images as 10 validation + 5 holdout + 25 train`, (t) => {
     const data = loadDataset(`npz:${npz(t, digits(), compressed)}`, opts);
     t.deepEqual(data.inputShape, [4, 4, 1]);
     t.is(data.numClasses, 3);
-    t.is(data.train.count + data.validation.count, 40);
+    // the holdout (auto) takes a sixth of the 40 - 10 = 30 images validation leaves: 5
+    t.deepEqual([data.validation.count, data.holdout?.count, data.train.count], [10, 5, 25]);
     t.is(data.test.count, 10);
     // the test split is x_test as written: its first pixel is 7 / 255, its 10th label 9 % 3 = 0
     t.is(data.test.x[0], Math.fround(7 / 255));

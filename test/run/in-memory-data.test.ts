@@ -1,7 +1,7 @@
 /**
  * The library's runSearch on data held in memory: the run records the data's hash as its dataset (`memory:<16 hex>`),
- * a process that does not hold the same arrays is asked for them again in one line, and a queue (workers in other
- * processes) is refused before anything is built.
+ * the arrays get the validation and holdout splits every dataset gets, a process that does not hold the same arrays is
+ * asked for them again in one line, and a queue (workers in other processes) is refused before anything is built.
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
@@ -43,6 +43,11 @@ test('runSearch on in-memory arrays runs and records memory:<hash of the arrays>
   store.close();
   t.regex(stored.dataset, /^memory:[0-9a-f]{16}$/);
   t.is(registerInMemoryData(digits()), stored.dataset, 'content names the data');
+});
+
+test('in-memory data is split like any dataset: 600 training images give 200 validation, (600 - 200) / 6 = 66 holdout, 334 train; the 100 test images stay test', (t) => {
+  const data = loadDataset(registerInMemoryData(digits()), { seed: 1, validationSize: 200 });
+  t.deepEqual([data.validation.count, data.holdout?.count, data.train.count, data.test.count], [200, 66, 334, 100]);
 });
 
 test('a memory: spec this process does not hold asks for the same arrays again, in one line', (t) => {
