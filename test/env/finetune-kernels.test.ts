@@ -20,7 +20,10 @@ import { trainModel } from '../../env/train.js';
 import { setFastWasmKernels } from '../../env/wasm-kernels.js';
 import { layerSpec } from '../../learners/types.js';
 
-const data = loadDataset('mnist', { seed: 1 });
+// No held-out split: the tolerances below were measured on these 6000 training images. On the 5000 left when the
+// re-rank's held-out images are carved, one channel of lenet5's 4-bit layer lands on the neighbouring step of the
+// 'mse' range grid with either kernel set against tfjs's (relative L2 7.5e-3, the same with our kernels off).
+const data = loadDataset('mnist', { seed: 1, holdoutSize: 0 });
 const MODELS = ['lenet5', 'mobilenet-tiny'];
 /** Each model after one epoch over the bundled 6000 training images (93 steps): the fine-tune starts trained. */
 const trained = new Map<string, tf.Tensor[]>();
