@@ -46,7 +46,8 @@ export { evaluateAccuracy, evaluateModel } from './env/evaluate.js';
 
 // runs
 export { runSearch, resumeSearch } from './run/search.js';
-export type { SearchOptions, SearchResult } from './run/search.js';
+export type { SearchInput, SearchOptions, SearchResult } from './run/search.js';
+export type { InMemoryData, InMemorySplit } from './env/data/in-memory.js';
 export { applyStrategy, compressInStages, exportStrategy, finishRun } from './run/final/final.js';
 export { loadStrategy, parseStrategy, saveStrategy } from './run/final/strategy.js';
 export type { Strategy } from './run/final/strategy.js';
@@ -58,4 +59,5 @@ export { describeFp32Share, exportQuantizedTfjs, loadPackedModel } from './run/f
 export type { RunEvent } from './run/events.js';
 
 export * from './errors.js';
-export * from './report/index.js';
+// the report (vega, vega-lite, resvg) is its own entry point, autoshrink/report, so importing the library does not
+// load the charting packages; the browser reader of model.ashk is autoshrink/runtime

@@ -2,7 +2,7 @@
  * Options every command takes, and the setup they imply (backend choice, work directory).
  */
 import type { Argv } from 'yargs';
-import { BACKEND_CHOICES, useBackend } from '../run/backend.js';
+import { BACKEND_CHOICES } from '../run/choices.js';
 
 export interface GlobalArgs {
   workdir: string;
@@ -23,6 +23,8 @@ export function globalOptions<T>(y: Argv<T>) {
 
 /** Select the backend and say which (on stderr, so stdout stays clean for --json). */
 export async function setupBackend(args: GlobalArgs): Promise<string> {
+  // tfjs loads here, in the commands that compute, not for --help or a flag error
+  const { useBackend } = await import('../run/backend.js');
   const chosen = await useBackend(args.backend);
   if (!args.quiet && !args.json) process.stderr.write(`backend: ${chosen.name} (${chosen.reason})\n`);
   return chosen.name;

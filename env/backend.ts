@@ -13,8 +13,9 @@ import { ConfigError } from '../errors.js';
 import { registerWasmConvGradKernels } from './wasm-kernels.js';
 
 /** Backends in the order 'auto' tries them. */
-export const BACKENDS = ['node', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import { BACKENDS, type BackendName } from './backend-names.js';
+
+export { BACKENDS, type BackendName };
 export type BackendRequest = BackendName | 'auto';
 
 export interface BackendChoice {

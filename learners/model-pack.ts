@@ -21,30 +21,34 @@
  * Reading trusts nothing in the file: the header's inflated size is capped, it is checked against a schema, every
  * spec against its shape, every tensor's bits and bytes against its spec and the payload, the offsets must lay the
  * tensors back to back, and the weights counted by the shapes are capped, all before any allocation the header asks
- * for; a file that fails is a ModelError naming what is wrong.
+ * for; a file that fails is a ModelError naming what is wrong. Those checks live in pack-reader.ts, which the browser
+ * runtime (runtime/) shares: this file adds only what needs Node (node:zlib) and the writing.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { z } from 'zod';
-import { ConfigError, ModelError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { LayerSpec } from './types.js';
-import { ENTRY_CODINGS, type EntryCoding, entryAlphabet } from './coded-entries.js';
+import type { EntryCoding } from './coded-entries.js';
 import { type CompressedLayer, compressLayer } from './compress-layer.js';
-import { decodeLayer, encodeLayer } from './layer-codec.js';
+import { encodeLayer } from './layer-codec.js';
+import {
+  type ActivationRecord,
+  checkPackedHeader,
+  type HeaderTensor,
+  headerNotDeflatedJson,
+  headerTooLarge,
+  PACK_FORMAT_VERSION,
+  PACK_MAGIC,
+  type PackedHeader,
+  PREFIX_BYTES,
+  type ReadLimits,
+  DEFAULT_READ_LIMITS,
+  splitPackPrefix,
+  type UnpackedTensor,
+  unpackTensors,
+} from './pack-reader.js';
 import { storageLayout } from './size.js';
 
-const MAGIC = 'ASHK';
-export const PACK_FORMAT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
-const PREFIX_BYTES = 10;
-
-/** What a reader accepts from an untrusted file. */
-export interface ReadLimits {
-  /** Bytes the deflated header may inflate to. Default 16 MiB (lenet5's is 5 kB). */
-  maxHeaderBytes?: number;
-  /** Weights all tensors together may hold (each becomes 4 bytes of fp32). Default 2^26 (256 MiB of fp32). */
-  maxWeights?: number;
-}
-export const DEFAULT_READ_LIMITS: Required<ReadLimits> = { maxHeaderBytes: 16 << 20, maxWeights: 2 ** 26 };
+export { type ActivationRecord, DEFAULT_READ_LIMITS, type HeaderTensor, PACK_FORMAT_VERSION, type PackedHeader, type ReadLimits, type UnpackedTensor, unpackTensors };
 
 export interface PackLayer {
   name: string;
@@ -75,67 +79,9 @@ export interface PackInput {
   activations?: ActivationRecord[];
 }
 
-/** One layer input's activation quantization: its bits and the range [min, max] frozen after the fine-tune. */
-export interface ActivationRecord {
-  layer: string;
-  bits: number;
-  min: number;
-  max: number;
-}
-
 export interface PackOptions {
   /** Entropy-code each kernel's entries where that is smaller (rANS, coded-entries.ts). Default false: fixed width. */
   entropy?: boolean;
-}
-
-const int = z.number().int();
-const SpecSchema = z
-  .object({
-    pruneRatio: z.number(),
-    pruneKind: z.enum(['magnitude', 'block', '2:4']),
-    clusters: int.min(0),
-    clusterInit: z.enum(['linear', 'random', 'density', 'kmeans++']),
-    preserveSparsity: z.boolean(),
-    bits: int,
-    quantKind: z.enum(['uniform', 'nonuniform']),
-    bucket: z.enum(['none', 'split', 'channel']),
-    bucketSize: int.positive().optional(),
-    quantRange: z.enum(['mse', 'minmax']).optional(),
-    blockShape: z.tuple([int.positive(), int.positive()]).optional(),
-    blockPooling: z.enum(['avg', 'max']).optional(),
-    clusterPerChannel: z.boolean().optional(),
-  })
-  .strict();
-const Shape = z.array(int.min(1).max(2 ** 31)).max(8);
-const Place = { name: z.string().min(1), shape: Shape, offset: int.min(0), bytes: int.min(0) };
-const TensorSchema = z.discriminatedUnion('kind', [
-  z.object({ ...Place, kind: z.literal('compressed'), spec: SpecSchema, bits: int.min(0), coding: z.enum(ENTRY_CODINGS as [EntryCoding, ...EntryCoding[]]).optional() }).strict(),
-  z.object({ ...Place, kind: z.literal('fp32') }).strict(),
-]);
-const HeaderSchema = z
-  .object({
-    format: z.literal('autoshrink-packed-model'),
-    version: int,
-    topology: z.unknown(),
-    payloadBytes: int.min(0),
-    tensors: z.array(TensorSchema),
-    activations: z
-      .array(z.object({ layer: z.string().min(1), bits: int.min(2).max(8), min: z.number().finite(), max: z.number().finite() }).strict().refine((a) => a.min <= a.max, 'min must not exceed max'))
-      .optional(),
-  })
-  .strict();
-
-export type HeaderTensor = z.infer<typeof TensorSchema>;
-
-export interface PackedHeader {
-  version: number;
-  topology: unknown;
-  payloadBytes: number;
-  tensors: HeaderTensor[];
-  /** Activation bits and frozen ranges per layer input, when the model was scored with them. */
-  activations?: ActivationRecord[];
-  /** Where the payload starts in the file. */
-  payloadStart: number;
 }
 
 function count(shape: number[]): number {
@@ -179,7 +125,7 @@ export function packModel(input: PackInput, opts: PackOptions = {}): Uint8Array 
   // the topology JSON is most of the header (4.7 kB raw for lenet5, 20% of a 3-bit model): store it deflated
   const json = deflateRawSync(new TextEncoder().encode(JSON.stringify(header)), { level: 9 });
   const out = new Uint8Array(PREFIX_BYTES + json.length + offset);
-  out.set(new TextEncoder().encode(MAGIC), 0);
+  out.set(new TextEncoder().encode(PACK_MAGIC), 0);
   const view = new DataView(out.buffer);
   view.setUint16(4, PACK_FORMAT_VERSION, true);
   view.setUint32(6, json.length, true);
@@ -192,104 +138,21 @@ export function packModel(input: PackInput, opts: PackOptions = {}): Uint8Array 
   return out;
 }
 
-const corrupt = (what: string) => new ModelError(`packed model ${what}: the file is corrupt or not written by autoshrink`);
-
 /**
  * Read and check a packed model's header, allocating nothing the header asks for: see the file head for the checks.
  * Throws ModelError naming the first problem.
  */
 export function readPackedHeader(bytes: Uint8Array, limits: ReadLimits = {}): PackedHeader {
-  const { maxHeaderBytes, maxWeights } = { ...DEFAULT_READ_LIMITS, ...limits };
-  if (bytes.length < PREFIX_BYTES || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
-    throw new ModelError("not an autoshrink packed model: the file does not start with 'ASHK'");
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint16(4, true);
-  if (!READABLE_VERSIONS.includes(version)) {
-    throw new ModelError(`packed model format version ${version} is not supported (this autoshrink reads versions ${READABLE_VERSIONS.join(' and ')}); upgrade autoshrink`);
-  }
-  const length = view.getUint32(6, true);
-  if (PREFIX_BYTES + length > bytes.length) throw new ModelError('packed model is truncated: its header runs past the end of the file');
+  const { maxHeaderBytes } = { ...DEFAULT_READ_LIMITS, ...limits };
+  const { version, deflated, payloadStart } = splitPackPrefix(bytes);
   let inflated: Buffer;
   try {
-    inflated = inflateRawSync(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + length), { maxOutputLength: maxHeaderBytes });
+    inflated = inflateRawSync(deflated, { maxOutputLength: maxHeaderBytes });
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw corrupt(`header inflates past ${maxHeaderBytes} bytes`);
-    throw new ModelError('packed model header is not valid deflated JSON: the file is corrupt');
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw headerTooLarge(maxHeaderBytes);
+    throw headerNotDeflatedJson();
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(inflated));
-  } catch {
-    throw new ModelError('packed model header is not valid deflated JSON: the file is corrupt');
-  }
-  const parsed = HeaderSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
-    throw corrupt(`header field ${field || '(top level)'}: ${issue.message}`);
-  }
-  const header = parsed.data;
-  if (header.version !== version) throw corrupt(`header says version ${header.version} where the file says ${version}`);
-  const payloadStart = PREFIX_BYTES + length;
-  if (bytes.length !== payloadStart + header.payloadBytes) {
-    throw new ModelError(`packed model payload is ${bytes.length - payloadStart} bytes where the header says ${header.payloadBytes}: the file is truncated or corrupt`);
-  }
-  const names = new Set<string>();
-  let at = 0;
-  let weights = 0;
-  for (const t of header.tensors) {
-    if (names.has(t.name)) throw corrupt(`header names tensor '${t.name}' twice`);
-    names.add(t.name);
-    if (t.offset !== at || t.offset + t.bytes > header.payloadBytes) throw corrupt(`tensor '${t.name}' lies at bytes ${t.offset}..${t.offset + t.bytes}, not ${at}.. of the payload`);
-    at += t.bytes;
-    const n = count(t.shape);
-    weights += n;
-    if (weights > maxWeights) throw corrupt(`header's shapes hold more than ${maxWeights} weights (tensor '${t.name}' is [${t.shape}])`);
-    if (t.kind === 'fp32') {
-      if (t.bytes !== 4 * n) throw corrupt(`tensor '${t.name}' has ${t.bytes} bytes for fp32 shape [${t.shape}]`);
-      continue;
-    }
-    const coding = t.coding ?? 'fixed';
-    if (version === 1 && t.coding !== undefined) throw corrupt(`tensor '${t.name}' has a coding, which version 1 files do not`);
-    let layout;
-    try {
-      layout = storageLayout(t.shape, t.spec as LayerSpec);
-    } catch (e) {
-      if (e instanceof ConfigError) throw corrupt(`tensor '${t.name}' has an invalid spec (${e.message})`);
-      throw e;
-    }
-    const fixed = layout.bits.total;
-    if (coding === 'fixed' ? t.bits !== fixed : t.bits > fixed || entryAlphabet(layout) === 0) {
-      throw corrupt(`tensor '${t.name}' claims ${t.bits} bits ${coding === 'fixed' ? 'where its spec takes' : 'coded, beyond the fixed-width'} ${fixed}`);
-    }
-    if (Math.ceil(t.bits / 8) !== t.bytes) throw corrupt(`tensor '${t.name}': ${t.bits} bits do not fill ${t.bytes} bytes`);
-  }
-  if (at !== header.payloadBytes) throw corrupt(`tensors fill ${at} of ${header.payloadBytes} payload bytes`);
-  return { version, topology: header.topology, payloadBytes: header.payloadBytes, tensors: header.tensors, ...(header.activations ? { activations: header.activations } : {}), payloadStart };
-}
-
-export interface UnpackedTensor {
-  name: string;
-  shape: number[];
-  /** The weights to load: dequantized kernels (bit-exact with `compressLayer`) or the stored fp32 values. */
-  values: Float32Array;
-  /** For a compressed kernel, its full structure (mask, codebooks, indices). */
-  layer?: CompressedLayer;
-}
-
-/** Decode the tensors of a file whose header `readPackedHeader` has checked. */
-export function unpackTensors(bytes: Uint8Array, header: PackedHeader): UnpackedTensor[] {
-  return header.tensors.map((t): UnpackedTensor => {
-    const start = header.payloadStart + t.offset;
-    if (t.kind === 'compressed') {
-      const layer = decodeLayer(bytes.subarray(start, start + t.bytes), t.shape, t.spec as LayerSpec, { coding: t.coding ?? 'fixed', bits: t.bits });
-      return { name: t.name, shape: t.shape, values: layer.values, layer };
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, t.bytes);
-    const values = Float32Array.from({ length: t.bytes / 4 }, (_, i) => view.getFloat32(4 * i, true));
-    return { name: t.name, shape: t.shape, values };
-  });
+  return checkPackedHeader(inflated, { version, payloadStart, fileBytes: bytes.length }, limits);
 }
 
 /** Read a packed model back: its topology and every tensor's weights. */

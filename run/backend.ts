@@ -2,12 +2,10 @@
  * The tfjs backend of a command. env/backend.ts is the one module that chooses and activates it; cli/ asks through
  * here so that it talks to run/ only.
  */
-import { BACKENDS, type BackendChoice, selectBackend } from '../env/backend.js';
+import { type BackendChoice, selectBackend } from '../env/backend.js';
 
 export type { BackendChoice };
-
-/** What `--backend` accepts: 'auto' (node if it loads, else wasm, else cpu) or one backend by name. */
-export const BACKEND_CHOICES = ['auto', ...BACKENDS] as const;
+export { BACKEND_CHOICES } from './choices.js';
 
 /** Choose and activate the backend; an unknown or unavailable one is a one-line ConfigError. */
 export function useBackend(requested: string): Promise<BackendChoice> {

@@ -4,13 +4,13 @@
  *
  * This schema is the one source of each field's doc (zod `.describe()`, readable at run time), default and flag:
  * cli/search-options.ts derives the yargs options, their help and the flags -> config mapping from it, and
- * the DDPG fields take their defaults from agent/ddpg.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
+ * the DDPG fields take their defaults from agent/ddpg-config.ts DEFAULT_DDPG_CONFIG (agent/ may not import run/). A field's
  * flag is `--` + its kebab-case name unless its FlagSpec names another (bitBounds -> `--bits MIN-MAX`).
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
-import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg.js';
+import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from './time-plan.js';
 
@@ -105,7 +105,7 @@ export const RunConfigFields = z
   .object({
     // ---- what to compress, on what -------------------------------------------------------------------------------
     model: field(z.string().min(1).default('lenet5'), 'A built-in model (lenet5, mlp, mobilenet-tiny) or the path of a tfjs model.json'),
-    data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files) or cifar10:DIR (CIFAR-10 binary batches)'),
+    data: field(z.string().min(1).default('mnist'), 'Dataset: mnist (the bundled 10k digits), idx:DIR (IDX files), cifar10:DIR (CIFAR-10 binary batches), npz:FILE or npy:DIR (NumPy x_train, y_train, x_test, y_test)'),
     dataSeed: field(z.number().int().default(1), 'Seed of the train / validation / test split, apart from --seed so every run sees the same test set'),
     validationSize: field(z.number().int().positive().default(DEFAULT_VALIDATION_SIZE), 'Images carved from the training data for validation (rewards); 2000 halves the reward noise of 1000 (bench/results/reward-noise.md)'),
     holdoutSize: field(
@@ -211,7 +211,7 @@ export const RunConfigFields = z
     ),
     queue: field(redisUrl.optional(), 'Evaluate episodes through a Redis queue, redis://HOST:PORT, served by `autoshrink worker` processes', { defaultText: 'none (local)' }),
 
-    // ---- the DDPG agent (defaults: agent/ddpg.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------
+    // ---- the DDPG agent (defaults: agent/ddpg-config.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------
     hidden: field(z.array(z.number().int().positive()).min(1).default([...DDPG.hidden]), 'Hidden layer widths of the actor and the critic (AMC/HAQ: 300,300)', { form: 'list' }),
     actorLr: field(z.number().positive().default(DDPG.actorLr), 'Adam learning rate of the actor (AMC/HAQ: 1e-4)'),
     criticLr: field(z.number().positive().default(DDPG.criticLr), 'Adam learning rate of the critic (AMC/HAQ: 1e-3)'),

@@ -13,12 +13,13 @@
  * Stopping: an aborted signal stops between batches, or discards the batch in flight (its fine-tunes check the
  * signal every step); the store is never left half-written.
  */
-import { RunNotFoundError } from '../errors.js';
+import { ConfigError, RunNotFoundError } from '../errors.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { EpisodeReport } from '../agent/agent.js';
 import { describeSpec } from '../env/knobs.js';
 import { describeLeftOut, layersLeftOut } from '../env/layers.js';
 import type { CompressionEnv } from '../env/compression-env.js';
+import { type InMemoryData, registerInMemoryData } from '../env/data/in-memory.js';
 import { parseRunConfig, parseStoredConfig, type RunConfig } from './config.js';
 import { createEvaluator, type EvaluatorFactory } from './evaluators/create-evaluator.js';
 import { buildEnvironment, type BuiltEnvironment, storePath } from './environment.js';
@@ -45,8 +46,23 @@ export interface SearchOptions {
   waitWhilePaused?: () => Promise<void>;
   /** How episodes are evaluated; default `createEvaluator` (in-process, --workers, --queue from the config). */
   createEvaluator?: EvaluatorFactory;
+  /** resumeSearch of a run made on in-memory data: the same arrays again (the run recorded their hash). */
+  data?: InMemoryData;
   /** The milliseconds clock --time plans with (default performance.now; tests inject their own). */
   clock?: Clock;
+}
+
+/** A run's config as the library takes it: `data` may be the arrays themselves (env/data/in-memory.ts). */
+export type SearchInput = Omit<Partial<RunConfig>, 'data'> & { data?: string | InMemoryData };
+
+/** In-memory data is named by its hash (`memory:...`); queue workers, in other processes, cannot receive it. */
+function dataSpecOf(input: SearchInput): Partial<RunConfig> {
+  return input.data === undefined || typeof input.data === 'string' ? (input as Partial<RunConfig>) : { ...input, data: registerInMemoryData(input.data) };
+}
+function refuseQueuedMemoryData(config: RunConfig): void {
+  if (config.queue && config.data.startsWith('memory:')) {
+    throw new ConfigError('in-memory data cannot go to queue workers (other processes): save it with numpy.savez and pass data: "npz:FILE", or run without a queue');
+  }
 }
 
 export interface SearchResult {
@@ -62,10 +78,11 @@ function choices(env: CompressionEnv, strategy: LayerSpec[]): LayerChoice[] {
 }
 
 /** Start a new search. */
-export async function runSearch(input: Partial<RunConfig>, opts: SearchOptions): Promise<SearchResult> {
+export async function runSearch(input: SearchInput, opts: SearchOptions): Promise<SearchResult> {
   const clock = opts.clock ?? (() => performance.now());
   const startedAt = clock();
-  let config = parseRunConfig(input);
+  let config = parseRunConfig(dataSpecOf(input));
+  refuseQueuedMemoryData(config);
   // every input checked in seconds, before any baseline is trained; a queue that cannot be reached too
   await preflight(config, opts.workdir);
   if (config.queue) await probe(config.queue);
@@ -129,6 +146,8 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     store.lockRun(run.id);
     runId = run.id;
     const config = parseStoredConfig(run.config, run.id);
+    if (opts.data) registerInMemoryData(opts.data);
+    refuseQueuedMemoryData(config);
     await preflight(config, opts.workdir);
     if (config.queue) await probe(config.queue);
     built = await buildEnvironment(config, opts.workdir, opts.onEvent);

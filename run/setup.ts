@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.js';
-import type { Dataset } from '../env/data/dataset.js';
+import { type Dataset, fitFlatImages } from '../env/data/dataset.js';
 import { loadDataset } from '../env/data/load-dataset.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import { loadModel } from '../env/models/model-io.js';
@@ -80,10 +80,12 @@ export async function prepare(
 export function checkFits(model: tf.LayersModel, data: Dataset, name: string): void {
   const input = model.inputs[0].shape.slice(1);
   const output = model.outputs[0].shape;
+  fitFlatImages(data, input);
   const want = data.inputShape;
   const inputOk = input.length === 3 && input.every((d, i) => d === null || d === want[i]);
   if (!inputOk) {
-    throw new ModelError(`model ${name} takes inputs of shape [${input.join(', ')}] but ${data.name} has images of [${want.join(', ')}]; use a model built for this dataset`);
+    const images = data.flat ? `flat images of ${want[2]} values` : `images of [${want.join(', ')}]`;
+    throw new ModelError(`model ${name} takes inputs of shape [${input.join(', ')}] but ${data.name} has ${images}; use a model built for this dataset`);
   }
   if (output.length !== 2 || output[1] !== data.numClasses) {
     throw new ModelError(`model ${name} outputs ${output.slice(1).join('x')} scores but ${data.name} has ${data.numClasses} classes; use a model built for this dataset`);

@@ -2,7 +2,8 @@
  * The layout of docs/design.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
  * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
  * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
- * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend; and no source
+ * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend, runtime/ (the
+ * browser reader of model.ashk) imports only learners and the leaves, no `node:` module and tfjs types only; and no source
  * file is over 500 lines. Imports are read with the TypeScript parser (static `import`, `export ... from`,
  * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
  */
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'bench', 'scripts'] as const;
+const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'runtime', 'bench', 'scripts'] as const;
 type Folder = (typeof FOLDERS)[number];
 /** Root files every folder may import (leaves: they import nothing of ours). */
 const LEAVES = ['errors', 'units'];
@@ -28,9 +29,10 @@ const MAY_IMPORT: Record<Folder, string[]> = {
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
   report: ['report', ...LEAVES],
+  runtime: ['runtime', 'learners', ...LEAVES],
   // the benchmarks and the build scripts stand above everything: nothing of ours imports them
-  bench: ['bench', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'index', ...LEAVES],
-  scripts: ['scripts', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'index', ...LEAVES],
+  bench: ['bench', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
+  scripts: ['scripts', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
 };
 const SQLITE_FILES = ['run/store/store.ts', 'run/store/schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
@@ -120,6 +122,9 @@ function violations(file: string, imports: Import[]): string[] {
     if (isUiPackage(pkg) && folder !== 'cli') out.push(`${at}: only cli/ imports ink, react and yargs`);
     if (isChartPackage(pkg) && folder !== 'report') out.push(`${at}: only report/ imports vega, vega-lite and resvg`);
     if (isBackendPackage(pkg) && !imp.typeOnly && !BACKEND_FILES.includes(file)) out.push(`${at}: only ${BACKEND_FILES.join(', ')} loads a tfjs backend`);
+    if (folder === 'runtime' && (imp.specifier.startsWith('node:') || (pkg.startsWith('@tensorflow/') && !imp.typeOnly))) {
+      out.push(`${at}: runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only`);
+    }
   }
   return out;
 }
@@ -165,10 +170,16 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
   ]);
   t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
+  t.deepEqual(violations('runtime/x.ts', imports('node:zlib', '@tensorflow/tfjs-core', '../env/layers.js')), [
+    "runtime/x.ts:1 imports 'node:zlib': runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only",
+    "runtime/x.ts:2 imports '@tensorflow/tfjs-core': runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only",
+    "runtime/x.ts:3 imports '../env/layers.js' (env): runtime/ may import only runtime, learners, errors, units",
+  ]);
   t.deepEqual(violations('bench/x.ts', imports('../run/search.js', '../cli/print-final.js', '../index.js', '../test/helpers/tiny-run.js')), [
-    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, index, errors, units",
+    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, runtime, index, errors, units",
   ]);
   t.deepEqual(violations('run/x.ts', imports('../bench/stats.js')), ["run/x.ts:1 imports '../bench/stats.js' (bench): run/ may import only run, agent, env, learners, report, errors, units"]);
+  t.deepEqual(violations('run/x.ts', imports('../runtime/ashk.js')), ["run/x.ts:1 imports '../runtime/ashk.js' (runtime): run/ may import only run, agent, env, learners, report, errors, units"]);
 });
 
 test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where docs/design.md puts them', (t) => {

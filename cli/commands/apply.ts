@@ -4,11 +4,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { applyStrategy } from '../../run/final/final.js';
-import { loadStrategy } from '../../run/final/strategy.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { progressBar } from '../progress-bar.js';
-import { printFinal } from '../print-final.js';
 
 type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number; bnBatches?: number };
 
@@ -29,6 +26,7 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
     if (args.bnBatches !== undefined && !(Number.isInteger(args.bnBatches) && args.bnBatches >= 0)) {
       throw new InputError(`--bn-batches ${args.bnBatches}: give a whole number of batches, 0 or more (0 turns batch-norm re-estimation off)`);
     }
+    const [{ loadStrategy }, { applyStrategy }, { printFinal }] = await Promise.all([import('../../run/final/strategy.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const strategy = loadStrategy(args.strategy);
     await setupBackend(args);
     const bar = args.json || args.quiet || args.steps === 0 ? undefined : progressBar('fine-tune', args.steps);

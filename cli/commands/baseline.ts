@@ -2,7 +2,7 @@
  * `autoshrink baseline`: train a built-in model on the dataset and cache it, or show the cached one.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { BUILTIN_MODELS, cacheBaseline } from '../../run/baseline.js';
+import { BUILTIN_MODELS } from '../../run/choices.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 
@@ -20,13 +20,14 @@ export const baselineCommand: CommandModule<GlobalArgs, BaselineArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('model', { type: 'string', default: 'lenet5', choices: [...BUILTIN_MODELS], describe: 'Built-in model to train' })
-      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist (bundled 10k), idx:DIR or cifar10:DIR' })
+      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist (bundled 10k), idx:DIR, cifar10:DIR, npz:FILE or npy:DIR' })
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' })
       .option('epochs', { type: 'number', describe: 'Training epochs (default: per model, 12 for lenet5)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'Train again even if cached' }) as unknown as Argv<BaselineArgs>,
   handler: async (args: ArgumentsCamelCase<BaselineArgs>) => {
     const backend = await setupBackend(args);
     let bar: ProgressBar | undefined;
+    const { cacheBaseline } = await import('../../run/baseline.js');
     const { meta, cached, dir, dataset } = await cacheBaseline(
       { model: args.model, data: args.data, dataSeed: args.dataSeed, workdir: args.workdir, epochs: args.epochs, retrain: args.retrain },
       {

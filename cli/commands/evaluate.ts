@@ -1,6 +1,5 @@
 /** `autoshrink evaluate <model>`: accuracy of a model (model.json, packed model.ashk or built-in) on a dataset. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { evaluateModel } from '../../run/evaluate-model.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { formatBytes, formatPercent } from '../ui/format.js';
 
@@ -12,10 +11,11 @@ export const evaluateCommand: CommandModule<GlobalArgs, EvaluateArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'lenet5 | mlp | mobilenet-tiny | path/model.json | path/model.ashk' })
-      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist, idx:DIR or cifar10:DIR' })
+      .option('data', { type: 'string', default: 'mnist', describe: 'Dataset: mnist, idx:DIR, cifar10:DIR, npz:FILE or npy:DIR' })
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' }) as unknown as Argv<EvaluateArgs>,
   handler: async (args: ArgumentsCamelCase<EvaluateArgs>) => {
     await setupBackend(args);
+    const { evaluateModel } = await import('../../run/evaluate-model.js');
     const e = await evaluateModel({ model: args.model, data: args.data, dataSeed: args.dataSeed, workdir: args.workdir });
     if (args.json) {
       const { model, dataset, validation, test, fileBytes, layers } = e;

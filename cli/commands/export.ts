@@ -1,7 +1,5 @@
 /** `autoshrink export <run> [--out file]`: write the best strategy of a run as a strategy JSON file. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { exportStrategy } from '../../run/final/final.js';
-import { saveStrategy } from '../../run/final/strategy.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 
 type ExportArgs = GlobalArgs & { run: string; out?: string };
@@ -15,6 +13,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       .option('out', { type: 'string', describe: 'File to write (default: stdout)' }) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     await setupBackend({ ...args, quiet: true });
+    const [{ exportStrategy }, { saveStrategy }] = await Promise.all([import('../../run/final/final.js'), import('../../run/final/strategy.js')]);
     const strategy = await exportStrategy(args.run, { workdir: args.workdir });
     if (args.out) {
       saveStrategy(strategy, args.out);

@@ -6,11 +6,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { buildReport } from '../../report/report.js';
-import { chartsPng } from '../../report/png.js';
-import { AUTOSHRINK_VERSION } from '../../run/version.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
-import { readReportRuns } from '../../run/report-data.js';
 
 type ReportArgs = GlobalArgs & { runs: string[]; out: string; png: boolean };
 
@@ -47,6 +43,13 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
       .option('png', { type: 'boolean', default: false, describe: 'Also write the charts as a PNG beside it (report.png)' }) as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     checkOut(args.out);
+    // the charting packages (vega, vega-lite, resvg) load with the command that draws, not at start
+    const [{ readReportRuns }, { buildReport }, { chartsPng }, { AUTOSHRINK_VERSION }] = await Promise.all([
+      import('../../run/report-data.js'),
+      import('../../report/report.js'),
+      import('../../report/png.js'),
+      import('../../run/version.js'),
+    ]);
     // only a run without a final stage needs its model built (to name its layers' sizes), and so a tfjs backend
     const runs = await readReportRuns(args.workdir, args.runs, { beforeModel: async () => void (await setupBackend({ ...args, quiet: true })) });
     const report = await buildReport(runs, { generated: new Date().toISOString(), madeWith: `autoshrink ${AUTOSHRINK_VERSION}` });

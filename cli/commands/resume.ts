@@ -2,14 +2,10 @@
  * `autoshrink resume <run>`: continue a stopped or killed run from its last checkpoint, with its stored config.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { finishRun } from '../../run/final/final.js';
 import { parseStoredConfig } from '../../run/config.js';
-import { resumeSearch, storePath } from '../../run/search.js';
-import { openStore } from '../../run/store/store.js';
 import { checkWorkdir } from '../../run/workdir.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
-import { printFinal } from '../print-final.js';
 import { progressFor } from './search.js';
 
 type ResumeArgs = GlobalArgs & { run: string };
@@ -22,6 +18,12 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     const backend = await setupBackend(args);
     // a --workdir that names a file says so, instead of an internal error from opening runs.db inside it
     checkWorkdir(args.workdir);
+    const [{ resumeSearch, storePath }, { openStore }, { finishRun }, { printFinal }] = await Promise.all([
+      import('../../run/search.js'),
+      import('../../run/store/store.js'),
+      import('../../run/final/final.js'),
+      import('../print-final.js'),
+    ]);
     const result = await runWithView(args, (o) => resumeSearch(args.run, { ...o, workdir: args.workdir, backend }));
     const store = openStore(storePath(args.workdir), { readonly: true });
     const config = parseStoredConfig(store.getRun(result.runId).config, result.runId);

@@ -6,13 +6,14 @@ import asciichart from 'asciichart';
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
-import { storePath } from '../../run/search.js';
-import { type EpisodeRecord, openStore, type RunRecord, type Store } from '../../run/store/store.js';
+import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 
-function withStore<T>(workdir: string, fn: (store: Store) => T): T {
+async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
+  // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
+  const [{ storePath }, { openStore }] = await Promise.all([import('../../run/search.js'), import('../../run/store/store.js')]);
   const path = storePath(workdir);
   if (!existsSync(path)) throw new RunNotFoundError(`no runs yet in ${workdir} (no runs.db); start one with autoshrink search`);
   const store = openStore(path, { readonly: true });

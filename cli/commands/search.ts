@@ -3,15 +3,11 @@
  * (trained on first use) on the bundled MNIST, under a size budget equal to uniform 3-bit.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { cacheBaseline, isBuiltinModel } from '../../run/baseline.js';
+import { isBuiltinModel } from '../../run/choices.js';
 import type { RunConfig } from '../../run/config.js';
-import { finishRun } from '../../run/final/final.js';
-import { preflight } from '../../run/preflight.js';
-import { runSearch } from '../../run/search.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { type ProgressBar, progressBar } from '../progress-bar.js';
 import { runWithView, usesLiveView } from '../run-with-view.js';
-import { printFinal } from '../print-final.js';
 import { configFromArgs, searchOptions } from '../search-options.js';
 
 export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -22,6 +18,8 @@ export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     const config = configFromArgs(args as unknown as Record<string, unknown>);
     const backend = await setupBackend(args);
     await trainBaselineFirst(args, config);
+    // loaded by the command that runs, not at start: --help and a flag error load no tfjs
+    const [{ runSearch }, { finishRun }, { printFinal }] = await Promise.all([import('../../run/search.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const result = await runWithView(args, (o) => runSearch(config, { ...o, workdir: args.workdir, backend }));
     if (result.status === 'completed' && config.finalSteps > 0) {
       const final = await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) });
@@ -49,6 +47,7 @@ export function progressFor(args: GlobalArgs, total: number) {
  */
 async function trainBaselineFirst(args: GlobalArgs, config: RunConfig): Promise<void> {
   if (!usesLiveView(args) || !isBuiltinModel(config.model)) return;
+  const [{ preflight }, { cacheBaseline }] = await Promise.all([import('../../run/preflight.js'), import('../../run/baseline.js')]);
   await preflight(config, args.workdir);
   let bar: ProgressBar | undefined;
   await cacheBaseline(

@@ -5,7 +5,6 @@
  * model.json path and data folder as on the coordinator.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { serveQueue } from '../../run/evaluators/queue-worker.js';
 import { checkWorkdir } from '../../run/workdir.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 
@@ -34,6 +33,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const { serveQueue } = await import('../../run/evaluators/queue-worker.js');
     try {
       await serveQueue({
         url: args.queue,

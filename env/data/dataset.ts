@@ -32,6 +32,8 @@ export interface Dataset {
    * dataset need not have one). */
   holdout?: DataSplit;
   test: DataSplit;
+  /** The images came flat ([n, d]): `inputShape` is [1, 1, d] until `fitFlatImages` gives them the model's shape. */
+  flat?: boolean;
 }
 
 /** A loader's raw output, before the validation split is carved. `test` is null when the source has no test set. */
@@ -42,6 +44,7 @@ export interface RawDataset {
   numClasses: number;
   train: DataSplit;
   test: DataSplit | null;
+  flat?: boolean;
 }
 
 export interface SplitOptions {
@@ -128,7 +131,7 @@ export function splitDataset(raw: RawDataset, opts: SplitOptions): Dataset {
   const holdout = takeRows(raw.train, perm, at, (at += holdoutSize));
   const limit = opts.trainLimit && opts.trainLimit > 0 ? Math.min(opts.trainLimit, perm.length - at) : perm.length - at;
   const train = takeRows(raw.train, perm, at, at + limit);
-  return { id: raw.id, name: raw.name, inputShape: raw.inputShape, numClasses: raw.numClasses, train, validation, holdout, test };
+  return { id: raw.id, name: raw.name, inputShape: raw.inputShape, numClasses: raw.numClasses, train, validation, holdout, test, ...(raw.flat ? { flat: true } : {}) };
 }
 
 /** Counts of each class in a split (used by tests and reports). */
@@ -136,4 +139,17 @@ export function classCounts(split: DataSplit, numClasses: number): number[] {
   const c = new Array<number>(numClasses).fill(0);
   for (const label of split.y) c[label]++;
   return c;
+}
+
+/**
+ * Flat images ([n, d], `flat`) take the shape of a model's input [h, w, c] when it holds d values: the values stay in
+ * order, so a [n, 784] array feeds a [28, 28, 1] input as a reshape would. Returns whether the data now has that shape.
+ */
+export function fitFlatImages(data: Dataset, modelInput: Array<number | null>): boolean {
+  if (!data.flat || modelInput.length !== 3 || modelInput.some((d) => d === null)) return false;
+  const d = data.inputShape[0] * data.inputShape[1] * data.inputShape[2];
+  if ((modelInput as number[]).reduce((a, b) => a * b, 1) !== d) return false;
+  data.inputShape = modelInput as [number, number, number];
+  data.flat = false;
+  return true;
 }

@@ -1,11 +1,14 @@
 /**
- * `--data` specs: `mnist` (the bundled 10k digits, default), `idx:DIR`, `cifar10:DIR`.
+ * `--data` specs: `mnist` (the bundled 10k digits, default), `idx:DIR`, `cifar10:DIR`, and NumPy arrays `npz:FILE`
+ * or `npy:DIR` (numpy-dataset.ts).
  */
 import { DataError } from '../../errors.js';
 import { loadCifar10Dataset } from './cifar10.js';
 import { type Dataset, splitDataset } from './dataset.js';
 import { loadIdxDataset } from './idx.js';
 import { loadBundledMnist } from './mnist-bundled.js';
+import { loadInMemoryData } from './in-memory.js';
+import { loadNumpyDataset } from './numpy-dataset.js';
 
 export interface DataOptions {
   seed: number;
@@ -41,8 +44,16 @@ export function loadDataset(spec: string, opts: DataOptions): Dataset {
       if (!arg) throw new DataError('--data cifar10: needs a folder, e.g. --data cifar10:./cifar-10-batches-bin');
       raw = loadCifar10Dataset(arg);
       break;
+    case 'npz':
+    case 'npy':
+      if (!arg) throw new DataError(kind === 'npz' ? '--data npz: needs a file, e.g. --data npz:./data.npz' : '--data npy: needs a folder, e.g. --data npy:./arrays');
+      raw = loadNumpyDataset(kind, arg);
+      break;
+    case 'memory':
+      raw = loadInMemoryData(spec);
+      break;
     default:
-      throw new DataError(`unknown dataset '${spec}'; use mnist, idx:DIR or cifar10:DIR`);
+      throw new DataError(`unknown dataset '${spec}'; use mnist, idx:DIR, cifar10:DIR, npz:FILE or npy:DIR`);
   }
   return splitDataset(raw, {
     seed: opts.seed,

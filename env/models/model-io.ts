@@ -1,12 +1,14 @@
 /**
  * Save and load tfjs LayersModels as a folder (`model.json` + weight shards) with plain `node:fs`, so it works on
  * every backend (tfjs-node's `file://` handler is not always installed). The format is the standard tfjs
- * "layers-model" format: anything tfjs.loadLayersModel reads, we read; anything we write, tfjs reads.
+ * "layers-model" format: anything tfjs.loadLayersModel reads, we read, and what tensorflowjs_converter writes from
+ * tf.keras 2 and Keras 3 (keras-topology.ts); anything we write, tfjs reads.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ModelError } from '../../errors.js';
+import { normalizeKerasTopology, normalizeWeightNames } from './keras-topology.js';
 
 interface ModelJson {
   modelTopology: object;
@@ -59,6 +61,14 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new ModelError(`${path} is not a tfjs layers model (no modelTopology/weightsManifest); graph models are not supported`);
   }
+  // converter output from tf.keras 2 and Keras 3 (keras-topology.ts); tfjs's own model.json passes unchanged
+  let modelTopology: object;
+  try {
+    modelTopology = normalizeKerasTopology(json.modelTopology) as object;
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`${path}: ${e.message}`);
+    throw e;
+  }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
@@ -77,9 +87,11 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
     }
     buffers.push(joined);
   }
+  const names = normalizeWeightNames(specs.map((s) => s.name), modelTopology);
+  const renamed = specs.map((s, i) => ({ ...s, name: names[i] }));
   try {
     return await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.concatenateArrayBuffers(buffers) }),
+      tf.io.fromMemory({ modelTopology, weightSpecs: renamed, weightData: tf.io.concatenateArrayBuffers(buffers) }),
     );
   } catch (e) {
     throw new ModelError(`cannot build the model in ${path}: ${(e as Error).message.split('\n')[0]}`);

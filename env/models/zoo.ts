@@ -8,13 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors.js';
+import { BUILTIN_MODELS, type BuiltinModel, isBuiltinModel } from './builtin-models.js';
 
-export const BUILTIN_MODELS = ['lenet5', 'mlp', 'mobilenet-tiny'] as const;
-export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
-
-export function isBuiltinModel(name: string): name is BuiltinModel {
-  return (BUILTIN_MODELS as readonly string[]).includes(name);
-}
+export { BUILTIN_MODELS, type BuiltinModel, isBuiltinModel };
 
 /** Seeded initializers: each layer gets its own seed derived from the model seed and its position. */
 function seeded(seed: number) {

@@ -13,7 +13,7 @@
  * back to the queue and another worker measures it. Jobs a killed coordinator left waiting are removed when the run
  * resumes. The coordinator stays the only writer of runs.db and the only owner of the agent.
  */
-import { Job, Queue, QueueEvents, type RedisOptions } from 'bullmq';
+import type { Job, Queue, RedisOptions } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
@@ -145,6 +145,8 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
   const connection = connectionOf(opts.url);
   const identity = workIdentity(built.model, built.data, opts.backend);
   await probe(opts.url);
+  // loaded here, not at the top: a search without --queue, and `import 'autoshrink'`, never load bullmq
+  const { Queue, QueueEvents } = await import('bullmq');
   const queue = new Queue<QueueJobData>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
   const close = async () => {

@@ -138,7 +138,7 @@ test('CIFAR-10 files that are truncated, carry a bad label or are missing are re
 });
 
 test('unknown dataset specs and too-small datasets say what to use instead', (t) => {
-  t.throws(() => loadDataset('imagenet', { seed: 1 }), { instanceOf: DataError, message: /use mnist, idx:DIR or cifar10:DIR/ });
+  t.throws(() => loadDataset('imagenet', { seed: 1 }), { instanceOf: DataError, message: /use mnist, idx:DIR, cifar10:DIR, npz:FILE or npy:DIR/ });
   t.throws(() => loadDataset('idx:', { seed: 1 }), { instanceOf: DataError, message: /needs a folder/ });
   const dir = tmpDir(t);
   writeIdx(dir, 'train', 5);

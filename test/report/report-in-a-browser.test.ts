@@ -4,47 +4,27 @@
  * or network request, and every chart at a non-zero size. Without a Chromium the test fails and says how to get one.
  */
 import test from 'ava';
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { readReportRuns } from '../../run/report-data.js';
 import { buildReport } from '../../report/report.js';
 import { removeDir, tinyWorkdir } from '../helpers/tiny-run.js';
 import { tinySearch } from './tiny-search.js';
 
-/** $CHROMIUM_PATH, else the first Chromium or Chrome on PATH. */
-function findChromium(): string | null {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']) {
-      try {
-        accessSync(join(dir, name), constants.X_OK);
-        return join(dir, name);
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
-
 let workdir = '';
 let page = '';
 let browser: Browser | undefined;
 test.before(async () => {
-  const chromium = findChromium();
-  if (chromium === null) {
-    throw new Error('headless Chromium not found: install it (apt-get install -y --no-install-recommends chromium, as .ci/run does) or set CHROMIUM_PATH');
-  }
   workdir = await tinyWorkdir('report');
   const a = await tinySearch(workdir);
   const b = await tinySearch(workdir, { agent: 'random', seed: 2 });
   const report = await buildReport(await readReportRuns(workdir, [a, b]), { generated: new Date().toISOString() });
   page = join(workdir, 'report.html');
   writeFileSync(page, report.html);
-  // as root (CI) Chromium's sandbox needs --no-sandbox; /dev/shm is small in containers
-  browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 });
 test.after.always(async () => {
   await browser?.close();

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 import { ModelError } from '../../errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { compressibleLayers } from '../../env/layers.js';
 import { buildModel } from '../../env/models/zoo.js';
 import { layerSpec } from '../../learners/types.js';
 import { loadPackedModel, packCompressedModel } from '../../run/final/model-files.js';
+import { forge, lenet5File } from '../helpers/packed-files.js';
 
 let dir = '';
 test.before(async () => {
@@ -51,40 +52,6 @@ test('mobilenet-tiny with compressed depthwise layers packs, loads back and pred
   model.dispose();
   loaded.dispose();
 });
-
-/** Rewrite a packed file's header (and optionally its prefix): the forger's tool. */
-function forge(file: Uint8Array, edit: (header: any) => void, raw?: Uint8Array): Uint8Array {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const length = view.getUint32(6, true);
-  const header = JSON.parse(inflateRawSync(file.subarray(10, 10 + length)).toString('utf8'));
-  edit(header);
-  const json = raw ?? deflateRawSync(Buffer.from(JSON.stringify(header)));
-  const out = new Uint8Array(10 + json.length + file.length - 10 - length);
-  out.set(file.subarray(0, 10));
-  new DataView(out.buffer).setUint32(6, json.length, true);
-  out.set(json, 10);
-  out.set(file.subarray(10 + length), 10 + json.length);
-  return out;
-}
-
-let lenet5: Promise<Uint8Array> | null = null;
-/** A packed lenet5 (3-bit, 50% pruned, not fine-tuned), built once. */
-function lenet5File(): Promise<Uint8Array> {
-  lenet5 ??= packLenet5();
-  return lenet5;
-}
-
-async function packLenet5(): Promise<Uint8Array> {
-  const model = buildModel('lenet5', [28, 28, 1], 10);
-  const layers = compressibleLayers(model);
-  const originals = new OriginalWeights(model, layers);
-  const data = loadDataset('mnist', { seed: 1 });
-  const compressed = await compressModel(model, originals, layers.map((layer) => ({ layer, spec: layerSpec({ bits: 3, pruneRatio: 0.5 }) })), data, { steps: 0, batchSize: 8, learningRate: 1e-3, seed: 1 });
-  const file = packCompressedModel(model, compressed);
-  originals.dispose();
-  model.dispose();
-  return file;
-}
 
 const forgeries: Array<[string, (file: Uint8Array) => Uint8Array, RegExp]> = [
   ['a kernel claiming a shape of 2^25 weights', (f) => forge(f, (h) => (h.tensors[0].shape = [2 ** 25])), /claims .* bits|lies at/],
