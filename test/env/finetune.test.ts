@@ -11,7 +11,9 @@ import { trainModel } from '../../env/train.js';
 import { layerSpec } from '../../learners/types.js';
 import { ModelError } from '../../errors.js';
 
-const data = loadDataset('mnist', { seed: 1 });
+// No held-out split: the thresholds below (compression costs over 3 points, fine-tuning wins 2 back) were set on a
+// model trained one epoch on these 6000 images; on 5000 the 1-epoch baseline is weaker and loses less.
+const data = loadDataset('mnist', { seed: 1, holdoutSize: 0 });
 const model = buildModel('mlp', data.inputShape, data.numClasses, 1);
 const layers = compressibleLayers(model);
 let originals: OriginalWeights;
