@@ -1,7 +1,7 @@
 /**
  * The final stage's own noise: the same strategy fine-tuned from the original weights under several seeds (the seed
  * only changes the batch order), test accuracy each time. Comparing planners over a few seeds is hopeless when this
- * noise is as large as their differences (bench/results/search-quality.md), so this measures it for the constant
+ * noise is as large as their differences (bench/results/search-quality-round6.md), so this measures it for the constant
  * learning rate and for a cosine decay to 0 (env/finetune.ts scheduledLr), side by side on the same strategies and
  * seeds.
  *

@@ -5,7 +5,7 @@
  * Why: compressing a convolution to 1-2 bits changes the scale and offset of its outputs, and the moving statistics
  * that batch norm uses at inference still describe the fp32 model. tfjs updates them with momentum 0.99, so after a
  * 30-step episode fine-tune they are still 0.99^30 = 74% the old ones, and a compressed mobilenet-tiny scores near
- * chance whatever its strategy, which leaves the search blind (bench/results/search-quality.md, round 3). The same
+ * chance whatever its strategy, which leaves the search blind (bench/results/search-quality-round6.md, round 3). The same
  * remedy is BN re-estimation in Nagel et al. 2021 ("A White Paper on Neural Network Quantization", section 4.2),
  * AdaBN (Li et al. 2016) and the evaluation of sub-networks in one-shot NAS (Guo et al. 2020, SPOS). It is forward
  * passes only: 16 batches cost about what 5 training steps cost.
