@@ -40,6 +40,8 @@ export interface Options {
   workdir?: string;
   out: string;
   fresh: boolean;
+  /** Write the report from the rows already measured and run nothing (a benchmark stopped before its end). */
+  reportOnly: boolean;
 }
 
 export class FlagError extends Error {
@@ -61,7 +63,7 @@ const DEFAULTS = {
   out: 'bench/results/search-quality.md',
 };
 const VALUED = [...Object.keys(DEFAULTS), 'seeds', 'finetune-steps', 'final-steps', 'rerank-top', 'rerank-steps', 'reward', 'holdout-size', 'critic-warmup', 'workdir'];
-const SWITCHES = ['fresh'];
+const SWITCHES = ['fresh', 'report-only'];
 
 /** `--name value` pairs and switches; anything else is refused. */
 function readArgv(argv: string[]): Map<string, string> {
@@ -151,6 +153,7 @@ export function parseFlags(argv: string[]): Options {
     workdir: given.get('workdir'),
     out: get('out'),
     fresh: given.has('fresh'),
+    reportOnly: given.has('report-only'),
   };
 }
 

@@ -10,7 +10,7 @@
  *     [--episodes 100 | lenet5=100,mobilenet-tiny=300] [--finetune-steps N | MODEL=N,...] [--final-steps N | MODEL=N,...]
  *     [--rerank-top K] [--rerank-steps N] [--reward R] [--holdout-size N] [--critic-warmup N] [--knobs bits,prune]
  *     [--finals N] [--noise-finals K] [--time-match episodes|time|off] [--jobs 2] [--data mnist] [--backend auto]
- *     [--workdir DIR] [--out bench/results/search-quality.md] [--fresh]
+ *     [--workdir DIR] [--out bench/results/search-quality.md] [--fresh] [--report-only]
  *
  * - --finals N: each run's chosen strategy is finished N times (the product's finishRun, then applyStrategy under
  *   seeds 1000 s + j); the row's test accuracy is their mean.
@@ -65,7 +65,8 @@ async function main(): Promise<number> {
   if (stale.length) say(`note: ${stale.length} kept row(s) were measured on another commit (${[...new Set(stale.map((r) => r.commit))].join(', ')}); --fresh measures everything again`);
   const backend = (await selectBackend(options.backend)).name;
   const todo = jobs.filter((j) => !kept.some((r) => r.id === j.id));
-  const rows = await runJobs(todo, kept, { jobs: options.jobs, workdir, backend: options.backend, commit, rowsPath, timeMatch: options.timeMatch, say });
+  if (options.reportOnly) say(`--report-only: ${todo.length} planned run(s) not measured are left out of the report`);
+  const rows = options.reportOnly ? kept : await runJobs(todo, kept, { jobs: options.jobs, workdir, backend: options.backend, commit, rowsPath, timeMatch: options.timeMatch, say });
   const planned = new Set(jobs.map((j) => j.id));
   const mine = rows.filter((r) => planned.has(r.id));
   const text = writeReport({ options, command, rows: mine, backend, started, rowsPath, commits: [...new Set(mine.map((r) => r.commit ?? 'unknown'))] });
