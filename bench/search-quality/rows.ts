@@ -55,7 +55,7 @@ export interface Header {
   commit: string;
 }
 
-/** Rows file beside the results file: `x.md` -> `x.rows.jsonl`. */
+/** Rows file beside the results file: `search-quality.md` -> `search-quality.rows.jsonl`. */
 export const rowsPathOf = (out: string) => `${out.replace(/\.md$/, '')}.rows.jsonl`;
 
 /** Stable text of a run config, the resume key beside the job id; a time-matched run's length (set from measured
