@@ -17,15 +17,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
-import { BatchSampler } from '../env/batches.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
-import { crossEntropy, evaluateModel } from '../env/evaluate.js';
+import { evaluateModel } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
 import { layerSpec } from '../learners/types.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
+import { plainStepMs } from './plain-step.js';
 import { KernelTimer } from './kernel-timer.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
@@ -45,21 +45,9 @@ function use(set: KernelSet): void {
   setFastWasmKernels(set !== 'tfjs', { layerKernels: set === 'ours' });
 }
 
-/** ms per plain training step over `steps` steps, after one warm-up step. */
+/** ms per plain training step over `steps` steps, after one warm-up step (bench/plain-step.ts). */
 function plainMs(model: tf.LayersModel, data: Dataset, steps: number, seed: string): number {
-  const sampler = new BatchSampler(data.train, data.inputShape, BATCH, seed);
-  const optimizer = tf.train.adam(5e-4);
-  const once = () => {
-    const [x, y] = sampler.next();
-    const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
-    loss!.dataSync();
-    tf.dispose([loss!, x, y]);
-  };
-  once();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) once();
-  optimizer.dispose();
-  return (performance.now() - t0) / steps;
+  return plainStepMs(model, data, { steps, seed, batchSize: BATCH, learningRate: 5e-4 });
 }
 
 /** ms per fine-tune step of the typical strategy, first step (setup) left out. */

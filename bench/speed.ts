@@ -14,10 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
-import { BatchSampler } from '../env/batches.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
-import { crossEntropy } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
 import { layerSpec } from '../learners/types.js';
@@ -26,6 +24,7 @@ import type { EpisodeFinishedEvent } from '../run/events.js';
 import { runSearch } from '../run/search.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
+import { plainStepMs } from './plain-step.js';
 
 const models = arg('models', 'mlp,lenet5,mobilenet-tiny').split(',');
 const episodes = Number(arg('episodes', '8'));
@@ -54,21 +53,9 @@ function matmulGflops(): number {
   return (2 * n ** 3 * reps) / s / 1e9;
 }
 
-/** ms per plain training step over `steps` steps (one warm-up step first). */
+/** ms per plain training step over `steps` steps, after one warm-up step (bench/plain-step.ts). */
 function plainMs(model: tf.LayersModel, data: Dataset, steps: number, seed: string): number {
-  const sampler = new BatchSampler(data.train, data.inputShape, BATCH, seed);
-  const optimizer = tf.train.adam(DEFAULT_CONFIG.finetuneLr);
-  const once = () => {
-    const [x, y] = sampler.next();
-    const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
-    loss!.dataSync();
-    tf.dispose([loss!, x, y]);
-  };
-  once();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) once();
-  optimizer.dispose();
-  return (performance.now() - t0) / steps;
+  return plainStepMs(model, data, { steps, seed, batchSize: BATCH, learningRate: DEFAULT_CONFIG.finetuneLr });
 }
 
 /** ms per fine-tune step of the typical strategy: from the end of its first step to the end of its last (onStep), so
