@@ -72,8 +72,10 @@ export interface Agent {
   /**
    * The action for this state, each component in [0, 1]. `explore: false` gives the agent's best guess, no noise.
    * `episode` (default: the one about to be played) decides the phase, for a loop that proposes a batch ahead.
+   * `noiseScale` (default 1) multiplies an exploring action's noise: the loop raises it when a draw lands on a
+   * strategy already measured (agents without noise ignore it).
    */
-  act(state: number[], explore: boolean, episode?: number): number[];
+  act(state: number[], explore: boolean, episode?: number, noiseScale?: number): number[];
   /** Record one step of the current episode. */
   observe(transition: Transition): void;
   /** Close the episode: give `reward` to each of its steps, train (learning agents), advance the episode counter. */

@@ -134,7 +134,7 @@ export class Ddpg implements Agent {
    * actor's output). explore = false (policy episodes): the actor's output. The caller says which, so a batch of
    * proposals can mix learning and policy episodes.
    */
-  act(state: number[], explore: boolean, episode = this.episode): number[] {
+  act(state: number[], explore: boolean, episode = this.episode, noiseScale = 1): number[] {
     this.checkVector('state', state, this.dims.stateSize);
     const warmup = explore && this.phase(episode) === 'warmup';
     if (warmup && !(this.config.warmupSigma > 0)) {
@@ -148,7 +148,9 @@ export class Ddpg implements Agent {
       const perturbed = this.config.noiseRedraw ? this.maskStepOf(episode) : this.rng() * this.dims.layers < noiseLayers;
       if (!perturbed) return mu;
     }
-    const sigma = warmup ? this.config.warmupSigma : this.sigmaNow;
+    const base = warmup ? this.config.warmupSigma : this.sigmaNow;
+    // a raised scale stops at 0.5: wider than that the truncated normal on [0, 1] is nearly uniform
+    const sigma = noiseScale > 1 ? Math.max(base, Math.min(base * noiseScale, 0.5)) : base;
     return mu.map((m) => truncatedNormal(this.rng, m, sigma, 0, 1));
   }
 

@@ -34,9 +34,9 @@ export function nextRaise(options: FillOption[], i: number): number {
 
 /**
  * `options[l]`: layer l's options sorted by cost, cheapest first; `choice[l]`: its current index; `remaining`: the
- * budget left by the current choice (budget minus its total cost).
+ * budget left by the current choice (budget minus its total cost); `frozen[l]`: layer l is never raised.
  */
-export function fill(options: FillOption[][], choice: number[], remaining: number): FillResult {
+export function fill(options: FillOption[][], choice: number[], remaining: number, frozen?: boolean[]): FillResult {
   if (options.length !== choice.length) throw new ConfigError(`fill: ${options.length} layers of options but ${choice.length} choices`);
   options.forEach((opts, l) => {
     if (!(choice[l] >= 0 && choice[l] < opts.length)) throw new ConfigError(`fill: layer ${l} chooses option ${choice[l]} of ${opts.length}`);
@@ -50,6 +50,7 @@ export function fill(options: FillOption[][], choice: number[], remaining: numbe
   for (;;) {
     let best = { l: -1, j: -1, ratio: -Infinity };
     for (let l = 0; l < out.length; l++) {
+      if (frozen?.[l]) continue;
       const i = out[l];
       const j = nextRaise(options[l], i);
       if (j < 0) continue;

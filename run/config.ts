@@ -255,6 +255,10 @@ export const RunConfigFields = z
       z.boolean().default(true),
       "The fill pass: after the walls, raise layers one step at a time (best predicted loss saved per byte, the knapsack's measured sensitivities predicting) while the budget allows; every planner but uniform (off with the channels knob)",
     ),
+    redraws: field(
+      z.number().int().min(0).max(8).default(4),
+      'An exploring episode (ddpg, random) whose strategy after the walls and the fill pass was already measured in the run is drawn again, its noise doubled each time, up to this many times (0: play the duplicate; it costs no evaluation but teaches nothing new)',
+    ),
     warmSigma: field(
       z.number().min(0).max(1).default(0.15),
       'Exploration std of a warm-started run: its warm-up episodes are the seed plus noise of this std (not uniform random) and the learning noise starts here instead of at --noise-sigma, so the search stays near the seed (0 = as without a warm start)',
@@ -368,6 +372,8 @@ export function migrateStoredConfig(stored: unknown): unknown {
   // runs stored before the fill pass and the critic's warm-up had neither
   if (raw.fill === undefined) raw.fill = false;
   if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
+  // runs stored before the redraw of already-measured strategies played the duplicates
+  if (raw.redraws === undefined) raw.redraws = 0;
   if (raw.warmStart === undefined) raw.warmStart = 'none';
   // runs stored before the holdout split trained on those images and re-ranked on validation
   if (raw.holdoutSize === undefined) raw.holdoutSize = 0;

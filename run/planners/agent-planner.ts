@@ -52,46 +52,81 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions };
   };
 
-  /** One episode played by the agent, then filled (and walked again if the fill changed it). */
-  const play = async (episode: number): Promise<Proposal> => {
+  /**
+   * One episode played by the agent, then filled (and walked again if the fill changed it). An exploring episode
+   * that lands on a strategy the run already measured (or proposed earlier in this batch) is drawn again, up to
+   * --redraws times, with its noise doubled and the layers its noise moved kept out of the fill: the fill spends
+   * what a layer moved down saved on the best loss per byte, which is mostly that same layer back up, so a
+   * perturbation around a filled policy returns to it and the run replays a few strategies (the noise alone
+   * cannot help: it is small late in a run).
+   */
+  const play = async (episode: number, seen: LayerSpec[][]): Promise<Proposal> => {
     const phase: Phase = agent.phase(episode);
     emit({ type: 'episode-started', episode, phase });
     let agentSeconds = 0;
+    let drawn = playOnce(episode, phase, 1, false);
+    agentSeconds += drawn.agentSeconds;
+    let strategy = await fillWalk(episode, drawn);
+    for (let redraw = 1; phase !== 'policy' && redraw <= config.redraws && known(strategy.strategy, seen); redraw++) {
+      drawn = playOnce(episode, phase, 2 ** redraw, true);
+      agentSeconds += drawn.agentSeconds;
+      strategy = await fillWalk(episode, drawn);
+    }
+    seen.push(strategy.strategy);
+    // the layers as measured (filled)
+    for (const c of drawn.chosen) emit({ type: 'layer-chosen', episode, layer: c.layer, choice: describeSpec(env.layers[c.i].name, strategy.strategy[c.i], env.channelsAt(c.i, strategy.strategy[c.i])) });
+    return { episode, strategy: strategy.strategy, phase, agentSeconds, clamped: drawn.clamped, transitions: strategy.transitions };
+  };
+
+  /**
+   * The agent's walk of the layers, its actions clamped by the walls. With `markMoved` (DDPG), `frozen` marks the
+   * layers where the noise changed the setting from the actor's own (the fill leaves them where the noise put them).
+   */
+  const playOnce = (episode: number, phase: Phase, noiseScale: number, markMoved: boolean) => {
+    let agentSeconds = 0;
     let clamped = 0;
-    let transitions: Transition[] = [];
-    const chosen: Array<{ layer: number; i: number; spec: LayerSpec }> = [];
+    const transitions: Transition[] = [];
+    const chosen: Array<{ layer: number; i: number }> = [];
+    const frozen = new Array<boolean>(env.layers.length).fill(false);
+    const space = env.config.space;
     let state = env.reset(episode);
     for (let step = 0; step < env.layers.length; step++) {
       const ta = performance.now();
-      const action = agent.act(state, phase !== 'policy', episode);
+      const action = agent.act(state, phase !== 'policy', episode, noiseScale);
+      // act(state, false) is the actor's output and draws nothing from the agent's RNG
+      const moved = markMoved && agent.kind === 'ddpg' && !sameSpec(actionToSpec(action, space), actionToSpec(agent.act(state, false, episode), space));
       agentSeconds += (performance.now() - ta) / 1000;
+      frozen[env.layers.indexOf(env.currentLayer)] = moved;
       const layer = env.currentLayer;
       const r = env.step(action);
       if (r.clamped && !r.pinned) clamped++;
       transitions.push({ state, action: r.applied, nextState: r.next ?? state, done: r.next === null });
-      chosen.push({ layer: layer.index, i: env.layers.indexOf(layer), spec: r.spec });
+      chosen.push({ layer: layer.index, i: env.layers.indexOf(layer) });
       if (r.next) state = r.next;
     }
-    let strategy = env.finishStrategy();
-    const filled = await maybeFill(ctx, strategy);
-    if (filled !== strategy) {
-      const again = walk(episode, filled, false);
-      transitions = again.transitions;
-      strategy = again.strategy;
-    }
-    // the layers as measured (filled)
-    for (const c of chosen) emit({ type: 'layer-chosen', episode, layer: c.layer, choice: describeSpec(env.layers[c.i].name, strategy[c.i], env.channelsAt(c.i, strategy[c.i])) });
-    return { episode, strategy, phase, agentSeconds, clamped, transitions };
+    return { agentSeconds, clamped, transitions, chosen, frozen, strategy: env.finishStrategy() };
   };
+
+  /** The fill pass on a played walk; a changed strategy is walked again so the stored transitions are the filled ones. */
+  const fillWalk = async (episode: number, drawn: { strategy: LayerSpec[]; transitions: Transition[]; frozen: boolean[] }) => {
+    const filled = await maybeFill(ctx, drawn.strategy, drawn.frozen);
+    if (filled === drawn.strategy) return { strategy: drawn.strategy, transitions: drawn.transitions };
+    return walk(episode, filled, false);
+  };
+
+  /** Measured in this run, or proposed earlier in the same batch. */
+  const known = (strategy: LayerSpec[], seen: LayerSpec[][]) =>
+    env.cached(strategy) !== undefined || seen.some((s) => s.every((x, i) => sameSpec(x, strategy[i])));
 
   return {
     planned: config.episodes,
     async propose(episodes) {
       const out: Proposal[] = [];
+      const seen: LayerSpec[][] = [];
       for (const episode of episodes) {
         // the seed is a batch of its own: the actor imitates it (learn) before any other episode acts
         if (episode === 0 && warmStart) return [await seedProposal()];
-        out.push(await play(episode));
+        out.push(await play(episode, seen));
       }
       return out;
     },

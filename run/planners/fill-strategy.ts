@@ -16,8 +16,8 @@ export function fills(ctx: PlannerContext): boolean {
   return ctx.config.fill && ctx.env.channels === null;
 }
 
-/** `strategy` after the fill pass, and how many steps up it took (0: unchanged). */
-export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: LayerSpec[]): { strategy: LayerSpec[]; raises: number } {
+/** `strategy` after the fill pass (layers marked in `frozen` stay as they are), and how many steps up it took. */
+export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: LayerSpec[], frozen?: boolean[]): { strategy: LayerSpec[]; raises: number } {
   const options: FillOption[][] = [];
   const specs: LayerSpec[][] = [];
   const choice: number[] = [];
@@ -38,7 +38,7 @@ export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: La
     choice.push(at);
     spent += list[at].cost;
   });
-  const r = fill(options, choice, s.budget - spent);
+  const r = fill(options, choice, s.budget - spent, frozen);
   const out = r.choice.map((j, i) => specs[i][j]);
   // the integer costs are exact for size and rounded up otherwise; the env's own sum has the last word
   if (r.raises.length === 0 || ctx.env.cost(out) > ctx.env.plan.limit) return { strategy, raises: 0 };
@@ -46,7 +46,7 @@ export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: La
 }
 
 /** The fill pass when the run has it, else the strategy as it is. */
-export async function maybeFill(ctx: PlannerContext, strategy: LayerSpec[]): Promise<LayerSpec[]> {
+export async function maybeFill(ctx: PlannerContext, strategy: LayerSpec[], frozen?: boolean[]): Promise<LayerSpec[]> {
   if (!fills(ctx)) return strategy;
-  return fillStrategy(await sensitivities(ctx), ctx, strategy).strategy;
+  return fillStrategy(await sensitivities(ctx), ctx, strategy, frozen).strategy;
 }

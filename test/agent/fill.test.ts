@@ -18,6 +18,12 @@ test('fill, budget 12 from the cheapest choice (cost 2+2+1 = 5, 7 left): L0 up (
   t.is(r.remaining, 1);
 });
 
+test('a frozen layer is never raised: the same 7 left with L0 frozen go to L1 (twice, 4 in all); L2 at 4 more does not fit the 3 left: [0, 2, 0]', (t) => {
+  const r = fill(toy, [0, 0, 0], 7, [true, false, false]);
+  t.deepEqual(r.choice, [0, 2, 0]);
+  t.is(r.remaining, 3);
+});
+
 test('fill with nothing left takes no step; with plenty every layer ends at its least-loss option: [2, 2, 1]', (t) => {
   t.deepEqual(fill(toy, [0, 0, 0], 0).choice, [0, 0, 0]);
   const r = fill(toy, [0, 0, 0], 100);

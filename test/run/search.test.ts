@@ -201,3 +201,19 @@ test('with batched rollouts a warm start plays the knapsack answer alone: the ac
   const finished2 = events.findIndex((e) => e.type === 'episode-finished' && e.episode === 1);
   t.true(started3 < finished2);
 });
+
+test('an exploring episode that lands on a strategy already measured is drawn again: with --redraws 4 fewer exploring episodes replay one than with 0', async (t) => {
+  const base = { ...TINY, knobs: ['bits'] as RunConfig['knobs'], bitBounds: [2, 8] as [number, number], budget: 'size:3bits', agent: 'ddpg' as const, warmStart: 'knapsack' as const, episodes: 14, seed: 3 };
+  const replays = async (redraws: number) => {
+    const events: RunEvent[] = [];
+    await runSearch({ ...base, redraws }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+    const finished = events.filter((e): e is EpisodeFinishedEvent => e.type === 'episode-finished');
+    const distinct = new Set(finished.map((e) => JSON.stringify(e.strategy))).size;
+    return { cachedExploring: finished.filter((e) => e.cached && e.phase !== 'policy').length, distinct };
+  };
+  const off = await replays(0);
+  const on = await replays(4);
+  t.true(off.cachedExploring > 0, 'without redraws the tiny run replays strategies');
+  t.true(on.cachedExploring < off.cachedExploring, `replays: ${on.cachedExploring} with redraws, ${off.cachedExploring} without`);
+  t.true(on.distinct > off.distinct, `distinct strategies: ${on.distinct} with redraws, ${off.distinct} without`);
+});
