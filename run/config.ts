@@ -122,7 +122,7 @@ export const RunConfigFields = z
         'knapsack (per-layer loss sensitivities, then the multiple-choice knapsack under the budget, exact over the measured options), ' +
         'local (from the knapsack answer, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode)',
     ),
-    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 2m40s on lenet5 here)'),
+    episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 1m46s on lenet5 here without per-episode fine-tune)'),
     time: field(
       z.string().refine((t) => parseDuration(t) !== null, 'give a duration such as 90s, 10m or 1h').describe('A duration such as 90s, 10m or 1h.').optional(),
       'Wall-clock limit of the whole run (search, re-rank, final stage), e.g. 10m, 90s, 1h: the episode count (and a default warm-up) is planned from two probe evaluations and stored with the run, replacing --episodes',
@@ -130,15 +130,15 @@ export const RunConfigFields = z
     ),
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(
-      z.string().default('size:3bits'),
-      'The budget: size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25',
+      z.string().default('size:20x'),
+      'The budget: size:20x (the packed weights 20 times smaller than fp32) | size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25',
     ),
     knobs: field(
       z.array(z.enum(['bits', 'prune', 'clusters', 'channels', 'abits'])).min(1).default(['bits', 'prune']),
       "Knobs the agent sets per layer, any of bits,prune,clusters,channels,abits (channels: AMC's preserve ratio, a real smaller model; abits: bits of the layer's input activations)",
       { form: 'list' },
     ),
-    bitBounds: field(bounds(1, 8).default([2, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
+    bitBounds: field(bounds(1, 8).default([1, 8]), 'Bit-width range of a layer, MIN-MAX', { name: 'bits', form: 'range' }),
     abitBounds: field(bounds(2, 8).default([2, 8]), 'Activation-bit range of a layer (the abits knob), MIN-MAX', { name: 'abits', form: 'range' }),
     pruneBounds: field(bounds(0, 0.99).default([0, 0.9]), 'Prune-ratio range of a layer, MIN-MAX', { name: 'prune', form: 'range' }),
     pruneStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the prune ratio'),
@@ -175,7 +175,7 @@ export const RunConfigFields = z
     ),
     lambda: field(z.number().min(0).default(0.1), 'Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost'),
     maxDrop: field(z.number().min(0).max(1).default(0.01), 'Accuracy drop allowed by the within-drop reward (0.01 = one point)'),
-    finetuneSteps: field(z.number().int().min(0).default(60), 'Fine-tune steps per episode (0 = none, AMC style)'),
+    finetuneSteps: field(z.number().int().min(0).default(0), 'Fine-tune steps per episode (0 = none, AMC style: the cross-entropy reward ranks strategies without it, bench/results/reward-fidelity*.md, and the re-rank and the final stage fine-tune the best)'),
     finetuneBatch: field(z.number().int().positive().default(64), 'Fine-tune batch size'),
     finetuneLr: field(z.number().positive().default(5e-4), 'Fine-tune learning rate (Adam)'),
     gradualPruning: field(z.boolean().default(false), "Prune gradually during each fine-tune (tfmot's cubic ramp over the first half of the steps) instead of at once"),

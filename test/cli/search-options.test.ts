@@ -35,7 +35,7 @@ test('help lists every schema field as its flag, with its doc and its default', 
     t.true(block!.includes(f.doc.replace(/\s+/g, ' ')), `--${f.flag} shows its doc`);
     t.true(block!.includes(`[default: ${f.defaultText}]`), `--${f.flag} shows [default: ${f.defaultText}]: ${block}`);
   }
-  t.true(blocks.get('--bits')!.includes('[default: 2-8]'));
+  t.true(blocks.get('--bits')!.includes('[default: 1-8]'));
   t.true(blocks.get('--warmup')!.includes('[default: a fifth of --episodes, at most 20]'));
 });
 
@@ -58,7 +58,7 @@ test('flags become config fields: ranges, lists, repeats, numbers or words, nega
     episodes: 12, noiseFinal: 0.1, rerankTop: 0, workers: 2, queue: 'redis://127.0.0.1:6390',
   });
   t.is((await parse(['--updates-per-episode', 'per-transition'])).updatesPerEpisode, 'per-transition');
-  t.is((await parse([])).bitBounds.join('-'), '2-8', 'no flag, the default');
+  t.is((await parse([])).bitBounds.join('-'), '1-8', 'no flag, the default');
 });
 
 test('--bits 9-2 names --bits as typed; a bad range form says MIN-MAX; a bad number names its flag', async (t) => {

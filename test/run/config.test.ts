@@ -34,7 +34,8 @@ test('the DDPG fields default to DEFAULT_DDPG_CONFIG: one value each', (t) => {
 test('the new fields: rerank, workers, rollout batch, queue, knapsack', (t) => {
   const d = DEFAULT_CONFIG;
   t.is(d.rerankTop, 3);
-  t.is(rerankStepsOf(d), 180, '3 x 60 fine-tune steps');
+  t.is(rerankStepsOf(d), 60, 'the default episodes do not fine-tune: the re-rank gives each candidate 60 steps');
+  t.is(rerankStepsOf(parseRunConfig({ finetuneSteps: 60 })), 180, '3 x 60 fine-tune steps');
   t.is(rerankStepsOf(parseRunConfig({ finetuneSteps: 10 })), 30);
   t.is(rerankStepsOf(parseRunConfig({ rerankSteps: 500 })), 500);
   t.is(rerankStepsOf(parseRunConfig({ finetuneSteps: 0 })), 60, 'episodes without fine-tune: the re-rank measures recovery');
