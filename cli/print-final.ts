@@ -12,7 +12,7 @@ function rerankImages(r: FinalReport): string {
 
 /**
  * The references beside the result, e.g.
- *   what the search bought (each through the same 600-step final fine-tune):
+ *   what the search bought (each through the same re-rank and 600-step final fine-tune):
  *     ddpg (this run)  test 89.91%  model.ashk 18.2 kB  budget used 99.1%
  *     uniform          test 87.87%  model.ashk 17.9 kB  budget used 97.0%  this run +2.04 points
  */
@@ -25,7 +25,7 @@ export function referenceLines(r: FinalReport): string[] {
   const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
   return [
     '',
-    `what the search bought (each through the same ${r.steps}-step final fine-tune):`,
+    `what the search bought (each through the same ${r.rerank?.length ? 're-rank and ' : ''}${r.steps}-step final fine-tune):`,
     row(names[0], r.testAccuracy, r.sizes.packedBytes, r.budgetShare),
     ...r.references.map((x) => `${row(x.agent, x.testAccuracy, x.packedBytes, x.budgetShare)}  this run ${points(r.testAccuracy - x.testAccuracy)} points`),
     `  the references took ${formatDuration(r.referenceSeconds ?? 0)} more (--references false skips them); their files: ${r.out}/references/`,

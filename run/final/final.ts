@@ -294,12 +294,12 @@ async function finishReferences(built: BuiltEnvironment, config: RunConfig, out:
   const rows: ReferenceRow[] = [];
   for (const agent of referenceAgents(config)) {
     const t0 = performance.now();
-    const specs = await referenceStrategy(built, config, agent);
+    const { specs, candidates } = await referenceStrategy(built, config, agent);
     const where = referenceOut(out, agent);
     const r = await applyCore(finalInput(built, config, specs, where));
     built.env.restoreOriginal();
     const cost = built.env.cost(specs);
-    rows.push({ agent, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
+    rows.push({ agent, candidates, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
   }
   return { rows, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,9 +1,9 @@
 /**
  * What the search bought: beside a run's result, the answers of two planners that need no search, each through the
- * SAME final fine-tune (steps, learning rate, seed, batches) as the run's pick: the uniform strategy at the same budget
- * (one setting for every layer, the most expensive that fits) and the knapsack's answer (measured sensitivities, the
- * exact multiple-choice knapsack). A run of one of them skips that one (it is the result). `--references false` skips
- * both; their extra time is reported.
+ * SAME re-rank and final fine-tune (steps, learning rate, seed, batches) as the run's pick: the uniform strategy at
+ * the same budget (one setting for every layer: the k costliest that fit) and the knapsack's answer (measured
+ * sensitivities, the exact multiple-choice knapsack: its k best solutions). A run of one of them skips that one (it
+ * is the result). `--references false` skips both; their extra time is reported.
  */
 import { join } from 'node:path';
 import { describeSpec } from '../../env/knobs.js';
@@ -12,6 +12,7 @@ import { parseRunConfig, type RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
 import { evaluateStrategies, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { createPlanner } from '../planners.js';
+import { rerank, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
 
 export type ReferenceAgent = 'uniform' | 'knapsack';
@@ -27,7 +28,9 @@ export interface ReferenceRow {
   budgetShare: number;
   /** Where its files are. */
   out: string;
-  /** Planning (the knapsack's sensitivities) and the final fine-tune, seconds. */
+  /** Candidates the re-rank chose among (1 = the planner's answer went to the final as it was). */
+  candidates: number;
+  /** Planning (the knapsack's sensitivities), scoring and re-ranking its candidates, and the final fine-tune, seconds. */
   seconds: number;
 }
 
@@ -47,22 +50,38 @@ function plannable(config: RunConfig, agent: ReferenceAgent): boolean {
   }
 }
 
-/** The strategy `agent` would play on the run's environment (the original weights, no events). */
-export async function referenceStrategy(built: BuiltEnvironment, config: RunConfig, agent: ReferenceAgent): Promise<LayerSpec[]> {
+/**
+ * The strategy `agent` would finish on the run's environment (the original weights, no events), through the run's
+ * own pipeline: its `--rerank-top` candidates (uniform: the k costliest settings that fit; knapsack: its k best
+ * solutions), each scored as the run's episodes were, then the same re-rank on the same images. A reference that went
+ * to the final stage with its first candidate alone would be weaker than the run's pick by the re-rank's choice, not
+ * by its planner.
+ */
+export async function referenceStrategy(built: BuiltEnvironment, config: RunConfig, agent: ReferenceAgent): Promise<{ specs: LayerSpec[]; candidates: number }> {
+  const { env } = built;
+  const asAgent = parseRunConfig({ ...config, agent });
+  const episodes = await referenceCandidates(built, asAgent);
+  const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, asAgent, episodes) : [];
+  const pick = table.length ? episodes.find((e) => e.episode === table[0].episode)! : episodes[0];
+  env.restoreOriginal();
+  return { specs: toSpecs(pick.strategy, settingsOf(config)), candidates: episodes.length };
+}
+
+/** The planner's candidates as episodes, scored as the search scores an episode (reward, accuracy). */
+async function referenceCandidates(built: BuiltEnvironment, config: RunConfig): Promise<StoredEpisode[]> {
   const { env } = built;
   env.restoreOriginal();
   const evaluator = inProcessEvaluator(env);
-  const planner = createPlanner({
-    env,
-    config: parseRunConfig({ ...config, agent }),
-    emit: () => {},
-    evaluate: (strategies, o = {}) => evaluateStrategies(env, evaluator, strategies, o),
-  });
+  const planner = createPlanner({ env, config, emit: () => {}, evaluate: (strategies, o = {}) => evaluateStrategies(env, evaluator, strategies, o) });
   try {
-    const [proposal] = await planner.propose([0]);
-    // as a run stores its episodes and its final stage reads them back: the same specs, byte for byte
-    const channels = env.layerChannels(proposal.strategy);
-    return toSpecs(proposal.strategy.map((spec, i) => describeSpec(env.layers[i].name, spec, channels[i])), settingsOf(config));
+    const proposals = await planner.propose(Array.from({ length: planner.planned }, (_, i) => i));
+    const scored = await evaluateStrategies(env, evaluator, proposals.map((p) => p.strategy));
+    return proposals.map((p, i) => {
+      // as a run stores its episodes and its final stage reads them back: the same specs, byte for byte
+      const channels = env.layerChannels(p.strategy);
+      const strategy = p.strategy.map((spec, l) => describeSpec(env.layers[l].name, spec, channels[l]));
+      return { episode: p.episode, accuracy: scored[i].accuracy, reward: scored[i].reward, strategy };
+    });
   } finally {
     planner.dispose();
     await evaluator.close();

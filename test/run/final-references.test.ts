@@ -20,8 +20,12 @@ test('references: uniform and knapsack beside a searched run, one of them less f
   t.false(parseStoredConfig(stored, 'r1').references, 'a run stored before references finishes without them');
 });
 
-test("the uniform reference of a random-search run scores exactly what a uniform run's own final stage scores: the same fine-tune, steps and seed", async (t) => {
+// the wasm backend is chosen once for the file: two tests initialising it at once can fail
+test.before(async () => {
   await selectBackend('wasm');
+});
+
+test.serial("the uniform reference of a random-search run scores exactly what a uniform run's own final stage scores: the same fine-tune, steps and seed", async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);
   const common = { ...TINY, finalSteps: 5, rerankTop: 0 };
@@ -36,6 +40,21 @@ test("the uniform reference of a random-search run scores exactly what a uniform
   t.is(uniform.packedBytes, own.sizes.packedBytes);
   t.true(report.references!.every((r) => r.budgetShare <= 1 && r.budgetShare > 0));
   t.true(report.referenceSeconds! > 0);
+});
+
+test.serial("with --rerank-top 2 the uniform reference goes through the run's re-rank: it finishes the same strategy, at the same test accuracy and bytes, as a uniform run's own re-rank and final", async (t) => {
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  const common = { ...TINY, knobs: ['bits' as const], finalSteps: 5, rerankTop: 2, rerankSteps: 3, holdoutSize: 200 };
+  const uniformRun = await runSearch({ ...common, agent: 'uniform' }, { workdir, backend: 'wasm' });
+  const own = await finishRun(uniformRun.runId, { workdir, backend: 'wasm' });
+  t.is(own.rerank?.length, 2, "the uniform run re-ranks its 2 costliest settings: 4 and 3 bits");
+  const searched = await runSearch({ ...common, agent: 'random', episodes: 2 }, { workdir, backend: 'wasm' });
+  const report = await finishRun(searched.runId, { workdir, backend: 'wasm' });
+  const uniform = report.references!.find((r) => r.agent === 'uniform')!;
+  t.is(uniform.candidates, 2);
+  t.is(uniform.testAccuracy, own.testAccuracy);
+  t.is(uniform.packedBytes, own.sizes.packedBytes);
 });
 
 test('the summary sets the references beside the result with the points the search bought', (t) => {
@@ -61,4 +80,6 @@ test('the summary sets the references beside the result with the points the sear
     '  the references took 1m40s more (--references false skips them); their files: /o/references/',
   ]);
   t.deepEqual(referenceLines({ ...r, references: undefined }), []);
+  const reranked = referenceLines({ ...r, rerank: [{ episode: 1 }] } as unknown as FinalReport);
+  t.is(reranked[1], 'what the search bought (each through the same re-rank and 600-step final fine-tune):');
 });
