@@ -268,7 +268,7 @@ function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopI
   const emit = opts.onEvent ?? (() => {});
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
-  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
+  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots });
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
   const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
   return { runId, config, built, env, store, opts, emit, evaluator, planner, planned, batchSize, timeLimit };
