@@ -36,7 +36,7 @@ async function greedyRun(workers: number) {
   }
 }
 
-test('greedy and its re-rank on 2 worker threads: the same stored strategies, accuracies and re-rank rows as 1 process, sensitivities measured two at a time', async (t) => {
+test('greedy and its re-rank on 2 worker threads: the same stored strategies, accuracies and re-rank rows as 1 process, sensitivity rounds fill both threads', async (t) => {
   const one = await greedyRun(1);
   const two = await greedyRun(2);
   t.is(one.episodes.length, 3);
@@ -46,7 +46,7 @@ test('greedy and its re-rank on 2 worker threads: the same stored strategies, ac
   // the sensitivities (steps 0): after the first batches one process measures one rung a round; two threads measure two
   const rounds = (batches: number[][]) => batches.filter((b) => b.every((s) => s === 0));
   t.true(rounds(one.search).some((b) => b.length === 1), 'one process: rounds of a single rung');
-  t.true(rounds(two.search).every((b) => b.length % 2 === 0), 'two threads: every sensitivity batch fills both');
+  t.false(rounds(two.search).some((b) => b.length === 1), 'two threads: no round leaves a thread idle');
   t.true(rounds(two.search).length < rounds(one.search).length, `${rounds(two.search).length} batches on 2 threads, ${rounds(one.search).length} in one process`);
   // the re-rank: its 3 candidates in one batch of 4-step fine-tunes, on whichever evaluator the run has
   t.deepEqual(two.final, [[4, 4, 4]]);
