@@ -88,7 +88,7 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
  * measurement without fine-tune is the same wherever it runs, so the walk and its answer do not depend on the
  * padding; one slot pads nothing (one process measures exactly what it did).
  */
-export function withLookahead(pairs: Array<[number, number]>, ladder: LayerSpec[][], measured: (l: number, j: number) => boolean, slots: number): Array<[number, number]> {
+export function withLookahead(pairs: Array<[number, number]>, ladder: ReadonlyArray<{ length: number }>, measured: (l: number, j: number) => boolean, slots: number): Array<[number, number]> {
   const want = pairs.filter(([l, j]) => !measured(l, j));
   if (slots <= 1 || want.length === 0) return want;
   const size = Math.ceil(want.length / slots) * slots;

@@ -1,8 +1,7 @@
 import test from 'ava';
-import type { LayerSpec } from '../../learners/types.js';
 import { withLookahead } from '../../run/planners/greedy.js';
 
-const rungs = (n: number): LayerSpec[] => Array.from({ length: n }, (_, j) => ({ bits: 8 - j, pruneRatio: 0, clusters: 0 }));
+const rungs = (n: number) => Array.from({ length: n }, (_, j) => ({ bits: 8 - j }));
 // three layers with 4, 4 and 2 rungs; measured: layer 0 rungs 0-1, layer 1 rung 0, layer 2 rungs 0-1 (all of it)
 const ladder = [rungs(4), rungs(4), rungs(2)];
 const done = new Set(['0:0', '0:1', '1:0', '2:0', '2:1']);
