@@ -1,0 +1,138 @@
+/**
+ * The coordinator's own time per episode, and how many workers it can keep busy (Amdahl): what stays serial while
+ * the workers measure is the search loop itself (the DDPG agent's act and learn, the checkpoint written with its
+ * fsync, the events). To time it at episode 1000 without 1000 real evaluations, the search loop runs as it always does
+ * (runSearch: planner, cache, store, events) on an evaluator that answers at once: each strategy's accuracy and loss
+ * are a fixed function of its bits and prune ratios (below), so the agent learns from varied rewards and the cache
+ * fills as in a real run. Every second of such a run is the coordinator's. Then a few real episodes of the same model
+ * (in this process, the same strategies a walk makes) give the episode time the workers would spend, and the Amdahl
+ * bound for N workers is (c + e) / (c + e / N) with c the coordinator's time and e the evaluation time per episode.
+ *
+ * The models' weights are untrained (built from the zoo and cached as the run's baseline in a temporary work directory):
+ * neither the coordinator's work nor an episode's compute depends on the weights, and training mobilenet-tiny's
+ * baseline would take most of an hour here. Results go to bench/results/coordinator.md.
+ *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '../env/backend.js';
+import type { Measurement } from '../env/compression-env.js';
+import { baselineDir } from '../env/models/baseline-cache.js';
+import { saveModel } from '../env/models/model-io.js';
+import { buildModel } from '../env/models/zoo.js';
+import type { LayerSpec } from '../learners/types.js';
+import { parseRunConfig, type RunConfig } from '../run/config.js';
+import { buildEnvironment } from '../run/environment.js';
+import type { EvaluatorFactory } from '../run/evaluators/create-evaluator.js';
+import type { RunEvent } from '../run/events.js';
+import { runSearch } from '../run/search.js';
+import { loadData } from '../run/setup.js';
+import { arg, table, writeResults } from './common.js';
+
+const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
+const episodes = Number(arg('episodes', '1000'));
+const realEpisodes = Number(arg('real', '3'));
+const finetuneSteps = Number(arg('finetune-steps', '0'));
+const POINTS = [10, 100, 1000].filter((p) => p <= episodes);
+const WORKERS = [4, 8, 16, 64];
+const backend = (await selectBackend('wasm')).name;
+const loadBefore = loadavg()[0];
+
+/** A stand-in accuracy: 0.9 at 8 bits unpruned everywhere, less for fewer bits and more pruning (smooth, varied). */
+function standIn(strategy: LayerSpec[]): Measurement {
+  const damage = strategy.reduce((s, l) => s + (l.bits >= 32 ? 0 : 0.04 * Math.max(0, 8 - l.bits) ** 1.5 / 8) + 0.2 * l.pruneRatio ** 2, 0) / strategy.length;
+  const accuracy = Math.max(0.1, 0.9 - damage);
+  return { accuracy, loss: -Math.log(accuracy), timings: { compress: 0, finetune: 0, evaluate: 0 } };
+}
+
+const instant: EvaluatorFactory = async () => ({ slots: 1, measure: async (jobs) => jobs.map((j) => standIn(j.strategy)), close: async () => {} });
+
+/** A temporary work directory with the model's untrained network cached as the run's baseline. */
+async function workdirWith(config: RunConfig): Promise<string> {
+  const workdir = mkdtempSync(join(tmpdir(), 'autoshrink-coordinator-'));
+  const data = loadData({ data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize });
+  const dir = baselineDir(config.model, data, { workdir, dataSeed: config.dataSeed });
+  mkdirSync(dir, { recursive: true });
+  const model = buildModel(config.model, data.inputShape, data.numClasses, config.seed);
+  await saveModel(model, dir);
+  const meta = { model: config.model, dataset: data.id, dataSeed: config.dataSeed, epochs: 0, validationAccuracy: 0.1, testAccuracy: 0.1, params: model.countParams(), backend, seconds: 0, trainedAt: new Date().toISOString() };
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+  model.dispose();
+  return workdir;
+}
+
+interface Row {
+  model: string;
+  layers: number;
+  /** Per point: mean seconds per episode over the 10 episodes ending there, and the agent's share of it. */
+  at: Array<{ episode: number; seconds: number; agent: number; other: number }>;
+  /** Seconds of a real episode (evaluation), mean of `realEpisodes`. */
+  episodeSeconds: number;
+}
+
+async function measureModel(model: string): Promise<Row> {
+  const config = parseRunConfig({ model, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1 });
+  const workdir = await workdirWith(config);
+  try {
+    // the coordinator alone: the search loop on the instant evaluator
+    const finished: Array<{ t: number; agent: number }> = [];
+    const onEvent = (e: RunEvent) => {
+      if (e.type === 'episode-finished') finished.push({ t: performance.now(), agent: e.timings.agent });
+    };
+    const t0 = performance.now();
+    await runSearch({ ...config }, { workdir, backend, onEvent, createEvaluator: instant });
+    process.stdout.write(`${model}: ${episodes} episodes of the coordinator alone in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const at = POINTS.map((p) => {
+      const from = Math.max(1, p - 10);
+      const span = finished.slice(from, p);
+      const seconds = (finished[p - 1].t - finished[from - 1].t) / 1000 / span.length;
+      const agent = span.reduce((s, f) => s + f.agent, 0) / span.length;
+      return { episode: p, seconds, agent, other: Math.max(0, seconds - agent) };
+    });
+    // real episodes: the strategies of a walk, measured in this process
+    const built = await buildEnvironment(config, workdir);
+    let seconds = 0;
+    for (let e = 0; e < realEpisodes; e++) {
+      let next: number[] | null = built.env.reset(e);
+      let k = 0;
+      while (next) next = built.env.step(next.map(() => ((e + 1) * 0.37 + k++ * 0.21) % 1)).next;
+      const strategy = built.env.finishStrategy();
+      const t = performance.now();
+      await built.env.measure(strategy);
+      seconds += (performance.now() - t) / 1000;
+    }
+    const layers = built.env.layers.length;
+    built.env.dispose();
+    built.model.dispose();
+    return { model, layers, at, episodeSeconds: seconds / realEpisodes };
+  } finally {
+    rmSync(workdir, { recursive: true, force: true });
+  }
+}
+
+const rows: Row[] = [];
+for (const m of models) rows.push(await measureModel(m));
+const loadAfter = loadavg()[0];
+
+const amdahl = (c: number, e: number, n: number) => (c + e) / (c + e / n);
+const mobilenet = rows.find((r) => r.model === 'mobilenet-tiny');
+const ms = (s: number) => (s * 1000).toFixed(1);
+const lines = rows.flatMap((r) =>
+  r.at.map((p) => {
+    // against the model's own episode, and against a mobilenet-tiny episode (the goal's yardstick)
+    const e = mobilenet?.episodeSeconds ?? r.episodeSeconds;
+    return [r.model, String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), `${((100 * p.seconds) / r.episodeSeconds).toFixed(2)}%`, `${((100 * p.seconds) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.seconds, e - p.seconds, n).toFixed(1)}x`)];
+  }),
+);
+const body = [
+  `Search settings: DDPG (default agent config), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
+    `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it, "rest" the store write, events and loop. ` +
+    `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
+    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's ms/episode, e a mobilenet-tiny episode less c. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
+  '',
+  rows.map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s (mean of ${realEpisodes})`).join('\n'),
+  '',
+  table(['model', 'episode', 'ms/episode', 'agent ms', 'rest ms', 'of its own episode', 'of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
+].join('\n');
+writeResults('bench/results/coordinator.md', "The coordinator's own time per episode", `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps}`, body);
