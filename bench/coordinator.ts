@@ -10,10 +10,10 @@
  *
  * The models' weights are untrained (built from the zoo and cached as the run's baseline in a temporary work directory):
  * neither the coordinator's work nor an episode's compute depends on the weights, and training mobilenet-tiny's
- * baseline would take most of an hour here. Results go to bench/results/coordinator.md.
+ * baseline would take most of an hour here. Results: a section of bench/results/parallel.md, replaced when run again.
  *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../env/backend.js';
@@ -28,13 +28,13 @@ import type { EvaluatorFactory } from '../run/evaluators/create-evaluator.js';
 import type { RunEvent } from '../run/events.js';
 import { runSearch } from '../run/search.js';
 import { loadData } from '../run/setup.js';
-import { arg, table, writeResults } from './common.js';
+import { arg, machine, table } from './common.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
 const episodes = Number(arg('episodes', '1000'));
 const realEpisodes = Number(arg('real', '3'));
 const finetuneSteps = Number(arg('finetune-steps', '0'));
-const POINTS = [10, 100, 1000].filter((p) => p <= episodes);
+const POINTS = [10, 100, 1000].filter((p) => p <= episodes && (p <= 100 || p === episodes));
 const WORKERS = [4, 8, 16, 64];
 const backend = (await selectBackend('wasm')).name;
 const loadBefore = loadavg()[0];
@@ -65,31 +65,50 @@ async function workdirWith(config: RunConfig): Promise<string> {
 interface Row {
   model: string;
   layers: number;
-  /** Per point: mean seconds per episode over the 10 episodes ending there, and the agent's share of it. */
+  /** Per point: mean seconds per episode over the 10 episodes ending there, and the agent's part of it. */
   at: Array<{ episode: number; seconds: number; agent: number; other: number }>;
   /** Seconds of a real episode (evaluation), mean of `realEpisodes`. */
   episodeSeconds: number;
+}
+
+/** Run the search loop on the instant evaluator until `stopAfter` episodes are stored; the time of each episode-finished. */
+async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: number): Promise<Array<{ t: number; agent: number }>> {
+  const finished: Array<{ t: number; agent: number }> = [];
+  const stop = new AbortController();
+  const onEvent = (e: RunEvent) => {
+    if (e.type !== 'episode-finished') return;
+    finished.push({ t: performance.now(), agent: e.timings.agent });
+    if (finished.length >= stopAfter) stop.abort();
+  };
+  const t0 = performance.now();
+  await runSearch({ ...config }, { workdir, backend, onEvent, createEvaluator: instant, signal: stop.signal });
+  process.stdout.write(`${config.model}: ${finished.length} episodes of the coordinator alone (warm-up ${config.warmup}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return finished;
+}
+
+/** Mean seconds per episode over the (up to) 10 episodes ending with episode `p` (1-based), and the agent's part. */
+function window(finished: Array<{ t: number; agent: number }>, p: number, first = 0) {
+  const end = p - first;
+  const from = Math.max(1, end - 10);
+  const span = finished.slice(from, end);
+  const seconds = (finished[end - 1].t - finished[from - 1].t) / 1000 / span.length;
+  const agent = span.reduce((s, f) => s + f.agent, 0) / span.length;
+  return { episode: p, seconds, agent, other: Math.max(0, seconds - agent) };
 }
 
 async function measureModel(model: string): Promise<Row> {
   const config = parseRunConfig({ model, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1 });
   const workdir = await workdirWith(config);
   try {
-    // the coordinator alone: the search loop on the instant evaluator
-    const finished: Array<{ t: number; agent: number }> = [];
-    const onEvent = (e: RunEvent) => {
-      if (e.type === 'episode-finished') finished.push({ t: performance.now(), agent: e.timings.agent });
-    };
-    const t0 = performance.now();
-    await runSearch({ ...config }, { workdir, backend, onEvent, createEvaluator: instant });
-    process.stdout.write(`${model}: ${episodes} episodes of the coordinator alone in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    const at = POINTS.map((p) => {
-      const from = Math.max(1, p - 10);
-      const span = finished.slice(from, p);
-      const seconds = (finished[p - 1].t - finished[from - 1].t) / 1000 / span.length;
-      const agent = span.reduce((s, f) => s + f.agent, 0) / span.length;
-      return { episode: p, seconds, agent, other: Math.max(0, seconds - agent) };
-    });
+    // episodes 10 and 100 of a run of `episodes`: its own warm-up (a fifth, at most 20), stopped after 100
+    const early = await coordinatorRun(config, workdir, Math.min(100, episodes));
+    const at = POINTS.filter((p) => p <= 100).map((p) => window(early, p));
+    // episode 1000: a run whose first 990 episodes are warm-up (random actions, no updates: minutes, not an hour),
+    // then learns as a run at 1000 does: the replay full, the store, cache and checkpoint rows 990 episodes deep
+    if (POINTS.includes(1000)) {
+      const late = await coordinatorRun({ ...config, warmup: 990 }, workdir, 1000);
+      at.push(window(late, 1000));
+    }
     // real episodes: the strategies of a walk, measured in this process
     const built = await buildEnvironment(config, workdir);
     let seconds = 0;
@@ -135,4 +154,12 @@ const body = [
   '',
   table(['model', 'episode', 'ms/episode', 'agent ms', 'rest ms', 'of its own episode', 'of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
 ].join('\n');
-writeResults('bench/results/coordinator.md', "The coordinator's own time per episode", `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps}`, body);
+// a section of bench/results/parallel.md (the rest of the file is bench/parallel.ts's), replaced when run again
+const HEADING = "## The coordinator's own time per episode";
+const command = `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps}`;
+const section = `${HEADING}\n\n- date: ${new Date().toISOString()}\n- machine: ${machine()}\n- command: \`${command}\`\n\n${body}\n`;
+const path = 'bench/results/parallel.md';
+const before = existsSync(path) ? readFileSync(path, 'utf8') : '# Episodes in parallel\n';
+const at = before.indexOf(`\n${HEADING}\n`);
+writeFileSync(path, `${(at >= 0 ? before.slice(0, at) : before).trimEnd()}\n\n${section}`);
+process.stdout.write(`\n${section}\nwritten to ${path}\n`);
