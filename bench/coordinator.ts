@@ -26,7 +26,10 @@ import { parseRunConfig, type RunConfig } from '../run/config.js';
 import { buildEnvironment } from '../run/environment.js';
 import type { EvaluatorFactory } from '../run/evaluators/create-evaluator.js';
 import type { RunEvent } from '../run/events.js';
-import { runSearch } from '../run/search.js';
+import { runSearch, storePath } from '../run/search.js';
+import { CheckpointLog } from '../run/store/checkpoint-log.js';
+import { encodeCheckpoint } from '../run/store/checkpoint-codec.js';
+import { openStore } from '../run/store/store.js';
 import { loadData } from '../run/setup.js';
 import { arg, machine, table } from './common.js';
 
@@ -69,6 +72,7 @@ interface Row {
   at: Array<{ episode: number; seconds: number; agent: number; other: number }>;
   /** Seconds of a real episode (evaluation), mean of `realEpisodes`. */
   episodeSeconds: number;
+  write: ReturnType<typeof storeWrite>;
 }
 
 /** Run the search loop on the instant evaluator until `stopAfter` episodes are stored; the time of each episode-finished. */
@@ -96,6 +100,37 @@ function window(finished: Array<{ t: number; agent: number }>, p: number, first 
   return { episode: p, seconds, agent, other: Math.max(0, seconds - agent) };
 }
 
+/**
+ * The checkpoint write alone, as the loop makes it after episode 1000: the stored (flat) checkpoint of the run with
+ * one episode's new rows (a transition per layer, a cache entry), written `n` times to a new run of the same runs.db
+ * (WAL, synchronous=FULL: one fsync a write). Returns the median ms, the bytes of one write, and the bytes the same
+ * checkpoint would take written whole (the replay and the cache in the blobs, as before checkpoint_rows).
+ */
+function storeWrite(workdir: string, runId: string, layers: number, n = 20): { ms: number; bytes: number; wholeBytes: number } {
+  const store = openStore(storePath(workdir));
+  try {
+    const cp = store.lastCheckpoint(runId)!;
+    const whole = new CheckpointLog().join(cp);
+    const wholeBytes = encodeCheckpoint(whole.agent).byteLength + encodeCheckpoint(whole.env).byteLength;
+    const run = store.createRun({ ...store.getRun(runId), id: undefined, status: 'running' } as never);
+    const transitions = (cp.rows.replay ?? []).slice(0, layers).map((r) => r.value);
+    const entry = (cp.rows.cache ?? []).slice(0, 1).map((r) => r.value);
+    const times: number[] = [];
+    let bytes = 0;
+    for (let e = 0; e < n; e++) {
+      const episode = { episode: e, phase: 'learning' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {} };
+      const rows = { append: [{ stream: 'replay', from: e * layers, values: transitions }, { stream: 'cache', from: e, values: entry }] };
+      const t = performance.now();
+      bytes = store.recordEpisode(run.id, episode as never, { agent: cp.agent, env: cp.env, rows }).bytes;
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    return { ms: times[n >> 1], bytes, wholeBytes };
+  } finally {
+    store.close();
+  }
+}
+
 async function measureModel(model: string): Promise<Row> {
   const config = parseRunConfig({ model, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1 });
   const workdir = await workdirWith(config);
@@ -109,6 +144,9 @@ async function measureModel(model: string): Promise<Row> {
       const late = await coordinatorRun({ ...config, warmup: 990 }, workdir, 1000);
       at.push(window(late, 1000));
     }
+    const runs = openStore(storePath(workdir), { readonly: true });
+    const last = runs.listRuns().at(-1)!.id;
+    runs.close();
     // real episodes: the strategies of a walk, measured in this process
     const built = await buildEnvironment(config, workdir);
     let seconds = 0;
@@ -124,7 +162,7 @@ async function measureModel(model: string): Promise<Row> {
     const layers = built.env.layers.length;
     built.env.dispose();
     built.model.dispose();
-    return { model, layers, at, episodeSeconds: seconds / realEpisodes };
+    return { model, layers, at, episodeSeconds: seconds / realEpisodes, write: storeWrite(workdir, last, layers) };
   } finally {
     rmSync(workdir, { recursive: true, force: true });
   }
@@ -150,7 +188,9 @@ const body = [
     `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
     `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's ms/episode, e a mobilenet-tiny episode less c. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
   '',
-  rows.map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s (mean of ${realEpisodes})`).join('\n'),
+  rows
+    .map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (median of 20, fsync included), ${(r.write.bytes / 1e6).toFixed(2)} MB a write (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
+    .join('\n'),
   '',
   table(['model', 'episode', 'ms/episode', 'agent ms', 'rest ms', 'of its own episode', 'of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
 ].join('\n');
