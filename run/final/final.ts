@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, isInputError } from '../../errors.js';
 import { compressModel, type CompressOptions, OriginalWeights } from '../../env/compress-model.js';
 import { BN_RECALIBRATION_BATCHES } from '../../env/batch-norm.js';
 import { rewardSplit } from '../../env/compression-env.js';
@@ -25,6 +25,7 @@ import { activationSites, withActivationQuant } from '../../env/activation-quant
 import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
 import { parseStoredConfig, type RunConfig } from '../config.js';
 import { createEvaluator, type EvaluatorFactory, type EvaluatorOptions } from '../evaluators/create-evaluator.js';
+import { inProcessEvaluator } from '../evaluators/evaluator.js';
 import { rerank, type RerankRow, rerankSplit, type StoredEpisode } from './rerank.js';
 import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
 import { settingsOf, toSpecs } from './specs.js';
@@ -312,9 +313,13 @@ function rerankOn(data: Dataset): FinalReport['rerankOn'] {
   return { split: name, images: split.count };
 }
 
-/** The re-rank on the run's own evaluator (--workers, --queue), closed after it. */
+/** The re-rank on the run's own evaluator (--workers, --queue), closed after it; in this process when the queue cannot
+ * be reached any more (the answers are the same, and a completed run could not be finished otherwise). */
 async function rerankThrough(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], create: EvaluatorFactory, opts: EvaluatorOptions): Promise<RerankRow[]> {
-  const evaluator = await create(config, built, opts);
+  const evaluator = await create(config, built, opts).catch((e: Error) => {
+    if (!isInputError(e)) throw e;
+    return inProcessEvaluator(built.env);
+  });
   try {
     return await rerank(built, config, episodes, evaluator);
   } finally {
