@@ -69,19 +69,32 @@ interface Row {
   model: string;
   layers: number;
   /** Per point: mean seconds per episode over the 10 episodes ending there, and the agent's part of it. */
-  at: Array<{ episode: number; seconds: number; agent: number; other: number }>;
-  /** Seconds of a real episode (evaluation), mean of `realEpisodes`. */
+  at: Array<{ episode: number; seconds: number; cpu: number; agent: number; other: number }>;
+  /** Seconds of a real episode (evaluation), mean of `realEpisodes`, and its CPU seconds. */
   episodeSeconds: number;
+  episodeCpu: number;
   write: ReturnType<typeof storeWrite>;
 }
 
+/** CPU seconds of this process so far (user + system, every thread): what a shared machine's load does not stretch. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+interface Tick {
+  t: number;
+  cpu: number;
+  agent: number;
+}
+
 /** Run the search loop on the instant evaluator until `stopAfter` episodes are stored; the time of each episode-finished. */
-async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: number): Promise<Array<{ t: number; agent: number }>> {
-  const finished: Array<{ t: number; agent: number }> = [];
+async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: number): Promise<Tick[]> {
+  const finished: Tick[] = [];
   const stop = new AbortController();
   const onEvent = (e: RunEvent) => {
     if (e.type !== 'episode-finished') return;
-    finished.push({ t: performance.now(), agent: e.timings.agent });
+    finished.push({ t: performance.now(), cpu: cpuSeconds(), agent: e.timings.agent });
     if (finished.length >= stopAfter) stop.abort();
   };
   const t0 = performance.now();
@@ -91,13 +104,14 @@ async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: num
 }
 
 /** Mean seconds per episode over the (up to) 10 episodes ending with episode `p` (1-based), and the agent's part. */
-function window(finished: Array<{ t: number; agent: number }>, p: number, first = 0) {
+function window(finished: Tick[], p: number, first = 0) {
   const end = p - first;
   const from = Math.max(1, end - 10);
   const span = finished.slice(from, end);
   const seconds = (finished[end - 1].t - finished[from - 1].t) / 1000 / span.length;
+  const cpu = (finished[end - 1].cpu - finished[from - 1].cpu) / span.length;
   const agent = span.reduce((s, f) => s + f.agent, 0) / span.length;
-  return { episode: p, seconds, agent, other: Math.max(0, seconds - agent) };
+  return { episode: p, seconds, cpu, agent, other: Math.max(0, seconds - agent) };
 }
 
 /**
@@ -150,19 +164,21 @@ async function measureModel(model: string): Promise<Row> {
     // real episodes: the strategies of a walk, measured in this process
     const built = await buildEnvironment(config, workdir);
     let seconds = 0;
+    let cpu = 0;
     for (let e = 0; e < realEpisodes; e++) {
       let next: number[] | null = built.env.reset(e);
       let k = 0;
       while (next) next = built.env.step(next.map(() => ((e + 1) * 0.37 + k++ * 0.21) % 1)).next;
       const strategy = built.env.finishStrategy();
-      const t = performance.now();
+      const [t, c] = [performance.now(), cpuSeconds()];
       await built.env.measure(strategy);
       seconds += (performance.now() - t) / 1000;
+      cpu += cpuSeconds() - c;
     }
     const layers = built.env.layers.length;
     built.env.dispose();
     built.model.dispose();
-    return { model, layers, at, episodeSeconds: seconds / realEpisodes, write: storeWrite(workdir, last, layers) };
+    return { model, layers, at, episodeSeconds: seconds / realEpisodes, episodeCpu: cpu / realEpisodes, write: storeWrite(workdir, last, layers) };
   } finally {
     rmSync(workdir, { recursive: true, force: true });
   }
@@ -177,22 +193,23 @@ const mobilenet = rows.find((r) => r.model === 'mobilenet-tiny');
 const ms = (s: number) => (s * 1000).toFixed(1);
 const lines = rows.flatMap((r) =>
   r.at.map((p) => {
-    // against the model's own episode, and against a mobilenet-tiny episode (the goal's yardstick)
-    const e = mobilenet?.episodeSeconds ?? r.episodeSeconds;
-    return [r.model, String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), `${((100 * p.seconds) / r.episodeSeconds).toFixed(2)}%`, `${((100 * p.seconds) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.seconds, e - p.seconds, n).toFixed(1)}x`)];
+    // CPU seconds against a mobilenet-tiny episode's (the goal's yardstick): a shared machine stretches wall times
+    // by its load at the moment, CPU times far less
+    const e = mobilenet?.episodeCpu ?? r.episodeCpu;
+    return [r.model, String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), ms(p.cpu), `${((100 * p.cpu) / r.episodeCpu).toFixed(2)}%`, `${((100 * p.cpu) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.cpu, e - p.cpu, n).toFixed(1)}x`)];
   }),
 );
 const body = [
   `Search settings: DDPG (default agent config), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
-    `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it, "rest" the store write, events and loop. ` +
+    `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "wall ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it (wall), "rest" the store write, events and loop; "CPU ms/episode" the process's CPU time (user + system) over the same episodes, which the machine's other users stretch far less than wall time. ` +
     `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
-    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's ms/episode, e a mobilenet-tiny episode less c. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
+    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
   '',
   rows
-    .map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (median of 20, fsync included), ${(r.write.bytes / 1e6).toFixed(2)} MB a write (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
+    .map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s wall, ${r.episodeCpu.toFixed(2)} s CPU (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (median of 20, fsync included), ${(r.write.bytes / 1e6).toFixed(2)} MB a write (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
     .join('\n'),
   '',
-  table(['model', 'episode', 'ms/episode', 'agent ms', 'rest ms', 'of its own episode', 'of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
+  table(['model', 'episode', 'wall ms/episode', 'agent ms', 'rest ms', 'CPU ms/episode', 'CPU of its own episode', 'CPU of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
 ].join('\n');
 // a section of bench/results/parallel.md (the rest of the file is bench/parallel.ts's), replaced when run again
 const HEADING = "## The coordinator's own time per episode";
