@@ -118,7 +118,7 @@ export class CheckpointLog {
     if (isTree(env) && typeof env.cacheRows === 'number') {
       const n = env.cacheRows;
       const stored = cp.rows[CACHE] ?? [];
-      if (stored.length < n || stored[n - 1]?.index !== n - 1) throw new Error(`the checkpoint's evaluation cache has ${stored.length} of its ${n} rows`);
+      if (stored.length < n || (n > 0 && stored[n - 1].index !== n - 1)) throw new Error(`the checkpoint's evaluation cache has ${stored.length} of its ${n} rows`);
       const { cacheRows: _n, ...rest } = env;
       env = { ...rest, cache: stored.slice(0, n).map((r) => r.value) } as CheckpointValue;
       this.written[CACHE] = n;

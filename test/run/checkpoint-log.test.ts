@@ -105,3 +105,17 @@ test('a checkpoint stored whole (before schema v5) is read as it is; the next ch
   t.deepEqual(next.rows!.append.map((a) => [a.stream, a.from, a.values.length]), [['replay', 8, 12], ['cache', 0, 2]], '20 pushed, the last 12 kept; both cache entries');
   agent.dispose();
 });
+
+test('an empty cache and an empty replay (before any transition is pushed) go through rows and come back empty', async (t) => {
+  const run = newRun(t);
+  const agent = new Ddpg(options);
+  const episode = { episode: 0, phase: 'warmup' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {} } as never;
+  const before = await agent.checkpoint();
+  run.store.recordEpisode(run.runId, episode, new CheckpointLog().split(before, { cache: [], pending: [] }));
+  const joined = new CheckpointLog().join(run.store.lastCheckpoint(run.runId)!);
+  t.deepEqual((joined.env as { cache: unknown[] }).cache, []);
+  const restored = joined.agent as unknown as AgentCheckpoint;
+  t.deepEqual(restored.state, before.state);
+  t.deepEqual(restored.blobs['replay/states'], new Float32Array(0));
+  agent.dispose();
+});
