@@ -29,6 +29,7 @@ export const NOT_UNIT = {
   'test/run/final-prune-then-cluster.test.ts': 'fine-tunes a model',
   'test/run/in-memory-data.test.ts': 'searches a tiny model',
   'test/run/lock.test.ts': 'searches the tiny mlp',
+  'test/run/parallel-greedy-rerank.test.ts': 'worker threads, and searches the tiny mlp',
   'test/run/parallel.test.ts': 'worker threads, and searches the tiny mlp',
   'test/run/quantized-tfjs-export.test.ts': 'trains the tiny mlp',
   'test/run/queue.test.ts': 'Redis, and searches the tiny mlp',

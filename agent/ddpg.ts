@@ -31,7 +31,7 @@ import type { Agent, AgentCheckpoint, AgentDims, AgentPhase, EpisodeReport, Tran
 import { checkCheckpointHeader } from './checkpoint-header.js';
 import { cloneMlp, createMlp, mlpForward, softUpdate, type Mlp } from './mlp.js';
 import { truncatedNormal } from './noise.js';
-import { ReplayBuffer, type Batch } from './replay-buffer.js';
+import { ReplayBuffer, type Batch, type ReplayCounters } from './replay-buffer.js';
 import { createRng, drawSeed, type Rng, type RngState } from './rng.js';
 
 export { DEFAULT_DDPG_CONFIG, validateDdpgConfig, validateDims } from './ddpg-config.js';
@@ -47,7 +47,7 @@ interface DdpgCheckpointState {
   rng: RngState;
   actorAdamStep: number;
   criticAdamStep: number;
-  replay: { size: number; next: number };
+  replay: ReplayCounters;
   pending: Transition[];
 }
 

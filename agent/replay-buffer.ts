@@ -22,6 +22,14 @@ export interface Batch {
   dones: Float32Array;
 }
 
+/** A buffer's counters as saved; `pushed` and `capacity` are absent in checkpoints from before they were saved. */
+export interface ReplayCounters {
+  size: number;
+  next: number;
+  pushed?: number;
+  capacity?: number;
+}
+
 export class ReplayBuffer {
   private readonly states: Float32Array;
   private readonly actions: Float32Array;
@@ -31,6 +39,8 @@ export class ReplayBuffer {
   private count = 0;
   /** The slot the next push writes. */
   private next = 0;
+  /** Transitions pushed since the buffer was made: transition k sits in slot k % capacity while it is kept. */
+  private pushed = 0;
 
   constructor(
     readonly capacity: number,
@@ -57,6 +67,7 @@ export class ReplayBuffer {
     this.dones[i] = t.done ? 1 : 0;
     this.next = (i + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
+    this.pushed++;
   }
 
   /** The transition in slot `i` (0 <= i < size), as stored. */
@@ -97,11 +108,12 @@ export class ReplayBuffer {
     return batch;
   }
 
-  /** The filled slots as blobs (keys prefixed by `prefix`) plus the two counters as JSON. */
-  save(prefix: string): { json: { size: number; next: number }; blobs: Record<string, Float32Array> } {
+  /** The filled slots as blobs (keys prefixed by `prefix`) plus the counters and the capacity as JSON. `pushed` and
+   * `capacity` let a store keep the transitions one by one (transition k in slot k % capacity) and write only the new. */
+  save(prefix: string): { json: ReplayCounters; blobs: Record<string, Float32Array> } {
     const n = this.count;
     return {
-      json: { size: n, next: this.next },
+      json: { size: n, next: this.next, pushed: this.pushed, capacity: this.capacity },
       blobs: {
         [`${prefix}/states`]: this.states.slice(0, n * this.stateSize),
         [`${prefix}/actions`]: this.actions.slice(0, n * this.actionSize),
@@ -113,7 +125,7 @@ export class ReplayBuffer {
   }
 
   /** Take back what save() gave. Throws a RangeError when the blobs do not fit this buffer. */
-  load(prefix: string, json: { size: number; next: number }, blobs: Record<string, Float32Array>): void {
+  load(prefix: string, json: ReplayCounters, blobs: Record<string, Float32Array>): void {
     const n = json.size;
     if (!(Number.isInteger(n) && n >= 0 && n <= this.capacity && json.next >= 0 && json.next < this.capacity)) {
       throw new RangeError(`replay checkpoint of ${n} transitions does not fit a buffer of ${this.capacity}`);
@@ -133,5 +145,7 @@ export class ReplayBuffer {
     }
     this.count = n;
     this.next = json.next;
+    // saved before the count was kept: any count that puts the kept transitions in their slots
+    this.pushed = json.pushed ?? (n < this.capacity ? n : this.capacity + json.next);
   }
 }

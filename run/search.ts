@@ -28,6 +28,7 @@ import type { BestImprovedEvent, LayerChoice, RunEvent, RunStatus, TimeLimit } f
 import { Aborted, createPlanner, plannedEpisodes, type Proposal } from './planners.js';
 import { preflight } from './preflight.js';
 import { probe } from './evaluators/queue.js';
+import { CheckpointLog } from './store/checkpoint-log.js';
 import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
 import { type Clock, planTimedRun, tailFromEpisodes } from './time-probe.js';
 import { parseDuration, type TimePlan } from './time-plan.js';
@@ -203,6 +204,8 @@ interface Loop {
   emit: (event: RunEvent) => void;
   evaluator: Evaluator;
   planner: ReturnType<typeof createPlanner>;
+  /** What of the checkpoint's replay and cache is stored: each checkpoint writes only what is new. */
+  log: CheckpointLog;
   /** Episodes this run stores: the planner's count, or fewer for a run stored when one-shot planners stored one. */
   planned: number;
   batchSize: number;
@@ -268,10 +271,10 @@ function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopI
   const emit = opts.onEvent ?? (() => {});
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
-  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal });
+  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots });
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
   const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
-  return { runId, config, built, env, store, opts, emit, evaluator, planner, planned, batchSize, timeLimit };
+  return { runId, config, built, env, store, opts, emit, evaluator, planner, log: new CheckpointLog(), planned, batchSize, timeLimit };
 }
 
 /** A resumed run: the planner's state, the evaluation cache and the unstored proposals from the checkpoint. */
@@ -279,8 +282,9 @@ function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Progress {
   const run = lp.store.getRun(lp.runId);
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   if (!checkpoint) return { done: 0, pending: [], best };
-  lp.planner.restore(checkpoint.agent);
-  const saved = checkpoint.env as unknown as EnvCheckpoint;
+  const { agent, env } = lp.log.join(checkpoint);
+  lp.planner.restore(agent);
+  const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
   return { done: checkpoint.episode + 1, pending: saved.pending ?? [], best };
 }
@@ -357,7 +361,8 @@ async function record(lp: Loop, progress: Progress, at: { batch: Proposal[]; i: 
   };
   const { type: _type, ...row } = finished;
   const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1) };
-  const recorded = lp.store.recordEpisode(lp.runId, row, { agent: learnt.checkpoint, env: envState });
+  const recorded = lp.store.recordEpisode(lp.runId, row, lp.log.split(learnt.checkpoint, envState));
+  lp.log.committed();
   progress.done = proposal.episode + 1;
   lp.emit(finished);
   if (recorded.improved && recorded.best) {

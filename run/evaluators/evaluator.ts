@@ -6,12 +6,22 @@
  * the coordinator keeps the cache, computes rewards and is the only writer of runs.db.
  */
 import { CompressionEnv, type Evaluation, type Measurement } from '../../env/compression-env.js';
+import type { Dataset } from '../../env/data/dataset.js';
+import type { MeasureOptions } from '../../env/measure.js';
 import type { LayerSpec } from '../../learners/types.js';
 
 export interface MeasureJob {
   strategy: LayerSpec[];
   /** Fine-tune steps; absent: the run's episode fine-tune. */
   steps?: number;
+  /** The images scored: absent, the reward images; `holdout` or (every image of) `validation`, the re-rank's. */
+  on?: 'holdout' | 'validation';
+}
+
+/** A job's measure options against the evaluator's own data (the same split on every evaluator of the run). */
+export function measureOptionsOf(job: MeasureJob, data: Dataset): MeasureOptions {
+  if (job.on === 'holdout' && !data.holdout?.count) throw new Error('a job asks for the holdout images, and this evaluator\'s data has none');
+  return { steps: job.steps, ...(job.on === 'holdout' ? { on: data.holdout } : job.on === 'validation' ? { all: true } : {}) };
 }
 
 export interface Evaluator {
@@ -30,7 +40,7 @@ export function inProcessEvaluator(env: CompressionEnv): Evaluator {
       const out: Measurement[] = [];
       for (const [i, job] of jobs.entries()) {
         opts.onStart?.(i);
-        out.push(await env.measure(job.strategy, { signal: opts.signal, steps: job.steps }));
+        out.push(await env.measure(job.strategy, { ...measureOptionsOf(job, env.data), signal: opts.signal }));
       }
       return out;
     },

@@ -5,7 +5,7 @@
  *
  * A job carries the run's config, one strategy to measure, and the identity of what the coordinator measures with:
  * the autoshrink version, the tfjs backend, a hash of the model (topology and original weights) and of the dataset
- * (its id and the bytes of its train and validation splits). A worker builds the run's environment from its own
+ * (its id and the bytes of its train, validation and holdout splits). A worker builds the run's environment from its own
  * files, checks that identity and refuses a mismatch; the coordinator reports the refusal as one line and the run
  * stops, resumable. Results come back through QueueEvents (`job.waitUntilFinished`), in job order.
  *
@@ -38,7 +38,7 @@ export interface WorkIdentity {
   backend: string;
   /** modelHash of the original model. */
   model: string;
-  /** `<dataset id> sha256:<hash of the train and validation splits>`. */
+  /** `<dataset id> sha256:<hash of the train, validation and holdout splits>`. */
   dataset: string;
 }
 
@@ -77,7 +77,8 @@ export function connectionOf(url: string): RedisOptions {
 export function datasetIdentity(data: Dataset): string {
   const h = createHash('sha256');
   h.update(JSON.stringify([data.id, data.inputShape, data.numClasses]));
-  for (const split of [data.train, data.validation]) {
+  // the holdout too when there is one: the re-rank scores on it through the queue
+  for (const split of [data.train, data.validation, ...(data.holdout?.count ? [data.holdout] : [])]) {
     h.update(new Uint8Array(split.x.buffer, split.x.byteOffset, split.x.byteLength));
     h.update(new Uint8Array(split.y.buffer, split.y.byteOffset, split.y.byteLength));
   }

@@ -90,7 +90,8 @@ function shareSplit(split: DataSplit): DataSplit {
 
 /** The dataset with its arrays in shared memory: sent to any number of threads without a copy. */
 export function shareDataset(data: Dataset): Dataset {
-  return { ...data, train: shareSplit(data.train), validation: shareSplit(data.validation), test: shareSplit(data.test) };
+  const holdout = data.holdout ? { holdout: shareSplit(data.holdout) } : {};
+  return { ...data, train: shareSplit(data.train), validation: shareSplit(data.validation), test: shareSplit(data.test), ...holdout };
 }
 
 export class WorkerPool implements Evaluator {

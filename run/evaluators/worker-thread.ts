@@ -12,7 +12,7 @@ import { CompressionEnv, type Measurement } from '../../env/compression-env.js';
 import type { Dataset } from '../../env/data/dataset.js';
 import type { RunConfig } from '../config.js';
 import { envConfig } from '../environment.js';
-import type { MeasureJob } from './evaluator.js';
+import { type MeasureJob, measureOptionsOf } from './evaluator.js';
 
 /** What a thread is given once, at start. The dataset's arrays live in SharedArrayBuffers (one copy for all threads). */
 export interface ThreadPayload {
@@ -54,7 +54,7 @@ async function serve(payload: ThreadPayload, port: NonNullable<typeof parentPort
     const controller = new AbortController();
     running.set(m.id, controller);
     try {
-      const measurement = await env.measure(m.job.strategy, { signal: controller.signal, steps: m.job.steps });
+      const measurement = await env.measure(m.job.strategy, { ...measureOptionsOf(m.job, payload.data), signal: controller.signal });
       send({ type: 'result', id: m.id, measurement });
     } catch (e) {
       send({ type: 'error', id: m.id, name: (e as Error).name, message: (e as Error).message });

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, isInputError } from '../../errors.js';
 import { compressModel, type CompressOptions, OriginalWeights } from '../../env/compress-model.js';
 import { BN_RECALIBRATION_BATCHES } from '../../env/batch-norm.js';
 import { rewardSplit } from '../../env/compression-env.js';
@@ -24,7 +24,9 @@ import { learnerSpec } from '../../env/knobs.js';
 import { activationSites, withActivationQuant } from '../../env/activation-quant.js';
 import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
 import { parseStoredConfig, type RunConfig } from '../config.js';
-import { rerank, type RerankRow, rerankSplit } from './rerank.js';
+import { createEvaluator, type EvaluatorFactory, type EvaluatorOptions } from '../evaluators/create-evaluator.js';
+import { inProcessEvaluator } from '../evaluators/evaluator.js';
+import { rerank, type RerankRow, rerankSplit, type StoredEpisode } from './rerank.js';
 import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
@@ -77,6 +79,8 @@ export interface FinalOptions {
   /** Where to write (default <workdir>/runs/<run id>). */
   out?: string;
   onProgress?: Promise<StepProgress | undefined> | StepProgress;
+  /** How the re-rank evaluates; default `createEvaluator` (in-process, --workers, --queue from the run's config). */
+  createEvaluator?: EvaluatorFactory;
 }
 
 interface ApplyInput {
@@ -309,6 +313,20 @@ function rerankOn(data: Dataset): FinalReport['rerankOn'] {
   return { split: name, images: split.count };
 }
 
+/** The re-rank on the run's own evaluator (--workers, --queue), closed after it; in this process when the queue cannot
+ * be reached any more (the answers are the same, and a completed run could not be finished otherwise). */
+async function rerankThrough(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], create: EvaluatorFactory, opts: EvaluatorOptions): Promise<RerankRow[]> {
+  const evaluator = await create(config, built, opts).catch((e: Error) => {
+    if (!isInputError(e)) throw e;
+    return inProcessEvaluator(built.env);
+  });
+  try {
+    return await rerank(built, config, episodes, evaluator);
+  } finally {
+    await evaluator.close();
+  }
+}
+
 /**
  * Final stage of a finished (or stopped) run: re-evaluate its top strategies (rerankTop), then the long fine-tune of
  * the pick from the original weights, files, report in the store.
@@ -323,7 +341,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
       const episodes = store.episodes(run.id);
-      const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, config, episodes) : [];
+      const table = config.rerankTop > 0 && episodes.length > 1 ? await rerankThrough(built, config, episodes, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id }) : [];
       const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
       const specs = toSpecs(chosen.strategy, settingsOf(config));
       const r = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });

@@ -11,6 +11,7 @@ import type { DataSplit, Dataset } from '../../env/data/dataset.js';
 import { evaluateAccuracy } from '../../env/evaluate.js';
 import { rerankStepsOf, type RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
+import { type Evaluator, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { settingsOf, toSpecs } from './specs.js';
 
 export interface RerankRow {
@@ -53,23 +54,28 @@ export function topDistinct(episodes: StoredEpisode[], k: number): StoredEpisode
 
 /**
  * Re-evaluate the top `config.rerankTop` distinct strategies by reward with a longer fine-tune on the re-rank's
- * images, and return them best first; the first is the pick. Every re-evaluation fine-tunes on the same batches.
+ * images, and return them best first; the first is the pick. Every re-evaluation fine-tunes on the same batches, so
+ * they go to `evaluator` as one batch (`--workers`, `--queue`: at the same time) and give what one process gives.
  */
-export async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[]): Promise<RerankRow[]> {
+export async function rerank(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], evaluator: Evaluator = inProcessEvaluator(built.env)): Promise<RerankRow[]> {
   const { env } = built;
   const settings = settingsOf(config);
   const top = topDistinct(episodes, config.rerankTop);
-  const { split } = rerankSplit(built.data);
+  const { split, name } = rerankSplit(built.data);
   env.restoreOriginal();
   const baseline = await evaluateAccuracy(built.model, split, built.data.inputShape);
   const steps = rerankStepsOf(config);
-  const rows: RerankRow[] = [];
-  for (const e of top) {
-    const specs = toSpecs(e.strategy, settings);
-    const m = await env.measure(specs, { steps, on: split });
-    rows.push({ episode: e.episode, searchReward: e.reward, searchAccuracy: e.accuracy, reward: env.score(specs, m.accuracy, baseline, m.loss).reward, accuracy: m.accuracy, chosen: false });
-  }
+  const specs = top.map((e) => toSpecs(e.strategy, settings));
+  const results = await evaluator.measure(specs.map((strategy) => ({ strategy, steps, on: name })));
   env.restoreOriginal();
+  const rows: RerankRow[] = top.map((e, i) => ({
+    episode: e.episode,
+    searchReward: e.reward,
+    searchAccuracy: e.accuracy,
+    reward: env.score(specs[i], results[i].accuracy, baseline, results[i].loss).reward,
+    accuracy: results[i].accuracy,
+    chosen: false,
+  }));
   rows.sort((a, b) => b.reward - a.reward || a.episode - b.episode);
   if (rows.length) rows[0].chosen = true;
   return rows;

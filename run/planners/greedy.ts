@@ -37,7 +37,7 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
   await measure(ladder.map((_, l) => [l, 0]));
   const result = await greedySearch({
     candidates: ladder.map((l) => l.map((_, j) => [j])),
-    prefetch: measure,
+    prefetch: (pairs) => measure(withLookahead(pairs, ladder, (l, j) => losses.has(key(l, j)), ctx.slots ?? 1)),
     sensitivity: async (l, j) => {
       if (ctx.signal?.aborted) throw new Aborted();
       await measure([[l, j]]);
@@ -79,4 +79,32 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
   const filled = [answer];
   for (const a of alternatives.slice(0, 3 * k)) filled.push(await maybeFill(ctx, a.strategy));
   return distinct(filled, k);
+}
+
+/**
+ * The rungs a greedy round needs, padded to fill every evaluation slot with rungs it will likely need next: after the
+ * first round it needs one rung a round (the next of the layer it lowered), which would leave every other worker idle.
+ * The padding takes, depth by depth, the next unmeasured rungs of the needed layers, then of the others. A
+ * measurement without fine-tune is the same wherever it runs, so the walk and its answer do not depend on the
+ * padding; one slot pads nothing (one process measures exactly what it did).
+ */
+export function withLookahead(pairs: Array<[number, number]>, ladder: ReadonlyArray<{ length: number }>, measured: (l: number, j: number) => boolean, slots: number): Array<[number, number]> {
+  const want = pairs.filter(([l, j]) => !measured(l, j));
+  if (slots <= 1 || want.length === 0) return want;
+  const size = Math.ceil(want.length / slots) * slots;
+  const taken = new Set(want.map(([l, j]) => `${l}:${j}`));
+  const first = [...new Set(want.map(([l]) => l))];
+  const order = [...first, ...ladder.map((_, l) => l).filter((l) => !first.includes(l))];
+  const next = order.map((l) => ({ l, j: 0 }));
+  const out = want.slice();
+  while (out.length < size && next.some((n) => n.j < ladder[n.l].length)) {
+    for (const n of next) {
+      // the layer's next rung not measured nor taken yet
+      while (n.j < ladder[n.l].length && (measured(n.l, n.j) || taken.has(`${n.l}:${n.j}`))) n.j++;
+      if (n.j >= ladder[n.l].length || out.length >= size) continue;
+      taken.add(`${n.l}:${n.j}`);
+      out.push([n.l, n.j]);
+    }
+  }
+  return out;
 }

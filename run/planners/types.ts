@@ -42,6 +42,9 @@ export interface PlannerContext {
   emit: (event: RunEvent) => void;
   /** Evaluate strategies (cached, concurrently where the evaluator can), results in the order given. */
   evaluate: (strategies: LayerSpec[][], opts?: { steps?: number }) => Promise<Evaluation[]>;
+  /** Evaluations that run at the same time (the evaluator's slots; absent: 1). A planner that measures one thing at a
+   * time may fill the others with what it will likely need next. */
+  slots?: number;
   signal?: AbortSignal;
 }
 

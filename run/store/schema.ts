@@ -14,6 +14,9 @@
  *   checkpoints(run_id PK/FK, episode, agent_state BLOB, env_state BLOB, created_at): one row per run, replaced
  *            at each episode. Both blobs are in the format of `checkpoint-codec.ts`.
  *   run_locks(run_id PK/FK, pid, host, since): the process running the run now, if any (`Store.lockRun`).
+ *   checkpoint_rows(run_id FK, stream, idx, data BLOB; PK(run_id, stream, idx)): the parts of a checkpoint that only
+ *            grow (`replay` transitions, `cache` entries; run/store/checkpoint-log.ts), each row written once, with
+ *            the checkpoint that first holds it; rows no checkpoint needs any more are deleted.
  * Timestamps are ISO 8601 UTC strings. There is no evaluation-cache table: a run's cache of evaluated strategies is
  * part of its env checkpoint, which is where a resume needs it.
  */
@@ -125,6 +128,20 @@ const MIGRATIONS: readonly Migration[] = [
           pid    INTEGER NOT NULL,
           host   TEXT NOT NULL,
           since  TEXT NOT NULL
+        ) STRICT;
+      `),
+  },
+  {
+    version: 5,
+    description: "checkpoint_rows: a checkpoint's append-only parts (replay transitions, cache entries), each row written once",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE checkpoint_rows (
+          run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+          stream TEXT NOT NULL,
+          idx    INTEGER NOT NULL CHECK (idx >= 0),
+          data   BLOB NOT NULL,
+          PRIMARY KEY (run_id, stream, idx)
         ) STRICT;
       `),
   },

@@ -51,6 +51,22 @@ export interface CheckpointInput {
   agent: unknown;
   /** The run's own state: its RNG, the evaluation cache. */
   env: unknown;
+  /** Rows of the checkpoint's append-only streams new since the last checkpoint, and rows no longer needed. */
+  rows?: CheckpointRows;
+}
+
+/** The rows a checkpoint adds to its streams (checkpoint_rows), in the same transaction as the checkpoint. */
+export interface CheckpointRows {
+  /** `values[j]` is row `from + j` of `stream`; each value in the format of `checkpoint-codec.ts`. */
+  append: Array<{ stream: string; from: number; values: unknown[] }>;
+  /** Delete a stream's rows below `index`. */
+  dropBelow?: Array<{ stream: string; index: number }>;
+}
+
+/** Checkpoint rows encoded, as the write transaction takes them. */
+interface EncodedRows {
+  append: Array<{ stream: string; index: number; data: Buffer }>;
+  dropBelow: Array<{ stream: string; index: number }>;
 }
 
 /** The latest checkpoint of a run, decoded. */
@@ -60,6 +76,8 @@ export interface StoredCheckpoint {
   episode: number;
   agent: CheckpointValue;
   env: CheckpointValue;
+  /** The run's checkpoint rows by stream, in index order (empty for checkpoints stored whole). */
+  rows: Record<string, Array<{ index: number; value: CheckpointValue }>>;
   createdAt: string;
 }
 
@@ -68,6 +86,8 @@ export interface RecordResult {
   /** True when this episode became the run's best (the first episode always does). */
   improved: boolean;
   best: BestRecord;
+  /** Bytes of checkpoint written: the agent and env blobs and the new checkpoint rows. */
+  bytes: number;
 }
 
 export interface Store {
@@ -214,12 +234,15 @@ class SqliteStore implements Store {
       checkpoint: db.prepare<[string], CheckpointRow>(
         'SELECT episode, agent_state, env_state, created_at FROM checkpoints WHERE run_id = ?',
       ),
+      putRow: db.prepare<[string, string, number, Buffer]>('INSERT INTO checkpoint_rows (run_id, stream, idx, data) VALUES (?, ?, ?, ?)'),
+      dropRows: db.prepare<[string, string, number]>('DELETE FROM checkpoint_rows WHERE run_id = ? AND stream = ? AND idx < ?'),
+      rows: db.prepare<[string], { stream: string; idx: number; data: Buffer }>('SELECT stream, idx, data FROM checkpoint_rows WHERE run_id = ? ORDER BY stream, idx'),
       lock: db.prepare<[string], RunHolder>('SELECT pid, host, since FROM run_locks WHERE run_id = ?'),
       putLock: db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO run_locks (run_id, pid, host, since) VALUES (?, ?, ?, ?)'),
       dropLock: db.prepare<[string, number, string]>('DELETE FROM run_locks WHERE run_id = ? AND pid = ? AND host = ?'),
     };
     this.record = db.transaction(
-      (runId: string, ep: EpisodeInput, agent: Buffer, env: Buffer, now: string): RecordResult => {
+      (runId: string, ep: EpisodeInput, agent: Buffer, env: Buffer, now: string, rows: EncodedRows): RecordResult => {
         const run = this.stmt.runBest.get(runId);
         if (run === undefined) throw this.notFound(runId);
         const last = this.stmt.lastEpisode.get(runId) ?? null;
@@ -250,13 +273,15 @@ class SqliteStore implements Store {
           clamped: ep.clamped ?? null,
         });
         this.stmt.putCheckpoint.run(runId, ep.episode, agent, env, now);
+        for (const r of rows.append) this.stmt.putRow.run(runId, r.stream, r.index, r.data);
+        for (const d of rows.dropBelow) this.stmt.dropRows.run(runId, d.stream, d.index);
         const previous: BestRecord | null = run.best === null ? null : JSON.parse(run.best);
         const improved = previous === null || ep.reward > previous.reward;
         const best: BestRecord = improved
           ? { episode: ep.episode, accuracy: ep.accuracy, cost: ep.cost, reward: ep.reward, strategy: ep.strategy }
           : previous;
         this.stmt.setBest.run(improved ? toJson(best, 'best') : null, now, runId);
-        return { improved, best };
+        return { improved, best, bytes: agent.byteLength + env.byteLength + rows.append.reduce((n, r) => n + r.data.byteLength, 0) };
       },
     );
   }
@@ -332,7 +357,11 @@ class SqliteStore implements Store {
     // Encode before taking the write lock: the lock is then held only for the writes.
     const agent = asBuffer(encodeCheckpoint(checkpoint.agent));
     const env = asBuffer(encodeCheckpoint(checkpoint.env));
-    return this.record.immediate(runId, episode, agent, env, new Date().toISOString());
+    const rows: EncodedRows = {
+      append: (checkpoint.rows?.append ?? []).flatMap(({ stream, from, values }) => values.map((v, j) => ({ stream, index: from + j, data: asBuffer(encodeCheckpoint(v)) }))),
+      dropBelow: checkpoint.rows?.dropBelow ?? [],
+    };
+    return this.record.immediate(runId, episode, agent, env, new Date().toISOString(), rows);
   }
 
   episodes(runId: string): EpisodeRecord[] {
@@ -350,6 +379,7 @@ class SqliteStore implements Store {
         episode: row.episode,
         agent: decodeCheckpoint(row.agent_state),
         env: decodeCheckpoint(row.env_state),
+        rows: this.checkpointRows(runId),
         createdAt: row.created_at,
       };
     } catch (e) {
@@ -358,6 +388,12 @@ class SqliteStore implements Store {
         `run ${runId} cannot be resumed: its checkpoint after episode ${row.episode} is unreadable (${e.message}); start a new run`,
       );
     }
+  }
+
+  private checkpointRows(runId: string): StoredCheckpoint['rows'] {
+    const out: StoredCheckpoint['rows'] = {};
+    for (const r of this.stmt.rows.all(runId)) (out[r.stream] ??= []).push({ index: r.idx, value: decodeCheckpoint(r.data) });
+    return out;
   }
 
   lockRun(runId: string): void {

@@ -8,6 +8,7 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
+import { finishRun } from '../../run/final/final.js';
 import { runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { freePort, HAS_REDIS, startRedis, stop } from '../helpers/redis-server.js';
@@ -61,7 +62,7 @@ async function startWorker(t: ExecutionContext, url: string, dir: string): Promi
   return { child, output: () => out };
 }
 
-redisTest('a search through the queue with 2 worker processes stores what the in-process search stores', async (t) => {
+redisTest('a search through the queue with 2 worker processes stores what the in-process search stores, and its re-rank gives the same rows', async (t) => {
   const url = await startRedis(t);
   const workers = await Promise.all([startWorker(t, url, workdir), startWorker(t, url, workdir)]);
   const viaQueue = await runSearch({ ...BATCHED, workers: 2, queue: url }, { workdir, backend: 'wasm' });
@@ -70,6 +71,13 @@ redisTest('a search through the queue with 2 worker processes stores what the in
   t.deepEqual(stored(viaQueue.runId).episodes, stored(here.runId).episodes);
   const jobs = workers.map((w) => (w.output().match(new RegExp(`^job \\S+: run ${viaQueue.runId} episode, accuracy`, 'gm')) ?? []).length);
   t.true(jobs[0] + jobs[1] >= 1, `jobs done per worker: ${jobs.join(', ')}`);
+  // the re-rank of the final stage goes through the queue too (3 x 4 = 12-step fine-tunes on the holdout images), and
+  // gives the rows this process gives
+  const [queued, local] = [await finishRun(viaQueue.runId, { workdir, backend: 'wasm' }), await finishRun(here.runId, { workdir, backend: 'wasm' })];
+  t.is(queued.rerank?.length, 3);
+  t.deepEqual(queued.rerank, local.rerank);
+  const reranked = workers.map((w) => (w.output().match(new RegExp(`^job \\S+: run ${viaQueue.runId} 12-step measurement, accuracy`, 'gm')) ?? []).length);
+  t.is(reranked[0] + reranked[1], 3, `re-rank jobs per worker: ${reranked.join(', ')}`);
 });
 
 redisTest('a worker killed mid-job: BullMQ gives its job to the other worker and the run stores every episode once', async (t) => {

@@ -176,24 +176,28 @@ test('a checkpoint that cannot be encoded leaves neither the episode nor a new c
 
 // A trigger installed through a second connection makes the N-th write of recordEpisode fail, after the earlier
 // writes of the same transaction have run.
+// Each checkpoint adds one row to its `cache` stream (checkpoint_rows), written after the checkpoint itself.
+const withRow = (i: number) => ({ ...sampleCheckpoint(i), rows: { append: [{ stream: 'cache', from: i, values: [[`strategy ${i}`, 0.5, 0.25]] }] } });
 for (const [failing, sql] of [
   ['checkpoint write', 'BEFORE INSERT ON checkpoints'],
+  ['checkpoint row write', 'BEFORE INSERT ON checkpoint_rows'],
   ['run update (the last write)', 'BEFORE UPDATE ON runs'],
 ] as const) {
   test(`a failure in the ${failing} rolls back the episode and the checkpoint`, (t) => {
     const path = tempDb(t);
     const store = open(t, path);
     const { id } = store.createRun(sampleRun());
-    store.recordEpisode(id, sampleEpisode(0), sampleCheckpoint(0));
+    store.recordEpisode(id, sampleEpisode(0), withRow(0));
     const raw = new Database(path);
     raw.exec(`CREATE TRIGGER fail ${sql} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     raw.close();
     // Episode 1 has a higher reward than episode 0, so it also updates the best.
-    t.throws(() => store.recordEpisode(id, sampleEpisode(1), sampleCheckpoint(1)), { any: true, message: /injected failure/ });
+    t.throws(() => store.recordEpisode(id, sampleEpisode(1), withRow(1)), { any: true, message: /injected failure/ });
     t.deepEqual(store.episodes(id).map((e) => e.episode), [0]);
     const checkpoint = store.lastCheckpoint(id);
     t.is(checkpoint?.episode, 0);
     t.deepEqual(checkpoint?.agent, sampleCheckpoint(0).agent as never);
+    t.deepEqual(checkpoint?.rows, { cache: [{ index: 0, value: ['strategy 0', 0.5, 0.25] }] }, 'only episode 0\'s row');
     t.is(store.getRun(id).best?.episode, 0);
     t.is(store.integrityCheck(), 'ok');
   });
