@@ -7,8 +7,9 @@ import type { AgentPhase } from '../agent/agent.js';
 import type { LeftOutLayer } from '../env/layers.js';
 import type { SpecView } from '../env/knobs.js';
 
-/** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
-export type BudgetKind = 'size' | 'flops' | 'bitops';
+/** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits;
+ * `latency`: the predicted milliseconds of one predict call (env/latency-table.ts). */
+export type BudgetKind = 'size' | 'flops' | 'bitops' | 'latency';
 
 export interface BudgetInfo {
   kind: BudgetKind;
@@ -18,6 +19,8 @@ export interface BudgetInfo {
   full: number;
   /** A human label, e.g. "size <= 3 bits/weight (16.2 kB)". */
   label: string;
+  /** Every budget of the run when it has two (the first is this one). */
+  all?: Array<{ kind: BudgetKind; limit: number; full: number; label: string }>;
 }
 
 /** One layer's chosen setting as the UI, the store and the strategy file show it (env/knobs.ts's SpecView). */

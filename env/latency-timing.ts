@@ -1,0 +1,219 @@
+/**
+ * Timing on the run's own backend: each searched unit's op alone at every (input, output) channel pair a strategy can
+ * give it (the rows of the latency table, env/latency-table.ts), and whole models side by side.
+ *
+ * A unit is timed as the op tfjs-layers runs for it, on random inputs of its original spatial shape: Conv2D and the
+ * pointwise half of a SeparableConv2D as a fused conv2d (bias and activation fused as the layer fuses them),
+ * DepthwiseConv2D and the depthwise half as a depthwise conv2d, Dense as a fused matMul over every position. Other
+ * units (Conv1D, transposed and recurrent kernels, embeddings) are not timed alone: their time stays in the table's
+ * constant, which is right while nothing cuts their channels.
+ *
+ * Every time is a median of `repeats` calls after two warm-up calls, each call awaited to its data (what a page
+ * waits for). Medians, not means: one call descheduled by a busy core would move a mean by its whole delay.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ChannelSpace } from './channel-space.js';
+import type { LayerInfo } from './layers.js';
+import { type LatencyTable, pairKey } from './latency-table.js';
+
+/** Calls per table entry (after the warm-up). */
+export const ENTRY_REPEATS = 9;
+/** Predict calls per model when a whole model is timed. */
+export const MODEL_REPEATS = 31;
+const WARMUP = 2;
+
+/** The distinct (in, out) pairs one unit can take. */
+export interface UnitPairs {
+  /** Position of the unit among the model's compressible units. */
+  unit: number;
+  pairs: Array<[number, number]>;
+}
+
+/**
+ * Every (input, output) channel pair each unit can take when every prunable group keeps one of the counts the
+ * preserve ratios `ratios` give it (or all of its channels): the table's rows. A unit whose channels nothing cuts
+ * has one pair, its own.
+ */
+export function channelPairs(space: ChannelSpace, ratios: number[]): UnitPairs[] {
+  const full = space.counts([]);
+  const options = full.map((c, g) => (space.opens(g) ? [...new Set([c, ...ratios.map((r) => space.countOf(g, r))])] : [c]));
+  return space.layers.map((_, i) => {
+    const groups = space.groupsOf(i);
+    const seen = new Map<string, [number, number]>();
+    const walk = (k: number, counts: number[]) => {
+      if (k === groups.length) {
+        const l = space.prunedLayer(i, counts);
+        seen.set(pairKey(l.inChannels, l.outChannels), [l.inChannels, l.outChannels]);
+        return;
+      }
+      for (const c of options[groups[k]]) {
+        const next = counts.slice();
+        next[groups[k]] = c;
+        walk(k + 1, next);
+      }
+    };
+    walk(0, full);
+    return { unit: i, pairs: [...seen.values()] };
+  });
+}
+
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Milliseconds of each call of `run` (`repeats` of them, after the warm-up), each awaited to its data. */
+async function timeCalls(run: () => tf.Tensor, repeats: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let r = -WARMUP; r < repeats; r++) {
+    const t0 = performance.now();
+    const y = run();
+    await y.data();
+    const ms = performance.now() - t0;
+    y.dispose();
+    if (r >= 0) out.push(ms);
+  }
+  return out;
+}
+
+type Fused = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
+const FUSED = new Set(['linear', 'relu', 'relu6', 'elu', 'sigmoid']);
+
+interface LayerConfig {
+  strides?: number | number[];
+  padding?: 'same' | 'valid';
+  dilationRate?: number | number[];
+  useBias?: boolean;
+  activation?: string;
+}
+
+const pair = (v: number | number[] | undefined): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v ?? 1, v ?? 1]);
+
+/** The op tfjs-layers runs for `unit` at `inC` input and `outC` output channels, or null for a kind not timed alone. */
+function unitOp(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number): { run: () => tf.Tensor; dispose: () => void } | null {
+  const layer = model.getLayer(unit.layerName);
+  const cfg = layer.getConfig() as LayerConfig;
+  const input = layer.input;
+  const inShape = (Array.isArray(input) ? input[0] : input).shape;
+  const outShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as Array<number | null>;
+  const act = cfg.activation ?? 'linear';
+  const fused: Fused = FUSED.has(act) ? (act as Fused) : 'linear';
+  const after = (y: tf.Tensor) => (act === 'softmax' ? tf.softmax(y) : act === 'tanh' ? tf.tanh(y) : y);
+  const made: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T) => (made.push(t), t);
+  const dispose = () => made.forEach((t) => t.dispose());
+  const bias = (n: number, use: boolean) => (use ? keep(tf.randomNormal([n])) : undefined);
+  const role = unit.name.slice(unit.layerName.length + 1);
+  const [kh, kw] = unit.kernelShape;
+  if ((unit.className === 'Conv2D' || (unit.className === 'SeparableConv2D' && role === 'pointwise')) && inShape.length === 4) {
+    // the pointwise half reads the depthwise half's output: the layer's output size
+    const [h, w] = unit.className === 'Conv2D' ? [inShape[1]!, inShape[2]!] : [outShape[1]!, outShape[2]!];
+    const x = keep(tf.randomNormal([batch, h, w, inC]) as tf.Tensor4D);
+    const filter = keep(tf.randomNormal([kh, kw, inC, outC]) as tf.Tensor4D);
+    const b = bias(outC, cfg.useBias !== false);
+    const strides = unit.className === 'Conv2D' ? pair(cfg.strides) : ([1, 1] as [number, number]);
+    const pad = unit.className === 'Conv2D' ? (cfg.padding ?? 'valid') : 'valid';
+    const dilations = unit.className === 'Conv2D' ? pair(cfg.dilationRate) : ([1, 1] as [number, number]);
+    return { run: () => tf.tidy(() => after(tf.fused.conv2d({ x, filter, strides, pad, dilations, bias: b, activation: fused }))), dispose };
+  }
+  if ((unit.className === 'DepthwiseConv2D' || (unit.className === 'SeparableConv2D' && role === 'depthwise')) && inShape.length === 4) {
+    const multiplier = Math.max(1, Math.round(outC / inC));
+    const x = keep(tf.randomNormal([batch, inShape[1]!, inShape[2]!, inC]) as tf.Tensor4D);
+    const filter = keep(tf.randomNormal([kh, kw, inC, multiplier]) as tf.Tensor4D);
+    const own = unit.className === 'DepthwiseConv2D';
+    const b = bias(inC * multiplier, own && cfg.useBias !== false);
+    const activation: Fused = own ? fused : 'linear';
+    return { run: () => tf.tidy(() => (own ? after : (y: tf.Tensor) => y)(tf.fused.depthwiseConv2d({ x, filter, strides: pair(cfg.strides), pad: cfg.padding ?? 'valid', dilations: pair(cfg.dilationRate), bias: b, activation }))), dispose };
+  }
+  if (unit.className === 'Dense') {
+    const positions = inShape.slice(1, -1).reduce<number>((a, d) => a * (d ?? 1), 1);
+    const a = keep(tf.randomNormal([batch * positions, inC]) as tf.Tensor2D);
+    const w = keep(tf.randomNormal([inC, outC]) as tf.Tensor2D);
+    const b = bias(outC, cfg.useBias !== false);
+    return { run: () => tf.tidy(() => after(tf.fused.matMul({ a, b: w, bias: b, activation: fused }))), dispose };
+  }
+  dispose();
+  return null;
+}
+
+/** Median ms of unit `unit` alone at `inC` x `outC` channels, or null for a kind not timed alone. */
+export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number, repeats = ENTRY_REPEATS): Promise<number | null> {
+  const op = unitOp(model, unit, inC, outC, batch);
+  if (!op) return null;
+  try {
+    return median(await timeCalls(op.run, repeats));
+  } finally {
+    op.dispose();
+  }
+}
+
+/** A random input batch for `model`. The caller disposes it. */
+export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
+  const shape = model.inputs[0].shape.slice(1) as number[];
+  return tf.randomNormal([batch, ...shape]);
+}
+
+/**
+ * Median ms of one predict call of each model, timed side by side: each round calls every model once, in turn, so
+ * a slow spell of the machine falls on all of them alike. Returns every call's time too, for the noise.
+ */
+export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; calls: number[] }>> {
+  const inputs = models.map((m) => randomInput(m, batch));
+  const calls = models.map(() => [] as number[]);
+  try {
+    for (let r = -WARMUP; r < rounds; r++) {
+      for (let k = 0; k < models.length; k++) {
+        const t0 = performance.now();
+        const y = models[k].predict(inputs[k]) as tf.Tensor;
+        await y.data();
+        const ms = performance.now() - t0;
+        y.dispose();
+        if (r >= 0) calls[k].push(ms);
+      }
+    }
+  } finally {
+    inputs.forEach((x) => x.dispose());
+  }
+  return calls.map((c) => ({ medianMs: median(c), calls: c }));
+}
+
+export interface TableRequest {
+  model: tf.LayersModel;
+  /** The model's channel groups (env/channel-space.ts): which pairs each unit can take. */
+  space: ChannelSpace;
+  /** The preserve ratios of the run's channels knob. */
+  ratios: number[];
+  batch: number;
+  /** What the table is keyed by (run/latency.ts). */
+  key: { model: string; backend: string; machine: string };
+  /** Entries measured before (the workdir's cache of this key): not timed again. */
+  known?: LatencyTable['layers'];
+  /** Called after each unit, with how many entries are done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The latency table of `model`: every missing pair timed, the whole model timed, the constant fitted. */
+export async function measureLatencyTable(req: TableRequest): Promise<LatencyTable> {
+  const units = channelPairs(req.space, req.ratios);
+  const layers: LatencyTable['layers'] = {};
+  const total = units.reduce((n, u) => n + u.pairs.length, 0);
+  let done = 0;
+  for (const { unit, pairs } of units) {
+    const info = req.space.layers[unit];
+    const known = req.known?.[info.name] ?? {};
+    const row: Record<string, number> = {};
+    for (const [inC, outC] of pairs) {
+      const k = pairKey(inC, outC);
+      const ms = known[k] ?? (await timeUnit(req.model, info, inC, outC, req.batch));
+      done++;
+      if (ms === null) break;
+      row[k] = ms;
+    }
+    if (Object.keys(row).length > 0) layers[info.name] = { ...known, ...row };
+    req.onProgress?.(done, total);
+  }
+  const [full] = await timeModels([req.model], req.batch);
+  const atFull = req.space.layers.reduce((s, l) => s + (layers[l.name]?.[pairKey(l.inChannels, l.outChannels)] ?? 0), 0);
+  return { ...req.key, batch: req.batch, fullMs: full.medianMs, constantMs: full.medianMs - atFull, layers };
+}
