@@ -106,6 +106,8 @@ export interface EpisodeFinishedEvent {
   accuracy: number;
   /** Realised cost in the budget's unit; always <= budget.limit. */
   cost: number;
+  /** Realised cost against every budget, when the run has two (the first is `cost`). */
+  costs?: number[];
   /** The share of the budget used, cost / budget.limit (0.727 = 72.7%). Every search sets it; optional only because
    * stored episodes keep the cost and the run's limit instead. */
   budgetShare?: number;
