@@ -46,7 +46,7 @@ export function latencyLine(r: FinalReport): string[] {
   const rel = -l.error;
   const error = `${rel >= 0 ? '+' : ''}${(100 * rel).toFixed(1)}%`;
   return [
-    `  latency    measured ${formatMs(l.measuredMs)} (fp32 ${formatMs(l.fp32Ms)} in the same rounds: ${formatPercent(share, 1)}), predicted ${formatMs(l.predictedMs)} (${error} of measured); ${budget}: ${verdict} (${l.backend}, batch ${l.batch}, medians)`,
+    `  latency    measured ${formatMs(l.measuredMs)} (fp32 ${formatMs(l.fp32Ms)} in the same rounds: ${formatPercent(share, 1)}), predicted ${formatMs(l.predictedMs)} (${error} of measured); ${budget}: ${verdict} (${l.backend}, batch ${l.batch}, medians; fastest blocks ${formatMs(l.measuredMinMs)} and ${formatMs(l.fp32MinMs)})`,
   ];
 }
 

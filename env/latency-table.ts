@@ -24,11 +24,11 @@ export interface LatencyTable {
   machine: string;
   /** Images per timed predict call (--latency-batch). */
   batch: number;
-  /** Median time of one predict call of the whole uncompressed model, in milliseconds. */
+  /** Time of one predict call of the whole uncompressed model (its fastest block of calls), in milliseconds. */
   fullMs: number;
   /** fullMs minus the table's sum at full channels: the time outside the timed units (may be negative). */
   constantMs: number;
-  /** Per unit name: `${in}x${out}` -> median milliseconds of the unit's op at that many channels. A unit absent here
+  /** Per unit name: `${in}x${out}` -> milliseconds of the unit's op at that many channels (fastest block). A unit absent here
    * is not timed alone (its kind has no timed op): its time is inside the constant and never changes. */
   layers: Record<string, Record<string, number>>;
   /** Where the table came from, for messages: a file path, or the workdir cache. */

@@ -8,19 +8,28 @@
  * units (Conv1D, transposed and recurrent kernels, embeddings) are not timed alone: their time stays in the table's
  * constant, which is right while nothing cuts their channels.
  *
- * Every time is a median of `repeats` calls after two warm-up calls, each call awaited to its data (what a page
- * waits for). Medians, not means: one call descheduled by a busy core would move a mean by its whole delay.
+ * Every time is a median over `repeats` blocks, after warm-up calls; a block is as many back-to-back calls as fill
+ * about BLOCK_MS (one call of a small op lasts microseconds, near the timer's own cost), each call awaited to its
+ * data (what a page waits for), and gives the mean call of the block. A table entry is the FASTEST block: on a
+ * shared machine every other process only adds time, so the fastest block is the best estimate of the op's own time
+ * and the one that repeats (on 2 cores at load 14, medians of the same entry moved 3x between runs); whole models
+ * are reported by the median and the fastest block of rounds that interleave them (the final stage's check).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ChannelSpace } from './channel-space.js';
 import type { LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';
 
-/** Calls per table entry (after the warm-up). */
+/** Blocks per table entry (after the warm-up). */
 export const ENTRY_REPEATS = 9;
-/** Predict calls per model when a whole model is timed. */
-export const MODEL_REPEATS = 31;
-const WARMUP = 2;
+/** Blocks per model when whole models are timed. */
+export const MODEL_REPEATS = 21;
+/** Warm-up calls before an entry or a model is timed (the first calls of a shape pay for its setup). */
+const WARMUP = 3;
+/** The least a block of calls lasts, in ms. */
+const BLOCK_MS = 2;
+/** The most calls in a block. */
+const MAX_BLOCK = 64;
 
 /** The distinct (in, out) pairs one unit can take. */
 export interface UnitPairs {
@@ -63,17 +72,39 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Milliseconds of each call of `run` (`repeats` of them, after the warm-up), each awaited to its data. */
-async function timeCalls(run: () => tf.Tensor, repeats: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let r = -WARMUP; r < repeats; r++) {
-    const t0 = performance.now();
+/** One call of `run`, awaited to its data; its milliseconds. */
+async function once(run: () => tf.Tensor): Promise<number> {
+  const t0 = performance.now();
+  const y = run();
+  await y.data();
+  const ms = performance.now() - t0;
+  y.dispose();
+  return ms;
+}
+
+/** The mean ms of `calls` back-to-back calls of `run`. */
+async function block(run: () => tf.Tensor, calls: number): Promise<number> {
+  const t0 = performance.now();
+  for (let c = 0; c < calls; c++) {
     const y = run();
     await y.data();
-    const ms = performance.now() - t0;
     y.dispose();
-    if (r >= 0) out.push(ms);
   }
+  return (performance.now() - t0) / calls;
+}
+
+/** Calls per block for a call of about `ms`: enough to last BLOCK_MS. */
+function blockSize(ms: number): number {
+  return Math.max(1, Math.min(MAX_BLOCK, Math.ceil(BLOCK_MS / Math.max(ms, 1e-3))));
+}
+
+/** The mean call of each of `repeats` blocks of `run`, after the warm-up. */
+async function timeCalls(run: () => tf.Tensor, repeats: number): Promise<number[]> {
+  let ms = Infinity;
+  for (let w = 0; w < WARMUP; w++) ms = Math.min(ms, await once(run));
+  const calls = blockSize(ms);
+  const out: number[] = [];
+  for (let r = 0; r < repeats; r++) out.push(await block(run, calls));
   return out;
 }
 
@@ -137,12 +168,12 @@ function unitOp(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: numbe
   return null;
 }
 
-/** Median ms of unit `unit` alone at `inC` x `outC` channels, or null for a kind not timed alone. */
+/** The fastest block's ms per call of unit `unit` alone at `inC` x `outC` channels, or null for a kind not timed alone. */
 export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number, repeats = ENTRY_REPEATS): Promise<number | null> {
   const op = unitOp(model, unit, inC, outC, batch);
   if (!op) return null;
   try {
-    return median(await timeCalls(op.run, repeats));
+    return Math.min(...(await timeCalls(op.run, repeats)));
   } finally {
     op.dispose();
   }
@@ -155,27 +186,27 @@ export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
 }
 
 /**
- * Median ms of one predict call of each model, timed side by side: each round calls every model once, in turn, so
- * a slow spell of the machine falls on all of them alike. Returns every call's time too, for the noise.
+ * Median ms of one predict call of each model, timed side by side: each round times a block of every model in turn,
+ * so a slow spell of the machine falls on all of them alike. Returns every block's mean call too, for the noise.
  */
-export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; calls: number[] }>> {
+export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; minMs: number; calls: number[] }>> {
   const inputs = models.map((m) => randomInput(m, batch));
+  const runs = models.map((m, k) => () => m.predict(inputs[k]) as tf.Tensor);
   const calls = models.map(() => [] as number[]);
   try {
-    for (let r = -WARMUP; r < rounds; r++) {
-      for (let k = 0; k < models.length; k++) {
-        const t0 = performance.now();
-        const y = models[k].predict(inputs[k]) as tf.Tensor;
-        await y.data();
-        const ms = performance.now() - t0;
-        y.dispose();
-        if (r >= 0) calls[k].push(ms);
-      }
+    const sizes: number[] = [];
+    for (const run of runs) {
+      let ms = Infinity;
+      for (let w = 0; w < WARMUP + 2; w++) ms = Math.min(ms, await once(run));
+      sizes.push(blockSize(ms));
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
     }
   } finally {
     inputs.forEach((x) => x.dispose());
   }
-  return calls.map((c) => ({ medianMs: median(c), calls: c }));
+  return calls.map((c) => ({ medianMs: median(c), minMs: Math.min(...c), calls: c }));
 }
 
 export interface TableRequest {
@@ -196,6 +227,8 @@ export interface TableRequest {
 /** The latency table of `model`: every missing pair timed, the whole model timed, the constant fitted. */
 export async function measureLatencyTable(req: TableRequest): Promise<LatencyTable> {
   const units = channelPairs(req.space, req.ratios);
+  // the backend's first calls (kernel setup, memory growth) belong to no entry
+  await timeModels([req.model], req.batch, 3);
   const layers: LatencyTable['layers'] = {};
   const total = units.reduce((n, u) => n + u.pairs.length, 0);
   let done = 0;
@@ -215,5 +248,6 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
   }
   const [full] = await timeModels([req.model], req.batch);
   const atFull = req.space.layers.reduce((s, l) => s + (layers[l.name]?.[pairKey(l.inChannels, l.outChannels)] ?? 0), 0);
-  return { ...req.key, batch: req.batch, fullMs: full.medianMs, constantMs: full.medianMs - atFull, layers };
+  // the fastest block, as the entries: the constant is what the whole model takes beyond its timed units
+  return { ...req.key, batch: req.batch, fullMs: full.minMs, constantMs: full.minMs - atFull, layers };
 }

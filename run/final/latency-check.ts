@@ -20,6 +20,9 @@ export interface LatencyCheck {
   /** Median ms of the built model's predict calls, and of the original's in the same rounds. */
   measuredMs: number;
   fp32Ms: number;
+  /** The fastest block of each (what the table's entries are), in the same rounds. */
+  measuredMinMs: number;
+  fp32MinMs: number;
   /** (measured - predicted) / measured. */
   error: number;
   batch: number;
@@ -31,13 +34,15 @@ export interface LatencyCheck {
 }
 
 /** Median ms of the built model and of the original, timed side by side. */
-export async function timeBuilt(original: tf.LayersModel, built: tf.LayersModel, batch: number): Promise<{ measuredMs: number; fp32Ms: number }> {
+export async function timeBuilt(original: tf.LayersModel, built: tf.LayersModel, batch: number): Promise<Timed> {
   const [fp32, mine] = await timeModels([original, built], batch);
-  return { measuredMs: mine.medianMs, fp32Ms: fp32.medianMs };
+  return { measuredMs: mine.medianMs, fp32Ms: fp32.medianMs, measuredMinMs: mine.minMs, fp32MinMs: fp32.minMs };
 }
 
+export type Timed = Pick<LatencyCheck, 'measuredMs' | 'fp32Ms' | 'measuredMinMs' | 'fp32MinMs'>;
+
 /** The check of `specs` on `env` (a run with a latency budget), from the times measured; undefined without one. */
-export function latencyCheck(env: CompressionEnv, specs: LayerSpec[], timed: { measuredMs: number; fp32Ms: number }, batch: number, backend: string): LatencyCheck | undefined {
+export function latencyCheck(env: CompressionEnv, specs: LayerSpec[], timed: Timed, batch: number, backend: string): LatencyCheck | undefined {
   const k = env.plans.findIndex((p) => p.kind === 'latency');
   if (k < 0) return undefined;
   const spec: BudgetSpec = k === 0 ? env.config.budget : env.config.alsoBudget!;
