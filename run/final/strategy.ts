@@ -152,7 +152,7 @@ export function parseStrategy(json: unknown, source = 'strategy'): Strategy {
     throw new StrategyError(`${source} is not an autoshrink strategy (format must be "${STRATEGY_FORMAT}")`);
   }
   if (!STRATEGY_VERSIONS.includes(obj.version as number)) {
-    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads versions ${STRATEGY_VERSIONS.join(' and ')}`);
+    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads versions ${STRATEGY_VERSIONS.slice(0, -1).join(', ')} and ${STRATEGY_VERSIONS.at(-1)}`);
   }
   const r = StrategySchema.safeParse(json);
   if (!r.success) {
