@@ -4,7 +4,7 @@ import { createRng } from '../../agent/rng.js';
 import { selectBackend } from '../../env/backend.js';
 import { parseBudgets } from '../../env/budget.js';
 import { ChannelSpace } from '../../env/channel-space.js';
-import { CompressionEnv, type EnvConfig } from '../../env/compression-env.js';
+import { CompressionEnv } from '../../env/compression-env.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { actionToSpec, withoutPreserve } from '../../env/knobs.js';
 import { compressibleLayers } from '../../env/layers.js';
@@ -85,7 +85,7 @@ test('two budgets without channels (size:3bits and bitops:0.05, bits and prune):
   const model = threeLayers();
   t.teardown(() => model.dispose());
   const [budget, alsoBudget] = parseBudgets('size:3bits, bitops:0.05');
-  const env = new CompressionEnv(model, data, envConfig({ space: space(['bits', 'prune']), budget, alsoBudget } satisfies EnvConfig), 0);
+  const env = new CompressionEnv(model, data, envConfig({ space: space(['bits', 'prune']), budget, alsoBudget }), 0);
   t.teardown(() => env.dispose());
   holdsBoth(t, env, 3);
 });
