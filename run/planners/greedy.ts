@@ -70,7 +70,8 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
     s.layers[l].specs.forEach((spec, i) => consider(spec, s.layers[l].losses[i]));
     return best.spec;
   });
-  const answer = await maybeFill(ctx, repaired);
+  // the repair compares the first budget's costs: with two, it may have raised the other one; then the walk's answer
+  const answer = await maybeFill(ctx, env.fits(repaired) ? repaired : result.assignment.map((j, l) => ladder[l][j]));
   // the k-1 best single-layer alternatives that fit, by predicted loss
   const base = answer.reduce((sum, spec, i) => sum + predictedLoss(s, i, spec), 0);
   emit({ type: 'log', level: 'info', message: `greedy: predicted loss increase ${base.toFixed(4)} after dominated rungs are replaced and the fill pass` });
