@@ -54,6 +54,7 @@ const strategies: Array<{ label: string; specs: LayerSpec[] }> = [
 
 const rows: Array<Array<string | number>> = [];
 const errors: number[] = [];
+const shareErrors: number[] = [];
 for (const s of strategies) {
   const counts = space.counts(s.specs);
   const built = space.prunes(counts) ? await pruneForCounts(model, space, counts, 'l1') : { model, layers: units };
@@ -61,11 +62,16 @@ for (const s of strategies) {
   const [fp32, mine] = await timeModels([model, built.model], batch, rounds);
   const error = (predicted - mine.medianMs) / mine.medianMs;
   errors.push(error);
+  // what a fraction budget compares: the share of the original, predicted against the fastest blocks' share
+  const predictedShare = predicted / lookup.fullMs;
+  const fastestShare = mine.minMs / fp32.minMs;
+  shareErrors.push(predictedShare - fastestShare);
   const kept = space.prunable().map((n) => {
     const i = units.findIndex((u) => u.name === n);
     return `${space.channelsOf(i, counts)[0]}`;
   });
-  rows.push([s.label, kept.join('/'), predicted.toFixed(3), mine.medianMs.toFixed(3), mine.minMs.toFixed(3), `${(100 * error).toFixed(1)}%`, fp32.medianMs.toFixed(3), `${(100 * (mine.medianMs / fp32.medianMs)).toFixed(1)}%`]);
+  const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
+  rows.push([s.label, kept.join('/'), predicted.toFixed(3), mine.medianMs.toFixed(3), pc(error), mine.minMs.toFixed(3), pc((predicted - mine.minMs) / mine.minMs), `${fp32.medianMs.toFixed(3)} / ${fp32.minMs.toFixed(3)}`, pc(predictedShare), pc(mine.medianMs / fp32.medianMs), pc(fastestShare)]);
   if (built.model !== model) built.model.dispose();
 }
 
@@ -83,9 +89,9 @@ const body = [
   `The table: ${entries} entries over ${Object.keys(lookup.layers).length} units (preserve ratios 0.2-1 step 0.05), timed in ${tableSeconds.toFixed(0)} s; whole model ${lookup.fullMs.toFixed(3)} ms, constant ${lookup.constantMs.toFixed(3)} ms.`,
   `Each strategy: built by the channel surgery (L1), then ${rounds} rounds timing a block of the original and a block of the built model in turn; measured = median of the rounds (fastest block beside it). Error = (predicted - measured median) / measured median.`,
   '',
-  table(['strategy', `kept channels (${space.prunable().join('/')})`, 'predicted ms', 'measured ms (median)', 'fastest block ms', 'error', 'original ms (same rounds)', 'built / original'], rows),
+  table(['strategy', `kept channels (${space.prunable().join('/')})`, 'predicted ms', 'measured median ms', 'error vs median', 'fastest block ms', 'error vs fastest', 'original median / fastest ms', 'predicted share of fp32', 'measured share (medians)', 'measured share (fastest)'], rows),
   '',
-  `Predicted within 10% of the measured median: ${within} of ${errors.length} strategies.`,
+  `Predicted within 10% of the measured median: ${within} of ${errors.length} strategies. Predicted share of the fp32 time within 5 points of the fastest blocks' share: ${shareErrors.filter((e) => Math.abs(e) <= 0.05).length} of ${shareErrors.length}.`,
   '',
   'The noise of the measurement: the original timed against itself in the same side-by-side rounds (3 repetitions).',
   '',

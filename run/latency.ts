@@ -42,9 +42,12 @@ export function machineKey(): string {
   return `${c[0]?.model?.trim() ?? 'unknown cpu'} x${c.length} on ${hostname()}`;
 }
 
-/** The model's key: its name as given and a hash of its architecture (a retrained model times the same). */
+/**
+ * The model's key: its name as given and a hash of its layers' classes and shapes (a retrained model times the same,
+ * and so does the untrained architecture the preflight times, whatever tfjs named its layers).
+ */
 export function modelKey(config: RunConfig, model: tf.LayersModel): string {
-  const topology = JSON.stringify(model.toJSON(null, false));
+  const topology = JSON.stringify(model.layers.map((l) => [l.getClassName(), l.outputShape, l.weights.map((w) => w.shape)]));
   return `${config.model.split('/').pop()}#${createHash('sha256').update(topology).digest('hex').slice(0, 12)}`;
 }
 
