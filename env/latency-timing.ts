@@ -4,7 +4,10 @@
  *
  * A unit is timed as the op tfjs-layers runs for it, on random inputs of its original spatial shape: Conv2D and the
  * pointwise half of a SeparableConv2D as a fused conv2d (bias and activation fused as the layer fuses them),
- * DepthwiseConv2D and the depthwise half as a depthwise conv2d, Dense as a fused matMul over every position. Other
+ * DepthwiseConv2D and the depthwise half as a depthwise conv2d, Dense as a fused matMul over every position; then the
+ * per-channel layers that follow it alone (batch norm, ReLU, an activation), whose work also scales with the kept
+ * channels (NetAdapt's table entries are such blocks; left in the constant they would make a cut model look slower
+ * than it is). Other
  * units (Conv1D, transposed and recurrent kernels, embeddings) are not timed alone: their time stays in the table's
  * constant, which is right while nothing cuts their channels.
  *
@@ -121,6 +124,60 @@ interface LayerConfig {
 
 const pair = (v: number | number[] | undefined): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v ?? 1, v ?? 1]);
 
+const PER_CHANNEL = new Set(['BatchNormalization', 'ReLU', 'Activation', 'LeakyReLU']);
+
+/** The per-channel layers that follow `layer` alone, in order (each the only reader of the one before). */
+function followers(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  let at = layer;
+  for (;;) {
+    const next = at.outboundNodes.map((n) => n.outboundLayer).filter((l) => model.layers.includes(l));
+    if (next.length !== 1 || !PER_CHANNEL.has(next[0].getClassName())) return out;
+    out.push(next[0]);
+    at = next[0];
+  }
+}
+
+/** `y` through the follower layers, with per-channel tensors of `channels` made by `keep`. */
+function follow(list: tf.layers.Layer[], channels: number, keep: <T extends tf.Tensor>(t: T) => T): (y: tf.Tensor) => tf.Tensor {
+  const steps = list.map((l): ((y: tf.Tensor) => tf.Tensor) => {
+    const cfg = l.getConfig() as { activation?: string; maxValue?: number | null; alpha?: number; epsilon?: number };
+    switch (l.getClassName()) {
+      case 'BatchNormalization': {
+        const [mean, variance, beta, gamma] = [0, 1, 2, 3].map(() => keep(tf.randomUniform([channels], 0.5, 1.5)));
+        return (y) => tf.batchNorm(y, mean, variance, beta, gamma, cfg.epsilon ?? 1e-3);
+      }
+      case 'ReLU':
+        return (y) => (cfg.maxValue ? tf.clipByValue(y, 0, cfg.maxValue) : tf.relu(y));
+      case 'LeakyReLU':
+        return (y) => tf.leakyRelu(y, cfg.alpha ?? 0.3);
+      default:
+        return (y) => activation(cfg.activation ?? 'linear')(y);
+    }
+  });
+  return (y) => steps.reduce((t, f) => f(t), y);
+}
+
+/** A Keras activation by name, for the ones the models here use; others are timed as linear. */
+function activation(name: string): (y: tf.Tensor) => tf.Tensor {
+  switch (name) {
+    case 'relu':
+      return tf.relu;
+    case 'relu6':
+      return (y) => tf.clipByValue(y, 0, 6);
+    case 'sigmoid':
+      return tf.sigmoid;
+    case 'tanh':
+      return tf.tanh;
+    case 'softmax':
+      return (y) => tf.softmax(y);
+    case 'elu':
+      return tf.elu;
+    default:
+      return (y) => y;
+  }
+}
+
 /** The op tfjs-layers runs for `unit` at `inC` input and `outC` output channels, or null for a kind not timed alone. */
 function unitOp(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number): { run: () => tf.Tensor; dispose: () => void } | null {
   const layer = model.getLayer(unit.layerName);
@@ -130,12 +187,16 @@ function unitOp(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: numbe
   const outShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as Array<number | null>;
   const act = cfg.activation ?? 'linear';
   const fused: Fused = FUSED.has(act) ? (act as Fused) : 'linear';
-  const after = (y: tf.Tensor) => (act === 'softmax' ? tf.softmax(y) : act === 'tanh' ? tf.tanh(y) : y);
   const made: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T) => (made.push(t), t);
+  const role = unit.name.slice(unit.layerName.length + 1);
+  // the layer's own activation where the fused op cannot take it, then the per-channel layers after it (not after
+  // the depthwise half of a separable layer: its output is the pointwise half's input)
+  const tail = role === 'depthwise' ? [] : followers(model, layer);
+  const then = follow(tail, outC, keep);
+  const after = (y: tf.Tensor) => then(FUSED.has(act) ? y : activation(act)(y));
   const dispose = () => made.forEach((t) => t.dispose());
   const bias = (n: number, use: boolean) => (use ? keep(tf.randomNormal([n])) : undefined);
-  const role = unit.name.slice(unit.layerName.length + 1);
   const [kh, kw] = unit.kernelShape;
   if ((unit.className === 'Conv2D' || (unit.className === 'SeparableConv2D' && role === 'pointwise')) && inShape.length === 4) {
     // the pointwise half reads the depthwise half's output: the layer's output size
