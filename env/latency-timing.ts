@@ -127,7 +127,7 @@ const pair = (v: number | number[] | undefined): [number, number] => (Array.isAr
 const PER_CHANNEL = new Set(['BatchNormalization', 'ReLU', 'Activation', 'LeakyReLU']);
 
 /** The per-channel layers that follow `layer` alone, in order (each the only reader of the one before). */
-function followers(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer[] {
+export function followers(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer[] {
   const out: tf.layers.Layer[] = [];
   let at = layer;
   for (;;) {

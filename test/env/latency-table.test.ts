@@ -7,7 +7,8 @@ import { CompressionEnv } from '../../env/compression-env.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { type LatencyTable, predictLatency } from '../../env/latency-table.js';
-import { channelPairs, measureLatencyTable } from '../../env/latency-timing.js';
+import { channelPairs, followers, measureLatencyTable } from '../../env/latency-timing.js';
+import { buildModel } from '../../env/models/zoo.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { BASE, envConfig, space } from '../helpers/env-config.js';
 
@@ -120,4 +121,14 @@ test.serial('a measured table times every pair, and its constant makes the full 
   t.true(table.fullMs > 0);
   t.true(Math.abs(table.constantMs - (table.fullMs - table.layers.fc1['784x6'] - table.layers.fc2['6x3'])) < 1e-12);
   t.true(Math.abs(predictLatency(table, compressibleLayers(model)) - table.fullMs) < 1e-12);
+});
+
+test('a unit is timed with the per-channel layers after it: mobilenet-tiny conv0 with conv0_bn and conv0_relu, pw3 with its own, fc with none', (t) => {
+  const model = buildModel('mobilenet-tiny', data.inputShape, data.numClasses, 1);
+  t.teardown(() => model.dispose());
+  const names = (layer: string) => followers(model, model.getLayer(layer)).map((l) => l.name);
+  t.deepEqual(names('conv0'), ['conv0_bn', 'conv0_relu']);
+  t.deepEqual(names('dw1'), ['dw1_bn', 'dw1_relu']);
+  t.deepEqual(names('pw3'), ['pw3_bn', 'pw3_relu']);
+  t.deepEqual(names('fc'), []);
 });
