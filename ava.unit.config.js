@@ -25,6 +25,7 @@ export const NOT_UNIT = {
   'test/report/report-of-a-search.test.ts': 'searches the tiny mlp',
   'test/run/abits-strategy.test.ts': 'searches the tiny mlp',
   'test/run/channel-strategy.test.ts': 'searches the tiny mlp',
+  'test/run/two-budget-search.test.ts': 'searches the tiny mlp',
   'test/run/final-entropy-coded-sizes.test.ts': 'searches the tiny mlp',
   'test/run/final-prune-then-cluster.test.ts': 'fine-tunes a model',
   'test/run/in-memory-data.test.ts': 'searches a tiny model',

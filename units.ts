@@ -21,6 +21,14 @@ export function formatCount(n: number): string {
   return scaled(n, ['', 'k', 'M', 'G', 'T'], '');
 }
 
+/** Milliseconds with three significant digits: `0.412 ms`, `3.21 ms`, `12.3 ms`, `1234 ms`. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '--';
+  if (Math.abs(ms) < 1) return `${ms.toFixed(3)} ms`;
+  if (Math.abs(ms) >= 1000) return `${ms.toFixed(0)} ms`;
+  return `${ms < 0 ? '-' : ''}${threeDigits(Math.abs(ms))} ms`;
+}
+
 function scaled(value: number, units: string[], sep: string): string {
   if (!Number.isFinite(value)) return '--';
   const sign = value < 0 ? '-' : '';

@@ -2,6 +2,7 @@
 import type { FinalReport } from '../run/final/final.js';
 import { describeFp32Share } from '../run/final/model-files.js';
 import type { GlobalArgs } from './global-options.js';
+import { formatMs } from '../units.js';
 import { formatBytes, formatDuration, formatPercent } from './ui/format.js';
 
 /** Runs finished before the holdout split re-ranked on every validation image. */
@@ -32,6 +33,23 @@ export function referenceLines(r: FinalReport): string[] {
   ];
 }
 
+/**
+ * The latency line of a run with a latency budget, e.g.
+ *   latency    measured 1.82 ms (fp32 3.40 ms in the same rounds: 53.5%), predicted 1.75 ms (-3.8%), budget 50.0%: OVER BY MEASUREMENT
+ */
+export function latencyLine(r: FinalReport): string[] {
+  const l = r.latency;
+  if (!l) return [];
+  const share = l.measuredMs / l.fp32Ms;
+  const budget = 'ms' in l.limit ? `budget ${formatMs(l.limit.ms)}` : `budget ${formatPercent(l.limit.fraction, 1)} of fp32`;
+  const verdict = l.overBudget ? 'OVER THE BUDGET BY MEASUREMENT' : 'within by measurement';
+  const rel = -l.error;
+  const error = `${rel >= 0 ? '+' : ''}${(100 * rel).toFixed(1)}%`;
+  return [
+    `  latency    measured ${formatMs(l.measuredMs)} (fp32 ${formatMs(l.fp32Ms)} in the same rounds: ${formatPercent(share, 1)}), predicted ${formatMs(l.predictedMs)} (${error} of measured); ${budget}: ${verdict} (${l.backend}, batch ${l.batch}, medians; fastest blocks ${formatMs(l.measuredMinMs)} and ${formatMs(l.fp32MinMs)})`,
+  ];
+}
+
 export function printFinal(args: GlobalArgs, r: FinalReport): void {
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ type: 'final', ...r })}\n`);
@@ -50,6 +68,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
     `  size       packed ${formatBytes(s.packedBytes)} entropy-coded (${formatBytes(s.fixedPackedBytes)} at fixed width, header ${formatBytes(s.headerBytes)}), gzip ${formatBytes(s.gzipBytes)}; fp32 ${formatBytes(s.fp32Bytes)} (gzip ${formatBytes(s.fp32GzipBytes)}): ${s.ratio.toFixed(1)}x smaller`,
     `  fp32 share ${describeFp32Share(s)}`,
     `  tfjs       ${formatBytes(r.tfjs.bytes)} (uint8 x${r.tfjs.uint8}, float16 x${r.tfjs.float16}), test ${formatPercent(r.tfjs.testAccuracy)}; model.ashk ${formatBytes(s.packedBytes)}, test ${formatPercent(r.testAccuracy)}; fp32 ${formatBytes(s.fp32Bytes)}, test ${formatPercent(r.baselineTestAccuracy)}`,
+    ...latencyLine(r),
     `  files      ${r.out}/model.ashk (packed), ${r.out}/tfjs/model.json (quantized, plain tf.loadLayersModel), ${r.strategyPath}`,
     ...referenceLines(r),
   ];

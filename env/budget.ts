@@ -16,32 +16,49 @@
  *   cheaper. With the wall in place it never fires; it guards pinned settings and float round-off.
  */
 import { BudgetError, ConfigError } from '../errors.js';
-import { formatBytes, formatCount } from '../units.js';
+import { formatBytes, formatCount, formatMs } from '../units.js';
 import { keptWeights, sizeBits } from '../learners/size.js';
 import type { LayerSpec } from '../learners/types.js';
 import type { LayerInfo } from './layers.js';
+import { type LatencyTable, unitMs } from './latency-table.js';
 
-export type BudgetKind = 'size' | 'flops' | 'bitops';
+export type BudgetKind = 'size' | 'flops' | 'bitops' | 'latency';
 /** What a budget counts: its kind, with `flops` split into dense MACs and sparse MACs (stored as kind `flops`). */
-export type CostKind = 'size' | 'flops' | 'sparse-flops' | 'bitops';
+export type CostKind = 'size' | 'flops' | 'sparse-flops' | 'bitops' | 'latency';
 
 export interface BudgetSpec {
   kind: BudgetKind;
   /** flops budgets: count sparse MACs (`sparse-flops:0.5`) instead of the dense MACs of the built model. */
   sparse?: boolean;
-  /** For size: bytes, or bits per weight (`bits`), or a compression ratio (`ratio`); flops/bitops: a fraction. */
+  /** For size: bytes, or bits per weight (`bits`), or a compression ratio (`ratio`); flops/bitops: a fraction;
+   * latency: a fraction of the uncompressed model's measured time, or milliseconds (`ms`) per predict call. */
   value: number;
-  unit: 'bytes' | 'bits' | 'ratio' | 'fraction';
+  unit: 'bytes' | 'bits' | 'ratio' | 'fraction' | 'ms';
 }
 
 /** Activation bits the bit-operation count assumes for a layer whose activations the abits knob does not set (8, the
  * HAQ convention: its fp32 activations would run as 8-bit on an integer accelerator). */
 export const ACTIVATION_BITS = 8;
 
-/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `sparse-flops:0.5`, `bitops:0.1` (or `bitops:25%`). */
+/**
+ * Every budget of `--budget` (one, or two joined by a comma: `size:2bits,latency:0.6`). Two of one kind are refused:
+ * the tighter one alone would say the same.
+ */
+export function parseBudgets(text: string): BudgetSpec[] {
+  const specs = text.split(',').map((t) => t.trim()).filter(Boolean).map(parseBudget);
+  if (specs.length === 0) throw new ConfigError(`cannot read budget '${text}'; use e.g. size:3bits, or two joined by a comma: size:2bits,latency:0.6`);
+  if (specs.length > 2) throw new ConfigError(`budget '${text}' gives ${specs.length} budgets; give one, or two joined by a comma (size:2bits,latency:0.6)`);
+  if (specs.length === 2 && costKindOf(specs[0]) === costKindOf(specs[1])) {
+    throw new ConfigError(`budget '${text}' gives two ${costKindOf(specs[0])} budgets; keep the tighter one`);
+  }
+  return specs;
+}
+
+/** Parse `size:3bits`, `size:20kB`, `size:12x`, `flops:0.5`, `sparse-flops:0.5`, `bitops:0.1` (or `bitops:25%`),
+ * `latency:0.5` (or `latency:12ms`). */
 export function parseBudget(text: string): BudgetSpec {
-  const m = /^(size|flops|sparse-flops|bitops):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%)?$/i.exec(text.trim());
-  if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5, sparse-flops:0.5 or bitops:0.25`);
+  const m = /^(size|flops|sparse-flops|bitops|latency):([0-9]*\.?[0-9]+)(bits|b|kb|mb|x|%|ms)?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`cannot read budget '${text}'; use size:3bits, size:20kB, size:12x, flops:0.5, sparse-flops:0.5, bitops:0.25, latency:0.5 or latency:12ms`);
   if (m[1].toLowerCase() === 'sparse-flops') return { ...parseBudget(`flops:${m[2]}${m[3] ?? ''}`), sparse: true };
   const kind = m[1].toLowerCase() as BudgetKind;
   const value = Number(m[2]);
@@ -61,6 +78,10 @@ export function parseBudget(text: string): BudgetSpec {
     if (unit === 'mb') return { kind, value: value * 1e6, unit: 'bytes' };
     if (unit === '%') return { kind, value: 100 / value, unit: 'ratio' };
     throw new ConfigError(`size budget '${text}' needs a unit: bits (per weight, e.g. size:3bits), B, kB, MB or x (ratio)`);
+  }
+  if (kind === 'latency' && unit === 'ms') {
+    if (!(value > 0)) throw new ConfigError(`latency budget '${text}' must be more than 0 ms`);
+    return { kind, value, unit: 'ms' };
   }
   const fraction = unit === '%' ? value / 100 : value;
   if (unit && unit !== '%') throw new ConfigError(`${kind} budget '${text}' is a fraction of the full model, e.g. ${kind}:0.5 or ${kind}:50%`);
@@ -84,9 +105,15 @@ export function costKindOf(spec: BudgetSpec): CostKind {
   return spec.kind === 'flops' && spec.sparse ? 'sparse-flops' : spec.kind;
 }
 
-/** The cost of one layer under a setting, in the budget's unit (bytes for size); `layer` has the shape it is built at. */
-export function layerCost(kind: CostKind, layer: LayerInfo, spec: LayerSpec): number {
+/**
+ * The cost of one layer under a setting, in the budget's unit (bytes for size, ms for latency: the table's entry at
+ * its channels, whatever its bits); `layer` has the shape it is built at.
+ */
+export function layerCost(kind: CostKind, layer: LayerInfo, spec: LayerSpec, latency?: LatencyTable): number {
   switch (kind) {
+    case 'latency':
+      if (!latency) throw new Error('a latency cost needs the run\'s latency table');
+      return unitMs(latency, layer);
     case 'size':
       return sizeBits(layer.storageShape, spec) / 8;
     case 'flops':
@@ -132,6 +159,8 @@ export interface PlanInput {
   fullLayerCost: number;
   /** The base spec for `size:Nbits` budgets (uniform N bits on every searched layer). */
   uniformSpec: (bits: number, layer: number) => LayerSpec;
+  /** The run's latency table (latency budgets). */
+  latency?: LatencyTable;
 }
 
 /** The stored bit widths (1..8, 16, 32) at or just below and just above `bits`. */
@@ -161,13 +190,19 @@ export function planBudget(input: PlanInput): BudgetPlan {
   } else if (spec.unit === 'bytes') {
     limit = spec.value;
     label = `size <= ${formatBytes(limit)}`;
+  } else if (spec.unit === 'ms') {
+    limit = spec.value;
+    label = `latency <= ${formatMs(limit)} (fp32 ${formatMs(full)})`;
+  } else if (kind === 'latency') {
+    limit = full * spec.value;
+    label = `latency <= ${(spec.value * 100).toFixed(1)}% of fp32 (${formatMs(limit)} of ${formatMs(full)})`;
   } else {
     limit = full * spec.value;
     label = `${kind} <= ${(spec.value * 100).toFixed(1)}% of full (${formatCount(limit)})`;
   }
   const costKind = costKindOf(spec);
   if (costKind === 'sparse-flops') label = `sparse ${label}`;
-  const costOf = input.costOf ?? ((i: number, s: LayerSpec) => layerCost(costKind, layers[i], s));
+  const costOf = input.costOf ?? ((i: number, s: LayerSpec) => layerCost(costKind, layers[i], s, input.latency));
   const candidates = input.candidates.map((specs, i) => {
     const pairs = specs.map((s) => ({ s, c: costOf(i, s) })).sort((a, b) => a.c - b.c);
     return { specs: pairs.map((p) => p.s), costs: pairs.map((p) => p.c) };
@@ -175,8 +210,9 @@ export function planBudget(input: PlanInput): BudgetPlan {
   const minCost = candidates.map((c) => c.costs[0]);
   const smallest = input.smallest ?? input.fixedCost + minCost.reduce((a, b) => a + b, 0);
   if (limit < smallest * (1 - 1e-12)) {
-    const what = kind === 'size' ? `${formatBytes(smallest)} (${((smallest / full) * 100).toFixed(2)}% of fp32)` : `${formatCount(smallest)} (${((smallest / full) * 100).toFixed(2)}% of full)`;
-    const hint = costKind === 'flops' ? '; flops counts the dense MACs the built model runs, which only the channels knob lowers: add channels to --knobs, or count sparse MACs with sparse-flops' : '; raise the budget or widen the knob bounds';
+    const amount = kind === 'size' ? formatBytes(smallest) : kind === 'latency' ? formatMs(smallest) : formatCount(smallest);
+    const what = `${amount} (${((smallest / full) * 100).toFixed(2)}% of ${kind === 'flops' || kind === 'bitops' ? 'full' : 'fp32'})`;
+    const hint = costKind === 'latency' ? '; only kept channels lower fp32 latency: raise the budget or lower the channels bound (--channels 0.1-1)' : costKind === 'flops' ? '; flops counts the dense MACs the built model runs, which only the channels knob lowers: add channels to --knobs, or count sparse MACs with sparse-flops' : '; raise the budget or widen the knob bounds';
     throw new BudgetError(`budget ${label} is below the smallest achievable ${costKind}, ${what}${hint}`);
   }
   // a limit accepted within round-off of the minimum must admit the cheapest strategy, which costs exactly `smallest`

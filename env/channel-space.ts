@@ -23,6 +23,7 @@ import { type CostKind, layerCost } from './budget.js';
 import type { Dataset } from './data/dataset.js';
 import { preserveOf } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
+import type { LatencyTable } from './latency-table.js';
 
 /** Training images LASSO selection and the least-squares refit sample feature maps from. */
 export const CHANNEL_SAMPLE_IMAGES = 256;
@@ -80,6 +81,16 @@ export class ChannelSpace {
     return counts;
   }
 
+  /** Whether some layer's preserve ratio sets group g's size. */
+  opens(g: number): boolean {
+    return this.groupOf.includes(g);
+  }
+
+  /** The groups whose kept counts change layer i's kernel shape. */
+  groupsOf(i: number): number[] {
+    return [...new Set(this.kernels[i].axes.flatMap((a) => (a ? a.uses.map(([g]) => g) : [])))];
+  }
+
   /** Whether `counts` removes any channel. */
   prunes(counts: number[]): boolean {
     return counts.some((k, g) => k < this.fullCounts[g]);
@@ -105,33 +116,51 @@ export class ChannelSpace {
 
   /**
    * The cost of the whole model when layer i takes specs[i] (every layer of `layers`) and group g keeps counts[g]: the
-   * layers' costs at their cut shapes, and for `size` every other weight (biases, batch norm) in fp32.
+   * layers' costs at their cut shapes, and for `size` every other weight (biases, batch norm) in fp32; for `latency`
+   * the table's entries plus its constant.
    */
-  total(kind: CostKind, specs: LayerSpec[], counts: number[]): number {
+  total(kind: CostKind, specs: LayerSpec[], counts: number[], latency?: LatencyTable): number {
     let n = 0;
     let kernels = 0;
     for (let i = 0; i < this.layers.length; i++) {
       const l = this.prunedLayer(i, counts);
       kernels += l.params;
-      n += layerCost(kind, l, specs[i]);
+      n += layerCost(kind, l, specs[i], latency);
     }
+    if (kind === 'latency') return n + latency!.constantMs;
     return kind === 'size' ? n + 4 * (prunedParams(this.analysis, counts) - kernels) : n;
   }
 }
 
 /**
- * AMC's wall over whole strategies: the agent's wish if the model's lower bound (undecided layers at their cheapest,
- * `costWith(spec)` with this layer at `spec`) stays within `limit`, else the feasible candidate nearest the wish, the
- * most expensive among equally near ones; null when none fits.
+ * How full a strategy's costs make the budgets: the largest cost / limit (one budget: the cost itself, so a single
+ * budget orders candidates exactly as before two existed). At most 1 (one budget: at most its limit) when it fits.
  */
-export function coupledWall(candidates: LayerSpec[], costWith: (s: LayerSpec) => number, limit: number, wish: LayerSpec, distance: (s: LayerSpec) => number): LayerSpec | null {
-  if (costWith(wish) <= limit) return wish;
+function load(costs: number[], limits: number[]): number {
+  if (limits.length === 1) return costs[0];
+  return Math.max(...costs.map((c, k) => (limits[k] > 0 ? c / limits[k] : c > 0 ? Infinity : 0)));
+}
+
+/** Whether every cost is within its limit. */
+export function fitsAll(costs: number[], limits: number[]): boolean {
+  return costs.every((c, k) => c <= limits[k]);
+}
+
+/**
+ * AMC's wall over whole strategies and every budget: the agent's wish if the model's lower bounds (undecided layers
+ * at their cheapest, `costWith(spec)` with this layer at `spec`, one cost per budget) stay within their `limits`,
+ * else the feasible candidate nearest the wish, the most expensive (fullest budget) among equally near ones; null
+ * when none fits.
+ */
+export function coupledWall(candidates: LayerSpec[], costWith: (s: LayerSpec) => number[], limits: number[], wish: LayerSpec, distance: (s: LayerSpec) => number): LayerSpec | null {
+  if (fitsAll(costWith(wish), limits)) return wish;
   let best: LayerSpec | null = null;
   let bestD = Infinity;
   let bestC = -Infinity;
   for (const s of candidates) {
-    const c = costWith(s);
-    if (c > limit) continue;
+    const costs = costWith(s);
+    if (!fitsAll(costs, limits)) continue;
+    const c = load(costs, limits);
     const d = distance(s);
     if (d < bestD - 1e-12 || (Math.abs(d - bestD) <= 1e-12 && c > bestC)) {
       best = s;
@@ -143,27 +172,26 @@ export function coupledWall(candidates: LayerSpec[], costWith: (s: LayerSpec) =>
 }
 
 /**
- * HAQ's after-episode pass over whole strategies: while over `limit`, from the last layer to the first, each takes
- * the most expensive of its candidates that makes the whole strategy cost strictly less. The wall makes it a guard.
+ * HAQ's after-episode pass over whole strategies and every budget: while some budget is exceeded, from the last layer
+ * to the first, each takes the candidate of largest load (cost / limit, the fullest budget's) that still lowers the
+ * strategy's load. The wall makes it a guard.
  */
-export function coupledEnforceAfter(candidates: LayerSpec[][], cost: (strategy: LayerSpec[]) => number, limit: number, strategy: LayerSpec[]): LayerSpec[] {
+export function coupledEnforceAfter(candidates: LayerSpec[][], cost: (strategy: LayerSpec[]) => number[], limits: number[], strategy: LayerSpec[]): LayerSpec[] {
   const out = strategy.slice();
-  let total = cost(out);
-  while (total > limit) {
+  let costs = cost(out);
+  while (!fitsAll(costs, limits)) {
     let moved = false;
-    for (let i = out.length - 1; i >= 0 && total > limit; i--) {
-      let best: LayerSpec | null = null;
-      let bestC = -Infinity;
+    for (let i = out.length - 1; i >= 0 && !fitsAll(costs, limits); i--) {
+      const total = load(costs, limits);
+      let best: { s: LayerSpec; costs: number[]; c: number } | null = null;
       for (const s of candidates[i]) {
-        const c = cost(out.map((o, j) => (j === i ? s : o)));
-        if (c < total && c > bestC) {
-          best = s;
-          bestC = c;
-        }
+        const cs = cost(out.map((o, j) => (j === i ? s : o)));
+        const c = load(cs, limits);
+        if (c < total && (best === null || c > best.c)) best = { s, costs: cs, c };
       }
       if (best) {
-        out[i] = best;
-        total = bestC;
+        out[i] = best.s;
+        costs = best.costs;
         moved = true;
       }
     }

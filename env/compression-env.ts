@@ -18,16 +18,18 @@
  * Never prints, never touches the store: `run/` does that with what this returns.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.js';
+import { BudgetError, ConfigError } from '../errors.js';
+import { formatBytes, formatCount, formatMs } from '../units.js';
 import type { LayerSpec } from '../learners/types.js';
 import { type BudgetPlan, type BudgetSpec, costKindOf, enforceAfter, layerCost, planBudget, sameSpec, sparseMacs, wall } from './budget.js';
-import { ChannelSpace, coupledEnforceAfter, coupledWall, refusePreserve } from './channel-space.js';
+import { ChannelSpace, coupledEnforceAfter, coupledWall, fitsAll, refusePreserve } from './channel-space.js';
 import type { Dataset } from './data/dataset.js';
 import { seededPermutation } from './data/dataset.js';
 import type { FinetuneOptions } from './finetune.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import { actionToSpec, candidateSpecs, preserveOf, type SearchSpace, specToAction, validateSpace, withoutPreserve } from './knobs.js';
 import { compressibleLayers, type LayerInfo } from './layers.js';
+import type { LatencyTable } from './latency-table.js';
 import { type MeasureConfig, type Measurement, type MeasureOptions, StrategyMeasurer } from './measure.js';
 import { reward, type RewardKind } from './reward.js';
 import { buildState, stateSize, staticFeatures } from './state.js';
@@ -39,6 +41,10 @@ export type LayerOrder = 'forward' | 'backward' | 'random';
 export interface EnvConfig extends MeasureConfig {
   space: SearchSpace;
   budget: BudgetSpec;
+  /** A second budget every wall holds as well (`--budget size:2bits,latency:0.6`). */
+  alsoBudget?: BudgetSpec;
+  /** The run's latency table (run/latency.ts), needed by a latency budget. */
+  latency?: LatencyTable;
   reward: RewardKind;
   /** Cost weight of the lagrangian reward. */
   lambda: number;
@@ -73,6 +79,11 @@ export interface Evaluation {
   timings: { compress: number; finetune: number; evaluate: number };
 }
 
+/** A cost in its budget's unit, for messages. */
+export function formatCost(kind: BudgetPlan['kind'], cost: number): string {
+  return kind === 'size' ? formatBytes(cost) : kind === 'latency' ? formatMs(cost) : formatCount(cost);
+}
+
 /** Glob (`*`, `?`) or `first` / `last` against a unit: its name or its layer's (`sep` matches both of sep's kernels). */
 export function matchesLayer(pattern: string, layer: LayerInfo, count: number): boolean {
   if (pattern === 'first') return layer.index === 0;
@@ -86,7 +97,12 @@ export class CompressionEnv {
   readonly allLayers: LayerInfo[];
   /** The layers in the walk (not excluded), in model order. */
   readonly layers: LayerInfo[];
+  /** The first budget's plan: what the state, the reward and the single-budget planners read. */
   readonly plan: BudgetPlan;
+  /** Every budget's plan (the first is `plan`); every wall holds all of them. */
+  readonly plans: BudgetPlan[];
+  /** Whether the walls cost whole strategies (channels couple layers, or two budgets) rather than layer by layer. */
+  private readonly whole: boolean;
   readonly stateSize: number;
   readonly actionSize: number;
   private readonly statics: number[][];
@@ -142,48 +158,69 @@ export class CompressionEnv {
     this.statics = staticFeatures(this.layers);
     this.prevAction = new Array(this.actionSize).fill(0);
 
+    const specs = [config.budget, ...(config.alsoBudget ? [config.alsoBudget] : [])];
+    if (specs.some((b) => b.kind === 'latency')) {
+      if (!config.space.knobs.includes('channels')) {
+        throw new ConfigError('a latency budget needs the channels knob: tfjs runs every weight in fp32, so only kept channels make the model faster; add channels to --knobs (e.g. --knobs channels or bits,channels)');
+      }
+      if (!config.latency) throw new Error('a latency budget needs the run\'s latency table (run/latency.ts)');
+    }
     const grid = candidateSpecs(config.space);
     // a layer that cannot be channel-pruned keeps every channel whatever the action
     const wholeGrid = grid.filter((s) => preserveOf(s) === 1);
-    const kind = config.budget.kind;
-    const costKind = costKindOf(config.budget);
     const excluded = this.allLayers.filter((l) => !this.layers.includes(l));
     const fp: LayerSpec = { ...withoutPreserve(config.space.base), bits: 32, pruneRatio: 0, clusters: 0 };
     const otherParams = model.getWeights().reduce((s, w) => s + w.size, 0) - this.allLayers.reduce((s, l) => s + l.params, 0);
-    const fixedCost = (kind === 'size' ? otherParams * 4 : 0) + excluded.reduce((s, l) => s + layerCost(costKind, l, fp), 0);
     const candidates = this.pinned.map((p, i) => (p ? [p] : canCut(i) ? grid : wholeGrid));
-    let coupled: { costOf: (i: number, s: LayerSpec) => number; smallest: number } | undefined;
-    if (channels) {
-      const full = channels.counts([]);
-      // a layer's own cost with its own output channels cut: orders its candidates; the walls cost whole strategies
+    const latency = config.latency;
+    // per budget: what it counts, its fixed and full costs, and a layer's cost (with channels: its own cut only)
+    const pricing = specs.map((spec) => {
+      const costKind = costKindOf(spec);
+      const fixedCost = (spec.kind === 'size' ? otherParams * 4 : spec.kind === 'latency' ? latency!.constantMs : 0) + excluded.reduce((s, l) => s + layerCost(costKind, l, fp, latency), 0);
+      const fullLayerCost = this.layers.reduce((s, l) => s + layerCost(costKind, l, fp, latency), 0);
       const costOf = (i: number, s: LayerSpec) => {
-        const counts = full.slice();
+        if (!channels) return layerCost(costKind, this.layers[i], s, latency);
+        const counts = channels.counts([]);
         const g = channels.groupOf[this.allIndex[i]];
         if (g !== null) counts[g] = channels.countOf(g, preserveOf(s));
-        return layerCost(costKind, channels.prunedLayer(this.allIndex[i], counts), s);
+        return layerCost(costKind, channels.prunedLayer(this.allIndex[i], counts), s, latency);
       };
-      candidates.forEach((specs, i) => {
-        let best = specs[0];
-        for (const s of specs) {
-          const d = preserveOf(s) - preserveOf(best);
-          if (d < 0 || (d === 0 && costOf(i, s) < costOf(i, best))) best = s;
-        }
-        this.restMin.push(best);
-      });
-      const cheapest = this.allSpecs(this.restMin);
-      coupled = { costOf, smallest: channels.total(costKind, cheapest, channels.counts(cheapest)) };
-    }
-    this.plan = planBudget({
-      kind,
-      spec: config.budget,
-      layers: this.layers,
-      candidates,
-      ...coupled,
-      fixedCost,
-      fullLayerCost: this.layers.reduce((s, l) => s + layerCost(costKind, l, fp), 0),
-      // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
-      uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
+      return { spec, costKind, fixedCost, fullLayerCost, costOf };
     });
+    // each layer's cheapest setting, what the walls assume of undecided layers: fewest channels first, then the least
+    // cost summed over the budgets (each as a share of its full model)
+    const share = (i: number, s: LayerSpec) => pricing.reduce((n, p) => n + p.costOf(i, s) / Math.max(p.fixedCost + p.fullLayerCost, 1e-300), 0);
+    candidates.forEach((list, i) => {
+      let best = list[0];
+      for (const s of list) {
+        const d = preserveOf(s) - preserveOf(best);
+        if (d < 0 || (d === 0 && share(i, s) < share(i, best))) best = s;
+      }
+      this.restMin.push(best);
+    });
+    const cheapest = this.allSpecs(this.restMin);
+    this.plans = pricing.map((p) =>
+      planBudget({
+        kind: p.spec.kind,
+        spec: p.spec,
+        layers: this.layers,
+        candidates,
+        costOf: p.costOf,
+        // with channels a layer's cost depends on its neighbours: the cheapest strategy is costed whole
+        smallest: channels ? channels.total(p.costKind, cheapest, channels.counts(cheapest), latency) : undefined,
+        fixedCost: p.fixedCost,
+        fullLayerCost: p.fullLayerCost,
+        // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
+        uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
+        latency,
+      }),
+    );
+    this.plan = this.plans[0];
+    this.whole = channels !== null || this.plans.length > 1;
+    if (this.plans.length > 1 && !fitsAll(this.costs(this.restMin), this.limits())) {
+      const costs = this.costs(this.restMin);
+      throw new BudgetError(`the budgets cannot hold together: the cheapest strategy for both costs ${this.plans.map((p, k) => `${formatCost(p.kind, costs[k])} against ${p.label}`).join(' and ')}; raise one of them`);
+    }
     this.measurer = new StrategyMeasurer({ model, data, allLayers: this.allLayers, layers: this.layers, channels: this.channels, config });
     this.valSplit = this.measurer.valSplit;
   }
@@ -238,15 +275,15 @@ export class CompressionEnv {
       const a = specToAction(s, space);
       return a.reduce((d, v, k) => d + (v - action[k]) ** 2, 0);
     };
-    if (this.channels) {
-      const canCut = this.channels.groupOf[this.allIndex[i]] !== null;
+    if (this.whole) {
+      const canCut = this.channels !== null && this.channels.groupOf[this.allIndex[i]] !== null;
       const want = this.pinned[i] || canCut ? wish : withoutPreserve(wish);
       const trial = this.filled();
       const costWith = (s: LayerSpec) => {
         trial[i] = s;
-        return this.cost(trial);
+        return this.costs(trial);
       };
-      const spec = coupledWall(this.plan.candidates[i].specs, costWith, this.plan.limit, want, dist) ?? this.restMin[i];
+      const spec = coupledWall(this.plan.candidates[i].specs, costWith, this.limits(), want, dist) ?? this.restMin[i];
       this.strategy[i] = spec;
       // what the decided layers take of the budget: the lower bound of the whole model, less the rest's minima
       let rest = 0;
@@ -277,18 +314,33 @@ export class CompressionEnv {
 
   /** The finished episode's strategy (model order), after HAQ's final pass. */
   finishStrategy(): LayerSpec[] {
-    if (!this.channels) return enforceAfter(this.plan, this.strategy);
-    return coupledEnforceAfter(this.plan.candidates.map((c) => c.specs), (s) => this.cost(s), this.plan.limit, this.strategy);
+    if (!this.whole) return enforceAfter(this.plan, this.strategy);
+    return coupledEnforceAfter(this.plan.candidates.map((c) => c.specs), (s) => this.costs(s), this.limits(), this.strategy);
   }
 
   /** The cheapest strategy's cost: every searched layer at its cheapest setting (fewest channels first). */
   minimumCost(): number {
-    return this.channels ? this.cost(this.restMin) : this.plan.fixed + this.plan.minCost.reduce((a, b) => a + b, 0);
+    return this.whole ? this.cost(this.restMin) : this.plan.fixed + this.plan.minCost.reduce((a, b) => a + b, 0);
   }
 
   /** The cost of searched layer `i` (model order) at `spec`, in the budget's unit (with channels: its own cut only). */
   layerCost(i: number, spec: LayerSpec): number {
-    return layerCost(this.plan.costKind, this.layers[i], spec);
+    return layerCost(this.plan.costKind, this.layers[i], spec, this.config.latency);
+  }
+
+  /** Every budget's limit, in plan order. */
+  limits(): number[] {
+    return this.plans.map((p) => p.limit);
+  }
+
+  /** A strategy's cost against every budget, in plan order. */
+  costs(strategy: LayerSpec[]): number[] {
+    return this.plans.map((p) => this.costAs(p, strategy));
+  }
+
+  /** Whether a strategy holds every budget. */
+  fits(strategy: LayerSpec[]): boolean {
+    return fitsAll(this.costs(strategy), this.limits());
   }
 
   /** Every compressible layer's spec: the strategy's for searched layers, full precision for excluded ones. */
@@ -319,12 +371,18 @@ export class CompressionEnv {
     return this.layers.map((l, i) => (counts ? this.channels!.channelsOf(this.allIndex[i], counts) : [l.outChannels, l.outChannels]));
   }
 
+  /** A strategy's cost against the first budget. */
   cost(strategy: LayerSpec[]): number {
+    return this.costAs(this.plan, strategy);
+  }
+
+  private costAs(plan: BudgetPlan, strategy: LayerSpec[]): number {
+    const latency = this.config.latency;
     if (this.channels) {
       const all = this.allSpecs(strategy);
-      return this.channels.total(this.plan.costKind, all, this.channels.counts(all));
+      return this.channels.total(plan.costKind, all, this.channels.counts(all), latency);
     }
-    return this.plan.fixed + strategy.reduce((s, spec, i) => s + layerCost(this.plan.costKind, this.layers[i], spec), 0);
+    return plan.fixed + strategy.reduce((s, spec, i) => s + layerCost(plan.costKind, this.layers[i], spec, latency), 0);
   }
 
   /** Sparse MACs remaining (for the AMC FLOPs reward and reports), channel cuts included. */

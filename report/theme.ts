@@ -35,7 +35,7 @@ export interface CostUnit {
   title: string;
 }
 
-/** A readable unit for costs up to `max`: kB or MB for size, k/M/G MACs for flops, k/M/G for bit-operations. */
+/** A readable unit for costs up to `max`: kB or MB for size, k/M/G MACs for flops, k/M/G for bit-operations, ms for latency. */
 export function costUnit(kind: CostKind, max: number): CostUnit {
   const steps: Array<[number, string]> = [[1, ''], [1e3, 'k'], [1e6, 'M'], [1e9, 'G'], [1e12, 'T']];
   let [divisor, prefix] = steps[0];
@@ -47,5 +47,7 @@ export function costUnit(kind: CostKind, max: number): CostUnit {
       return { divisor, title: `multiply-accumulates after pruning${prefix ? ` (${prefix})` : ''}` };
     case 'bitops':
       return { divisor, title: `bit-operations${prefix ? ` (${prefix})` : ''}` };
+    case 'latency':
+      return { divisor: 1, title: 'predicted latency (ms per predict call)' };
   }
 }

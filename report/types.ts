@@ -5,7 +5,7 @@
  */
 
 /** What a budget limits, in its unit: packed bytes (`size`), multiply-accumulates (`flops`), bit-operations (`bitops`). */
-export type CostKind = 'size' | 'flops' | 'bitops';
+export type CostKind = 'size' | 'flops' | 'bitops' | 'latency';
 
 /** One evaluated strategy of a search. */
 export interface ReportEpisode {

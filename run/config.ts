@@ -131,7 +131,14 @@ export const RunConfigFields = z
     warmup: field(z.number().int().min(0).default(DDPG.warmupEpisodes), 'Random warm-up episodes before the DDPG actor acts (HAQ: 20 of 600)', { defaultText: 'a fifth of --episodes, at most 20' }),
     budget: field(
       z.string().default('size:20x'),
-      'The budget: size:20x (the packed weights 20 times smaller than fp32) | size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25',
+      'The budget: size:20x (the packed weights 20 times smaller than fp32) | size:3bits | size:1.5bits | size:20kB | size:12x | flops:0.5 (dense MACs) | sparse-flops:0.5 | bitops:0.25 | latency:0.5 (of the fp32 model\'s measured time; needs the channels knob) | latency:12ms; two at once: repeat the flag or join with a comma (size:2bits,latency:0.6)',
+      { form: 'repeat', parse: (items) => items.join(','), defaultText: 'size:20x' },
+    ),
+    latencyBatch: field(z.number().int().min(1).default(1), 'Images per predict call a latency budget times (latency:12ms is per call of this many)'),
+    latencyTable: field(
+      z.string().optional(),
+      'A latency table measured elsewhere (e.g. in the browser the model will run in), JSON as docs/latency.md describes; default: timed on this backend and cached in the workdir',
+      { defaultText: 'timed here' },
     ),
     knobs: field(
       z.array(z.enum(['bits', 'prune', 'clusters', 'channels', 'abits'])).min(1).default(['bits', 'prune']),
@@ -276,6 +283,16 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
     line(`--warmup ${c.warmup} must be below --episodes ${c.episodes}: DDPG would never learn (lower --warmup or raise --episodes)`);
   }
   const needsKnapsack = c.agent === 'knapsack' || c.agent === 'local';
+  const budgets = c.budget.split(',').map((b) => b.trim()).filter(Boolean);
+  if (budgets.some((b) => b.toLowerCase().startsWith('latency:')) && !c.knobs.includes('channels')) {
+    line(`--budget ${c.budget}: a latency budget needs the channels knob, the only one that makes an fp32 tfjs model faster (add channels to --knobs, e.g. --knobs channels or bits,channels)`);
+  }
+  if (budgets.length > 1 && needsKnapsack) {
+    line(`--agent ${c.agent} plans one budget (its knapsack has one capacity), --budget ${c.budget} gives ${budgets.length}: use ddpg, random, uniform or greedy, or keep one budget`);
+  }
+  if (budgets.length > 1 && c.agent === 'ddpg' && c.warmStart === 'knapsack') {
+    line(`--warm-start knapsack plans one budget, --budget ${c.budget} gives ${budgets.length}: use --warm-start none, or keep one budget`);
+  }
   if (needsKnapsack && c.knobs.includes('channels')) {
     line(`--agent ${c.agent} cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)`);
   }
@@ -290,7 +307,7 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
     line(`--noise-final ${c.noiseFinal} must not exceed --warm-sigma ${c.warmSigma}: a warm-started run's noise starts at --warm-sigma and only decays`);
   }
 }).describe(
-  'with agent ddpg, warmup is below episodes; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
+  'with agent ddpg, warmup is below episodes; a latency budget needs the channels knob; two budgets (comma-joined) are refused by agents knapsack and local and by warmStart knapsack; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
     'noiseFinal does not exceed noiseSigma (when noiseSigma > 0); a warm-started ddpg run (warmStart not none, warmSigma > 0) has noiseFinal at most warmSigma.',
 );
 

@@ -3,13 +3,16 @@
  * (dataset, model, baseline accuracy on the reward images). Shared by the search, the final stage and the workers.
  */
 import { join } from 'node:path';
-import { parseBudget } from '../env/budget.js';
+import * as tf from '@tensorflow/tfjs';
+import { parseBudgets } from '../env/budget.js';
 import { CompressionEnv, type EnvConfig, rewardSplit } from '../env/compression-env.js';
 import { evaluateAccuracy } from '../env/evaluate.js';
 import type { SearchSpace } from '../env/knobs.js';
 import { layerSpec } from '../learners/types.js';
 import type { RunConfig } from './config.js';
 import type { RunEvent } from './events.js';
+import type { LatencyTable } from '../env/latency-table.js';
+import { latencyTableFor } from './latency.js';
 import { prepare } from './setup.js';
 
 export function storePath(workdir: string): string {
@@ -44,10 +47,14 @@ export function searchSpace(config: RunConfig): SearchSpace {
   };
 }
 
-export function envConfig(config: RunConfig): EnvConfig {
+/** The env config of a run; `latency`: the run's latency table (run/latency.ts), when its budget counts latency. */
+export function envConfig(config: RunConfig, latency?: LatencyTable): EnvConfig {
+  const [budget, alsoBudget] = parseBudgets(config.budget);
   return {
     space: searchSpace(config),
-    budget: parseBudget(config.budget),
+    budget,
+    ...(alsoBudget ? { alsoBudget } : {}),
+    ...(latency ? { latency } : {}),
     reward: config.reward,
     lambda: config.lambda,
     maxDrop: config.maxDrop,
@@ -75,7 +82,8 @@ export async function buildEnvironment(config: RunConfig, workdir: string, onEve
   const bench = await prepare({ model: config.model, data: config.data, dataSeed: config.dataSeed, validationSize: config.validationSize, holdoutSize: config.holdoutSize, workdir }, (p) => {
     if (p.step === p.totalSteps || p.step % 200 === 0) onEvent?.({ type: 'log', level: 'info', message: `training baseline ${config.model}: step ${p.step}/${p.totalSteps}, loss ${p.loss.toFixed(4)}` });
   });
-  const env = new CompressionEnv(bench.model, bench.data, envConfig(config), 0);
+  const latency = await latencyTableFor(config, searchSpace(config), bench.model, workdir, tf.getBackend(), onEvent);
+  const env = new CompressionEnv(bench.model, bench.data, envConfig(config, latency), 0);
   env.baselineAccuracy = await evaluateAccuracy(bench.model, rewardSplit(bench.data, config.evalSize).validation, bench.data.inputShape);
   return { ...bench, env, baselineAccuracy: env.baselineAccuracy };
 }

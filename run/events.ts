@@ -7,8 +7,9 @@ import type { AgentPhase } from '../agent/agent.js';
 import type { LeftOutLayer } from '../env/layers.js';
 import type { SpecView } from '../env/knobs.js';
 
-/** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits. */
-export type BudgetKind = 'size' | 'flops' | 'bitops';
+/** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits;
+ * `latency`: the predicted milliseconds of one predict call (env/latency-table.ts). */
+export type BudgetKind = 'size' | 'flops' | 'bitops' | 'latency';
 
 export interface BudgetInfo {
   kind: BudgetKind;
@@ -18,6 +19,8 @@ export interface BudgetInfo {
   full: number;
   /** A human label, e.g. "size <= 3 bits/weight (16.2 kB)". */
   label: string;
+  /** Every budget of the run when it has two (the first is this one). */
+  all?: Array<{ kind: BudgetKind; limit: number; full: number; label: string }>;
 }
 
 /** One layer's chosen setting as the UI, the store and the strategy file show it (env/knobs.ts's SpecView). */
@@ -103,6 +106,8 @@ export interface EpisodeFinishedEvent {
   accuracy: number;
   /** Realised cost in the budget's unit; always <= budget.limit. */
   cost: number;
+  /** Realised cost against every budget, when the run has two (the first is `cost`). */
+  costs?: number[];
   /** The share of the budget used, cost / budget.limit (0.727 = 72.7%). Every search sets it; optional only because
    * stored episodes keep the cost and the run's limit instead. */
   budgetShare?: number;

@@ -9,7 +9,9 @@
  */
 import { CompressionEnv } from '../env/compression-env.js';
 import type { RunConfig } from './config.js';
-import { envConfig } from './environment.js';
+import * as tf from '@tensorflow/tfjs';
+import { envConfig, searchSpace } from './environment.js';
+import { latencyTableFor, needsLatency } from './latency.js';
 import { loadData, modelArchitecture } from './setup.js';
 import { checkWorkdir } from './workdir.js';
 
@@ -18,8 +20,10 @@ export async function preflight(config: RunConfig, workdir: string): Promise<voi
   const data = loadData(config);
   const model = await modelArchitecture(config.model, data);
   try {
-    // a baseline accuracy is only needed for rewards, which are never computed here
-    new CompressionEnv(model, data, envConfig(config), 0).dispose();
+    // a baseline accuracy is only needed for rewards, which are never computed here; a latency budget's table is timed
+    // on the architecture (times do not depend on the weights) and cached for the run
+    const latency = needsLatency(config) && config.knobs.includes('channels') ? await latencyTableFor(config, searchSpace(config), model, workdir, tf.getBackend()) : undefined;
+    new CompressionEnv(model, data, envConfig(config, latency), 0).dispose();
   } finally {
     model.dispose();
   }

@@ -80,7 +80,7 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
           r.status,
           r.model,
           r.agent,
-          formatCost(r.budget.limit, r.budget.kind),
+          r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
           `${r.episodesDone}/${r.episodesPlanned}`,
           r.best ? formatPercent(r.best.accuracy) : '-',
           r.best ? formatCost(r.best.cost, r.budget.kind) : '-',
@@ -105,9 +105,11 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       }
       const out: string[] = [];
       out.push(`run ${run.id}  ${run.status}  ${run.model} on ${run.dataset}  agent ${run.agent}  seed ${run.seed}  backend ${run.backend}`);
-      out.push(`budget ${run.budget.kind} <= ${formatCost(run.budget.limit, run.budget.kind)}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
+      out.push(`budget ${run.budgets.map((b) => `${b.kind} <= ${formatCost(b.limit, b.kind)}`).join(' and ')}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
       if (run.best) {
-        out.push('', `best: episode ${formatEpisode(run.best.episode)}, validation ${formatPercent(run.best.accuracy)}, cost ${formatCost(run.best.cost, run.budget.kind)}, reward ${run.best.reward.toFixed(4)}`);
+        const costs = episodes.find((e) => e.episode === run.best!.episode)?.costs;
+        const cost = costs && costs.length === run.budgets.length ? run.budgets.map((b, k) => formatCost(costs[k], b.kind)).join(' and ') : formatCost(run.best.cost, run.budget.kind);
+        out.push('', `best: episode ${formatEpisode(run.best.episode)}, validation ${formatPercent(run.best.accuracy)}, cost ${cost}, reward ${run.best.reward.toFixed(4)}`);
         const w = layerNameWidth(run.best.strategy.map((c) => c.name));
         const keep = hasKeepColumn(run.best.strategy);
         out.push(layerTableHeader(w, keep));
@@ -122,11 +124,13 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
       if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit));
-      const final = run.final as { testAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number } | null;
+      const final = run.final as { testAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number; latency?: { measuredMs: number; fp32Ms: number; predictedMs: number; overBudget: boolean } } | null;
       if (final?.testAccuracy !== undefined) {
         // runs finished before entropy coding stored no fixed-width size: their file was fixed-width
         const fixed = final.fixedPackedBytes !== undefined && final.fixedPackedBytes !== final.packedBytes ? ` entropy-coded (${formatCost(final.fixedPackedBytes, 'size')} at fixed width)` : '';
         out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')}${fixed} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
+        const l = final.latency;
+        if (l) out.push(`latency: measured ${formatCost(l.measuredMs, 'latency')} vs fp32 ${formatCost(l.fp32Ms, 'latency')} (same rounds), predicted ${formatCost(l.predictedMs, 'latency')}${l.overBudget ? '; OVER THE BUDGET BY MEASUREMENT' : ''}`);
       }
       process.stdout.write(`${out.join('\n')}\n`);
     }),
@@ -145,7 +149,7 @@ const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
         return {
           run: r.id,
           agent: r.agent,
-          budget: formatCost(r.budget.limit, r.budget.kind),
+          budget: r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
           bestAccuracy: r.best?.accuracy ?? null,
           bestCost: r.best?.cost ?? null,
           testAccuracy: final?.testAccuracy ?? null,

@@ -4,7 +4,7 @@
  */
 
 import type { BudgetKind } from '../../run/events.js';
-import { formatBytes, formatCount } from '../../units.js';
+import { formatBytes, formatCount, formatMs } from '../../units.js';
 
 // The views' callers import sizes and counts from here with the other formatters; the one implementation is units.ts.
 export { formatBytes, formatCount };
@@ -38,7 +38,7 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** A cost in its budget's unit: bytes for `size`, MACs for `flops`, bit-operations for `bitops`. */
+/** A cost in its budget's unit: bytes for `size`, MACs for `flops`, bit-operations for `bitops`, ms for `latency`. */
 export function formatCost(cost: number, kind: BudgetKind): string {
   switch (kind) {
     case 'size':
@@ -47,6 +47,8 @@ export function formatCost(cost: number, kind: BudgetKind): string {
       return `${formatCount(cost)} MACs`;
     case 'bitops':
       return `${formatCount(cost)} bitops`;
+    case 'latency':
+      return formatMs(cost);
   }
 }
 

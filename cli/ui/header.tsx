@@ -9,7 +9,7 @@ export function Header({ state, width }: { state: ViewState; width: number }) {
   if (!h) return <Text bold>{clip('autoshrink  starting…', width)}</Text>;
   const who = ['autoshrink', `run ${h.runId}`, `${h.model} on ${h.dataset}`, `agent ${h.agent}`, `backend ${h.backend}`, `seed ${h.seed}`];
   const what = [
-    `budget ${h.budget.label}`,
+    `budget ${h.budget.all ? h.budget.all.map((b) => b.label).join(' and ') : h.budget.label}`,
     `baseline acc ${formatPercent(h.baselineAccuracy)}`,
     ...(h.resumedAt > 0 ? [`resumed after ${h.resumedAt} episodes`] : []),
   ];

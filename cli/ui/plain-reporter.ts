@@ -42,7 +42,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
     case 'run-started': {
       const resumed = event.resumedAt > 0 ? `, resuming after ${event.resumedAt} stored episodes` : '';
       return (
-        `run ${event.runId}: ${event.model} on ${event.dataset}, budget ${event.budget.label}, ` +
+        `run ${event.runId}: ${event.model} on ${event.dataset}, budget ${event.budget.all ? event.budget.all.map((b) => b.label).join(' and ') : event.budget.label}, ` +
         `${event.episodes} episodes (${event.warmup} warm-up), agent ${event.agent}, backend ${event.backend}, ` +
         `seed ${event.seed}, baseline acc ${formatPercent(event.baselineAccuracy)}${resumed}` +
         (event.timeLimit ? `, time limit ${formatDuration(event.timeLimit.seconds)}` : '')

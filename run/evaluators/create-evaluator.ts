@@ -30,7 +30,7 @@ export const createEvaluator: EvaluatorFactory = async (config, built, opts) => 
     return evaluator;
   }
   if (config.workers > 1) {
-    const pool = await WorkerPool.start(config, built, { threads: config.workers, backend: opts.backend, onEvent: opts.onEvent });
+    const pool = await WorkerPool.start(config, { ...built, latency: built.env.config.latency }, { threads: config.workers, backend: opts.backend, onEvent: opts.onEvent });
     say(`evaluating on ${config.workers} worker threads`);
     return pool;
   }

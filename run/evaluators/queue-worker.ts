@@ -19,7 +19,8 @@ import { findCachedBaseline } from '../../env/models/baseline-cache.js';
 import { loadModel } from '../../env/models/model-io.js';
 import { isBuiltinModel } from '../../env/models/zoo.js';
 import type { RunConfig } from '../config.js';
-import { envConfig } from '../environment.js';
+import { envConfig, searchSpace } from '../environment.js';
+import { latencyTableFor } from '../latency.js';
 import type { RunEvent } from '../events.js';
 import { connectionOf, probe, QUEUE_NAME, type QueueJobData, ready, REFUSED, type WorkIdentity, workIdentity } from './queue.js';
 import { checkFits, loadData } from '../setup.js';
@@ -68,7 +69,9 @@ async function buildWorkerEnv(config: RunConfig, workdir: string, backend: strin
   try {
     checkFits(model, data, config.model);
     const identity = workIdentity(model, data, backend);
-    return { pool: await WorkerPool.start(config, { model, data }, { threads: 1, backend, onEvent }), identity };
+    // a latency budget's env needs a table: this machine's (cached in its workdir); a worker only measures accuracy
+    const latency = await latencyTableFor(config, searchSpace(config), model, workdir, tf.getBackend(), onEvent);
+    return { pool: await WorkerPool.start(config, { model, data, latency }, { threads: 1, backend, onEvent }), identity };
   } finally {
     model.dispose();
   }

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import type { Measurement } from '../../env/compression-env.js';
 import type { Dataset, DataSplit } from '../../env/data/dataset.js';
+import type { LatencyTable } from '../../env/latency-table.js';
 import type { RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
 import type { Evaluator, MeasureJob } from './evaluator.js';
@@ -119,8 +120,8 @@ export class WorkerPool implements Evaluator {
    * Start `opts.threads` threads for the run and wait until each has built its environment. `source.model` must hold
    * the original weights (what the threads compress from).
    */
-  static async start(config: RunConfig, source: Pick<BuiltEnvironment, 'model' | 'data'>, opts: PoolOptions): Promise<WorkerPool> {
-    const payload: ThreadPayload = { config, backend: opts.backend, model: await modelArtifacts(source.model), data: shareDataset(source.data) };
+  static async start(config: RunConfig, source: Pick<BuiltEnvironment, 'model' | 'data'> & { latency?: LatencyTable }, opts: PoolOptions): Promise<WorkerPool> {
+    const payload: ThreadPayload = { config, backend: opts.backend, model: await modelArtifacts(source.model), data: shareDataset(source.data), ...(source.latency ? { latency: source.latency } : {}) };
     const pool = new WorkerPool(payload, opts);
     try {
       await pool.ready();

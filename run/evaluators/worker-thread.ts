@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../../env/backend.js';
 import { CompressionEnv, type Measurement } from '../../env/compression-env.js';
 import type { Dataset } from '../../env/data/dataset.js';
+import type { LatencyTable } from '../../env/latency-table.js';
 import type { RunConfig } from '../config.js';
 import { envConfig } from '../environment.js';
 import { type MeasureJob, measureOptionsOf } from './evaluator.js';
@@ -21,6 +22,8 @@ export interface ThreadPayload {
   backend: string;
   model: tf.io.ModelArtifacts;
   data: Dataset;
+  /** The run's latency table (a latency budget): the thread's env walls nothing, but is built with the run's budget. */
+  latency?: LatencyTable;
 }
 
 export type ToThread = { type: 'measure'; id: number; job: MeasureJob } | { type: 'abort'; id: number };
@@ -40,7 +43,7 @@ async function serve(payload: ThreadPayload, port: NonNullable<typeof parentPort
   try {
     await selectBackend(payload.backend);
     const model = await tf.loadLayersModel(tf.io.fromMemory(payload.model));
-    env = new CompressionEnv(model, payload.data, envConfig(payload.config), Number.NaN);
+    env = new CompressionEnv(model, payload.data, envConfig(payload.config, payload.latency), Number.NaN);
   } catch (e) {
     send({ type: 'failed', message: (e as Error).message });
     return;

@@ -34,7 +34,8 @@ import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } f
 import { AUTOSHRINK_VERSION } from '../version.js';
 import type { FinetuneOptions } from '../../env/finetune.js';
 import { openStore } from '../store/store.js';
-import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, type Strategy } from './strategy.js';
+import { type LatencyCheck, latencyCheck, timeBuilt } from './latency-check.js';
+import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, STRATEGY_VERSION_BUDGETS, type Strategy } from './strategy.js';
 import { prepare } from '../setup.js';
 
 export { toSpecs } from './specs.js';
@@ -71,6 +72,8 @@ export interface FinalReport {
   referenceSeconds?: number;
   /** The images the re-rank scored on: the holdout split, or validation for runs without one. */
   rerankOn?: { split: 'holdout' | 'validation'; images: number };
+  /** Runs with a latency budget: the built model timed beside the original, against the prediction and the budget. */
+  latency?: LatencyCheck;
 }
 
 export interface FinalOptions {
@@ -100,6 +103,8 @@ interface ApplyInput {
   onProgress?: StepProgress;
   /** Channel surgery (the channels knob): the smaller model to compress instead of `model`, or null for none. */
   prune?: (model: tf.LayersModel) => Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null>;
+  /** Time the built model beside the original at this batch (runs with a latency budget). */
+  timeBatch?: number;
 }
 
 /** Share of the final fine-tune given to the pruning stage when a strategy prunes and clusters the same layer. */
@@ -154,7 +159,10 @@ async function applyCore(input: ApplyInput) {
     const baselineTestAccuracy = await evaluateAccuracy(model, data.test, data.inputShape);
     // with channel pruning, everything below works on the smaller model built from the original weights
     built = input.prune ? await input.prune(model) : null;
-    return await compressAndWrite(input, built?.model ?? model, built?.layers ?? input.layers, originals, { start, val, baselineValidationAccuracy, baselineTestAccuracy });
+    // timed before the fine-tune: the weights do not change the time, and the original still holds its own
+    const timed = input.timeBatch ? await timeBuilt(model, built?.model ?? model, input.timeBatch) : undefined;
+    const r = await compressAndWrite(input, built?.model ?? model, built?.layers ?? input.layers, originals, { start, val, baselineValidationAccuracy, baselineTestAccuracy });
+    return { ...r, ...(timed ? { timed } : {}) };
   } finally {
     // also when the fine-tune throws (an abort, a refused layer): no tensor outlives the call
     built?.model.dispose();
@@ -223,6 +231,8 @@ async function writeCompressed(
 }
 
 interface StrategyInput {
+  /** The latency check of the final stage (runs with a latency budget). */
+  latency?: LatencyCheck;
   run: { id: string; seed: number; backend: string };
   config: RunConfig;
   /** The episode the strategy comes from, with the validation accuracy to record. */
@@ -234,7 +244,7 @@ interface StrategyInput {
 }
 
 /** Build the strategy file of a run's chosen episode. */
-function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInput): Strategy {
+function strategyOf({ run, config, pick, built, accuracies, sizes, latency }: StrategyInput): Strategy {
   const { env, model } = built;
   const settings = settingsOf(config);
   const specs = toSpecs(pick.strategy, settings);
@@ -242,12 +252,15 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
   const kernelBits = env.layers.reduce((s, l, i) => s + layerCost('size', l, specs[i]) * 8, 0);
   const fp32Bytes = model.getWeights().reduce((s, w) => s + w.size * 4, 0);
   const channels = env.channelCounts(specs) ? env.layerChannels(specs) : null;
+  // version 3 only where version 2 cannot say it: a latency budget, or two budgets
+  const v3 = env.plans.length > 1 || env.plans.some((p) => p.kind === 'latency');
   return {
     format: 'autoshrink-strategy',
-    version: STRATEGY_VERSION,
+    version: v3 ? STRATEGY_VERSION_BUDGETS : STRATEGY_VERSION,
     model: { name: config.model, hash: modelHash(model), layers: modelLayers(env.allLayers) },
     dataset: built.data.id,
     budget: { kind: env.plan.kind, limit: env.plan.limit, label: env.plan.label },
+    ...(env.plans.length > 1 ? { budgets: env.plans.map((p) => ({ kind: p.kind, limit: p.limit, label: p.label })) } : {}),
     settings: channels ? { ...settings, channelMethod: config.channelMethod } : settings,
     layers: pick.strategy.map(({ name, bits, pruneRatio, clusters }, i) => ({
       name,
@@ -267,6 +280,8 @@ function strategyOf({ run, config, pick, built, accuracies, sizes }: StrategyInp
       bitsPerWeight: kernelBits / weights,
       flops: env.flops(specs),
       denseFlops: env.denseFlops(specs),
+      ...(env.plans.length > 1 ? { values: env.costs(specs) } : {}),
+      ...(latency ? { latency: { predictedMs: latency.predictedMs, measuredMs: latency.measuredMs, fp32Ms: latency.fp32Ms, batch: latency.batch, backend: latency.backend } } : {}),
     },
     accuracy: { validation: pick.accuracy, test: accuracies.test, baselineValidation: env.baselineAccuracy, baselineTest: accuracies.baselineTest },
     provenance: { runId: run.id, episode: pick.episode, seed: run.seed, backend: run.backend, autoshrink: AUTOSHRINK_VERSION, date: new Date().toISOString() },
@@ -289,6 +304,7 @@ function finalInput(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec
     evalSize: config.evalSize,
     out,
     prune: () => built.env.pruneFor(specs),
+    ...(built.env.plans.some((p) => p.kind === 'latency') ? { timeBatch: config.latencyBatch } : {}),
   };
 }
 
@@ -344,10 +360,11 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const table = config.rerankTop > 0 && episodes.length > 1 ? await rerankThrough(built, config, episodes, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id }) : [];
       const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
       const specs = toSpecs(chosen.strategy, settingsOf(config));
-      const r = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
+      const { timed, ...r } = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
       built.env.restoreOriginal();
-      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes });
+      const latency = timed ? latencyCheck(built.env, specs, timed, config.latencyBatch, opts.backend) : undefined;
+      const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes, latency });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
       const refs = await finishReferences(built, config, out);
@@ -361,6 +378,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         budgetShare: strategy.cost.value / built.env.plan.limit,
         ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}),
         ...(refs.rows.length ? { references: refs.rows, referenceSeconds: refs.seconds } : {}),
+        ...(latency ? { latency } : {}),
       };
       store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;

@@ -8,6 +8,9 @@
  * with `channels` [kept, original] as built) and `activationBits`; `settings.channelMethod`; `cost.denseFlops` (the
  * MACs the built model runs). Each is optional: a strategy that cuts no channel reads as before. Version 1 files
  * still load (they cannot carry the new fields).
+ *
+ * Version 3 (written only when a strategy needs it, else version 2) adds the latency budget (`budget.kind`
+ * `latency`, in ms), `budgets` (every budget when the run had two) and `cost.latency` (predicted and measured ms).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
@@ -18,10 +21,20 @@ import type { LayerInfo } from '../../env/layers.js';
 
 export const STRATEGY_FORMAT = 'autoshrink-strategy';
 export const STRATEGY_VERSION = 2;
+/** The version of a strategy with a latency budget or two budgets (what version 2 readers cannot read). */
+export const STRATEGY_VERSION_BUDGETS = 3;
 /** Every version this autoshrink reads. */
-export const STRATEGY_VERSIONS: readonly number[] = [1, 2];
+export const STRATEGY_VERSIONS: readonly number[] = [1, 2, 3];
 /** A strategy file is a few kB per hundred layers; anything this large is not one (and is not read into memory). */
 const MAX_STRATEGY_BYTES = 16 << 20;
+
+const Budget = z
+  .object({
+    kind: z.enum(['size', 'flops', 'bitops', 'latency']).describe('latency: version 3'),
+    limit: z.number().nonnegative().describe('bytes for size, MACs for flops, bit-operations for bitops, ms per predict call for latency'),
+    label: z.string(),
+  })
+  .strict();
 
 const LayerEntry = z
   .object({
@@ -48,7 +61,9 @@ const LayerEntry = z
 export const StrategySchema = z
   .object({
     format: z.literal(STRATEGY_FORMAT),
-    version: z.union([z.literal(1), z.literal(2)]).describe('2 adds per-layer preserveRatio, channels and activationBits, settings.channelMethod and cost.denseFlops; version 1 files carry none of them'),
+    version: z
+      .union([z.literal(1), z.literal(2), z.literal(3)])
+      .describe('2 adds per-layer preserveRatio, channels and activationBits, settings.channelMethod and cost.denseFlops; version 1 files carry none of them; 3 adds latency budgets, budgets and cost.latency'),
     model: z.object({
       name: z.string().describe('Built-in model name or the model.json path the run used'),
       hash: z.string().describe('sha256 of topology and weights (first 16 hex digits)'),
@@ -57,11 +72,8 @@ export const StrategySchema = z
         .describe('Every compressible layer of the model: what apply checks the target model against'),
     }).strict(),
     dataset: z.string(),
-    budget: z.object({
-      kind: z.enum(['size', 'flops', 'bitops']),
-      limit: z.number().nonnegative().describe('bytes for size, MACs for flops, bit-operations for bitops'),
-      label: z.string(),
-    }).strict(),
+    budget: Budget.describe('The budget (the first of two)'),
+    budgets: z.array(Budget).min(2).max(2).optional().describe('Version 3: every budget, when the run held two (the first is budget)'),
     settings: z.object({
       pruneKind: z.enum(['magnitude', 'block', '2:4']),
       clusterInit: z.enum(['linear', 'random', 'density', 'kmeans++']),
@@ -81,6 +93,18 @@ export const StrategySchema = z
       bitsPerWeight: z.number().nonnegative(),
       flops: z.number().nonnegative().describe('Multiply-accumulates left after pruning (weights and channels): sparse MACs'),
       denseFlops: z.number().nonnegative().optional().describe('Version 2: the dense multiply-accumulates the built model runs (what the flops budget counts)'),
+      values: z.array(z.number().nonnegative()).optional().describe('Version 3: the realised cost against each of budgets, in its unit'),
+      latency: z
+        .object({
+          predictedMs: z.number().describe('The latency table\'s prediction for the built model, ms per predict call'),
+          measuredMs: z.number().positive().describe('Median of repeated predict calls of the built model, timed side by side with the original'),
+          fp32Ms: z.number().positive().describe('The same median of the uncompressed model, in the same rounds'),
+          batch: z.number().int().min(1).describe('Images per predict call'),
+          backend: z.string(),
+        })
+        .strict()
+        .optional()
+        .describe('Version 3: predicted and measured latency of the built model (runs with a latency budget)'),
     }).strict(),
     accuracy: z.object({
       validation: z.number().min(0).max(1),
@@ -128,7 +152,7 @@ export function parseStrategy(json: unknown, source = 'strategy'): Strategy {
     throw new StrategyError(`${source} is not an autoshrink strategy (format must be "${STRATEGY_FORMAT}")`);
   }
   if (!STRATEGY_VERSIONS.includes(obj.version as number)) {
-    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads versions ${STRATEGY_VERSIONS.join(' and ')}`);
+    throw new StrategyError(`${source} has strategy version ${String(obj.version)}; this autoshrink reads versions ${STRATEGY_VERSIONS.slice(0, -1).join(', ')} and ${STRATEGY_VERSIONS.at(-1)}`);
   }
   const r = StrategySchema.safeParse(json);
   if (!r.success) {
@@ -140,6 +164,9 @@ export function parseStrategy(json: unknown, source = 'strategy'): Strategy {
   if (r.data.version === 1) {
     const i = r.data.layers.findIndex((l) => l.preserveRatio !== undefined || l.channels !== undefined || l.activationBits !== undefined);
     if (i >= 0) throw new StrategyError(`${source}: field layers[${i}]: preserveRatio, channels and activationBits need strategy version 2`);
+  }
+  if (r.data.version < 3 && (r.data.budget.kind === 'latency' || r.data.budgets !== undefined || r.data.cost.latency !== undefined || r.data.cost.values !== undefined)) {
+    throw new StrategyError(`${source}: a latency budget, budgets, cost.values and cost.latency need strategy version 3`);
   }
   const layerNames = new Set(r.data.model.layers.map((l) => l.name));
   const stray = r.data.layers.find((l) => !layerNames.has(l.name));

@@ -40,8 +40,8 @@ export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: La
   });
   const r = fill(options, choice, s.budget - spent, frozen);
   const out = r.choice.map((j, i) => specs[i][j]);
-  // the integer costs are exact for size and rounded up otherwise; the env's own sum has the last word
-  if (r.raises.length === 0 || ctx.env.cost(out) > ctx.env.plan.limit) return { strategy, raises: 0 };
+  // the integer costs are exact for size and rounded up otherwise; the env's own sums (every budget) have the last word
+  if (r.raises.length === 0 || !ctx.env.fits(out)) return { strategy, raises: 0 };
   return { strategy: out, raises: r.raises.length };
 }
 

@@ -17,6 +17,13 @@ import { maybeFill } from './fill-strategy.js';
 import { layerLosses, predictedLoss, sensitivities } from './sensitivities.js';
 import { Aborted, candidatesOf, type Planner, type PlannerContext } from './types.js';
 
+/** A strategy's cost (one budget), or the largest of its costs as shares of their limits (two budgets). */
+function load(env: CompressionEnv, strategy: LayerSpec[]): number {
+  if (env.plans.length === 1) return env.cost(strategy);
+  const limits = env.limits();
+  return Math.max(...env.costs(strategy).map((c, k) => c / limits[k]));
+}
+
 export function greedyPlanner(ctx: PlannerContext): Planner {
   const k = candidatesOf(ctx.config);
   return candidateList(ctx, k, () => greedyCandidates(ctx, k));
@@ -43,8 +50,9 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
       await measure([[l, j]]);
       return losses.get(key(l, j))! - losses.get(key(l, 0))!;
     },
-    cost: (assignment) => env.cost(assignment.map((j, l) => ladder[l][j])),
-    budget: env.plan.limit,
+    // one budget: its cost; two: the fuller one's share of its limit, so the walk stops when both hold
+    cost: (assignment) => load(env, assignment.map((j, l) => ladder[l][j])),
+    budget: env.plans.length === 1 ? env.plan.limit : 1,
   });
   emit({ type: 'log', level: 'info', message: `greedy: ${result.steps.length} steps down, ${result.evaluations} layer settings measured without fine-tune, predicted loss increase ${result.predictedDrop.toFixed(4)}` });
   const s = await sensitivities(ctx);
@@ -62,7 +70,8 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
     s.layers[l].specs.forEach((spec, i) => consider(spec, s.layers[l].losses[i]));
     return best.spec;
   });
-  const answer = await maybeFill(ctx, repaired);
+  // the repair compares the first budget's costs: with two, it may have raised the other one; then the walk's answer
+  const answer = await maybeFill(ctx, env.fits(repaired) ? repaired : result.assignment.map((j, l) => ladder[l][j]));
   // the k-1 best single-layer alternatives that fit, by predicted loss
   const base = answer.reduce((sum, spec, i) => sum + predictedLoss(s, i, spec), 0);
   emit({ type: 'log', level: 'info', message: `greedy: predicted loss increase ${base.toFixed(4)} after dominated rungs are replaced and the fill pass` });
@@ -71,7 +80,7 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
     s.layers[i].specs.forEach((o, j) => {
       if (sameSpec(o, spec)) return;
       const strategy = answer.map((x, l) => (l === i ? o : x));
-      if (env.cost(strategy) > env.plan.limit) return;
+      if (!env.fits(strategy)) return;
       alternatives.push({ strategy, loss: base - predictedLoss(s, i, spec) + s.layers[i].losses[j] });
     });
   });

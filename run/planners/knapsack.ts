@@ -33,6 +33,6 @@ export async function knapsackCandidates(ctx: PlannerContext, k: number): Promis
   const strategies: LayerSpec[][] = [];
   for (const sol of solutions) strategies.push(await maybeFill(ctx, sol.choice.map((j, l) => s.layers[l].specs[j])));
   // the integer sums fit exactly; the env's float sum has the last word
-  const fitting = strategies.filter((st) => ctx.env.cost(st) <= ctx.env.plan.limit);
+  const fitting = strategies.filter((st) => ctx.env.fits(st));
   return distinct(fitting.length ? fitting : [ctx.env.plan.candidates.map((c) => c.specs[0])], k);
 }

@@ -12,7 +12,8 @@
  * measure again.
  *
  * Costs are integers: bits for a size budget (a layer's packed size is a whole number of bits), whole MACs or
- * bit-operations (rounded up) for the others, so the knapsack runs on exact cells.
+ * bit-operations (rounded up) for the others, microseconds (rounded up) for latency, so the knapsack runs on exact
+ * cells.
  */
 import { coarseOptions, type GridOption, paretoFrontier, refineOptions } from '../../agent/frontier.js';
 import { sameSpec } from '../../env/budget.js';
@@ -36,7 +37,7 @@ export interface LayerOptions {
 
 export interface Sensitivities {
   layers: LayerOptions[];
-  /** The integer cost of layer `i` at `spec`: bits for size budgets, rounded-up MACs or bit-operations otherwise. */
+  /** The integer cost of layer `i` at `spec`: bits for size budgets, rounded-up MACs, bit-operations or microseconds otherwise. */
   units: (i: number, spec: LayerSpec) => number;
   /** Integer cost units the searched layers may take together (the budget less the fixed cost, rounded down). */
   budget: number;
@@ -70,8 +71,9 @@ export async function layerLosses(ctx: PlannerContext, pairs: Array<[number, Lay
 }
 
 function unitsOf(env: CompressionEnv): { units: (i: number, spec: LayerSpec) => number; budget: number } {
-  const scale = env.plan.costKind === 'size' ? 8 : 1;
-  const units = scale === 8 ? (i: number, s: LayerSpec) => Math.round(env.layerCost(i, s) * 8) : (i: number, s: LayerSpec) => Math.ceil(env.layerCost(i, s) - 1e-9);
+  // latency in whole microseconds: whole milliseconds would round every layer of a small model to one unit
+  const scale = env.plan.costKind === 'size' ? 8 : env.plan.costKind === 'latency' ? 1000 : 1;
+  const units = scale === 8 ? (i: number, s: LayerSpec) => Math.round(env.layerCost(i, s) * 8) : (i: number, s: LayerSpec) => Math.ceil(env.layerCost(i, s) * scale - 1e-9);
   return { units, budget: Math.floor((env.plan.limit - env.plan.fixed) * scale) };
 }
 

@@ -20,9 +20,9 @@ export function uniformStrategies(env: CompressionEnv, k: number): LayerSpec[][]
   const grid = plan.candidates.find((c) => c.specs.length > 1)?.specs ?? plan.candidates[0].specs;
   const all = grid.map((spec, g) => {
     const strategy = env.layers.map((_, i) => (plan.candidates[i].specs.length === 1 ? plan.candidates[i].specs[0] : spec));
-    return { spec, strategy, cost: env.cost(strategy), g };
+    return { spec, strategy, cost: env.cost(strategy), fits: env.fits(strategy), g };
   });
-  const fitting = all.filter((x) => x.cost <= plan.limit).sort((a, b) => b.cost - a.cost || b.spec.bits - a.spec.bits || a.g - b.g);
+  const fitting = all.filter((x) => x.fits).sort((a, b) => b.cost - a.cost || b.spec.bits - a.spec.bits || a.g - b.g);
   // nothing fits (a pinned layer over the budget): the cheapest, which the final pass will report over the budget
   const ranked = fitting.length ? fitting : all.sort((a, b) => a.cost - b.cost).slice(0, 1);
   return distinct(ranked.map((x) => x.strategy), k);

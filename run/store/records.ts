@@ -25,6 +25,8 @@ export interface RunInit {
   /** Dataset spec as given, e.g. 'mnist' or 'idx:/data/digits'. */
   dataset: string;
   budget: { kind: BudgetKind; limit: number };
+  /** Every budget, when the run has two (the first is `budget`). */
+  budgets?: Array<{ kind: BudgetKind; limit: number }>;
   /** Agent kind: 'ddpg', 'uniform', 'random', 'greedy'. */
   agent: string;
   episodesPlanned: number;
@@ -53,6 +55,8 @@ export interface RunRecord {
   model: string;
   dataset: string;
   budget: { kind: BudgetKind; limit: number };
+  /** Every budget of the run: `[budget]`, or both of a run with two. */
+  budgets: Array<{ kind: BudgetKind; limit: number }>;
   agent: string;
   episodesPlanned: number;
   /** How many episodes are stored. */

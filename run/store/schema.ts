@@ -8,9 +8,11 @@
  *
  * Schema (latest):
  *   runs(id PK, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
- *        episodes_planned, config JSON, versions JSON, best JSON?, final_report JSON?)
+ *        episodes_planned, config JSON, versions JSON, best JSON?, final_report JSON?, budgets JSON?)
+ *        budget_kind/budget_limit: the (first) budget; budgets: every budget when a run has two, else NULL
  *   episodes(run_id FK, episode, strategy JSON, accuracy, cost, reward, cached, seconds, timings JSON, created_at,
- *            phase, critic_loss?, actor_loss?, mean_q?, sigma?, clamped?; PK(run_id, episode))
+ *            phase, critic_loss?, actor_loss?, mean_q?, sigma?, clamped?, costs JSON?; PK(run_id, episode))
+ *            cost: against the first budget; costs: against every budget when the run has two, else NULL
  *   checkpoints(run_id PK/FK, episode, agent_state BLOB, env_state BLOB, created_at): one row per run, replaced
  *            at each episode. Both blobs are in the format of `checkpoint-codec.ts`.
  *   run_locks(run_id PK/FK, pid, host, since): the process running the run now, if any (`Store.lockRun`).
@@ -145,6 +147,41 @@ const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    version: 6,
+    description: "budget_kind 'latency'; runs.budgets and episodes.costs: every budget and cost of a run with two budgets",
+    // the CHECK on budget_kind changes: runs is rebuilt (migrate turns foreign keys off meanwhile, so dropping the
+    // old table does not cascade into episodes, checkpoints, checkpoint_rows and run_locks)
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE runs_v6 (
+          id               TEXT PRIMARY KEY,
+          created_at       TEXT NOT NULL,
+          updated_at       TEXT NOT NULL,
+          status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'stopped', 'failed')),
+          seed             INTEGER NOT NULL,
+          backend          TEXT NOT NULL,
+          model            TEXT NOT NULL,
+          dataset          TEXT NOT NULL,
+          budget_kind      TEXT NOT NULL CHECK (budget_kind IN ('size', 'flops', 'bitops', 'latency')),
+          budget_limit     REAL NOT NULL,
+          agent            TEXT NOT NULL,
+          episodes_planned INTEGER NOT NULL,
+          config           TEXT NOT NULL,
+          versions         TEXT NOT NULL,
+          best             TEXT,
+          final_report     TEXT,
+          budgets          TEXT
+        ) STRICT;
+        INSERT INTO runs_v6 (id, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit,
+            agent, episodes_planned, config, versions, best, final_report)
+          SELECT id, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit,
+            agent, episodes_planned, config, versions, best, final_report FROM runs;
+        DROP TABLE runs;
+        ALTER TABLE runs_v6 RENAME TO runs;
+        ALTER TABLE episodes ADD COLUMN costs TEXT;
+      `),
+  },
 ];
 
 /** The schema version this code writes; `PRAGMA user_version` of an up-to-date runs.db. */
@@ -173,6 +210,18 @@ export function migrate(db: Database.Database, path: string, readonly: boolean):
   if (readonly) {
     throw new InputError(`${path} has schema v${seen}, this autoshrink needs v${SCHEMA_VERSION}; open it once read-write to upgrade it`);
   }
+  // SQLite's way to rebuild a table others reference (v5 rebuilds runs): foreign keys off around the transaction,
+  // checked before it commits
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    migrateLocked(db, path);
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+}
+
+function migrateLocked(db: Database.Database, path: string): void {
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated in between.
     const version = userVersion(db);
@@ -182,6 +231,8 @@ export function migrate(db: Database.Database, path: string, readonly: boolean):
       if (tables > 0) throw new InputError(`${path} is an SQLite file of something else, not an autoshrink runs database; use another --workdir`);
     }
     for (const migration of MIGRATIONS.slice(version)) migration.up(db);
+    const broken = db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) throw new Error(`migrating ${path} left ${broken.length} rows without their run`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -205,6 +256,7 @@ export interface RunRow {
   versions: string;
   best: string | null;
   final_report: string | null;
+  budgets: string | null;
 }
 
 /** An `episodes` row; the diagnostics are NULL in rows from before v3 and where nothing was reported. */
@@ -225,6 +277,7 @@ export interface EpisodeRow {
   mean_q: number | null;
   sigma: number | null;
   clamped: number | null;
+  costs: string | null;
 }
 
 /** A `checkpoints` row without its run id. */
@@ -237,12 +290,12 @@ export interface CheckpointRow {
 
 /** The columns of a RunRow, episodes_done counted. */
 export const RUN_COLUMNS = `id, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
-  episodes_planned, config, versions, best, final_report,
+  episodes_planned, config, versions, best, final_report, budgets,
   (SELECT count(*) FROM episodes e WHERE e.run_id = runs.id) AS episodes_done`;
 
 /** The columns of an EpisodeRow. */
 export const EPISODE_COLUMNS = `run_id, episode, phase, strategy, accuracy, cost, reward, cached, seconds, timings, created_at,
-  critic_loss, actor_loss, mean_q, sigma, clamped`;
+  critic_loss, actor_loss, mean_q, sigma, clamped, costs`;
 
 /** A runs row as the store's record; the JSON columns parsed. */
 export function toRun(row: RunRow): RunRecord {
@@ -256,6 +309,7 @@ export function toRun(row: RunRow): RunRecord {
     model: row.model,
     dataset: row.dataset,
     budget: { kind: row.budget_kind, limit: row.budget_limit },
+    budgets: row.budgets === null ? [{ kind: row.budget_kind, limit: row.budget_limit }] : JSON.parse(row.budgets),
     agent: row.agent,
     episodesPlanned: row.episodes_planned,
     episodesDone: row.episodes_done,
@@ -284,6 +338,7 @@ export function toEpisode(row: EpisodeRow): EpisodeRecord {
     meanQ: row.mean_q,
     sigma: row.sigma,
     clamped: row.clamped,
+    ...(row.costs === null ? {} : { costs: JSON.parse(row.costs) as number[] }),
     createdAt: row.created_at,
   };
 }

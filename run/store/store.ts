@@ -206,9 +206,9 @@ class SqliteStore implements Store {
   ) {
     this.stmt = {
       insertRun: db.prepare(`INSERT INTO runs (id, created_at, updated_at, status, seed, backend, model, dataset,
-          budget_kind, budget_limit, agent, episodes_planned, config, versions)
+          budget_kind, budget_limit, agent, episodes_planned, config, versions, budgets)
         VALUES (@id, @now, @now, @status, @seed, @backend, @model, @dataset, @budgetKind, @budgetLimit, @agent,
-          @episodesPlanned, @config, @versions)`),
+          @episodesPlanned, @config, @versions, @budgets)`),
       runById: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
       runsByPrefix: db.prepare<{ prefix: string }, RunRow>(
         `SELECT ${RUN_COLUMNS} FROM runs WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id`,
@@ -223,9 +223,9 @@ class SqliteStore implements Store {
       ),
       lastEpisode: db.prepare<[string], number | null>('SELECT max(episode) FROM episodes WHERE run_id = ?').pluck(),
       insertEpisode: db.prepare(`INSERT INTO episodes (run_id, episode, phase, strategy, accuracy, cost, reward, cached,
-          seconds, timings, created_at, critic_loss, actor_loss, mean_q, sigma, clamped)
+          seconds, timings, created_at, critic_loss, actor_loss, mean_q, sigma, clamped, costs)
         VALUES (@runId, @episode, @phase, @strategy, @accuracy, @cost, @reward, @cached, @seconds, @timings, @now,
-          @criticLoss, @actorLoss, @meanQ, @sigma, @clamped)`),
+          @criticLoss, @actorLoss, @meanQ, @sigma, @clamped, @costs)`),
       episodes: db.prepare<[string], EpisodeRow>(`SELECT ${EPISODE_COLUMNS} FROM episodes WHERE run_id = ? ORDER BY episode`),
       putCheckpoint: db.prepare<[string, number, Buffer, Buffer, string]>(`INSERT INTO checkpoints
           (run_id, episode, agent_state, env_state, created_at) VALUES (?, ?, ?, ?, ?)
@@ -271,6 +271,7 @@ class SqliteStore implements Store {
           meanQ: ep.meanQ ?? null,
           sigma: ep.sigma ?? null,
           clamped: ep.clamped ?? null,
+          costs: ep.costs && ep.costs.length > 1 ? toJson(ep.costs, 'costs') : null,
         });
         this.stmt.putCheckpoint.run(runId, ep.episode, agent, env, now);
         for (const r of rows.append) this.stmt.putRow.run(runId, r.stream, r.index, r.data);
@@ -297,6 +298,7 @@ class SqliteStore implements Store {
       dataset: init.dataset,
       budgetKind: init.budget.kind,
       budgetLimit: init.budget.limit,
+      budgets: init.budgets && init.budgets.length > 1 ? toJson(init.budgets, 'budgets') : null,
       agent: init.agent,
       episodesPlanned: init.episodesPlanned,
       config: toJson(init.config, 'run config'),

@@ -263,7 +263,7 @@ test('a hand-made v2 database is migrated: its episodes keep their phase, have n
   t.teardown(() => after.close());
   t.is(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const columns = after.prepare("SELECT name FROM pragma_table_info('episodes')").pluck().all();
-  t.deepEqual(columns.slice(-5), ['critic_loss', 'actor_loss', 'mean_q', 'sigma', 'clamped']);
+  t.deepEqual(columns.slice(-6), ['critic_loss', 'actor_loss', 'mean_q', 'sigma', 'clamped', 'costs']);
 });
 
 test('a database from a newer autoshrink is refused and left untouched', (t) => {

@@ -78,7 +78,7 @@ test('corrupt or out-of-range strategy files are refused with the field named', 
   };
   t.throws(() => parseStrategy(bad((s) => (s.layers[1].bits = 99)), 's.json'), { instanceOf: StrategyError, message: 's.json: field layers[1].bits: bits must be 1..8, 16 or 32' });
   t.throws(() => parseStrategy(bad((s) => (s.layers[0].pruneRatio = 1.5)), 's.json'), { instanceOf: StrategyError, message: /field layers\[0\]\.pruneRatio/ });
-  t.throws(() => parseStrategy(bad((s) => (s.version = 7)), 's.json'), { instanceOf: StrategyError, message: /strategy version 7; this autoshrink reads versions 1 and 2/ });
+  t.throws(() => parseStrategy(bad((s) => (s.version = 7)), 's.json'), { instanceOf: StrategyError, message: /strategy version 7; this autoshrink reads versions 1, 2 and 3/ });
   t.throws(() => parseStrategy(bad((s) => (s.format = 'x')), 's.json'), { instanceOf: StrategyError, message: /not an autoshrink strategy/ });
   t.throws(() => parseStrategy(bad((s) => (s.layers[0].name = 'nope')), 's.json'), { instanceOf: StrategyError, message: /layer nope is not one of the model's layers/ });
   const path = join(workdir, 'broken.json');

@@ -1,0 +1,314 @@
+/**
+ * Timing on the run's own backend: each searched unit's op alone at every (input, output) channel pair a strategy can
+ * give it (the rows of the latency table, env/latency-table.ts), and whole models side by side.
+ *
+ * A unit is timed as the op tfjs-layers runs for it, on random inputs of its original spatial shape: Conv2D and the
+ * pointwise half of a SeparableConv2D as a fused conv2d (bias and activation fused as the layer fuses them),
+ * DepthwiseConv2D and the depthwise half as a depthwise conv2d, Dense as a fused matMul over every position; then the
+ * per-channel layers that follow it alone (batch norm, ReLU, an activation), whose work also scales with the kept
+ * channels (NetAdapt's table entries are such blocks; left in the constant they would make a cut model look slower
+ * than it is). Other
+ * units (Conv1D, transposed and recurrent kernels, embeddings) are not timed alone: their time stays in the table's
+ * constant, which is right while nothing cuts their channels.
+ *
+ * Every time is a median over `repeats` blocks, after warm-up calls; a block is as many back-to-back calls as fill
+ * about BLOCK_MS (one call of a small op lasts microseconds, near the timer's own cost), each call awaited to its
+ * data (what a page waits for), and gives the mean call of the block. A table entry is the FASTEST block: on a
+ * shared machine every other process only adds time, so the fastest block is the best estimate of the op's own time
+ * and the one that repeats (on 2 cores at load 14, medians of the same entry moved 3x between runs); whole models
+ * are reported by the median and the fastest block of rounds that interleave them (the final stage's check).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ChannelSpace } from './channel-space.js';
+import type { LayerInfo } from './layers.js';
+import { type LatencyTable, pairKey } from './latency-table.js';
+
+/** Blocks per table entry (after the warm-up). */
+export const ENTRY_REPEATS = 9;
+/** Blocks per model when whole models are timed. */
+export const MODEL_REPEATS = 21;
+/** Warm-up calls before an entry or a model is timed (the first calls of a shape pay for its setup). */
+const WARMUP = 3;
+/** The least a block of calls lasts, in ms. */
+const BLOCK_MS = 2;
+/** The most calls in a block. */
+const MAX_BLOCK = 64;
+
+/** The distinct (in, out) pairs one unit can take. */
+export interface UnitPairs {
+  /** Position of the unit among the model's compressible units. */
+  unit: number;
+  pairs: Array<[number, number]>;
+}
+
+/**
+ * Every (input, output) channel pair each unit can take when every prunable group keeps one of the counts the
+ * preserve ratios `ratios` give it (or all of its channels): the table's rows. A unit whose channels nothing cuts
+ * has one pair, its own.
+ */
+export function channelPairs(space: ChannelSpace, ratios: number[]): UnitPairs[] {
+  const full = space.counts([]);
+  const options = full.map((c, g) => (space.opens(g) ? [...new Set([c, ...ratios.map((r) => space.countOf(g, r))])] : [c]));
+  return space.layers.map((_, i) => {
+    const groups = space.groupsOf(i);
+    const seen = new Map<string, [number, number]>();
+    const walk = (k: number, counts: number[]) => {
+      if (k === groups.length) {
+        const l = space.prunedLayer(i, counts);
+        seen.set(pairKey(l.inChannels, l.outChannels), [l.inChannels, l.outChannels]);
+        return;
+      }
+      for (const c of options[groups[k]]) {
+        const next = counts.slice();
+        next[groups[k]] = c;
+        walk(k + 1, next);
+      }
+    };
+    walk(0, full);
+    return { unit: i, pairs: [...seen.values()] };
+  });
+}
+
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One call of `run`, awaited to its data; its milliseconds. */
+async function once(run: () => tf.Tensor): Promise<number> {
+  const t0 = performance.now();
+  const y = run();
+  await y.data();
+  const ms = performance.now() - t0;
+  y.dispose();
+  return ms;
+}
+
+/** The mean ms of `calls` back-to-back calls of `run`. */
+async function block(run: () => tf.Tensor, calls: number): Promise<number> {
+  const t0 = performance.now();
+  for (let c = 0; c < calls; c++) {
+    const y = run();
+    await y.data();
+    y.dispose();
+  }
+  return (performance.now() - t0) / calls;
+}
+
+/** Calls per block for a call of about `ms`: enough to last BLOCK_MS. */
+function blockSize(ms: number): number {
+  return Math.max(1, Math.min(MAX_BLOCK, Math.ceil(BLOCK_MS / Math.max(ms, 1e-3))));
+}
+
+/** The mean call of each of `repeats` blocks of `run`, after the warm-up. */
+async function timeCalls(run: () => tf.Tensor, repeats: number): Promise<number[]> {
+  let ms = Infinity;
+  for (let w = 0; w < WARMUP; w++) ms = Math.min(ms, await once(run));
+  const calls = blockSize(ms);
+  const out: number[] = [];
+  for (let r = 0; r < repeats; r++) out.push(await block(run, calls));
+  return out;
+}
+
+type Fused = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
+const FUSED = new Set(['linear', 'relu', 'relu6', 'elu', 'sigmoid']);
+
+interface LayerConfig {
+  strides?: number | number[];
+  padding?: 'same' | 'valid';
+  dilationRate?: number | number[];
+  useBias?: boolean;
+  activation?: string;
+}
+
+const pair = (v: number | number[] | undefined): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v ?? 1, v ?? 1]);
+
+const PER_CHANNEL = new Set(['BatchNormalization', 'ReLU', 'Activation', 'LeakyReLU']);
+
+/** The per-channel layers that follow `layer` alone, in order (each the only reader of the one before). */
+export function followers(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  let at = layer;
+  for (;;) {
+    const next = at.outboundNodes.map((n) => n.outboundLayer).filter((l) => model.layers.includes(l));
+    if (next.length !== 1 || !PER_CHANNEL.has(next[0].getClassName())) return out;
+    out.push(next[0]);
+    at = next[0];
+  }
+}
+
+/** `y` through the follower layers, with per-channel tensors of `channels` made by `keep`. */
+function follow(list: tf.layers.Layer[], channels: number, keep: <T extends tf.Tensor>(t: T) => T): (y: tf.Tensor) => tf.Tensor {
+  const steps = list.map((l): ((y: tf.Tensor) => tf.Tensor) => {
+    const cfg = l.getConfig() as { activation?: string; maxValue?: number | null; alpha?: number; epsilon?: number };
+    switch (l.getClassName()) {
+      case 'BatchNormalization': {
+        const [mean, variance, beta, gamma] = [0, 1, 2, 3].map(() => keep(tf.randomUniform([channels], 0.5, 1.5)));
+        return (y) => tf.batchNorm(y, mean, variance, beta, gamma, cfg.epsilon ?? 1e-3);
+      }
+      case 'ReLU':
+        return (y) => (cfg.maxValue ? tf.clipByValue(y, 0, cfg.maxValue) : tf.relu(y));
+      case 'LeakyReLU':
+        return (y) => tf.leakyRelu(y, cfg.alpha ?? 0.3);
+      default:
+        return (y) => activation(cfg.activation ?? 'linear')(y);
+    }
+  });
+  return (y) => steps.reduce((t, f) => f(t), y);
+}
+
+/** A Keras activation by name, for the ones the models here use; others are timed as linear. */
+function activation(name: string): (y: tf.Tensor) => tf.Tensor {
+  switch (name) {
+    case 'relu':
+      return tf.relu;
+    case 'relu6':
+      return (y) => tf.clipByValue(y, 0, 6);
+    case 'sigmoid':
+      return tf.sigmoid;
+    case 'tanh':
+      return tf.tanh;
+    case 'softmax':
+      return (y) => tf.softmax(y);
+    case 'elu':
+      return tf.elu;
+    default:
+      return (y) => y;
+  }
+}
+
+/** The op tfjs-layers runs for `unit` at `inC` input and `outC` output channels, or null for a kind not timed alone. */
+function unitOp(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number): { run: () => tf.Tensor; dispose: () => void } | null {
+  const layer = model.getLayer(unit.layerName);
+  const cfg = layer.getConfig() as LayerConfig;
+  const input = layer.input;
+  const inShape = (Array.isArray(input) ? input[0] : input).shape;
+  const outShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as Array<number | null>;
+  const act = cfg.activation ?? 'linear';
+  const fused: Fused = FUSED.has(act) ? (act as Fused) : 'linear';
+  const made: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T) => (made.push(t), t);
+  const role = unit.name.slice(unit.layerName.length + 1);
+  // the layer's own activation where the fused op cannot take it, then the per-channel layers after it (not after
+  // the depthwise half of a separable layer: its output is the pointwise half's input)
+  const tail = role === 'depthwise' ? [] : followers(model, layer);
+  const then = follow(tail, outC, keep);
+  const after = (y: tf.Tensor) => then(FUSED.has(act) ? y : activation(act)(y));
+  const dispose = () => made.forEach((t) => t.dispose());
+  const bias = (n: number, use: boolean) => (use ? keep(tf.randomNormal([n])) : undefined);
+  const [kh, kw] = unit.kernelShape;
+  if ((unit.className === 'Conv2D' || (unit.className === 'SeparableConv2D' && role === 'pointwise')) && inShape.length === 4) {
+    // the pointwise half reads the depthwise half's output: the layer's output size
+    const [h, w] = unit.className === 'Conv2D' ? [inShape[1]!, inShape[2]!] : [outShape[1]!, outShape[2]!];
+    const x = keep(tf.randomNormal([batch, h, w, inC]) as tf.Tensor4D);
+    const filter = keep(tf.randomNormal([kh, kw, inC, outC]) as tf.Tensor4D);
+    const b = bias(outC, cfg.useBias !== false);
+    const strides = unit.className === 'Conv2D' ? pair(cfg.strides) : ([1, 1] as [number, number]);
+    const pad = unit.className === 'Conv2D' ? (cfg.padding ?? 'valid') : 'valid';
+    const dilations = unit.className === 'Conv2D' ? pair(cfg.dilationRate) : ([1, 1] as [number, number]);
+    return { run: () => tf.tidy(() => after(tf.fused.conv2d({ x, filter, strides, pad, dilations, bias: b, activation: fused }))), dispose };
+  }
+  if ((unit.className === 'DepthwiseConv2D' || (unit.className === 'SeparableConv2D' && role === 'depthwise')) && inShape.length === 4) {
+    const multiplier = Math.max(1, Math.round(outC / inC));
+    const x = keep(tf.randomNormal([batch, inShape[1]!, inShape[2]!, inC]) as tf.Tensor4D);
+    const filter = keep(tf.randomNormal([kh, kw, inC, multiplier]) as tf.Tensor4D);
+    const own = unit.className === 'DepthwiseConv2D';
+    const b = bias(inC * multiplier, own && cfg.useBias !== false);
+    const activation: Fused = own ? fused : 'linear';
+    return { run: () => tf.tidy(() => (own ? after : (y: tf.Tensor) => y)(tf.fused.depthwiseConv2d({ x, filter, strides: pair(cfg.strides), pad: cfg.padding ?? 'valid', dilations: pair(cfg.dilationRate), bias: b, activation }))), dispose };
+  }
+  if (unit.className === 'Dense') {
+    const positions = inShape.slice(1, -1).reduce<number>((a, d) => a * (d ?? 1), 1);
+    const a = keep(tf.randomNormal([batch * positions, inC]) as tf.Tensor2D);
+    const w = keep(tf.randomNormal([inC, outC]) as tf.Tensor2D);
+    const b = bias(outC, cfg.useBias !== false);
+    return { run: () => tf.tidy(() => after(tf.fused.matMul({ a, b: w, bias: b, activation: fused }))), dispose };
+  }
+  dispose();
+  return null;
+}
+
+/** The fastest block's ms per call of unit `unit` alone at `inC` x `outC` channels, or null for a kind not timed alone. */
+export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: number, outC: number, batch: number, repeats = ENTRY_REPEATS): Promise<number | null> {
+  const op = unitOp(model, unit, inC, outC, batch);
+  if (!op) return null;
+  try {
+    return Math.min(...(await timeCalls(op.run, repeats)));
+  } finally {
+    op.dispose();
+  }
+}
+
+/** A random input batch for `model`. The caller disposes it. */
+export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
+  const shape = model.inputs[0].shape.slice(1) as number[];
+  return tf.randomNormal([batch, ...shape]);
+}
+
+/**
+ * Median ms of one predict call of each model, timed side by side: each round times a block of every model in turn,
+ * so a slow spell of the machine falls on all of them alike. Returns every block's mean call too, for the noise.
+ */
+export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; minMs: number; calls: number[] }>> {
+  const inputs = models.map((m) => randomInput(m, batch));
+  const runs = models.map((m, k) => () => m.predict(inputs[k]) as tf.Tensor);
+  const calls = models.map(() => [] as number[]);
+  try {
+    const sizes: number[] = [];
+    for (const run of runs) {
+      let ms = Infinity;
+      for (let w = 0; w < WARMUP + 2; w++) ms = Math.min(ms, await once(run));
+      sizes.push(blockSize(ms));
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
+    }
+  } finally {
+    inputs.forEach((x) => x.dispose());
+  }
+  return calls.map((c) => ({ medianMs: median(c), minMs: Math.min(...c), calls: c }));
+}
+
+export interface TableRequest {
+  model: tf.LayersModel;
+  /** The model's channel groups (env/channel-space.ts): which pairs each unit can take. */
+  space: ChannelSpace;
+  /** The preserve ratios of the run's channels knob. */
+  ratios: number[];
+  batch: number;
+  /** What the table is keyed by (run/latency.ts). */
+  key: { model: string; backend: string; machine: string };
+  /** Entries measured before (the workdir's cache of this key): not timed again. */
+  known?: LatencyTable['layers'];
+  /** Called after each unit, with how many entries are done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The latency table of `model`: every missing pair timed, the whole model timed, the constant fitted. */
+export async function measureLatencyTable(req: TableRequest): Promise<LatencyTable> {
+  const units = channelPairs(req.space, req.ratios);
+  // the backend's first calls (kernel setup, memory growth) belong to no entry
+  await timeModels([req.model], req.batch, 3);
+  const layers: LatencyTable['layers'] = {};
+  const total = units.reduce((n, u) => n + u.pairs.length, 0);
+  let done = 0;
+  for (const { unit, pairs } of units) {
+    const info = req.space.layers[unit];
+    const known = req.known?.[info.name] ?? {};
+    const row: Record<string, number> = {};
+    for (const [inC, outC] of pairs) {
+      const k = pairKey(inC, outC);
+      const ms = known[k] ?? (await timeUnit(req.model, info, inC, outC, req.batch));
+      done++;
+      if (ms === null) break;
+      row[k] = ms;
+    }
+    if (Object.keys(row).length > 0) layers[info.name] = { ...known, ...row };
+    req.onProgress?.(done, total);
+  }
+  const [full] = await timeModels([req.model], req.batch);
+  const atFull = req.space.layers.reduce((s, l) => s + (layers[l.name]?.[pairKey(l.inChannels, l.outChannels)] ?? 0), 0);
+  // the fastest block, as the entries: the constant is what the whole model takes beyond its timed units
+  return { ...req.key, batch: req.batch, fullMs: full.minMs, constantMs: full.minMs - atFull, layers };
+}
