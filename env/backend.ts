@@ -86,7 +86,7 @@ const loaders: Record<BackendName, () => Promise<Probe>> = {
     return { ok: true };
   },
   async cpu() {
-    return { ok: true }; // bundled with @tensorflow/tfjs
+    return { ok: true }; // registered by tfjs.ts, with tfjs-core
   },
 };
 
@@ -124,7 +124,7 @@ export async function selectBackend(requested: BackendRequest | (string & {}) = 
       }
       skipped.push(got.why);
     }
-    // Unreachable in practice: cpu ships with @tensorflow/tfjs.
+    // Unreachable in practice: tfjs.ts registers cpu.
     throw new ConfigError(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
   }
   if (!isBackendName(requested)) {
