@@ -10,6 +10,9 @@
  */
 import './tfjs-gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
+// the chained ops' types (`x.add(y)` on a Tensor): a type-only import, which loads no module
+import type {} from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
+
 import { version_core } from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 

@@ -14,7 +14,7 @@
  *
  *   npx tsx scripts/bundle-tfjs-gradients.ts     # rewrite tfjs-gradients.ts (after a tfjs upgrade)
  *
- * test/tfjs-leaf.test.ts fails while the committed file differs from what this writes.
+ * test/tfjs.test.ts fails while the committed file differs from what this writes.
  */
 import { build, type Plugin } from 'esbuild';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
