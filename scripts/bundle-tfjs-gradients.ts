@@ -8,9 +8,10 @@
  * So esbuild bundles those two modules once, here, with every module of tfjs-core they import answered by the
  * public API of the `@tensorflow/tfjs-core` package itself (`core.mul`, `core.backend_util.getReductionAxes`, ...):
  * the output holds the gradient functions and the chained-op methods and nothing else of tfjs-core, no Engine, no
- * Tensor class, no registry. The few internal ops tfjs-core does not export (conv2DBackpropInput, maxPoolGrad, ...)
- * are small wrappers around `ENGINE.runKernel`; they are bundled too, their own imports answered the same way.
- * A name that neither the public API nor the two shims below answer stops the build.
+ * Tensor class, no registry. A module whose names the public API lacks is bundled too, its own imports answered the
+ * same way: the internal ops tfjs-core does not export (conv2DBackpropInput, maxPoolGrad, ...: small wrappers around
+ * `ENGINE.runKernel`) and two pure helpers (convertToTensor, isWebGLData). A module that holds tfjs-core's state
+ * (STATEFUL) is never bundled: the build stops instead.
  *
  *   npx tsx scripts/bundle-tfjs-gradients.ts     # rewrite tfjs-gradients.ts (after a tfjs upgrade)
  *
@@ -38,6 +39,9 @@ const SHIMS: Record<string, Record<string, string>> = {
   // tensor.js: the Tensor class the first tfjs-core loaded registered globally, where the chained ops go
   tensor: { getGlobalTensorClass: '(() => globalThis._tfGlobals?.get("Tensor") ?? core.Tensor)' },
 };
+
+/** tfjs-core's modules that hold its state: a copy of one would be a second engine, Tensor class or registry. */
+const STATEFUL = ['engine', 'tensor', 'kernel_registry', 'environment', 'global_util', 'base', 'index'];
 
 type Plan = { kind: 'bundle' } | { kind: 'public'; names: Map<string, string> };
 
@@ -108,19 +112,13 @@ function plan(core: Record<string, unknown>): Map<string, Plan> {
       if (seen.has(target)) continue;
       const mapped = new Map([...names].map((n) => [n, publicName(core, target, n)] as const));
       if ([...mapped.values()].every((v) => v !== null)) plans.set(target, { kind: 'public', names: mapped as Map<string, string> });
-      else queue.push(target); // an internal op tfjs-core does not export: bundled, its own imports answered in turn
+      else if (STATEFUL.includes(target)) {
+        const missing = [...mapped].filter(([, v]) => v === null).map(([n]) => n);
+        throw new Error(`${target}.js holds tfjs-core's state and ${missing.join(', ')} has no public export: add a shim`);
+      } else queue.push(target); // an internal op or helper tfjs-core does not export: bundled, its imports answered in turn
     }
   }
-  // a module first answered publicly may have gained names from a bundled internal op: check them all again
-  for (const [id, names] of wanted) {
-    const p = plans.get(id);
-    if (p?.kind !== 'public') continue;
-    for (const n of names) {
-      const v = publicName(core, id, n);
-      if (v === null) throw new Error(`${id}.js: '${n}' has no public export in @tensorflow/tfjs-core`);
-      p.names.set(n, v);
-    }
-  }
+  // (each pass re-plans every module not bundled with all the names wanted so far, so the last pass settles them all)
   return plans;
 }
 
