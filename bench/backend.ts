@@ -6,7 +6,7 @@
  *
  * Prints a table and writes bench/results/backend.md. The cpu backend is timed on few repetitions: it is slow.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';

@@ -8,7 +8,7 @@
  * The wasm backend lacks some conv-gradient kernels and has a few slow ones; loading it registers ours
  * (env/wasm-kernels.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ConfigError } from '../errors.js';
 import { registerWasmConvGradKernels } from './wasm-kernels.js';
 

@@ -9,7 +9,7 @@
  * MACs the built model runs). Each is optional: a strategy that cuts no channel reads as before. Version 1 files
  * still load (they cannot carry the new fields).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
