@@ -6,7 +6,7 @@
  * Here the bias corrections come from the step count in float64, so (step, m, v) is the whole state and restores
  * exactly. The moments exist from construction, so the tensor count never grows with training.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 
 export interface AdamArgs {
   lr: number;

@@ -23,7 +23,7 @@
  *   index alone. autoshrink runs fit the decay to the run's length (agent/noise.ts plannedNoiseDecay) so sigma ends
  *   near 0.05 instead of HAQ's 0.41 after 20 learning episodes at 0.99 (docs/search.md, DDPG).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ConfigError } from '../errors.js';
 import { type DdpgArgs, type DdpgConfig, validateDdpgConfig, validateDims } from './ddpg-config.js';
 import { Adam } from './adam.js';

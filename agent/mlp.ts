@@ -4,7 +4,7 @@
  * output activation. Plain variables rather than a LayersModel keep soft updates, gradients and checkpoints to a few
  * lines each.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 
 export type Mlp = tf.Variable[];
 

@@ -6,7 +6,7 @@
  *
  * Prints a table and writes bench/results/backend.md. The cpu backend is timed on few repetitions: it is slow.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     `- machine: ${cpu?.model ?? 'unknown cpu'}, ${os.cpus().length} cores (shared with other jobs), ${os.platform()} ${os.release()}`,
     `- 1-min load average: ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end ` +
       '(other jobs share the cores: figures drop under load)',
-    `- node ${process.version}, @tensorflow/tfjs ${tf.version.tfjs}`,
+    `- node ${process.version}, @tensorflow/tfjs-core ${tf.version_core}`,
     `- command: \`${COMMAND}\``,
     '',
     `LeNet-5: conv 6@5x5 relu, maxpool 2, conv 16@5x5 relu, maxpool 2, dense 120, 84, 10; 28x28x1 random inputs, batch ${BATCH},`,

@@ -7,7 +7,7 @@
  *   npx tsx bench/channel-pruning.ts [--steps 300] [--workdir .autoshrink] [--models lenet5,mobilenet-tiny]
  *     [--methods l1,l1+ls,lasso] [--samples 1000] [--repeats 25] [--lr 5e-4]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { selectBackend } from '../env/backend.js';
 import { sliceBatch } from '../env/batches.js';
 import { type ChannelSelectionMethod, pruneChannels } from '../env/channel-pruning/select.js';

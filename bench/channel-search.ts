@@ -11,7 +11,7 @@
  *     [--finetune-steps 20] [--final-steps 300] [--repeats 15] [--seed 1] [--workdir /tmp/channel-search]
  *     [--out bench/results/channel-search.md]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../env/backend.js';

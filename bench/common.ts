@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 
 export function machine(): string {
   const cpu = cpus();

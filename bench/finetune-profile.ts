@@ -10,7 +10,7 @@
  * tidy, tensor tracking) plus our JavaScript (the projection's quantizer runs in JavaScript).
  *   npx tsx bench/finetune-profile.ts [--models mlp,lenet5,mobilenet-tiny] [--steps 16] [--workdir .autoshrink]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';

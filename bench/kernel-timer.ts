@@ -3,7 +3,7 @@
  * (our composites) is counted once, inclusive, under its own name. wasm runs kernels synchronously, so this is the
  * kernel's whole cost. Keys are `${slot}|${kernel}|${input shapes}`; `slot` is whatever the caller sets.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 
 export class KernelTimer {
   /** Where time is booked now (a phase name); the caller moves it. */

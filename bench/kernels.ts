@@ -14,7 +14,7 @@
  * 'before' and 'ours' (bench/kernel-timer.ts).
  *   npx tsx bench/kernels.ts [--models lenet5,mobilenet-tiny] [--rounds 5] [--workdir .autoshrink]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';

@@ -2,7 +2,7 @@
  * The reference every speed benchmark divides by: ms per plain training step (Adam on the cross-entropy, no
  * compression), after one warm-up step.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { BatchSampler } from '../env/batches.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { crossEntropy } from '../env/evaluate.js';

@@ -11,7 +11,7 @@
  * Achieved GFLOP/s counts a training step as 3x the forward multiply-accumulates x 2 FLOPs.
  *   npx tsx bench/speed.ts [--models mlp,lenet5,mobilenet-tiny] [--episodes 8] [--rounds 3] [--workdir .autoshrink]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';

@@ -20,7 +20,7 @@
  * has one input: the first unit's bits quantize it, and the inner activations of the layer are not quantized.
  * Ranges are plain numbers (read with one dataSync per layer and training step), so no tensor outlives a pass.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 

@@ -8,7 +8,7 @@
  * The wasm backend lacks some conv-gradient kernels and has a few slow ones; loading it registers ours
  * (env/wasm-kernels.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ConfigError } from '../errors.js';
 import { registerWasmConvGradKernels } from './wasm-kernels.js';
 
@@ -86,7 +86,7 @@ const loaders: Record<BackendName, () => Promise<Probe>> = {
     return { ok: true };
   },
   async cpu() {
-    return { ok: true }; // bundled with @tensorflow/tfjs
+    return { ok: true }; // registered by tfjs.ts, with tfjs-core
   },
 };
 
@@ -124,7 +124,7 @@ export async function selectBackend(requested: BackendRequest | (string & {}) = 
       }
       skipped.push(got.why);
     }
-    // Unreachable in practice: cpu ships with @tensorflow/tfjs.
+    // Unreachable in practice: tfjs.ts registers cpu.
     throw new ConfigError(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
   }
   if (!isBackendName(requested)) {

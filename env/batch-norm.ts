@@ -16,7 +16,7 @@
  * variance = E[x^2] - E[x]^2 over all the images (PyTorch's cumulative average, momentum=None). The training-mode pass
  * also moves the moving statistics by tfjs's own update; they are overwritten at the end.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 

@@ -2,7 +2,7 @@
  * Seeded mini-batches over a `DataSplit`: the order of every epoch comes from seedrandom, never Math.random, so the
  * same seed trains the same model.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { DataSplit } from './data/dataset.js';
 import { seededPermutation } from './data/dataset.js';
 

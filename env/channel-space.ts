@@ -12,7 +12,7 @@
  * depthwise and batch-norm layers in between). So a strategy is costed whole, from the kept counts of every group:
  * `total` is exact for the built model (the tests compare it with countFlops and countParams of the surgery's result).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ConfigError } from '../errors.js';
 import { FULL_PRECISION, type LayerSpec } from '../learners/types.js';
 import { analyzeChannels } from './channel-pruning/analysis.js';

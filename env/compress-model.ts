@@ -2,7 +2,7 @@
  * Compress a model's layers from their ORIGINAL weights, fine-tune, and finalize: the one path shared by every
  * search episode and by `apply`, so a strategy's reported accuracy and size are those of the file `apply` writes.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { type CompressedLayer, compressLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
 import { type ActivationQuantizer, calibrateActivations } from './activation-quant.js';

@@ -17,7 +17,7 @@
  *
  * Never prints, never touches the store: `run/` does that with what this returns.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs.js';
 import { BudgetError, ConfigError } from '../errors.js';
 import { formatBytes, formatCount, formatMs } from '../units.js';
 import type { LayerSpec } from '../learners/types.js';

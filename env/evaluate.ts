@@ -3,7 +3,7 @@
  * no leaks. The loss is a smoother score than the accuracy on a thousand images (it moves with every confidence, not
  * only with flipped answers): sensitivities use it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { DataSplit } from './data/dataset.js';
 import { sliceBatch } from './batches.js';
 

@@ -28,7 +28,7 @@
  * them every step, which lets clustering drift away from the pruning mask; we keep PCQAT's promise instead), and
  * quantization ranges are re-read from the shadow at every step (PocketFlow's UniformQuantLearner does the same).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ModelError } from '../errors.js';
 import { type CompressedLayer, finalizeLayer, layerProjector, pruneMask, type TrainedParams } from '../learners/compress-layer.js';
 import { polynomialDecay, type PruningSchedule } from '../learners/pruning-schedule.js';

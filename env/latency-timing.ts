@@ -18,7 +18,7 @@
  * and the one that repeats (on 2 cores at load 14, medians of the same entry moved 3x between runs); whole models
  * are reported by the median and the fastest block of rounds that interleave them (the final stage's check).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
 import type { LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';

@@ -27,7 +27,7 @@
  * kernels, the gates' units for recurrent kernels, the embedding dimension for a table; for Conv2DTranspose (kernel
  * [kh, kw, out, in]) the last axis is the INPUT channels: buckets stay valid, they are just per input channel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ModelError } from '../errors.js';
 
 /** The unit's arithmetic, for the state vector and strategy files: matrix product (dense, embedding, recurrent),

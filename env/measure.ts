@@ -8,7 +8,7 @@
  * LASSO's sample images (drawn once). Knows nothing of the walk or the budget: the environment (compression-env.ts)
  * passes each strategy's channel counts.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { CompressedLayer } from '../learners/compress-layer.js';
 import type { LayerSpec } from '../learners/types.js';
 import { activationSites, withActivationQuant } from './activation-quant.js';

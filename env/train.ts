@@ -2,7 +2,7 @@
  * Plain supervised training of a LayersModel with our own seeded loop (model.fit shuffles with Math.random, which
  * would break `--seed` determinism). Used to train the built-in baselines.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { crossEntropy } from './evaluate.js';

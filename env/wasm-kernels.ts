@@ -38,7 +38,7 @@
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
  * tensor is tracked exactly once, in the caller's scope.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { installLayerKernels } from './kernels/index.js';
 import { replaceKernel, restoreAll, type WasmHeap } from './kernels/registry.js';
 

@@ -3,7 +3,7 @@
  * (dataset, model, baseline accuracy on the reward images). Shared by the search, the final stage and the workers.
  */
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { parseBudgets } from '../env/budget.js';
 import { CompressionEnv, type EnvConfig, rewardSplit } from '../env/compression-env.js';
 import { evaluateAccuracy } from '../env/evaluate.js';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs.js';
 import { z } from 'zod';
 import { parseBudgets } from '../env/budget.js';
 import { ChannelSpace } from '../env/channel-space.js';

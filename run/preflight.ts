@@ -9,7 +9,7 @@
  */
 import { CompressionEnv } from '../env/compression-env.js';
 import type { RunConfig } from './config.js';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { envConfig, searchSpace } from './environment.js';
 import { latencyTableFor, needsLatency } from './latency.js';
 import { loadData, modelArchitecture } from './setup.js';

@@ -3,7 +3,7 @@
  * cached, or a tfjs model.json), and a check that they fit each other. `preflight` and `autoshrink baseline` /
  * `evaluate` use the same pieces, so a dataset is split and a model is checked the same way everywhere.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { ModelError } from '../errors.js';
 import { type Dataset, fitFlatImages } from '../env/data/dataset.js';
 import { loadDataset } from '../env/data/load-dataset.js';

@@ -1,5 +1,5 @@
 /** autoshrink's version and the versions a run records as provenance. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,10 +2,12 @@
  * The layout of docs/design.md, checked on the sources: arrows run `cli -> run -> {agent, env} -> learners`, `agent` never
  * imports `env`, `report` (pure charts of run data, for the CLI and the benchmarks) imports nothing of ours but the
  * root leaves and only it imports the charting packages (vega, vega-lite, resvg), `learners` imports nothing of ours but the root leaves, only run/store (and its schema file) imports
- * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend, runtime/ (the
- * browser reader of model.ashk) imports only learners and the leaves, no `node:` module and tfjs types only; and no source
- * file is over 500 lines. Imports are read with the TypeScript parser (static `import`, `export ... from`,
- * `import()`, `import('x').T` types, `require('x')`), type-only ones included: a type import is an arrow too.
+ * better-sqlite3, only cli/ imports ink, react and yargs, only env/backend.ts chooses the tfjs backend, tfjs itself loads
+ * only through the leaf tfjs.ts (the floors import its types from the tfjs packages at most; the umbrella @tensorflow/tfjs
+ * is not a dependency), runtime/ (the browser reader of model.ashk) imports only learners, errors.ts and units.ts, no
+ * `node:` module and tfjs types only; and no source file is over 500 lines. Imports are read with the TypeScript parser
+ * (static `import`, `export ... from`, `import()`, `import('x').T` types, `require('x')`), type-only ones included: a
+ * type import is an arrow too.
  */
 import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,8 +18,10 @@ import ts from 'typescript';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['agent', 'env', 'learners', 'run', 'cli', 'report', 'runtime', 'bench', 'scripts'] as const;
 type Folder = (typeof FOLDERS)[number];
-/** Root files every folder may import (leaves: they import nothing of ours). */
-const LEAVES = ['errors', 'units'];
+/** Root files every folder may import (leaves: they import nothing of ours but what LEAF_IMPORTS lists). */
+const LEAVES = ['errors', 'units', 'tfjs'];
+/** The one import of ours a leaf has: tfjs.ts loads the gradients generated into tfjs-gradients.ts (not a leaf: no floor imports it). */
+const LEAF_IMPORTS: Record<string, string[]> = { 'tfjs.ts': ['./tfjs-gradients.js'] };
 const MAX_LINES = 500;
 
 /** What each folder may import of ours: its own files, the folders below it, the root leaves. */
@@ -29,13 +33,16 @@ const MAY_IMPORT: Record<Folder, string[]> = {
   env: ['env', 'learners', ...LEAVES],
   learners: ['learners', ...LEAVES],
   report: ['report', ...LEAVES],
-  runtime: ['runtime', 'learners', ...LEAVES],
+  // not tfjs.ts: the page brings its own tfjs
+  runtime: ['runtime', 'learners', 'errors', 'units'],
   // the benchmarks and the build scripts stand above everything: nothing of ours imports them
   bench: ['bench', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
   scripts: ['scripts', 'cli', 'run', 'agent', 'env', 'learners', 'report', 'runtime', 'index', ...LEAVES],
 };
 const SQLITE_FILES = ['run/store/store.ts', 'run/store/schema.ts'];
 const BACKEND_FILES = ['env/backend.ts'];
+/** Besides tfjs.ts, the one file that loads tfjs-core itself: the build step that reads its public API to write tfjs-gradients.ts. */
+const TFJS_FILES = ['scripts/bundle-tfjs-gradients.ts'];
 
 interface Import {
   specifier: string;
@@ -99,6 +106,7 @@ function targetOf(file: string, specifier: string): string | null {
 const isUiPackage = (p: string) => p === 'ink' || p.startsWith('ink-') || p === 'react' || p.startsWith('react-') || p === 'yargs';
 const isChartPackage = (p: string) => p === 'vega' || p.startsWith('vega-') || p.startsWith('@resvg/');
 const isBackendPackage = (p: string) => p === '@tensorflow/tfjs-node' || p === '@tensorflow/tfjs-node-gpu' || p.startsWith('@tensorflow/tfjs-backend-');
+const isTfjsPackage = (p: string) => p === '@tensorflow/tfjs' || p === '@tensorflow/tfjs-core' || p === '@tensorflow/tfjs-layers';
 
 /** The broken rules of one file, each naming the file, the line and the import. */
 function violations(file: string, imports: Import[]): string[] {
@@ -122,6 +130,8 @@ function violations(file: string, imports: Import[]): string[] {
     if (isUiPackage(pkg) && folder !== 'cli') out.push(`${at}: only cli/ imports ink, react and yargs`);
     if (isChartPackage(pkg) && folder !== 'report') out.push(`${at}: only report/ imports vega, vega-lite and resvg`);
     if (isBackendPackage(pkg) && !imp.typeOnly && !BACKEND_FILES.includes(file)) out.push(`${at}: only ${BACKEND_FILES.join(', ')} loads a tfjs backend`);
+    if (pkg === '@tensorflow/tfjs') out.push(`${at}: the umbrella package is not a dependency; import tfjs from the leaf tfjs.ts`);
+    else if (isTfjsPackage(pkg) && !imp.typeOnly && folder !== 'runtime' && !TFJS_FILES.includes(file)) out.push(`${at}: tfjs loads through the leaf tfjs.ts (one tfjs-core, with the gradients); import its types at most`);
     if (folder === 'runtime' && (imp.specifier.startsWith('node:') || (pkg.startsWith('@tensorflow/') && !imp.typeOnly))) {
       out.push(`${at}: runtime/ runs in a browser with the page's own tfjs: no node: module, tfjs types only`);
     }
@@ -152,11 +162,11 @@ test('the import parser sees static, re-exported, type-only, dynamic and require
 test('the rules name the file, the line and the import that breaks them', (t) => {
   const imports = (...specifiers: string[]) => specifiers.map((specifier, i) => ({ specifier, typeOnly: false, line: i + 1 }));
   t.deepEqual(violations('cli/commands/x.ts', imports('../../env/data/load-dataset.js', '../../run/setup.js', '../../errors.js', '../../index.js')), [
-    "cli/commands/x.ts:1 imports '../../env/data/load-dataset.js' (env): cli/ may import only cli, run, report, index, errors, units",
+    "cli/commands/x.ts:1 imports '../../env/data/load-dataset.js' (env): cli/ may import only cli, run, report, index, errors, units, tfjs",
   ]);
-  t.deepEqual(violations('agent/x.ts', imports('../env/layers.js')), ["agent/x.ts:1 imports '../env/layers.js' (env): agent/ may import only agent, learners, errors, units"]);
+  t.deepEqual(violations('agent/x.ts', imports('../env/layers.js')), ["agent/x.ts:1 imports '../env/layers.js' (env): agent/ may import only agent, learners, errors, units, tfjs"]);
   t.deepEqual(violations('learners/x.ts', imports('../units.js', '../run/config.js')), [
-    "learners/x.ts:2 imports '../run/config.js' (run): learners/ may import only learners, errors, units",
+    "learners/x.ts:2 imports '../run/config.js' (run): learners/ may import only learners, errors, units, tfjs",
   ]);
   t.deepEqual(violations('run/x.ts', imports('better-sqlite3', 'yargs/helpers', '@tensorflow/tfjs-backend-wasm', 'setBackend()')), [
     "run/x.ts:1 imports 'better-sqlite3': only run/store/store.ts and run/store/schema.ts import better-sqlite3",
@@ -165,9 +175,17 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     'run/x.ts:4 calls setBackend(): only env/backend.ts chooses the tfjs backend',
   ]);
   t.deepEqual(violations('run/store/store.ts', imports('better-sqlite3')), []);
+  t.deepEqual(violations('env/x.ts', imports('@tensorflow/tfjs', '@tensorflow/tfjs-layers', '../tfjs.js')), [
+    "env/x.ts:1 imports '@tensorflow/tfjs': the umbrella package is not a dependency; import tfjs from the leaf tfjs.ts",
+    "env/x.ts:2 imports '@tensorflow/tfjs-layers': tfjs loads through the leaf tfjs.ts (one tfjs-core, with the gradients); import its types at most",
+  ]);
+  t.deepEqual(violations('agent/x.ts', [{ specifier: '@tensorflow/tfjs-core', typeOnly: true, line: 1 }, { specifier: '../tfjs.js', typeOnly: false, line: 2 }]), []);
+  t.deepEqual(violations('agent/x.ts', imports('../tfjs-gradients.js')), [
+    "agent/x.ts:1 imports '../tfjs-gradients.js' (tfjs-gradients): agent/ may import only agent, learners, errors, units, tfjs",
+  ]);
   t.deepEqual(violations('run/x.ts', imports('../report/page.js')), ["run/x.ts:1 imports '../report/page.js': run/ may import report/'s types only"]);
   t.deepEqual(violations('report/x.ts', imports('vega', '../run/store.js', '../units.js')), [
-    "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units",
+    "report/x.ts:2 imports '../run/store.js' (run): report/ may import only report, errors, units, tfjs",
   ]);
   t.deepEqual(violations('run/x.ts', imports('vega-lite')), ["run/x.ts:1 imports 'vega-lite': only report/ imports vega, vega-lite and resvg"]);
   t.deepEqual(violations('runtime/x.ts', imports('node:zlib', '@tensorflow/tfjs-core', '../env/layers.js')), [
@@ -176,10 +194,10 @@ test('the rules name the file, the line and the import that breaks them', (t) =>
     "runtime/x.ts:3 imports '../env/layers.js' (env): runtime/ may import only runtime, learners, errors, units",
   ]);
   t.deepEqual(violations('bench/x.ts', imports('../run/search.js', '../cli/print-final.js', '../index.js', '../test/helpers/tiny-run.js')), [
-    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, runtime, index, errors, units",
+    "bench/x.ts:4 imports '../test/helpers/tiny-run.js' (test): bench/ may import only bench, cli, run, agent, env, learners, report, runtime, index, errors, units, tfjs",
   ]);
-  t.deepEqual(violations('run/x.ts', imports('../bench/stats.js')), ["run/x.ts:1 imports '../bench/stats.js' (bench): run/ may import only run, agent, env, learners, report, errors, units"]);
-  t.deepEqual(violations('run/x.ts', imports('../runtime/ashk.js')), ["run/x.ts:1 imports '../runtime/ashk.js' (runtime): run/ may import only run, agent, env, learners, report, errors, units"]);
+  t.deepEqual(violations('run/x.ts', imports('../bench/stats.js')), ["run/x.ts:1 imports '../bench/stats.js' (bench): run/ may import only run, agent, env, learners, report, errors, units, tfjs"]);
+  t.deepEqual(violations('run/x.ts', imports('../runtime/ashk.js')), ["run/x.ts:1 imports '../runtime/ashk.js' (runtime): run/ may import only run, agent, env, learners, report, errors, units, tfjs"]);
 });
 
 test('every import runs cli -> run -> {agent, env} -> learners, and the packages stay where docs/design.md puts them', (t) => {
@@ -188,10 +206,14 @@ test('every import runs cli -> run -> {agent, env} -> learners, and the packages
   t.deepEqual(broken, [], `imports against the layout:\n  ${broken.join('\n  ')}`);
 });
 
-test('the root leaves (errors.ts, units.ts) import nothing of ours', (t) => {
+test('the root leaves (errors.ts, units.ts, tfjs.ts) import nothing of ours but tfjs.ts its generated gradients', (t) => {
   const broken = LEAVES.map((leaf) => `${leaf}.ts`)
     .filter((file) => statSync(join(repo, file), { throwIfNoEntry: false })?.isFile())
-    .flatMap((file) => parseImports(file, readFileSync(join(repo, file), 'utf8')).filter((i) => i.specifier.startsWith('.')).map((i) => `${file}:${i.line} imports '${i.specifier}'`));
+    .flatMap((file) =>
+      parseImports(file, readFileSync(join(repo, file), 'utf8'))
+        .filter((i) => i.specifier.startsWith('.') && !(LEAF_IMPORTS[file] ?? []).includes(i.specifier))
+        .map((i) => `${file}:${i.line} imports '${i.specifier}'`),
+    );
   t.deepEqual(broken, [], `a leaf imports: ${broken.join(', ')}`);
 });
 

@@ -19,7 +19,7 @@
  *
  * Peers and the other channel-pruning jobs: see `types.ts`.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tfjs.js';
 import { ModelError } from '../../errors.js';
 import { product, prunedParams } from './cost.js';
 import { compressibleLayers } from '../layers.js';

@@ -4,7 +4,7 @@
  * are not counted. Both the FLOPs and the parameters of a pruned model follow from the kept count of each group alone,
  * so a plan can be costed before any surgery, and the tests check the built model against that formula (`countFlops`).
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tfjs.js';
 import { compressibleLayers } from '../layers.js';
 import type { AxisLayout, ChannelAnalysis, ComputeKind } from './types.js';
 

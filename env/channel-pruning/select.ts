@@ -12,7 +12,7 @@
  * steps drawn per sequence as a convolution's positions are. A step count unknown to the model (tfjs types
  * Reshape([-1]) as [null, null]) is read off the first sampled batch.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import seedrandom from 'seedrandom';
 import { ConfigError, ModelError } from '../../errors.js';
 import {

@@ -2,7 +2,7 @@
  * Channel-pruning surgery: a NEW, smaller LayersModel built from the original's topology with fewer filters / units,
  * each weight gathered along its pruned axes. The original model is never modified.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import type { AxisLayout, ChannelAnalysis } from './types.js';
 

@@ -12,7 +12,7 @@
  * here they are two affine maps, one product and two sums (our leading-axis Sum). The two sums are taken once and shared by
  * the four parameter gradients.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import type { GradientMap, WasmHeap } from './registry.js';
 import { affineCandidate, channelAffine, isPerChannel } from './channel-affine.js';
 

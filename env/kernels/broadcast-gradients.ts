@@ -4,7 +4,7 @@
  *   broadcasting product (slow on wasm); here dy / n is tiled to the input's shape, one block copy (our Tile).
  * - Relu: tfjs takes dy * cast(step(x)); the cast is a full copy of a tensor that is float32 already.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import type { GradientMap } from './registry.js';
 
 export function meanGradient(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap): GradientMap | null {

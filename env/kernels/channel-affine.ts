@@ -7,7 +7,7 @@
  * sums are exact; batch norm's folded `scale / sqrt(variance + eps)` and `offset - mean * that` round differently from
  * wasm's `(x - mean) * scale / sqrt(...)` by float32 rounding only.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 /** Below this many elements wasm's own kernels are as fast; the fixed cost of a convolution call would dominate. */
 export const MIN_CHANNEL_AFFINE_SIZE = 4096;

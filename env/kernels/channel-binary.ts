@@ -3,7 +3,7 @@
  * affine map (channel-affine.ts); wasm's own broadcasting path computes an index per element. Exact: the 1x1 filter
  * is the per-channel factor, 1 or -1, and the bias the per-channel term, each applied once.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { affineCandidate, channelAffine, isPerChannel } from './channel-affine.js';
 
 export type ChannelOp = 'add' | 'sub' | 'mul';

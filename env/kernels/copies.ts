@@ -5,7 +5,7 @@
  * copied twice per training step. wasm's Slice first copies the whole input out of the heap (`readSync`), then copies
  * the slice: `model.predict` slices its input into batches of 32 that way, copying all 500 images 16 times.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import type { WasmHeap } from './registry.js';
 
 /** The input itself, one more reference to its buffer; null for strings (wasm's own kernel). */

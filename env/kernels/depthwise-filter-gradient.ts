@@ -10,7 +10,7 @@
  * [64,7,7,64], stride 1) and 46 against 29 ms (dw1, [64,28,28,16], stride 2) at load 23. Small convolutions stay with
  * the composite: there 3 x kh*kw calls cost more than one convolution. Sums run in another order: float32 rounding.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 type Pair = [number, number];
 

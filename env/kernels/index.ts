@@ -13,7 +13,7 @@
  *   the filter gradient of large depthwise convolutions tap by tap (depthwise-filter-gradient.ts).
  * Every one hands the cases it does not cover to the kernel or gradient it replaced.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { batchNormForward, batchNormGradient } from './batch-norm.js';
 import { meanGradient, reluGradient } from './broadcast-gradients.js';
 import { channelBinary, type ChannelOp } from './channel-binary.js';

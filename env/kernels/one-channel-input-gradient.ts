@@ -6,7 +6,7 @@
  * bias or activation (its fused op's custom gradient takes both at once), so it is paid on every mobilenet-tiny step.
  * Sums run in another order: float32 rounding only.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 interface InputGradAttrs {
   inputShape: [number, number, number, number];

@@ -15,7 +15,7 @@
  * 16 output channels) cutting them costs more than the composite, which keeps those. Sums run in another order:
  * float32 rounding only.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 type Pair = [number, number];
 type Filter4 = [number, number, number, number];

@@ -4,7 +4,7 @@
  * composite (env/wasm-kernels.ts) runs it as a convolution. Its filter gradient is patch-gradients.ts's. Sums run in
  * another order than the convolution's: float32 rounding only.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 type Pair = [number, number];
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;

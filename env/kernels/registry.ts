@@ -3,7 +3,7 @@
  * functions are global in tfjs, so ours check the active backend and hand every other backend to tfjs's own.
  * `restoreAll` undoes every swap made through this module (env/wasm-kernels.ts `setFastWasmKernels(false)`).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 /** What our kernels use of the wasm backend: allocate an output, view a tensor's bytes, share a buffer. */
 export interface WasmHeap {

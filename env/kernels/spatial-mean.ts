@@ -2,7 +2,7 @@
  * Mean over the two spatial axes of an NHWC tensor (global average pooling) as one average pool: wasm reduces only
  * innermost axes, so it transposes the whole tensor first (15 ms for [64,28,28,16] at load 40, 1-4 ms pooled).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 
 export function spatialMean(x: tf.TensorInfo, axis: number | number[], keepDims: boolean): tf.Tensor | null {
   if (x.dtype !== 'float32' || x.shape.length !== 4 || !(x instanceof tf.Tensor)) return null;

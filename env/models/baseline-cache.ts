@@ -5,7 +5,7 @@
  * because the split decides which images are test and holdout images: a model cached under another split may have
  * trained on them. A split without a holdout keeps the key it had before holdouts existed.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -4,7 +4,7 @@
  * "layers-model" format: anything tfjs.loadLayersModel reads, we read, and what tensorflowjs_converter writes from
  * tf.keras 2 and Keras 3 (keras-topology.ts); anything we write, tfjs reads.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ModelError } from '../../errors.js';

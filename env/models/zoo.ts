@@ -6,7 +6,7 @@
  *   pointwise 1x1 + BN + ReLU), so depthwise layers and batch-norm groups are exercised.
  * Every initializer is seeded, so the same seed builds the same model.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import { BUILTIN_MODELS, type BuiltinModel, isBuiltinModel } from './builtin-models.js';
 

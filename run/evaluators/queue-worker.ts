@@ -10,7 +10,7 @@
  * worker. A killed worker's job is taken back by BullMQ's stalled-job check in the other workers after about
  * `lockSeconds`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { hostname } from 'node:os';
 import { ConfigError, isInputError } from '../../errors.js';

@@ -16,7 +16,7 @@
 import type { Job, Queue, RedisOptions } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import type { Measurement } from '../../env/compression-env.js';
 import type { Dataset } from '../../env/data/dataset.js';

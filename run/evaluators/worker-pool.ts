@@ -8,7 +8,7 @@
  * dies mid-job (a crash, an out-of-memory, `terminate`) is replaced and its job retried, up to `maxRetries` times per
  * job; then the batch fails with one line saying so. A thread that fails to start fails the pool at once.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { Worker } from 'node:worker_threads';
 import type { Measurement } from '../../env/compression-env.js';
 import type { Dataset, DataSplit } from '../../env/data/dataset.js';

@@ -5,7 +5,7 @@
  * every measurement starts from the original weights and the run's one batch sequence, so a job gives the same
  * result on any thread, and a job retried after its thread died gives what the first try would have.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../../env/backend.js';
 import { CompressionEnv, type Measurement } from '../../env/compression-env.js';

@@ -7,7 +7,7 @@
  * The pick is not the luckiest draw: before the final fine-tune the run's top strategies are re-evaluated on their
  * own images (rerank.ts), and the best of those is the one finished.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ConfigError, isInputError } from '../../errors.js';

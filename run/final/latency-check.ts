@@ -8,7 +8,7 @@
  * rounds, so a machine slower or busier than when the table was timed moves both alike; one given in ms
  * (latency:12ms) is checked against the measured milliseconds.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tfjs.js';
 import type { BudgetSpec } from '../../env/budget.js';
 import type { CompressionEnv } from '../../env/compression-env.js';
 import { timeModels } from '../../env/latency-timing.js';

@@ -8,7 +8,7 @@
  * with the sizes side by side: analytic bits, packed bytes at fixed width and as coded, gzip of the packed file, and
  * the fp32 model and its gzip. Reading a model.ashk checks the file against its own topology before building it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';

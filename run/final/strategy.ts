@@ -12,7 +12,7 @@
  * Version 3 (written only when a strategy needs it, else version 2) adds the latency budget (`budget.kind`
  * `latency`, in ms), `budgets` (every budget when the run had two) and `cost.latency` (predicted and measured ms).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';

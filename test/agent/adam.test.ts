@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { Adam } from '../../agent/adam.js';
 
 test('the first Adam step moves each parameter by lr against the sign of its gradient', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { Ddpg, DEFAULT_DDPG_CONFIG } from '../../agent/ddpg.js';
 import { softUpdate, type Mlp } from '../../agent/mlp.js';
 import { createRng } from '../../agent/rng.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { Ddpg } from '../../agent/ddpg.js';
 import { plannedNoiseDecay } from '../../agent/noise.js';
 import { playToyEpisode, TOY_TARGETS, toyState } from './toy-problem.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createAgent } from '../../agent/create-agent.js';
 import { playToyEpisode } from './toy-problem.js';
 

@@ -5,7 +5,7 @@
  * `--model mlp` would train the default 12 epochs. Tests that write runs of their own use their own work directory.
  */
 import test, { type ExecutionContext } from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

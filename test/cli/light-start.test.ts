@@ -27,13 +27,19 @@ function packagesLoaded(t: ExecutionContext, args: string[]): { packages: Set<st
 }
 
 const HEAVY = ['bullmq', 'vega', 'vega-lite', '@resvg/resvg-js', 'ink', 'react'];
-const COMPUTE = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'better-sqlite3', 'mnist'];
+const COMPUTE = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', 'better-sqlite3', 'mnist'];
 
 test("import 'autoshrink' (index.ts) loads neither bullmq nor vega, vega-lite, resvg, ink or react", (t) => {
   const { packages, status } = packagesLoaded(t, ['-e', "await import('./index.ts')"]);
   t.is(status, 0);
-  t.true(packages.has('@tensorflow/tfjs'), 'the recorder sees packages: the library does load tfjs');
+  t.true(packages.has('@tensorflow/tfjs-core'), 'the recorder sees packages: the library does load tfjs');
   t.deepEqual(HEAVY.filter((p) => packages.has(p)), []);
+});
+
+test("import 'autoshrink' loads tfjs from tfjs-core, tfjs-layers and the cpu backend (tfjs.ts), not the umbrella @tensorflow/tfjs", (t) => {
+  const { packages, status } = packagesLoaded(t, ['-e', "await import('./index.ts')"]);
+  t.is(status, 0);
+  t.deepEqual([...packages].filter((p) => p.startsWith('@tensorflow/')).sort(), ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
 });
 
 test('autoshrink --help exits 0 having loaded yargs but no tfjs, sqlite, queue, charting or terminal-UI package', (t) => {

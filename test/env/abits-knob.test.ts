@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
 import { ACTIVATION_BITS, layerCost, parseBudget } from '../../env/budget.js';

@@ -3,7 +3,7 @@
  * backend selection. Every test is serial: they switch the process-wide tfjs backend.
  */
 import test, { type ExecutionContext } from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createRequire } from 'node:module';
 import { BACKENDS, describeBackend, selectBackend } from '../../env/backend.js';
 import { ConfigError } from '../../errors.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { hasBatchNorm, recalibrateBatchNorm } from '../../env/batch-norm.js';
 import type { Dataset } from '../../env/data/dataset.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { BudgetError, ConfigError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
 import { analyzeChannels } from '../../env/channel-pruning/analysis.js';

@@ -12,7 +12,7 @@
  * length), and a GRU (returnSequences) over 8 steps in place of the embedding.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { countFlops } from '../../env/channel-pruning/cost.js';
 import { pruneChannels } from '../../env/channel-pruning/select.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';
 import { CompressionEnv } from '../../env/compression-env.js';

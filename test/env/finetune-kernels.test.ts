@@ -8,7 +8,7 @@
  * cpu backend than wasm's own. Serial: the tests swap process-wide kernel registrations and the backend.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';
 import { loadDataset } from '../../env/data/load-dataset.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';
 import { loadDataset } from '../../env/data/load-dataset.js';

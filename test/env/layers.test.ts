@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { compressibleLayers, describeLeftOut, fixedParams, kernelVariable, layersLeftOut } from '../../env/layers.js';
 import { ModelError } from '../../errors.js';

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { createRng } from '../../agent/rng.js';
 import { selectBackend } from '../../env/backend.js';
 import { parseBudgets } from '../../env/budget.js';

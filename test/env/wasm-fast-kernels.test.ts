@@ -6,7 +6,7 @@
  * swap process-wide kernel registrations.
  */
 import test, { type ExecutionContext } from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { setFastWasmKernels } from '../../env/wasm-kernels.js';
 

@@ -6,7 +6,7 @@
  * switch the process-wide backend.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 
 interface LayerCase {

@@ -7,7 +7,7 @@
  * order elsewhere. Shapes are odd on purpose. Serial: the tests swap process-wide kernel registrations and the backend.
  */
 import test, { type ExecutionContext } from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { setFastWasmKernels } from '../../env/wasm-kernels.js';
 

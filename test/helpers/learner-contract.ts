@@ -4,7 +4,7 @@
  * unpack(pack(x)) bit-exact, no tensor leaked.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import seedrandom from 'seedrandom';
 import { compressLayer } from '../../learners/compress-layer.js';
 import { decodeLayer, encodeLayer } from '../../learners/layer-codec.js';

@@ -6,7 +6,7 @@
  * the datasets store it ([h, w, c] floats) and reshaped by the model, as a user's exported model with a Reshape would.
  * Initializers and data are seeded, so every run builds the same models and sets.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import seedrandom from 'seedrandom';
 import type { Dataset, DataSplit } from '../../env/data/dataset.js';
 

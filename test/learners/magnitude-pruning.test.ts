@@ -1,5 +1,5 @@
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { ConfigError } from '../../errors.js';
 import { blockMask, magnitudeKeepCount, magnitudeMask, mByNKeepCount, mByNMask } from '../../learners/magnitude-pruning.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { deflateRawSync, gzipSync, inflateRawSync } from 'node:zlib';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import seedrandom from 'seedrandom';
 import { ConfigError, ModelError } from '../../errors.js';
 import { compressLayer } from '../../learners/compress-layer.js';

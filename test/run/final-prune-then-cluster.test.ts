@@ -3,7 +3,7 @@
  * weights first, then cluster what was retrained and train the centroids.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { OriginalWeights } from '../../env/compress-model.js';
 import { loadDataset } from '../../env/data/load-dataset.js';

@@ -4,7 +4,7 @@
  * asked for them again in one line, and a queue (workers in other processes) is refused before anything is built.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../../errors.js';
 import { selectBackend } from '../../env/backend.js';

@@ -4,7 +4,7 @@
  * than fp32. The storage types are chosen on validation: the test split only reports.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';

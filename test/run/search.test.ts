@@ -2,7 +2,7 @@ import test from 'ava';
 import type { RunConfig } from '../../run/config.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { BudgetError } from '../../errors.js';
 import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';

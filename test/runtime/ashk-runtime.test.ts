@@ -4,7 +4,7 @@
  * loader builds, with either inflate; forged files are refused with the Node reader's own messages.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,12 +1,13 @@
 /**
  * model.ashk in a web page: headless Chromium (test/helpers/chromium.ts) opens pages served by a local node:http
- * server, loads tfjs's own browser bundle and the runtime bundle, reads lenet5's model.ashk with
+ * server, loads tfjs's own browser bundles (tfjs-core, its cpu backend and tfjs-layers: the runtime's peer dependencies,
+ * as autoshrink installs them) and the runtime bundle, reads lenet5's model.ashk with
  * `tf.loadLayersModel(ashk(url))` and predicts 200 MNIST test images. With the cpu backend on both sides the
  * predictions equal Node's within 1e-5; a forged file raises the runtime's ModelError in the page; and
  * docs/browser-example.html, served as a user would serve it, runs with no console error.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ import { forge, lenet5File } from '../helpers/packed-files.js';
 import { bundleRuntime } from '../../bench/runtime-bundle.js';
 
 const IMAGES = 200;
+/** The page's tfjs: each UMD bundle adds to the global `tf`, as the umbrella's tf.min.js would (which autoshrink no longer installs). */
+const TFJS_BUNDLES = ['tfjs-core/dist/tf-core.min.js', 'tfjs-backend-cpu/dist/tf-backend-cpu.min.js', 'tfjs-layers/dist/tf-layers.min.js'];
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 let browser: Browser | undefined;
@@ -45,7 +48,7 @@ test.before(async () => {
   model.dispose();
 
   const files: Record<string, { body: Uint8Array | string; type: string }> = {
-    '/tf.min.js': { body: readFileSync(join(repo, 'node_modules/@tensorflow/tfjs/dist/tf.min.js')), type: 'text/javascript' },
+    '/tf.min.js': { body: TFJS_BUNDLES.map((b) => readFileSync(join(repo, 'node_modules/@tensorflow', b), 'utf8')).join('\n'), type: 'text/javascript' },
     '/autoshrink-runtime.js': { body: (await bundleRuntime()).code, type: 'text/javascript' },
     '/model.ashk': { body: file, type: 'application/octet-stream' },
     '/forged.ashk': { body: forge(file, (h) => (h.tensors[1].shape = [2 ** 14, 2 ** 13])), type: 'application/octet-stream' },

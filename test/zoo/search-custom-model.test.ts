@@ -6,7 +6,7 @@
  * (the PReLU) is named at the start, and the final report gives the share of model.ashk that stayed fp32.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { join } from 'node:path';
 import { selectBackend } from '../../env/backend.js';
 import { saveModel } from '../../env/models/model-io.js';

@@ -10,7 +10,7 @@
  * Serial: the cases share the process's tfjs engine.
  */
 import test from 'ava';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { selectBackend } from '../../env/backend.js';
