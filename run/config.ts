@@ -26,9 +26,12 @@ export const WARM_CRITIC_WARMUP = 10;
 
 /**
  * The warm start a DDPG run gets when --warm-start is not given: the one place to switch it. `auto` is the knapsack
- * wherever the knapsack can plan the knobs (not with channels), none elsewhere.
+ * wherever the knapsack can plan the knobs and the budget (not with channels, not two budgets), none elsewhere. Auto
+ * since round 8: on the means it was the better DDPG in two of the three cells measured (mobilenet-tiny size:1.5bits,
+ * 5 seeds: +0.84 points; lenet5 size:1.5bits, 2 seeds: +0.31) and worse in one (lenet5 size:20x, seed 6: -0.35),
+ * every lenet5 difference within the final stage's own noise (docs/planners.md).
  */
-export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'none';
+export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'auto';
 
 /** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
 export interface FlagSpec {
@@ -434,11 +437,12 @@ function withDerivedDefaults(input: unknown): unknown {
   return out;
 }
 
-/** Whether the knapsack can plan a (raw) config's knobs: not when a layer's channels are cut (a knob or a pin). */
+/** Whether the knapsack can plan a (raw) config: not when a layer's channels are cut (a knob or a pin), nor two budgets. */
 function knapsackCanPlan(raw: Record<string, unknown>): boolean {
   const knobs = Array.isArray(raw.knobs) ? (raw.knobs as string[]) : ['bits', 'prune'];
   const pins = typeof raw.pin === 'object' && raw.pin !== null ? Object.values(raw.pin as Record<string, { preserveRatio?: number }>) : [];
-  return !knobs.includes('channels') && !pins.some((p) => p?.preserveRatio !== undefined && p.preserveRatio < 1);
+  const budgets = typeof raw.budget === 'string' ? raw.budget.split(',').filter((b) => b.trim()).length : 1;
+  return budgets <= 1 && !knobs.includes('channels') && !pins.some((p) => p?.preserveRatio !== undefined && p.preserveRatio < 1);
 }
 
 function lowerFirst(text: string): string {

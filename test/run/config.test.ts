@@ -75,8 +75,8 @@ test('a problem names the flag as typed, or the field of the config source', (t)
   t.throws(() => parseRunConfig({ bogus: 1 }), { message: 'config: field (top level): unknown field(s) bogus' });
 });
 
-test('agentOptions: 30 episodes, warm-up 10: sigma is 0.5 until the first learning episode and 0.05 at the last (within 1e-9)', (t) => {
-  const config = parseRunConfig({ episodes: 30, warmup: 10, hidden: [4], updatesPerEpisode: 0 });
+test('agentOptions, plain DDPG (--warm-start none): 30 episodes, warm-up 10: sigma is 0.5 until the first learning episode and 0.05 at the last (within 1e-9)', (t) => {
+  const config = parseRunConfig({ warmStart: 'none', episodes: 30, warmup: 10, hidden: [4], updatesPerEpisode: 0 });
   const options = agentOptions(config);
   t.true(Math.abs(options.noiseDecay! - 0.1 ** (1 / 19)) < 1e-15, 'decay = (0.05 / 0.5)^(1 / (20 - 1))');
   t.is(options.plannedEpisodes, 30);
@@ -97,7 +97,7 @@ test('agentOptions: 30 episodes, warm-up 10: sigma is 0.5 until the first learni
 });
 
 test('agentOptions: an explicit noise decay wins; every DDPG field is passed through', (t) => {
-  const config = parseRunConfig({ noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9 });
+  const config = parseRunConfig({ warmStart: 'none', noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9 });
   t.like(agentOptions(config), { noiseDecay: 0.95, gamma: 0.9, replayEpisodes: 7, updatesPerEpisode: 3, batchSize: 16, tau: 0.05, actorLr: 0.01, criticLr: 0.02, hidden: [8, 4], seed: 9, noiseSigma: 0.5 });
 });
 
@@ -106,7 +106,7 @@ test('agentOptions: a run warm-started by the knapsack explores near the seed: w
   t.like(warm, { noiseSigma: 0.15, warmupSigma: 0.15, noiseLayers: 2 });
   t.true(Math.abs(warm.noiseDecay! - (0.05 / 0.15) ** (1 / 19)) < 1e-15, 'decay = (0.05 / 0.15)^(1 / (20 - 1))');
   // without a warm start, or with --warm-sigma 0: uniform warm-up, noise from --noise-sigma
-  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0, noiseLayers: 0 });
+  t.like(agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'none', episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0, noiseLayers: 0 });
   t.is(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', noiseLayers: 0 }).noiseLayers, 0, 'an explicit --noise-layers wins');
   t.like(agentOptions(parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0, episodes: 30, warmup: 10 })), { noiseSigma: 0.5, warmupSigma: 0 });
   t.throws(() => parseRunConfig({ agent: 'ddpg', warmStart: 'knapsack', warmSigma: 0.04 }, 'flags', { warmSigma: '0.04' }), {

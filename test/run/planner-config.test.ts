@@ -31,13 +31,14 @@ test('--warm-start auto is the knapsack where it can plan the knobs (bits, prune
   t.is(parseRunConfig({ warmStart: 'auto' }).warmStart, 'knapsack');
   t.is(parseRunConfig({ warmStart: 'auto', knobs: ['bits', 'channels'] }).warmStart, 'none');
   t.is(parseRunConfig({ warmStart: 'auto', pin: { last: { preserveRatio: 0.5 } } }).warmStart, 'none');
-  t.is(parseRunConfig({}).warmStart, 'none', 'the default is unchanged until the benchmark decides');
+  t.is(parseRunConfig({}).warmStart, 'knapsack', 'the default is auto: the knapsack where it can plan');
+  t.is(parseRunConfig({ budget: 'size:2bits,bitops:0.5' }).warmStart, 'none', 'auto with two budgets: the knapsack plans one');
 });
 
 test('a warm-started run lets the critic learn alone for min(10, episodes / 10) learning episodes: 10 of 100, 3 of 30; plain DDPG 0', (t) => {
   t.is(parseRunConfig({ warmStart: 'knapsack' }).criticWarmup, 10);
   t.is(parseRunConfig({ warmStart: 'knapsack', episodes: 30, warmup: 6 }).criticWarmup, 3);
-  t.is(parseRunConfig({}).criticWarmup, 0);
+  t.is(parseRunConfig({ warmStart: 'none' }).criticWarmup, 0);
   t.is(parseRunConfig({ criticWarmup: 4 }).criticWarmup, 4, 'an explicit --critic-warmup wins');
   t.like(agentOptions(parseRunConfig({ warmStart: 'knapsack' })), { criticWarmupEpisodes: 10, noiseRedraw: true });
 });
