@@ -54,7 +54,7 @@ const backend = (await selectBackend('auto')).name;
 const rows: Array<Array<string | number>> = [];
 for (const seed of seeds) {
   const run = await runSearch(
-    { model: 'lenet5', seed, episodes, warmup: Math.round(episodes / 3), budget, knobs: ['bits', 'prune', 'clusters'], reward: 'within-drop', maxDrop: 0.01, bitBounds: [2, 8], pruneBounds: prune, clusterBounds: clusters, finetuneSteps },
+    { model: 'lenet5', seed, episodes, warmup: Math.round(episodes / 3), budget, knobs: ['bits', 'prune', 'clusters'], reward: 'within-drop', maxDrop: 1, bitBounds: [2, 8], pruneBounds: prune, clusterBounds: clusters, finetuneSteps },
     { workdir, backend },
   );
   const r = await finishRun(run.runId, { workdir, backend });

@@ -2,6 +2,7 @@
 import type { FinalReport } from '../run/final/final.js';
 import { describeFp32Share } from '../run/final/model-files.js';
 import type { GlobalArgs } from './global-options.js';
+import { smallestLines } from './smallest-lines.js';
 import { formatBytes, formatDuration, formatPercent } from './ui/format.js';
 
 /** Runs finished before the holdout split re-ranked on every validation image. */
@@ -52,6 +53,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
     `  tfjs       ${formatBytes(r.tfjs.bytes)} (uint8 x${r.tfjs.uint8}, float16 x${r.tfjs.float16}), test ${formatPercent(r.tfjs.testAccuracy)}; model.ashk ${formatBytes(s.packedBytes)}, test ${formatPercent(r.testAccuracy)}; fp32 ${formatBytes(s.fp32Bytes)}, test ${formatPercent(r.baselineTestAccuracy)}`,
     `  files      ${r.out}/model.ashk (packed), ${r.out}/tfjs/model.json (quantized, plain tf.loadLayersModel), ${r.strategyPath}`,
     ...referenceLines(r),
+    ...(r.smallest ? smallestLines(r.smallest, { packedBytes: s.packedBytes, ratio: s.ratio, testAccuracy: r.testAccuracy, baselineTestAccuracy: r.baselineTestAccuracy }) : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

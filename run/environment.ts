@@ -50,7 +50,7 @@ export function envConfig(config: RunConfig): EnvConfig {
     budget: parseBudget(config.budget),
     reward: config.reward,
     lambda: config.lambda,
-    maxDrop: config.maxDrop,
+    maxDrop: config.maxDrop / 100,
     order: config.order,
     exclude: config.exclude,
     pin: config.pin,
