@@ -117,7 +117,7 @@ export const RunConfigFields = z
     // ---- the search ----------------------------------------------------------------------------------------------
     goal: field(
       z.enum(['budget', 'smallest']).default('budget'),
-      'What the run answers: budget (the best model under --budget) or smallest (the smallest model.ashk whose held-out accuracy stays within --max-drop points of the baseline, confirmed once on test; it defaults to the knobs bits,prune,clusters, --prune 0-0.98, --reward within-drop, --budget size:8bits as its only wall, no fill pass; docs/smallest.md)',
+      'What the run answers: budget (the best model under --budget) or smallest (the smallest model.ashk whose held-out accuracy stays within --max-drop points of the baseline, confirmed once on test; it defaults to the knobs bits,prune,clusters, --prune 0-0.98, --reward within-drop, --budget size:8bits as its only wall, no fill pass, no references; docs/smallest.md)',
     ),
     agent: field(
       z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']).default('ddpg'),
@@ -438,8 +438,9 @@ function withDerivedDefaults(input: unknown): unknown {
 /**
  * The defaults of `--goal smallest` (docs/smallest.md), each taken only where the flag is not given: Deep Compression's
  * knobs and ranges (its LeNets prune 92-94% and cluster to 16-32 centroids), ranked by the within-drop reward, under a
- * size wall no knob setting reaches (8 bits a weight is the top of --bits), and no fill pass (it raises layers
- * toward the wall, the opposite of the goal).
+ * size wall no knob setting reaches (8 bits a weight is the top of --bits), no fill pass (it raises layers toward the
+ * wall, the opposite of the goal) and no references (uniform and the knapsack would fill that wall: no answer to the
+ * question).
  */
 export const SMALLEST_DEFAULTS = {
   knobs: ['bits', 'prune', 'clusters'],
@@ -447,6 +448,7 @@ export const SMALLEST_DEFAULTS = {
   reward: 'within-drop',
   budget: 'size:8bits',
   fill: false,
+  references: false,
 } as const;
 
 /** Why a `--goal smallest` config cannot run, as a line naming the flags, or null. */
