@@ -12,6 +12,7 @@ import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
+import { smallestGoalProblem, SMALLEST_DEFAULTS } from './goal.js';
 import { parseDuration } from './time-plan.js';
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
@@ -433,32 +434,6 @@ function withDerivedDefaults(input: unknown): unknown {
     out.criticWarmup = warmStarted ? Math.min(WARM_CRITIC_WARMUP, Math.floor(episodes / 10)) : 0;
   }
   return out;
-}
-
-/**
- * The defaults of `--goal smallest` (docs/smallest.md), each taken only where the flag is not given: Deep Compression's
- * knobs and ranges (its LeNets prune 92-94% and cluster to 16-32 centroids), ranked by the within-drop reward, under a
- * size wall no knob setting reaches (8 bits a weight is the top of --bits), no fill pass (it raises layers toward the
- * wall, the opposite of the goal) and no references (uniform and the knapsack would fill that wall: no answer to the
- * question).
- */
-export const SMALLEST_DEFAULTS = {
-  knobs: ['bits', 'prune', 'clusters'],
-  pruneBounds: [0, 0.98],
-  reward: 'within-drop',
-  budget: 'size:8bits',
-  fill: false,
-  references: false,
-} as const;
-
-/** Why a `--goal smallest` config cannot run, as a line naming the flags, or null. */
-function smallestGoalProblem(c: z.infer<typeof RunConfigFields>): string | null {
-  if (c.goal !== 'smallest') return null;
-  if (!c.budget.trim().toLowerCase().startsWith('size:')) return `--goal smallest takes a size budget as its wall, not --budget ${c.budget} (give size:8bits, the default, or a size cap such as size:40kB)`;
-  if (c.reward !== 'within-drop') return `--goal smallest ranks episodes by the within-drop reward, not --reward ${c.reward} (drop --reward)`;
-  const knob = c.knobs.find((k) => k === 'channels' || k === 'abits');
-  if (knob) return `--goal smallest searches bits, prune and clusters, not --knobs ${knob} (drop ${knob} from --knobs)`;
-  return null;
 }
 
 /** Whether the knapsack can plan a (raw) config's knobs: not when a layer's channels are cut (a knob or a pin). */

@@ -9,6 +9,7 @@ import { evaluateAccuracy } from '../env/evaluate.js';
 import type { SearchSpace } from '../env/knobs.js';
 import { layerSpec } from '../learners/types.js';
 import type { RunConfig } from './config.js';
+import { episodeDropOf } from './goal.js';
 import type { RunEvent } from './events.js';
 import { prepare } from './setup.js';
 
@@ -50,7 +51,7 @@ export function envConfig(config: RunConfig): EnvConfig {
     budget: parseBudget(config.budget),
     reward: config.reward,
     lambda: config.lambda,
-    maxDrop: config.maxDrop / 100,
+    maxDrop: episodeDropOf(config) / 100,
     order: config.order,
     exclude: config.exclude,
     pin: config.pin,

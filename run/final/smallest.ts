@@ -3,13 +3,13 @@
  * points of the baseline, judged on the held-out split (the re-rank's: images no episode trained on or was scored on),
  * then confirmed once on test by the final stage. A failed confirmation is reported, never re-chosen.
  *
- * 1. Screen: the run's distinct strategies whose episode accuracy (short fine-tune, validation images) is within the
- *    drop plus the recovery a longer staged fine-tune adds to a heavy setting (RECOVERY_POINTS, measured by
- *    bench/episode-vs-final.ts), ordered by size, smallest first. None passing: every distinct strategy.
- * 2. Bisect over that order: re-score the middle one with the final's staged fine-tune (prune and retrain, then
- *    cluster; `--rerank-steps`) on the held-out images; within the drop, look among the smaller half, else among the
- *    larger. ceil(log2(n + 1)) re-scores find the boundary where accuracy falls monotonically with size, and a drop
- *    no candidate meets climbs to the largest ones.
+ * 1. Screen: the run's distinct strategies whose episode accuracy (short one-stage fine-tune, reward images) is within
+ *    the episodes' own target (--max-drop plus EPISODE_RECOVERY_POINTS, what the final recovers beyond an episode on
+ *    heavy settings, measured by bench/episode-vs-final.ts), ordered by size, smallest first. None: every strategy.
+ * 2. Bisect over that order: re-score the middle one with the final stage's own staged fine-tune (prune and retrain,
+ *    then cluster; --final-steps, the final's seed) on the held-out images; within the drop, look among the smaller
+ *    half, else among the larger. ceil(log2(n + 1)) re-scores find the boundary where accuracy falls monotonically
+ *    with size, and a drop no candidate meets climbs to the largest ones.
  * 3. Pick: the smallest re-scored strategy within the drop; when none is, the closest (highest held-out accuracy,
  *    the smaller on a tie), marked as missing the drop.
  */
@@ -19,18 +19,21 @@ import { evaluateAccuracy } from '../../env/evaluate.js';
 import { learnerSpec } from '../../env/knobs.js';
 import { compressibleLayers } from '../../env/layers.js';
 import type { LayerSpec } from '../../learners/types.js';
-import { rerankStepsOf, type RunConfig } from '../config.js';
-import type { BuiltEnvironment } from '../environment.js';
+import type { RunConfig } from '../config.js';
+import { episodeDropOf } from '../goal.js';
+import { type BuiltEnvironment, GRADUAL_PRUNING } from '../environment.js';
 import { rerankSplit, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { compressInStages } from './stages.js';
 
 /**
- * Points of accuracy a heavy setting's episode score may fall short of the drop and still be re-scored: what the
- * staged re-score recovered beyond a 60-step episode, at the low end over the heavy settings measured
- * (bench/results/episode-vs-final.md).
+ * Steps of the staged re-score: --rerank-steps when given, else the final's own --final-steps, so the held-out
+ * judgment is the very model the final stage writes (a 180-step staged re-score fell 3-4 points short of the 600-step
+ * final on heavy mlp settings, bench/results/episode-vs-final-mlp.md).
  */
-export const RECOVERY_POINTS = 2;
+export function rescoreStepsOf(config: RunConfig): number {
+  return config.rerankSteps ?? config.finalSteps;
+}
 
 /** A strategy of the run with its size (model.ashk bytes at fixed width, as the size wall counts them). */
 export interface SizedStrategy {
@@ -64,12 +67,13 @@ export function withinDrop(accuracy: number, baseline: number, maxDrop: number):
 }
 
 /**
- * Step 1: the distinct strategies whose episode accuracy is within `maxDrop + recovery` points of the episodes'
- * baseline, smallest first (ties: the more accurate, then the earlier); every distinct strategy when none is.
+ * Step 1: the distinct strategies whose episode accuracy is within `drop` points of the episodes' baseline (the
+ * episodes' own target, episodeDropOf), smallest first (ties: the more accurate, then the earlier); every distinct
+ * strategy when none is.
  */
-export function screenBySize(strategies: SizedStrategy[], baseline: number, maxDrop: number, recovery: number): SizedStrategy[] {
+export function screenBySize(strategies: SizedStrategy[], baseline: number, drop: number): SizedStrategy[] {
   const ordered = strategies.slice().sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy || a.episode - b.episode);
-  const passing = ordered.filter((s) => withinDrop(s.accuracy, baseline, maxDrop + recovery));
+  const passing = ordered.filter((s) => withinDrop(s.accuracy, baseline, drop));
   return passing.length ? passing : ordered;
 }
 
@@ -123,11 +127,13 @@ export function sizedStrategies(built: BuiltEnvironment, config: RunConfig, epis
 export async function stagedAccuracy(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], steps: number, split: DataSplit, originals: OriginalWeights): Promise<number> {
   const { env, model, data } = built;
   try {
+    // the final stage's own fine-tune (final.ts finalInput): at --final-steps the re-scored model is the final's
     await compressInStages(model, originals, env.layers.map((layer, i) => ({ layer, spec: learnerSpec(specs[i]) })), data, {
       steps,
       batchSize: config.finetuneBatch,
       learningRate: config.finetuneLr,
-      seed: `rescore:${config.seed}`,
+      seed: `final:${config.seed}`,
+      gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
       bnBatches: config.bnBatches,
     });
     return await evaluateAccuracy(model, split, data.inputShape);
@@ -141,12 +147,12 @@ export async function chooseSmallest(built: BuiltEnvironment, config: RunConfig,
   const { split, name } = rerankSplit(built.data);
   built.env.restoreOriginal();
   const baseline = await evaluateAccuracy(built.model, split, built.data.inputShape);
-  const ordered = screenBySize(sizedStrategies(built, config, episodes), built.env.baselineAccuracy, config.maxDrop, RECOVERY_POINTS);
+  const ordered = screenBySize(sizedStrategies(built, config, episodes), built.env.baselineAccuracy, episodeDropOf(config));
   const settings = settingsOf(config);
   const byEpisode = new Map(episodes.map((e) => [e.episode, e]));
   const originals = new OriginalWeights(built.model, compressibleLayers(built.model));
   try {
-    const steps = rerankStepsOf(config);
+    const steps = rescoreStepsOf(config);
     const score = (s: SizedStrategy) => stagedAccuracy(built, config, toSpecs(byEpisode.get(s.episode)!.strategy, settings), steps, split, originals);
     const { rows, met } = await bisectSmallest(ordered, score, baseline, config.maxDrop);
     return { maxDrop: config.maxDrop, met, heldOut: { split: name, images: split.count, baseline }, screened: ordered.length, rows };

@@ -2,6 +2,7 @@ import test from 'ava';
 import { smallestLines } from '../../cli/smallest-lines.js';
 import { ConfigError } from '../../errors.js';
 import { parseRunConfig, parseStoredConfig } from '../../run/config.js';
+import { EPISODE_RECOVERY_POINTS } from '../../run/goal.js';
 import { envConfig } from '../../run/environment.js';
 import { bisectSmallest, confirmation, screenBySize, type SizedStrategy, withinDrop } from '../../run/final/smallest.js';
 
@@ -43,15 +44,15 @@ test('a drop no strategy meets (0 points of 99%) climbs to the largest and finis
   t.is(rows.filter((r) => r.chosen).length, 1);
 });
 
-test('the screen keeps the strategies within drop + recovery of the episodes baseline, smallest first: 98% - 2.5 points = 95.5%', (t) => {
+test('the screen keeps the strategies within the episodes\' drop of their baseline, smallest first: 98% - 2.5 points = 95.5%', (t) => {
   const strategies: SizedStrategy[] = [
     { episode: 0, bytes: 300, accuracy: 0.97 },
     { episode: 1, bytes: 100, accuracy: 0.9 },
     { episode: 2, bytes: 200, accuracy: 0.955 },
     { episode: 3, bytes: 150, accuracy: 0.954 },
   ];
-  t.deepEqual(screenBySize(strategies, 0.98, 0.5, 2).map((s) => s.bytes), [200, 300]);
-  t.deepEqual(screenBySize(strategies, 0.999, 0, 0).map((s) => s.bytes), [100, 150, 200, 300], 'none passing: every strategy, by size');
+  t.deepEqual(screenBySize(strategies, 0.98, 2.5).map((s) => s.bytes), [200, 300]);
+  t.deepEqual(screenBySize(strategies, 0.999, 0).map((s) => s.bytes), [100, 150, 200, 300], 'none passing: every strategy, by size');
 });
 
 test('the test confirms the pick within 0.5 points: 98.50% against 99.00% is confirmed, 98.45% is not (and not re-chosen)', (t) => {
@@ -87,7 +88,8 @@ test('--goal smallest defaults: bits,prune,clusters, prune 0-0.98, clusters 4-64
   t.false(c.references);
   t.deepEqual(parseRunConfig({ goal: 'smallest', pruneBounds: [0, 0.9] }).pruneBounds, [0, 0.9]);
   t.deepEqual(parseRunConfig({}).pruneBounds, [0, 0.9], 'the budget goal keeps its ranges');
-  t.is(envConfig(c).maxDrop, 0.005, 'the reward takes the drop as a fraction: 0.5 points = 0.005');
+  t.is(envConfig(c).maxDrop, (0.5 + EPISODE_RECOVERY_POINTS) / 100, 'the episodes aim at the drop plus what the final recovers, as a fraction');
+  t.is(envConfig(parseRunConfig({ reward: 'within-drop', maxDrop: 0.5 })).maxDrop, 0.005, 'the budget goal: 0.5 points = 0.005');
 });
 
 test('--goal smallest refuses in one line a budget that is not size, another reward, or the channels knob', (t) => {
