@@ -183,6 +183,11 @@ export const RunConfigFields = z
       z.number().min(0).max(100).default(1),
       'Accuracy drop allowed, in points of accuracy (0.5 = half a point): the target of the within-drop reward and the limit of --goal smallest',
     ),
+    episodeDrop: field(
+      z.number().min(0).max(100).optional(),
+      'Under --goal smallest, the drop in points the episodes aim at: a short episode loses far more on a heavy setting than the final stage does (about 30 points more on mlp, 74 on lenet5; docs/smallest.md)',
+      { defaultText: '--max-drop + 30' },
+    ),
     finetuneSteps: field(z.number().int().min(0).default(60), 'Fine-tune steps per episode (0 = none, AMC style)'),
     finetuneBatch: field(z.number().int().positive().default(64), 'Fine-tune batch size'),
     finetuneLr: field(z.number().positive().default(5e-4), 'Fine-tune learning rate (Adam)'),

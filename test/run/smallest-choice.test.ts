@@ -90,6 +90,7 @@ test('--goal smallest defaults: bits,prune,clusters, prune 0-0.98, clusters 4-64
   t.deepEqual(parseRunConfig({}).pruneBounds, [0, 0.9], 'the budget goal keeps its ranges');
   t.is(envConfig(c).maxDrop, (0.5 + EPISODE_RECOVERY_POINTS) / 100, 'the episodes aim at the drop plus what the final recovers, as a fraction');
   t.is(envConfig(parseRunConfig({ reward: 'within-drop', maxDrop: 0.5 })).maxDrop, 0.005, 'the budget goal: 0.5 points = 0.005');
+  t.is(envConfig(parseRunConfig({ goal: 'smallest', maxDrop: 0.5, episodeDrop: 75 })).maxDrop, 0.75, '--episode-drop 75: the episodes aim at 75 points');
 });
 
 test('--goal smallest refuses in one line a budget that is not size, another reward, or the channels knob', (t) => {
@@ -98,6 +99,7 @@ test('--goal smallest refuses in one line a budget that is not size, another rew
   t.is(refused({ reward: 'accuracy' }), '--goal smallest ranks episodes by the within-drop reward, not --reward accuracy (drop --reward)');
   t.is(refused({ knobs: ['bits', 'channels'] }), '--goal smallest searches bits, prune and clusters, not --knobs channels (drop channels from --knobs)');
   t.throws(() => parseRunConfig({ maxDrop: 101 }), { instanceOf: ConfigError });
+  t.is(t.throws(() => parseRunConfig({ episodeDrop: 75 }, 'flags'))?.message, '--episode-drop 75 applies to --goal smallest only (add --goal smallest, or drop --episode-drop)');
 });
 
 test('a run stored before --goal keeps its meaning: --max-drop 0.01 (a fraction then) loads as 1 point, goal budget', (t) => {
