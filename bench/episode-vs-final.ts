@@ -17,7 +17,7 @@ import { createRng } from '../agent/rng.js';
 import { parseRunConfig, rerankStepsOf } from '../run/config.js';
 import { buildEnvironment } from '../run/environment.js';
 import { settingsOf, toSpecs } from '../run/final/specs.js';
-import { stagedAccuracy } from '../run/final/smallest.js';
+import { stagedAccuracies } from '../run/final/smallest.js';
 import { arg, table, writeResults } from './common.js';
 import { spearman } from './stats.js';
 
@@ -52,9 +52,8 @@ for (let i = 0; i < count; i++) {
   const specs = toSpecs(entries, settings);
   const m = await env.measure(specs);
   env.restoreOriginal();
-  const rescore = await stagedAccuracy(built, config, specs, rescoreSteps, holdout, originals);
-  const finalHoldout = await stagedAccuracy(built, config, specs, config.finalSteps, holdout, originals);
-  const finalTest = await stagedAccuracy(built, config, specs, config.finalSteps, data.test, originals);
+  const [rescore] = await stagedAccuracies(built, config, specs, rescoreSteps, [holdout], originals);
+  const [finalHoldout, finalTest] = await stagedAccuracies(built, config, specs, config.finalSteps, [holdout, data.test], originals);
   const row = {
     strategy: entries.map((e) => `${Math.round(e.pruneRatio * 100)}%/${e.clusters}c/${e.bits}b`).join(' '),
     bytes: env.cost(specs),
@@ -64,32 +63,36 @@ for (let i = 0; i < count; i++) {
     finalTest: 100 * (baseline.test - finalTest),
   };
   rows.push(row);
+  report();
   process.stdout.write(`${i + 1}/${count} ${row.strategy}  ${row.bytes} B  drops (points): episode ${row.episode.toFixed(2)}, re-score ${row.rescore.toFixed(2)}, final holdout ${row.finalHoldout.toFixed(2)}, final test ${row.finalTest.toFixed(2)}\n`);
 }
-const minutes = (performance.now() - started) / 60000;
-const col = (k: keyof Omit<Row, 'strategy'>) => rows.map((r) => r[k]);
-const gap = (k: 'episode' | 'rescore' | 'finalHoldout') => rows.map((r) => r[k] - r.finalTest);
-const sorted = (xs: number[]) => xs.slice().sort((a, b) => a - b);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const describe = (xs: number[]) => {
-  const s = sorted(xs);
-  return `mean ${mean(xs).toFixed(2)}, min ${s[0].toFixed(2)}, median ${s[Math.floor(s.length / 2)].toFixed(2)}, max ${s[s.length - 1].toFixed(2)}`;
-};
-const f = (x: number) => x.toFixed(2);
-const summary = [
-  `| measure | Spearman with the final's test drop | its drop minus the final's test drop (points) |`,
-  `|---|---:|---|`,
-  `| episode (${config.finetuneSteps} steps, one stage, reward images) | ${spearman(col('episode'), col('finalTest')).toFixed(2)} | ${describe(gap('episode'))} |`,
-  `| re-score (${rescoreSteps} steps, staged, holdout) | ${spearman(col('rescore'), col('finalTest')).toFixed(2)} | ${describe(gap('rescore'))} |`,
-  `| final (${config.finalSteps} steps, staged, holdout) | ${spearman(col('finalHoldout'), col('finalTest')).toFixed(2)} | ${describe(gap('finalHoldout'))} |`,
-].join('\n');
-writeResults(
-  `bench/results/episode-vs-final-${model}.md`,
-  `Short episode against the final stage, heavy settings on ${model}`,
-  `npx tsx bench/episode-vs-final.ts --model ${model} --settings ${count} --seed ${seed}`,
-  `${count} random strategies, each layer drawn from prune 80-98%, 4/8/16/32/64 clusters, 2/3/4 bits; accuracy drops in points from the ` +
-    `baseline on the same images (baselines: reward images ${f(100 * baseline.episode)}%, holdout ${f(100 * baseline.holdout)}% on ${holdout.count} images, ` +
-    `test ${f(100 * baseline.test)}% on ${data.test.count}). ${minutes.toFixed(1)} minutes.\n\n${summary}\n\n` +
-    table(['strategy (per layer prune/clusters/bits)', 'bytes (fixed width)', 'episode drop', 're-score drop', 'final drop, holdout', 'final drop, test'], rows.map((r) => [r.strategy, Math.round(r.bytes), f(r.episode), f(r.rescore), f(r.finalHoldout), f(r.finalTest)])),
-);
 originals.dispose();
+
+function report(): void {
+  const minutes = (performance.now() - started) / 60000;
+  const col = (k: keyof Omit<Row, 'strategy'>) => rows.map((r) => r[k]);
+  const gap = (k: 'episode' | 'rescore' | 'finalHoldout') => rows.map((r) => r[k] - r.finalTest);
+  const sorted = (xs: number[]) => xs.slice().sort((a, b) => a - b);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const describe = (xs: number[]) => {
+    const s = sorted(xs);
+    return `mean ${mean(xs).toFixed(2)}, min ${s[0].toFixed(2)}, median ${s[Math.floor(s.length / 2)].toFixed(2)}, max ${s[s.length - 1].toFixed(2)}`;
+  };
+  const f = (x: number) => x.toFixed(2);
+  const summary = [
+    `| measure | Spearman with the final's test drop | its drop minus the final's test drop (points) |`,
+    `|---|---:|---|`,
+    `| episode (${config.finetuneSteps} steps, one stage, reward images) | ${spearman(col('episode'), col('finalTest')).toFixed(2)} | ${describe(gap('episode'))} |`,
+    `| re-score (${rescoreSteps} steps, staged, holdout) | ${spearman(col('rescore'), col('finalTest')).toFixed(2)} | ${describe(gap('rescore'))} |`,
+    `| final (${config.finalSteps} steps, staged, holdout) | ${spearman(col('finalHoldout'), col('finalTest')).toFixed(2)} | ${describe(gap('finalHoldout'))} |`,
+  ].join('\n');
+  writeResults(
+    `bench/results/episode-vs-final-${model}.md`,
+    `Short episode against the final stage, heavy settings on ${model}`,
+    `npx tsx bench/episode-vs-final.ts --model ${model} --settings ${count} --seed ${seed}`,
+    `${rows.length} of ${count} random strategies, each layer drawn from prune 80-98%, 4/8/16/32/64 clusters, 2/3/4 bits; accuracy drops in points from the ` +
+      `baseline on the same images (baselines: reward images ${f(100 * baseline.episode)}%, holdout ${f(100 * baseline.holdout)}% on ${holdout.count} images, ` +
+      `test ${f(100 * baseline.test)}% on ${data.test.count}). ${minutes.toFixed(1)} minutes.\n\n${summary}\n\n` +
+      table(['strategy (per layer prune/clusters/bits)', 'bytes (fixed width)', 'episode drop', 're-score drop', 'final drop, holdout', 'final drop, test'], rows.map((r) => [r.strategy, Math.round(r.bytes), f(r.episode), f(r.rescore), f(r.finalHoldout), f(r.finalTest)])),
+  );
+}

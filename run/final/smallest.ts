@@ -121,10 +121,10 @@ export function sizedStrategies(built: BuiltEnvironment, config: RunConfig, epis
 }
 
 /**
- * The accuracy of `specs` on `split` after the final's staged fine-tune of `steps` steps from the original weights
- * (the same batches for every strategy); the model holds the original weights again afterwards.
+ * The accuracies of `specs` on each of `splits` after the final's staged fine-tune of `steps` steps from the original
+ * weights (the same batches for every strategy); the model holds the original weights again afterwards.
  */
-export async function stagedAccuracy(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], steps: number, split: DataSplit, originals: OriginalWeights): Promise<number> {
+export async function stagedAccuracies(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], steps: number, splits: DataSplit[], originals: OriginalWeights): Promise<number[]> {
   const { env, model, data } = built;
   try {
     // the final stage's own fine-tune (final.ts finalInput): at --final-steps the re-scored model is the final's
@@ -136,7 +136,9 @@ export async function stagedAccuracy(built: BuiltEnvironment, config: RunConfig,
       gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
       bnBatches: config.bnBatches,
     });
-    return await evaluateAccuracy(model, split, data.inputShape);
+    const out: number[] = [];
+    for (const split of splits) out.push(await evaluateAccuracy(model, split, data.inputShape));
+    return out;
   } finally {
     originals.restore(model);
   }
@@ -153,7 +155,7 @@ export async function chooseSmallest(built: BuiltEnvironment, config: RunConfig,
   const originals = new OriginalWeights(built.model, compressibleLayers(built.model));
   try {
     const steps = rescoreStepsOf(config);
-    const score = (s: SizedStrategy) => stagedAccuracy(built, config, toSpecs(byEpisode.get(s.episode)!.strategy, settings), steps, split, originals);
+    const score = async (s: SizedStrategy) => (await stagedAccuracies(built, config, toSpecs(byEpisode.get(s.episode)!.strategy, settings), steps, [split], originals))[0];
     const { rows, met } = await bisectSmallest(ordered, score, baseline, config.maxDrop);
     return { maxDrop: config.maxDrop, met, heldOut: { split: name, images: split.count, baseline }, screened: ordered.length, rows };
   } finally {
