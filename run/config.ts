@@ -185,7 +185,7 @@ export const RunConfigFields = z
     ),
     episodeDrop: field(
       z.number().min(0).max(100).optional(),
-      'Under --goal smallest, the drop in points the episodes aim at: a short episode loses far more on a heavy setting than the final stage does (about 30 points more on mlp, 74 on lenet5; docs/smallest.md)',
+      'Under --goal smallest, the drop in points the episodes aim at: a short episode loses far more on a heavy setting than the final stage does (about 31 points more on mlp, 61 on lenet5; docs/smallest.md)',
       { defaultText: '--max-drop + 30' },
     ),
     finetuneSteps: field(z.number().int().min(0).default(60), 'Fine-tune steps per episode (0 = none, AMC style)'),
