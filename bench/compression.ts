@@ -10,7 +10,7 @@
  *
  * Mode `search`: `--goal smallest --max-drop 0.5` (docs/smallest.md) against the recipe, both through the same final
  * stage (600 staged steps), over seeds; writes bench/results/compression-search.md.
- *   npx tsx bench/compression.ts --mode search [--models mlp,lenet5] [--seeds 1,2,3] [--episodes 60] [--max-drop 0.5]
+ *   npx tsx bench/compression.ts --mode search [--models mlp,lenet5] [--seeds 1,2,3] [--episodes 60] [--max-drop 0.5] [--out FILE]
  */
 import { selectBackend } from '../env/backend.js';
 import { OriginalWeights } from '../env/compress-model.js';
@@ -66,6 +66,7 @@ async function search(): Promise<void> {
   const episodes = Number(arg('episodes', '60'));
   const maxDrop = Number(arg('max-drop', '0.5'));
   const workdir = arg('workdir', '.autoshrink');
+  const out = arg('out', 'bench/results/compression-search.md');
   const backend = (await selectBackend('wasm')).name;
   const rows: Array<Array<string | number>> = [];
   const byModel = new Map<string, Found>();
@@ -82,9 +83,9 @@ async function search(): Promise<void> {
       }
     }
     writeResults(
-      'bench/results/compression-search.md',
+      out,
       `--goal smallest --max-drop ${maxDrop} against Deep Compression's hand-set recipe, through the same final stage`,
-      `npx tsx bench/compression.ts --mode search --models ${models.join(',')} --seeds ${seeds.join(',')} --episodes ${episodes} --max-drop ${maxDrop}`,
+      `npx tsx bench/compression.ts --mode search --models ${models.join(',')} --seeds ${seeds.join(',')} --episodes ${episodes} --max-drop ${maxDrop} --out ${out}`,
       `Search: \`--goal smallest --max-drop ${maxDrop}\` with its defaults (--episode-drop: lenet5 ${EPISODE_DROP.lenet5}, mlp the default; DDPG, ${episodes} episodes, knobs bits/prune/clusters, prune 0-98%, clusters 4-64, ` +
         'the choice by bisection over size on the 1000 holdout images with the final\'s own 600-step staged fine-tune, docs/smallest.md). ' +
         "Recipe: Deep Compression's per-layer prune ratios (bench/compression.ts RECIPES), 16 clusters, every layer pinned, one episode, " +
