@@ -18,7 +18,7 @@ import type { LayerSpec } from '../learners/types.js';
 import { parseRunConfig, type RunConfig } from '../run/config.js';
 import { buildEnvironment } from '../run/environment.js';
 import { arg, table, writeResults } from './common.js';
-import { mean } from './stats.js';
+import { mean, pearson, spearman } from './stats.js';
 
 const model = arg('model', 'lenet5');
 const budget = arg('budget', 'size:1bits');
@@ -62,31 +62,6 @@ for (let k = 0; k < K; k++) {
 env.dispose();
 built.model.dispose();
 
-function ranks(xs: number[]): number[] {
-  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
-    for (let t = i; t <= j; t++) r[order[t][1]] = (i + j) / 2 + 1; // ties share their mean rank
-    i = j + 1;
-  }
-  return r;
-}
-function pearson(a: number[], b: number[]): number {
-  const ma = mean(a);
-  const mb = mean(b);
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - ma) * (b[i] - mb);
-    da += (a[i] - ma) ** 2;
-    db += (b[i] - mb) ** 2;
-  }
-  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : NaN;
-}
-const spearman = (a: number[], b: number[]) => pearson(ranks(a), ranks(b));
 const pct = (v: number) => (v * 100).toFixed(2);
 const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
 const argmin = (xs: number[]) => xs.indexOf(Math.min(...xs));

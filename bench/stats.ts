@@ -134,6 +134,37 @@ function selfCheck(): boolean {
   return ok;
 }
 
+/** Ranks from 1, ties sharing their mean rank. */
+export function ranks(xs: number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(xs.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let t = i; t <= j; t++) r[order[t][1]] = (i + j) / 2 + 1; // ties share their mean rank
+    i = j + 1;
+  }
+  return r;
+}
+/** Pearson's correlation; NaN when either side is constant. */
+export function pearson(a: number[], b: number[]): number {
+  const ma = mean(a);
+  const mb = mean(b);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - ma) * (b[i] - mb);
+    da += (a[i] - ma) ** 2;
+    db += (b[i] - mb) ** 2;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : NaN;
+}
+/** Spearman's rank correlation: Pearson's over the ranks. */
+export function spearman(a: number[], b: number[]): number {
+  return pearson(ranks(a), ranks(b));
+}
+
 if (process.argv.includes('--self-check') && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const ok = selfCheck();
   process.stdout.write(ok ? 'self-check passed\n' : 'self-check FAILED\n');

@@ -3,6 +3,7 @@ import type { FinalReport } from '../run/final/final.js';
 import { describeFp32Share } from '../run/final/model-files.js';
 import type { GlobalArgs } from './global-options.js';
 import { formatMs } from '../units.js';
+import { smallestLines } from './smallest-lines.js';
 import { formatBytes, formatDuration, formatPercent } from './ui/format.js';
 
 /** Runs finished before the holdout split re-ranked on every validation image. */
@@ -71,6 +72,7 @@ export function printFinal(args: GlobalArgs, r: FinalReport): void {
     ...latencyLine(r),
     `  files      ${r.out}/model.ashk (packed), ${r.out}/tfjs/model.json (quantized, plain tf.loadLayersModel), ${r.strategyPath}`,
     ...referenceLines(r),
+    ...(r.smallest ? smallestLines(r.smallest, { packedBytes: s.packedBytes, ratio: s.ratio, testAccuracy: r.testAccuracy, baselineTestAccuracy: r.baselineTestAccuracy }) : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

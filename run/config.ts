@@ -12,6 +12,7 @@ import { DEFAULT_VALIDATION_SIZE } from '../env/data/load-dataset.js';
 import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
+import { smallestGoalProblem, SMALLEST_DEFAULTS } from './goal.js';
 import { parseDuration } from './time-plan.js';
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
@@ -118,6 +119,10 @@ export const RunConfigFields = z
     seed: field(z.number().int().default(1), 'Seed of everything random in the search: agent, noise, layer order, fine-tune batches', { global: true }),
 
     // ---- the search ----------------------------------------------------------------------------------------------
+    goal: field(
+      z.enum(['budget', 'smallest']).default('budget'),
+      'What the run answers: budget (the best model under --budget) or smallest (the smallest model.ashk whose held-out accuracy stays within --max-drop points of the baseline, confirmed once on test; it defaults to the knobs bits,prune,clusters, --prune 0-0.98, --reward within-drop, --budget size:8bits as its only wall, no fill pass, no references; docs/smallest.md)',
+    ),
     agent: field(
       z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']).default('ddpg'),
       'Who picks the strategy: ddpg (the RL agent), random (random search within the same walls), uniform (one setting for all layers), ' +
@@ -184,7 +189,15 @@ export const RunConfigFields = z
       'Reward of an episode: cross-entropy (minus the validation loss; the default: it ranked strategies closer to their final test accuracy than accuracy did on both models measured, with or without fine-tune, bench/results/reward-fidelity*.md), accuracy, haq, amc-flops, lagrangian, within-drop',
     ),
     lambda: field(z.number().min(0).default(0.1), 'Cost weight of the lagrangian reward: reward = acc - lambda * cost / fullCost'),
-    maxDrop: field(z.number().min(0).max(1).default(0.01), 'Accuracy drop allowed by the within-drop reward (0.01 = one point)'),
+    maxDrop: field(
+      z.number().min(0).max(100).default(1),
+      'Accuracy drop allowed, in points of accuracy (0.5 = half a point): the target of the within-drop reward and the limit of --goal smallest',
+    ),
+    episodeDrop: field(
+      z.number().min(0).max(100).optional(),
+      'Under --goal smallest, the drop in points the episodes aim at: a short episode loses far more on a heavy setting than the final stage does (about 31 points more on mlp, 61 on lenet5; docs/smallest.md)',
+      { defaultText: '--max-drop + 30' },
+    ),
     finetuneSteps: field(z.number().int().min(0).default(0), 'Fine-tune steps per episode (0 = none, AMC style: the cross-entropy reward ranks strategies without it, bench/results/reward-fidelity*.md, and the re-rank and the final stage fine-tune the best)'),
     finetuneBatch: field(z.number().int().positive().default(64), 'Fine-tune batch size'),
     finetuneLr: field(z.number().positive().default(5e-4), 'Fine-tune learning rate (Adam)'),
@@ -303,6 +316,8 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (needsKnapsack && channelPin) {
     line(`--agent ${c.agent} cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
   }
+  const smallest = smallestGoalProblem(c);
+  if (smallest) line(smallest);
   if (c.noiseFinal > c.noiseSigma && c.noiseSigma > 0) {
     line(`--noise-final ${c.noiseFinal} must not exceed --noise-sigma ${c.noiseSigma}: the noise only decays`);
   }
@@ -311,6 +326,7 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   }
 }).describe(
   'with agent ddpg, warmup is below episodes; a latency budget needs the channels knob; two budgets (comma-joined) are refused by agents knapsack and local and by warmStart knapsack; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
+    'goal smallest takes a size budget, the within-drop reward and neither the channels nor the abits knob; ' +
     'noiseFinal does not exceed noiseSigma (when noiseSigma > 0); a warm-started ddpg run (warmStart not none, warmSigma > 0) has noiseFinal at most warmSigma.',
 );
 
@@ -401,6 +417,11 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.references === undefined) raw.references = false;
   // runs stored before cross-entropy became the default reward were searched on accuracy
   if (raw.reward === undefined) raw.reward = 'accuracy';
+  // runs stored before --goal gave --max-drop as a fraction (0.01 = one point); it is in points now
+  if (raw.goal === undefined) {
+    raw.goal = 'budget';
+    if (typeof raw.maxDrop === 'number') raw.maxDrop = raw.maxDrop * 100;
+  }
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
   return raw;
 }
@@ -423,6 +444,9 @@ function withDerivedDefaults(input: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return input;
   const out = { ...raw };
   if (out.warmup === undefined && Number.isInteger(out.episodes)) out.warmup = Math.min(DDPG.warmupEpisodes, Math.floor((out.episodes as number) / 5));
+  if (out.goal === 'smallest') {
+    for (const [key, value] of Object.entries(SMALLEST_DEFAULTS)) if (out[key] === undefined) out[key] = Array.isArray(value) ? [...value] : value;
+  }
   const ddpg = (out.agent ?? 'ddpg') === 'ddpg';
   if (ddpg) {
     const asked = out.warmStart ?? WARM_START_DEFAULT;

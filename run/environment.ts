@@ -10,6 +10,7 @@ import { evaluateAccuracy } from '../env/evaluate.js';
 import type { SearchSpace } from '../env/knobs.js';
 import { layerSpec } from '../learners/types.js';
 import type { RunConfig } from './config.js';
+import { episodeDropOf } from './goal.js';
 import type { RunEvent } from './events.js';
 import type { LatencyTable } from '../env/latency-table.js';
 import { latencyTableFor } from './latency.js';
@@ -57,7 +58,7 @@ export function envConfig(config: RunConfig, latency?: LatencyTable): EnvConfig 
     ...(latency ? { latency } : {}),
     reward: config.reward,
     lambda: config.lambda,
-    maxDrop: config.maxDrop,
+    maxDrop: episodeDropOf(config) / 100,
     order: config.order,
     exclude: config.exclude,
     pin: config.pin,

@@ -6,10 +6,12 @@ import asciichart from 'asciichart';
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
+import type { SmallestReport } from '../../run/final/final.js';
 import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
+import { smallestLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
@@ -124,13 +126,18 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
       if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit));
-      const final = run.final as { testAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number; latency?: { measuredMs: number; fp32Ms: number; predictedMs: number; overBudget: boolean } } | null;
+      const final = run.final as { testAccuracy?: number; baselineTestAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number; latency?: { measuredMs: number; fp32Ms: number; predictedMs: number; overBudget: boolean }; smallest?: SmallestReport } | null;
       if (final?.testAccuracy !== undefined) {
         // runs finished before entropy coding stored no fixed-width size: their file was fixed-width
         const fixed = final.fixedPackedBytes !== undefined && final.fixedPackedBytes !== final.packedBytes ? ` entropy-coded (${formatCost(final.fixedPackedBytes, 'size')} at fixed width)` : '';
         out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')}${fixed} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
         const l = final.latency;
         if (l) out.push(`latency: measured ${formatCost(l.measuredMs, 'latency')} vs fp32 ${formatCost(l.fp32Ms, 'latency')} (same rounds), predicted ${formatCost(l.predictedMs, 'latency')}${l.overBudget ? '; OVER THE BUDGET BY MEASUREMENT' : ''}`);
+        if (final.smallest) {
+          const packedBytes = final.packedBytes ?? 0;
+          const ratio = packedBytes > 0 ? (final.fp32Bytes ?? 0) / packedBytes : 0;
+          out.push(...smallestLines(final.smallest, { packedBytes, ratio, testAccuracy: final.testAccuracy, baselineTestAccuracy: final.baselineTestAccuracy ?? Number.NaN }));
+        }
       }
       process.stdout.write(`${out.join('\n')}\n`);
     }),

@@ -11,14 +11,14 @@ import * as tf from '../../tfjs.js';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { ConfigError, isInputError } from '../../errors.js';
-import { compressModel, type CompressOptions, OriginalWeights } from '../../env/compress-model.js';
+import { OriginalWeights } from '../../env/compress-model.js';
+import { compressInStages, stageSteps } from './stages.js';
 import { BN_RECALIBRATION_BATCHES } from '../../env/batch-norm.js';
 import { rewardSplit } from '../../env/compression-env.js';
 import type { Dataset } from '../../env/data/dataset.js';
 import { evaluateAccuracy } from '../../env/evaluate.js';
 import { compressibleLayers, type LayerInfo } from '../../env/layers.js';
 import { layerCost } from '../../env/budget.js';
-import type { CompressedLayer } from '../../learners/compress-layer.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { learnerSpec } from '../../env/knobs.js';
 import { activationSites, withActivationQuant } from '../../env/activation-quant.js';
@@ -27,6 +27,7 @@ import { parseStoredConfig, type RunConfig } from '../config.js';
 import { createEvaluator, type EvaluatorFactory, type EvaluatorOptions } from '../evaluators/create-evaluator.js';
 import { inProcessEvaluator } from '../evaluators/evaluator.js';
 import { rerank, type RerankRow, rerankSplit, type StoredEpisode } from './rerank.js';
+import { chooseSmallest, confirmation, type SmallestChoice } from './smallest.js';
 import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
@@ -39,6 +40,7 @@ import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, ST
 import { prepare } from '../setup.js';
 
 export { toSpecs } from './specs.js';
+export { compressInStages, stageSteps } from './stages.js';
 export type { RerankRow } from './rerank.js';
 export type { ReferenceRow } from './references.js';
 /** Progress of the final fine-tune (the CLI passes its progress bar). */
@@ -74,7 +76,11 @@ export interface FinalReport {
   rerankOn?: { split: 'holdout' | 'validation'; images: number };
   /** Runs with a latency budget: the built model timed beside the original, against the prediction and the budget. */
   latency?: LatencyCheck;
+  /** --goal smallest: how the pick was chosen on the held-out images, and the test's confirmation of it. */
+  smallest?: SmallestReport;
 }
+
+export type SmallestReport = SmallestChoice & { confirmed: boolean; testDrop: number };
 
 export interface FinalOptions {
   workdir: string;
@@ -105,45 +111,6 @@ interface ApplyInput {
   prune?: (model: tf.LayersModel) => Promise<{ model: tf.LayersModel; layers: LayerInfo[] } | null>;
   /** Time the built model beside the original at this batch (runs with a latency budget). */
   timeBatch?: number;
-}
-
-/** Share of the final fine-tune given to the pruning stage when a strategy prunes and clusters the same layer. */
-const PRUNE_STAGE_SHARE = 2 / 3;
-
-/**
- * The final compression and fine-tune. Where a layer both prunes and clusters, Deep Compression's order (Han et al.
- * 2016, section 3): first prune (gradually, tfmot's ramp) and retrain the full-precision weights, for
- * PRUNE_STAGE_SHARE of the steps; then cluster the retrained weights (the mask stays: the pruned weights are exactly
- * zero, so the magnitude rule keeps the same ones) and train the centroids for the rest. Training only the k
- * centroids of a codebook fixed at 90%+ sparsity recovers far less (bench/results/compression.md). Other strategies
- * take one stage, as before.
- */
-/** The steps of each stage of `compressInStages`, or null when it takes one stage. */
-export function stageSteps(specs: LayerSpec[], steps: number): { prune: number; clusters: number } | null {
-  const first = Math.round(steps * PRUNE_STAGE_SHARE);
-  if (!specs.some((s) => s.pruneRatio > 0 && s.clusters > 0) || first === 0 || first === steps) return null;
-  return { prune: first, clusters: steps - first };
-}
-
-export async function compressInStages(
-  model: tf.LayersModel,
-  originals: OriginalWeights,
-  plan: Array<{ layer: LayerInfo; spec: LayerSpec }>,
-  data: Dataset,
-  ft: CompressOptions,
-): Promise<Array<{ layer: LayerInfo; compressed: CompressedLayer }>> {
-  const stages = stageSteps(plan.map((p) => p.spec), ft.steps);
-  if (!stages) return compressModel(model, originals, plan, data, ft);
-  const first = stages.prune;
-  const pruneOnly = plan.map((p) => (p.spec.pruneRatio > 0 && p.spec.clusters > 0 ? { ...p, spec: { ...p.spec, clusters: 0, bits: 32 } } : p));
-  await compressModel(model, originals, pruneOnly, data, { ...ft, steps: first, gradualPruning: ft.gradualPruning ?? GRADUAL_PRUNING });
-  const retrained = new OriginalWeights(model, plan.map((p) => p.layer));
-  try {
-    const onStep = ft.onStep;
-    return await compressModel(model, retrained, plan, data, { ...ft, steps: ft.steps - first, gradualPruning: undefined, seed: `${ft.seed}:clusters`, onStep: onStep ? (step, loss) => onStep(first + step, loss) : undefined });
-  } finally {
-    retrained.dispose();
-  }
 }
 
 /** Compress, fine-tune, measure, write the files. The model ends up holding the compressed weights. */
@@ -357,8 +324,10 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
       const episodes = store.episodes(run.id);
-      const table = config.rerankTop > 0 && episodes.length > 1 ? await rerankThrough(built, config, episodes, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id }) : [];
-      const chosen = table.length ? episodes.find((e) => e.episode === table[0].episode)! : run.best;
+      const smallest = config.goal === 'smallest' ? await chooseSmallest(built, config, episodes) : null;
+      const table = !smallest && config.rerankTop > 0 && episodes.length > 1 ? await rerankThrough(built, config, episodes, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id }) : [];
+      const pickEpisode = smallest ? smallest.rows.find((row) => row.chosen)?.episode : table[0]?.episode;
+      const chosen = pickEpisode !== undefined ? episodes.find((e) => e.episode === pickEpisode)! : run.best;
       const specs = toSpecs(chosen.strategy, settingsOf(config));
       const { timed, ...r } = await applyCore({ ...finalInput(built, config, specs, out), onProgress: await opts.onProgress });
       // the strategy names the ORIGINAL model (its hash), not the compressed weights the model holds now
@@ -379,6 +348,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
         ...(table.length ? { rerank: table, rerankOn: rerankOn(built.data) } : {}),
         ...(refs.rows.length ? { references: refs.rows, referenceSeconds: refs.seconds } : {}),
         ...(latency ? { latency } : {}),
+        ...(smallest ? { smallest: { ...smallest, ...confirmation(smallest, { accuracy: r.testAccuracy, baseline: r.baselineTestAccuracy }) } } : {}),
       };
       store.setFinal(run.id, { ...report, packedBytes: r.sizes.packedBytes, fixedPackedBytes: r.sizes.fixedPackedBytes, fp32Bytes: r.sizes.fp32Bytes, strategy });
       return report;
