@@ -13,7 +13,10 @@ import { z } from 'zod';
 import { DEFAULT_DDPG_CONFIG as DDPG } from '../agent/ddpg-config.js';
 import { ConfigError } from '../errors.js';
 import { smallestGoalProblem, SMALLEST_DEFAULTS } from './goal.js';
+import { migrateStoredConfig } from './stored-config.js';
 import { parseDuration } from './time-plan.js';
+
+export { migrateStoredConfig };
 
 /** Layers a warm-started DDPG run perturbs per exploring episode unless --noise-layers says otherwise. */
 export const WARM_NOISE_LAYERS = 2;
@@ -390,40 +393,6 @@ export function parseRunConfig(input: unknown, source = 'config', typed: Partial
   if (key !== undefined && typed[key] !== undefined) throw new ConfigError(`--${flagOf(key)} ${typed[key]}: ${message}`);
   const where = issue.path.length ? issue.path.join('.') : '(top level)';
   throw new ConfigError(`${source}: field ${where}: ${message}`);
-}
-
-/**
- * A stored run's config as it meant when it was stored: fields added since then take the value runs had before them,
- * not today's default. Every stored config is a whole parsed config, so a missing field marks an older run:
- * - `bnBatches` (batch-norm re-estimation) absent: 0, so a resumed run keeps scoring as it did;
- * - `channelMethod` absent (stored before the channels knob): `flops:X` then counted sparse MACs, which is
- *   `sparse-flops:X` now (`flops` counts the dense MACs of the built model).
- */
-export function migrateStoredConfig(stored: unknown): unknown {
-  if (typeof stored !== 'object' || stored === null) return stored;
-  const raw = { ...(stored as Record<string, unknown>) };
-  if (raw.bnBatches === undefined) raw.bnBatches = 0;
-  if (raw.warmSigma === undefined) raw.warmSigma = 0;
-  if (raw.noiseLayers === undefined) raw.noiseLayers = 0;
-  // runs stored before the fill pass and the critic's warm-up had neither
-  if (raw.fill === undefined) raw.fill = false;
-  if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
-  // runs stored before the redraw of already-measured strategies played the duplicates
-  if (raw.redraws === undefined) raw.redraws = 0;
-  if (raw.warmStart === undefined) raw.warmStart = 'none';
-  // runs stored before the holdout split trained on those images and re-ranked on validation
-  if (raw.holdoutSize === undefined) raw.holdoutSize = 0;
-  // runs stored before the references finished without them
-  if (raw.references === undefined) raw.references = false;
-  // runs stored before cross-entropy became the default reward were searched on accuracy
-  if (raw.reward === undefined) raw.reward = 'accuracy';
-  // runs stored before --goal gave --max-drop as a fraction (0.01 = one point); it is in points now
-  if (raw.goal === undefined) {
-    raw.goal = 'budget';
-    if (typeof raw.maxDrop === 'number') raw.maxDrop = raw.maxDrop * 100;
-  }
-  if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
-  return raw;
 }
 
 /** The config of stored run `runId`, as it meant when stored (migrateStoredConfig), validated. */
