@@ -28,6 +28,8 @@ export const NOT_UNIT = {
   'test/run/two-budget-search.test.ts': 'searches the tiny mlp',
   'test/run/final-entropy-coded-sizes.test.ts': 'searches the tiny mlp',
   'test/run/final-prune-then-cluster.test.ts': 'fine-tunes a model',
+  'test/run/final-references.test.ts': 'searches the tiny mlp and finishes it with its references',
+  'test/run/final-rerank-holdout.test.ts': 'trains the tiny mlp and fine-tunes in the re-rank',
   'test/run/final-smallest.test.ts': 'searches the tiny mlp',
   'test/run/in-memory-data.test.ts': 'searches a tiny model',
   'test/run/lock.test.ts': 'searches the tiny mlp',
