@@ -1,6 +1,6 @@
 /**
  * `autoshrink search`: run a new search. With no arguments: DDPG over bits and prune ratios of the cached lenet5
- * (trained on first use) on the bundled MNIST, under a size budget equal to uniform 3-bit.
+ * (trained on first use) on the bundled MNIST, under a size budget 20 times smaller than fp32 (size:20x).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isBuiltinModel } from '../../run/choices.js';
@@ -12,7 +12,7 @@ import { configFromArgs, searchOptions } from '../search-options.js';
 
 export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'search',
-  describe: 'Search per-layer bits / pruning / clusters under a budget (defaults: lenet5, bundled MNIST, size <= uniform 3-bit)',
+  describe: 'Search per-layer bits / pruning / clusters under a budget (defaults: lenet5, bundled MNIST, size:20x, 20 times smaller than fp32)',
   builder: (y: Argv<GlobalArgs>) => searchOptions(y) as unknown as Argv<GlobalArgs>,
   handler: async (args: ArgumentsCamelCase<GlobalArgs>) => {
     const config = configFromArgs(args as unknown as Record<string, unknown>);

@@ -79,9 +79,9 @@ test('search --help shows the defaults', async (t) => {
   const r = await cli(['search', '--help']);
   t.is(r.code, 0);
   // its help wraps over several lines: every budget kind, and two at once
-  t.regex(r.stdout, /--budget(?:[^\n]*\n){0,5}?[^\n]*\[default: size:20x\]/);
-  t.regex(r.stdout, /--model[^\n]*\n?[^\n]*\[default: lenet5\]/);
-  t.regex(r.stdout, /--episodes[^\n]*\n?[^\n]*\[default: 100\]/);
+  t.regex(r.stdout, /\n\s+--budget(?:(?!\n\s+--)[\s\S])*\[default: size:20x\]/);
+  t.regex(r.stdout, /\n\s+--model(?:(?!\n\s+--)[\s\S])*\[default: lenet5\]/);
+  t.regex(r.stdout, /\n\s+--episodes(?:(?!\n\s+--)[\s\S])*\[default: 100\]/);
 });
 
 test('a tiny search in --json mode prints only JSON records: run-started, an episode-finished per episode, run-finished, final', (t) => {
