@@ -31,9 +31,9 @@ export const WARM_CRITIC_WARMUP = 10;
 /**
  * The warm start a DDPG run gets when --warm-start is not given: the one place to switch it. `auto` is the knapsack
  * wherever the knapsack can plan the knobs and the budget (not with channels, not two budgets), none elsewhere. Auto
- * since round 8: on the means it was the better DDPG in two of the three cells measured (mobilenet-tiny size:1.5bits,
- * 5 seeds: +0.84 points; lenet5 size:1.5bits, 2 seeds: +0.31) and worse in one (lenet5 size:20x, seed 6: -0.35),
- * every lenet5 difference within the final stage's own noise (docs/planners.md).
+ * since round 8: on the means it was the better DDPG in all three cells measured (mobilenet-tiny size:1.5bits, 5
+ * seeds: +0.84 points; lenet5 size:1.5bits, 2 seeds: +0.31; lenet5 size:20x, 5 seeds: +0.02 [-0.25, +0.29]), every
+ * lenet5 difference within the final stage's own noise (docs/planners.md).
  */
 export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'auto';
 
