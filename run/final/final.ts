@@ -34,7 +34,8 @@ import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport 
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
 import { AUTOSHRINK_VERSION } from '../version.js';
 import type { FinetuneOptions } from '../../env/finetune.js';
-import { openStore } from '../store/store.js';
+import { CheckpointLog } from '../store/checkpoint-log.js';
+import { openStore, type Store } from '../store/store.js';
 import { type LatencyCheck, latencyCheck, timeBuilt } from './latency-check.js';
 import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, STRATEGY_VERSION_BUDGETS, type Strategy } from './strategy.js';
 import { prepare } from '../setup.js';
@@ -308,6 +309,19 @@ function rerankOn(data: Dataset): FinalReport['rerankOn'] {
   return { split: name, images: split.count };
 }
 
+/**
+ * The run's evaluation cache as its last checkpoint stored it. A measurement is a function of the strategy (the same
+ * compression, the run's one batch sequence, the same images), so a cached entry is the number a new measurement
+ * would give, without its time.
+ */
+function storedCache(store: Store, runId: string): Array<[string, number, number?]> {
+  const cp = store.lastCheckpoint(runId);
+  if (!cp) return [];
+  const { env } = new CheckpointLog().join(cp);
+  const cache = (env as { cache?: Array<[string, number, number?]> } | null)?.cache;
+  return Array.isArray(cache) ? cache : [];
+}
+
 /** The run's own evaluator (--workers, --queue); this process's when the queue cannot be reached any more (the
  * answers are the same, and a completed run could not be finished otherwise). */
 async function evaluatorFor(built: BuiltEnvironment, config: RunConfig, create: EvaluatorFactory, opts: EvaluatorOptions): Promise<Evaluator> {
@@ -353,6 +367,8 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes, latency });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
+      // the references' sensitivities and candidates the search already measured are not measured again
+      if (referenceAgents(config).length) built.env.restoreCache(storedCache(store, run.id));
       const refs = await finishReferences(built, config, out, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id });
       const report: FinalReport = {
         runId: run.id,

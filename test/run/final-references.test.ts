@@ -2,6 +2,7 @@ import test from 'ava';
 import { referenceLines } from '../../cli/print-final.js';
 import { selectBackend } from '../../env/backend.js';
 import { parseRunConfig, parseStoredConfig } from '../../run/config.js';
+import { createEvaluator, type EvaluatorFactory } from '../../run/evaluators/create-evaluator.js';
 import { type FinalReport, finishRun } from '../../run/final/final.js';
 import { referenceAgents } from '../../run/final/references.js';
 import { runSearch } from '../../run/search.js';
@@ -25,19 +26,30 @@ test.before(async () => {
   await selectBackend('wasm');
 });
 
-test.serial("the uniform reference of a random-search run scores exactly what a uniform run's own final stage scores: the same fine-tune, steps and seed", async (t) => {
+test.serial("the uniform and knapsack references of a random-search run score exactly what a uniform run's and a knapsack run's own final stages score; the sensitivities the search measured are not measured again", async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);
   const common = { ...TINY, finalSteps: 5, rerankTop: 0 };
   const uniformRun = await runSearch({ ...common, agent: 'uniform' }, { workdir, backend: 'wasm' });
   const own = await finishRun(uniformRun.runId, { workdir, backend: 'wasm' });
   t.deepEqual(own.references?.map((r) => r.agent), ['knapsack']);
+  const knapsackRun = await runSearch({ ...common, agent: 'knapsack' }, { workdir, backend: 'wasm' });
+  const ownKnapsack = await finishRun(knapsackRun.runId, { workdir, backend: 'wasm' });
+  // the random run's fill pass measures the sensitivities during the search; its final stage reads them from the store
   const searched = await runSearch({ ...common, agent: 'random', episodes: 2 }, { workdir, backend: 'wasm' });
-  const report = await finishRun(searched.runId, { workdir, backend: 'wasm' });
+  const steps: Array<number | undefined> = [];
+  const counting: EvaluatorFactory = async (config, built, opts) => {
+    const inner = await createEvaluator(config, built, opts);
+    return { slots: inner.slots, measure: (jobs, o) => (steps.push(...jobs.map((j) => j.steps)), inner.measure(jobs, o)), close: () => inner.close() };
+  };
+  const report = await finishRun(searched.runId, { workdir, backend: 'wasm', createEvaluator: counting });
   t.deepEqual(report.references?.map((r) => r.agent), ['uniform', 'knapsack']);
-  const uniform = report.references![0];
+  const [uniform, knapsack] = report.references!;
   t.is(uniform.testAccuracy, own.testAccuracy);
   t.is(uniform.packedBytes, own.sizes.packedBytes);
+  t.is(knapsack.testAccuracy, ownKnapsack.testAccuracy);
+  t.is(knapsack.packedBytes, ownKnapsack.sizes.packedBytes);
+  t.false(steps.includes(0), `no sensitivity measured again in the final stage (jobs: ${steps.join(', ')})`);
   t.true(report.references!.every((r) => r.budgetShare <= 1 && r.budgetShare > 0));
   t.true(report.referenceSeconds! > 0);
 });
