@@ -246,19 +246,24 @@ export function accuracySeries(state: ViewState): number[] {
   return episodeRows(state).map((row) => row.accuracy);
 }
 
-/** Mean wall time of the episodes finished in this session (cached ones included), or null before the first. */
+/**
+ * Mean wall time of the episodes finished in this session after its first (cached ones included), or null before
+ * the second. The first carries the session's setup: a warm start measures the knapsack's sensitivities inside
+ * episode 0 (one such episode took minutes and showed an ETA of 1h37m), and the first evaluation compiles kernels.
+ */
 export function meanEpisodeSeconds(state: ViewState): number | null {
-  const rows = episodeRows(state);
+  const rows = episodeRows(state).slice(1);
   if (rows.length === 0) return null;
   return rows.reduce((sum, row) => sum + row.seconds, 0) / rows.length;
 }
 
 /**
- * Seconds left, or null when unknown (no episode finished yet) or the run is over.
- * ETA = mean episode time x episodes not yet finished - time already spent in the current episode, where that time
- * counts at most one mean (an episode running long does not push the ETA below the remaining episodes' share).
- * Cached episodes stay in the mean: later episodes will hit the cache about as often. A --time run (header.timeLimit)
- * adds the estimated re-rank and final stage, and before its first episode takes the probe's episode time.
+ * Seconds left, or null when unknown (fewer than two episodes finished in this session) or the run is over.
+ * ETA = mean episode time (meanEpisodeSeconds: the session's first episode left out) x episodes not yet finished -
+ * time already spent in the current episode, where that time counts at most one mean (an episode running long does
+ * not push the ETA below the remaining episodes' share). Cached episodes stay in the mean: later episodes will hit
+ * the cache about as often. A --time run (header.timeLimit) adds the estimated re-rank and final stage, and until
+ * its second episode takes the probe's episode time.
  */
 export function etaSeconds(state: ViewState): number | null {
   if (state.status !== 'running') return null;
