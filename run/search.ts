@@ -127,7 +127,7 @@ export async function runSearch(input: SearchInput, opts: SearchOptions): Promis
 function describePlan(plan: TimePlan, config: RunConfig, warmupClamped: boolean): string {
   const warmup = config.agent === 'ddpg' ? ` (${config.warmup} warm-up${warmupClamped ? ', lowered to fit' : ''})` : '';
   return (
-    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, the re-rank and final stage about ` +
+    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, ${plan.rescores === undefined ? 'the re-rank' : `at most ${plan.rescores} held-out re-scores`} and final stage about ` +
     `${formatSeconds(plan.tailSeconds)}: ${plan.episodes} episodes${warmup}, stored with the run`
   );
 }

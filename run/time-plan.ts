@@ -59,6 +59,25 @@ export function tailSeconds(config: { rerankTop: number; rerankSteps: number; fi
   return rerank + final * (1 + references);
 }
 
+/**
+ * The most held-out re-scores the choice of --goal smallest makes over n strategies (run/final/smallest.ts
+ * bisectSmallest): ceil(log2(n + 1)), the depth of a bisection over n. The strategies it bisects are at most the run's
+ * episodes, so a plan of n episodes leaves room for this many.
+ */
+export function bisectionRescores(strategies: number): number {
+  let rescores = 0;
+  while (2 ** rescores < strategies + 1) rescores++;
+  return rescores;
+}
+
+/**
+ * Seconds of one held-out re-score of --goal smallest: the final's staged fine-tune of `rescoreSteps` steps, scored on
+ * the held-out images (the re-rank's).
+ */
+export function rescoreSeconds(rescoreSteps: number, costs: ProbeCosts, images: Images): number {
+  return rescoreSteps * costs.stepSeconds + images.rerank * costs.imageSeconds;
+}
+
 /** The fewest episodes a time-limited search plans: a DDPG run needs one past its warm-up. */
 export const MIN_TIMED_EPISODES = 2;
 
@@ -68,25 +87,44 @@ export interface TimePlan {
   episodes: number;
   /** Seconds the episodes are planned to take. */
   searchSeconds: number;
-  /** Estimated seconds of the re-rank and the final stage (with references). */
+  /** Estimated seconds of the re-rank and the final stage (with references), and of --goal smallest's re-scores. */
   tailSeconds: number;
+  /** --goal smallest: the held-out re-scores planned for (bisectionRescores of the planned episodes). */
+  rescores?: number;
 }
 
 /**
- * Episodes that fit: floor((limit - spent - tail) / episodeSeconds), at least MIN_TIMED_EPISODES; a limit that leaves
- * less is refused with the smallest limit that would do.
+ * Episodes that fit: the most n with n x episodeSeconds + bisectionRescores(n) x rescore <= limit - spent - tail
+ * (`rescore`: seconds of one held-out re-score under --goal smallest, absent otherwise: then
+ * floor((limit - spent - tail) / episodeSeconds)), at least MIN_TIMED_EPISODES; a limit that leaves less is refused
+ * with the smallest limit that would do.
  */
-export function planEpisodes(o: { limit: number; spent: number; tail: number; episodeSeconds: number; text: string }): TimePlan {
+export function planEpisodes(o: { limit: number; spent: number; tail: number; episodeSeconds: number; text: string; rescore?: number }): TimePlan {
   const left = o.limit - o.spent - o.tail;
-  const episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
+  const rescore = o.rescore ?? 0;
+  const needs = (n: number) => n * o.episodeSeconds + (rescore > 0 ? bisectionRescores(n) * rescore : 0);
+  let episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
+  if (Number.isFinite(episodes) && rescore > 0) {
+    // the re-scores grow with n: the most n that fits, by bisection over [0, floor(left / episodeSeconds)]
+    let lo = 0;
+    let hi = Math.max(0, episodes);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (needs(mid) <= left) lo = mid;
+      else hi = mid - 1;
+    }
+    episodes = needs(lo) <= left ? lo : -1;
+  }
   if (episodes < MIN_TIMED_EPISODES) {
-    const need = Math.ceil(o.spent + o.tail + MIN_TIMED_EPISODES * o.episodeSeconds);
+    const need = Math.ceil(o.spent + o.tail + needs(MIN_TIMED_EPISODES));
+    const after = rescore > 0 ? `the held-out re-scores and final stage about ${Math.round(o.tail + bisectionRescores(MIN_TIMED_EPISODES) * rescore)}s` : `the re-rank and final stage about ${Math.round(o.tail)}s`;
     throw new ConfigError(
-      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here and the re-rank and final stage about ${Math.round(o.tail)}s; give at least --time ${formatLimit(need)}, or lower --final-steps / --rerank-top`,
+      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here and ${after}; give at least --time ${formatLimit(need)}, or lower --final-steps${rescore > 0 ? ' / --rerank-steps' : ' / --rerank-top'}`,
     );
   }
   const planned = Number.isFinite(episodes) ? episodes : MIN_TIMED_EPISODES;
-  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail };
+  const rescores = rescore > 0 ? bisectionRescores(planned) : 0;
+  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail + rescores * rescore, ...(rescore > 0 ? { rescores } : {}) };
 }
 
 /** Seconds as the flag takes them, rounded up: 75 -> 2m, 45 -> 45s. */

@@ -11,7 +11,8 @@ import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
 import type { BuiltEnvironment } from './environment.js';
 import { rerankSplit } from './final/rerank.js';
 import { referenceAgents } from './final/references.js';
-import { type Images, parseDuration, planEpisodes, type ProbeCosts, probeCosts, tailSeconds, type TimePlan, warmupFor } from './time-plan.js';
+import { rescoreStepsOf } from './final/smallest.js';
+import { bisectionRescores, type Images, parseDuration, planEpisodes, type ProbeCosts, probeCosts, rescoreSeconds, tailSeconds, type TimePlan, warmupFor } from './time-plan.js';
 
 /** Planners whose episode count follows --episodes (the one-shot planners take the time they take). */
 const SEARCHED = new Set(['ddpg', 'random', 'local']);
@@ -30,9 +31,16 @@ export function imagesOf(built: BuiltEnvironment): Images {
   return { validation: built.data.validation.count, rerank: rerankSplit(built.data).split.count, test: built.data.test.count };
 }
 
-/** Seconds after the search, for `config`, at `costs`. */
-export function tailOf(config: RunConfig, costs: ProbeCosts, images: Images): number {
-  return tailSeconds({ rerankTop: config.rerankTop, rerankSteps: rerankStepsOf(config), finalSteps: config.finalSteps }, costs, images, referenceAgents(config).length);
+/**
+ * Seconds after the search, for `config`, at `costs`: the re-rank, the final stage and its references; under --goal
+ * smallest no re-rank but its held-out baseline score, and `rescore`, the seconds of one held-out re-score (the
+ * plan counts bisectionRescores of them: how many depends on the episodes planned).
+ */
+export function tailOf(config: RunConfig, costs: ProbeCosts, images: Images): { tail: number; rescore?: number } {
+  const references = referenceAgents(config).length;
+  if (config.goal !== 'smallest') return { tail: tailSeconds({ rerankTop: config.rerankTop, rerankSteps: rerankStepsOf(config), finalSteps: config.finalSteps }, costs, images, references) };
+  const tail = tailSeconds({ rerankTop: 0, rerankSteps: 0, finalSteps: config.finalSteps }, costs, images, references) + images.rerank * costs.imageSeconds;
+  return { tail, rescore: rescoreSeconds(rescoreStepsOf(config), costs, images) };
 }
 
 /**
@@ -52,7 +60,7 @@ export async function planTimedRun(config: RunConfig, built: BuiltEnvironment, c
   const costs = probeCosts((t1 - t0) / 1000, (t2 - t1) / 1000, config.finetuneSteps, env.valSplit.validation.count);
   // --workers N evaluates N episodes at once (a queue's worker count is not known here: counted as one)
   const parallel = config.queue ? 1 : Math.max(1, config.workers);
-  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, tail: tailOf(config, costs, imagesOf(built)), episodeSeconds: costs.episodeSeconds / parallel, text: config.time });
+  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, ...tailOf(config, costs, imagesOf(built)), episodeSeconds: costs.episodeSeconds / parallel, text: config.time });
   const derived = config.warmup === warmupFor(config.episodes, DDPG.warmupEpisodes);
   const warmup = derived ? warmupFor(plan.episodes, DDPG.warmupEpisodes) : Math.min(config.warmup, plan.episodes - 1);
   return { config: parseRunConfig({ ...config, episodes: plan.episodes, warmup }), plan, warmupClamped: !derived && warmup !== config.warmup };
@@ -71,5 +79,6 @@ export function tailFromEpisodes(config: RunConfig, built: BuiltEnvironment, epi
     stepSeconds: config.finetuneSteps > 0 ? mean((e) => e.timings.finetune) / config.finetuneSteps : 0,
     imageSeconds: mean((e) => e.timings.evaluate) / Math.max(1, built.env.valSplit.validation.count),
   };
-  return tailOf(config, costs, imagesOf(built));
+  const { tail, rescore } = tailOf(config, costs, imagesOf(built));
+  return tail + (rescore ? bisectionRescores(config.episodes) * rescore : 0);
 }
