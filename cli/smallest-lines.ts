@@ -7,9 +7,9 @@
  *   found: model.ashk 19.8 kB, 13.2x smaller; test 98.60% against 98.95%, -0.35 points: confirmed within 0.5 points
  */
 import type { SmallestReport } from '../run/final/final.js';
-import { formatBytes, formatPercent } from './ui/format.js';
+import { formatBytes, formatPercent, formatPoints } from './ui/format.js';
 
-const points = (drop: number) => `${drop > 0 ? '-' : '+'}${Math.abs(drop).toFixed(2)} points`;
+const points = (drop: number) => formatPoints(-drop);
 
 export function smallestLines(s: SmallestReport, final: { packedBytes: number; ratio: number; testAccuracy: number; baselineTestAccuracy: number }): string[] {
   const images = s.heldOut.split === 'holdout' ? `the ${s.heldOut.images} holdout images` : `the ${s.heldOut.images} validation images (the run holds none out)`;

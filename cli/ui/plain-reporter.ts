@@ -5,7 +5,7 @@
  */
 
 import type { RunEvent } from '../../run/events.js';
-import { formatCost, formatDuration, formatEpisode, formatPercent, formatReward } from './format.js';
+import { formatCost, formatDuration, formatEpisode, formatPercent, formatReward, smallestGoalText } from './format.js';
 import { type EpisodeRow, type HistoryEntry, type ViewState, etaSeconds, initialViewState, reduce } from './state.js';
 
 /** `[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588` (+ `  cached` when the result was reused). */
@@ -42,7 +42,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
     case 'run-started': {
       const resumed = event.resumedAt > 0 ? `, resuming after ${event.resumedAt} stored episodes` : '';
       return (
-        `run ${event.runId}: ${event.model} on ${event.dataset}, budget ${event.budget.all ? event.budget.all.map((b) => b.label).join(' and ') : event.budget.label}, ` +
+        `run ${event.runId}: ${event.model} on ${event.dataset}, ${event.smallest ? `goal ${smallestGoalText(event.smallest)}` : `budget ${event.budget.all ? event.budget.all.map((b) => b.label).join(' and ') : event.budget.label}`}, ` +
         `${event.episodes} episodes (${event.warmup} warm-up), agent ${event.agent}, backend ${event.backend}, ` +
         `seed ${event.seed}, baseline acc ${formatPercent(event.baselineAccuracy)}${resumed}` +
         (event.timeLimit ? `, time limit ${formatDuration(event.timeLimit.seconds)}` : '')

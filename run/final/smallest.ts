@@ -20,7 +20,7 @@ import { learnerSpec } from '../../env/knobs.js';
 import { compressibleLayers } from '../../env/layers.js';
 import type { LayerSpec } from '../../learners/types.js';
 import type { RunConfig } from '../config.js';
-import { episodeDropOf } from '../goal.js';
+import { episodeDropOf, withinDrop } from '../goal.js';
 import { type BuiltEnvironment, GRADUAL_PRUNING } from '../environment.js';
 import { rerankSplit, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
@@ -61,10 +61,7 @@ export interface SmallestChoice {
   rows: SmallestRow[];
 }
 
-/** Whether `accuracy` is within `maxDrop` points of `baseline` (a rounding hair counts as within). */
-export function withinDrop(accuracy: number, baseline: number, maxDrop: number): boolean {
-  return accuracy >= baseline - maxDrop / 100 - 1e-9;
-}
+export { withinDrop } from '../goal.js';
 
 /**
  * Step 1: the distinct strategies whose episode accuracy is within `drop` points of the episodes' baseline (the
