@@ -97,7 +97,7 @@ export function SearchView(props: SearchViewProps) {
   const chartWidth = chartRow ? width - ROLLOUT_TABLE_WIDTH - GAP : width;
   return (
     <>
-      <Static items={state.history}>{(entry, i) => <Text key={i}>{historyLine(entry, state.total)}</Text>}</Static>
+      <Static items={state.history}>{(entry, i) => <Text key={i}>{historyLine(entry, state.total, Boolean(state.header?.smallest))}</Text>}</Static>
       <Box flexDirection="column" width={width} marginTop={margin}>
         <Header state={state} width={width} />
         <Progress state={state} width={width} />

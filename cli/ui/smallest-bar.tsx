@@ -4,9 +4,9 @@ import type { ViewState } from './state.js';
 
 /**
  * A --goal smallest run's line in place of the budget bar (its size:8bits wall binds no setting, so a share of it says
- * nothing): the smallest episode so far within the episodes' target, its size as a share of the uncompressed model
- * and how many times smaller, against the accuracy it kept, e.g.
- * `smallest  █▏░░░░░░░░  11.5% of fp32  20.4 kB est., 8.7x smaller  acc 68.20%, -30.72 points  episode 17`.
+ * nothing): the smallest episode so far within the episodes' target, its size (the bar: its share of the
+ * uncompressed model) and how many times smaller, against the accuracy it kept, e.g.
+ * `smallest  ██▎░░░░░░░░░░░░░░░░░  11.5 kB est., 8.7x smaller than fp32  acc 68.20%, -30.72 points  episode 17`.
  * The size is the size wall's (model.ashk at fixed width): the final's entropy-coded file is smaller.
  */
 export function SmallestBar({ state, width }: { state: ViewState; width: number }) {
@@ -16,13 +16,11 @@ export function SmallestBar({ state, width }: { state: ViewState; width: number 
   const found = state.smallest;
   if (!found) return <Text>{clip(`smallest  none within ${goal.episodeDrop} points of the baseline yet (the episodes' target)`, width)}</Text>;
   const full = h.budget.full;
-  const fraction = found.cost / full;
-  const barText = bar(fraction, Math.min(30, Math.max(10, width - 60)));
+  const barText = bar(found.cost / full, Math.min(20, Math.max(10, width - 80)));
   const text = joinFitting(
     [
       '',
-      `${formatPercent(fraction, 1)} of fp32`,
-      `${formatBytes(found.cost)} est., ${formatRatio(found.cost, full)} smaller`,
+      `${formatBytes(found.cost)} est., ${formatRatio(found.cost, full)} smaller than fp32`,
       `acc ${formatPercent(found.accuracy)}, ${formatPoints(100 * (found.accuracy - h.baselineAccuracy))}`,
       `episode ${formatEpisode(found.episode)}`,
     ],
