@@ -11,7 +11,8 @@ import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
-import { smallestLines } from '../smallest-lines.js';
+import { episodeDropOf } from '../../run/goal.js';
+import { smallestLines, smallestSearchLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
@@ -107,7 +108,10 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       }
       const out: string[] = [];
       out.push(`run ${run.id}  ${run.status}  ${run.model} on ${run.dataset}  agent ${run.agent}  seed ${run.seed}  backend ${run.backend}`);
-      out.push(`budget ${run.budgets.map((b) => `${b.kind} <= ${formatCost(b.limit, b.kind)}`).join(' and ')}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
+      const goal = smallestGoalOf(run);
+      const budget = goal ? [] : [`budget ${run.budgets.map((b) => `${b.kind} <= ${formatCost(b.limit, b.kind)}`).join(' and ')}`];
+      out.push([...budget, `episodes ${run.episodesDone}/${run.episodesPlanned}`, `search time ${formatDuration(runSeconds(store, run.id))}`].join('  '));
+      if (goal) out.push(...smallestSearchLines(goal, episodes, run.baseline));
       if (run.best) {
         const costs = episodes.find((e) => e.episode === run.best!.episode)?.costs;
         const cost = costs && costs.length === run.budgets.length ? run.budgets.map((b, k) => formatCost(costs[k], b.kind)).join(' and ') : formatCost(run.best.cost, run.budget.kind);
@@ -142,6 +146,12 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       process.stdout.write(`${out.join('\n')}\n`);
     }),
 };
+
+/** A --goal smallest run's drops, as its stored config holds them (runs stored before --goal have none). */
+function smallestGoalOf(run: RunRecord): { maxDrop: number; episodeDrop: number; wall: string } | null {
+  const c = run.config as { goal?: string; maxDrop: number; episodeDrop?: number; budget: string };
+  return c.goal === 'smallest' ? { maxDrop: c.maxDrop, episodeDrop: episodeDropOf({ goal: 'smallest', maxDrop: c.maxDrop, episodeDrop: c.episodeDrop }), wall: c.budget } : null;
+}
 
 const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
   command: 'compare <runs..>',
