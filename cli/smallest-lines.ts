@@ -45,7 +45,7 @@ export function smallestSearchLines(
   const head = `goal ${smallestGoalText(goal)}; its ${goal.wall} wall binds no setting`;
   if (!baseline) {
     const smallest = episodes.reduce<SizedEpisode | null>((a, e) => (a === null || e.cost < a.cost ? e : a), null);
-    const what = smallest ? `the smallest episode: ${formatEpisode(smallest.episode)}, est. ${formatBytes(smallest.cost)}, validation ${formatPercent(smallest.accuracy)}` : 'no episode yet';
+    const what = smallest ? `smallest episode ${formatEpisode(smallest.episode)}: est. ${formatBytes(smallest.cost)}, validation ${formatPercent(smallest.accuracy)}` : 'no episode yet';
     return [head, `${what} (the run stored no baseline: made before autoshrink stored one, so no drop or ratio)`];
   }
   const found = smallestWithin(episodes, baseline.accuracy, goal.episodeDrop);
