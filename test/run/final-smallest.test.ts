@@ -7,7 +7,9 @@ import { buildEnvironment } from '../../run/environment.js';
 import { finishRun } from '../../run/final/final.js';
 import type { StoredEpisode } from '../../run/final/rerank.js';
 import { chooseSmallest } from '../../run/final/smallest.js';
-import { runSearch } from '../../run/search.js';
+import type { RunEvent } from '../../run/events.js';
+import { runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store/store.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
@@ -55,10 +57,18 @@ test.serial('--goal smallest judges on the holdout images, none of which an epis
 test.serial('a drop that cannot be met (0 points, 1 bit, 98% pruned, 4 clusters) finishes the closest strategy, says so, and the test does not confirm it', async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);
+  const events: RunEvent[] = [];
   const run = await runSearch(
     { ...TINY, goal: 'smallest', agent: 'random', episodes: 3, maxDrop: 0, bitBounds: [1, 1], pruneBounds: [0.98, 0.98], clusterBounds: [4, 4], rerankSteps: 2, finalSteps: 3 },
-    { workdir, backend: 'wasm' },
+    { workdir, backend: 'wasm', onEvent: (e) => events.push(e) },
   );
+  // the views' inputs: run-started names the drops (0 asked, the episodes aim within 0 + 30), the store the baseline
+  const started = events.find((e) => e.type === 'run-started');
+  if (started?.type !== 'run-started') throw new Error('no run-started');
+  t.deepEqual(started.smallest, { maxDrop: 0, episodeDrop: 30, found: null });
+  const store = openStore(storePath(workdir), { readonly: true });
+  t.deepEqual(store.getRun(run.runId).baseline, { accuracy: started.baselineAccuracy, full: started.budget.full });
+  store.close();
   const report = await finishRun(run.runId, { workdir, backend: 'wasm' });
   const s = report.smallest!;
   t.false(s.met);
