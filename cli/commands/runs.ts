@@ -46,17 +46,18 @@ const MAX_EPISODE_ROWS = 100;
 
 /**
  * One row per episode: its phase, accuracy, reward and the share of the budget it used (cost / limit); for agents that
- * learn, does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in.
+ * learn, does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in. A --goal
+ * smallest run (`sized`), whose wall binds no setting, lists each episode's size instead of its share of the wall.
  */
-export function episodeTable(episodes: EpisodeRecord[], limit: number): string[] {
+export function episodeTable(episodes: EpisodeRecord[], limit: number, sized = false): string[] {
   const learns = episodes.some((e) => e.criticLoss !== null || e.clamped !== null);
-  const head = ['episode', 'phase', 'accuracy', 'reward', 'budget used', ...(learns ? ['critic loss', 'mean Q', 'sigma', 'clamped'] : [])];
+  const head = ['episode', 'phase', 'accuracy', 'reward', sized ? 'size' : 'budget used', ...(learns ? ['critic loss', 'mean Q', 'sigma', 'clamped'] : [])];
   const rows = [head];
   const step = Math.max(1, Math.ceil(episodes.length / MAX_EPISODE_ROWS));
   const num = (v: number | null, digits: number) => (v === null ? '-' : v.toExponential(digits));
   for (const e of episodes.filter((_, i) => i % step === 0 || i === episodes.length - 1)) {
     const learning = learns ? [num(e.criticLoss, 2), num(e.meanQ, 2), e.sigma === null ? '-' : e.sigma.toFixed(3), e.clamped === null ? '-' : String(e.clamped)] : [];
-    rows.push([formatEpisode(e.episode), e.phase, formatPercent(e.accuracy), e.reward.toFixed(4), formatPercent(e.cost / limit, 1), ...learning]);
+    rows.push([formatEpisode(e.episode), e.phase, formatPercent(e.accuracy), e.reward.toFixed(4), sized ? formatCost(e.cost, 'size') : formatPercent(e.cost / limit, 1), ...learning]);
   }
   const title = learns ? 'learning (per episode):' : 'episodes:';
   return [step > 1 ? `${title} one row every ${step} episodes and the last` : title, table(rows)];
@@ -129,7 +130,7 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push(asciichart.plot(sampled, { height: 8, format: (x: number) => x.toFixed(3).padStart(8) }));
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
-      if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit));
+      if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit, goal !== null));
       const final = run.final as { testAccuracy?: number; baselineTestAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number; latency?: { measuredMs: number; fp32Ms: number; predictedMs: number; overBudget: boolean }; smallest?: SmallestReport } | null;
       if (final?.testAccuracy !== undefined) {
         // runs finished before entropy coding stored no fixed-width size: their file was fixed-width

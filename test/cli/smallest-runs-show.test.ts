@@ -30,6 +30,9 @@ test('during the search: the drops instead of the budget, and the smallest withi
   // 5 kB at 60% is 38 points down: outside; of the 3 within, 12.5 kB is the smallest
   t.is(lines[3], 'smallest so far within 30.5 points: episode 3, est. 12.5 kB, 8.0x smaller than fp32 100 kB; validation 75.00% against 98.00%, -23.00 points (3 of 4 episodes within)');
   t.false(r.stdout.includes('budget size <='));
+  // the episodes table lists sizes, not shares of the 25 kB wall (episode 1: 5 kB would read 20.0%)
+  t.regex(r.stdout, /^episode\s+phase\s+accuracy\s+reward\s+size$/m);
+  t.regex(r.stdout, /^1\s+warmup\s+60\.00%\s+0\.9500\s+5\.00 kB$/m);
 });
 
 test('after the final: the answer, 11.0 kB and 100 / 11 = 9.1x smaller, test 97.60% against 98.00% (-0.40 points): confirmed within 0.5', async (t) => {
