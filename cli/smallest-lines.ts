@@ -7,7 +7,7 @@
  *   found: model.ashk 19.8 kB, 13.2x smaller; test 98.60% against 98.95%, -0.35 points: confirmed within 0.5 points
  */
 import type { SmallestReport } from '../run/final/final.js';
-import { type SizedEpisode, smallestWithin, withinDrop } from '../run/goal.js';
+import { type SizedEpisode, sizeCap, smallestWithin, withinDrop } from '../run/goal.js';
 import type { RunBaseline } from '../run/store/records.js';
 import { formatBytes, formatEpisode, formatPercent, formatPoints, formatRatio, smallestGoalText } from './ui/format.js';
 
@@ -33,6 +33,7 @@ export function smallestLines(s: SmallestReport, final: { packedBytes: number; r
 /**
  * What a stored --goal smallest run asked and found during its search, in place of a budget run's budget line, e.g.
  *   goal smallest within 0.5 points (episodes aim within 30.5); its size:8bits wall binds no setting
+ * (`, capped at size:40kB` instead when its --budget caps the size)
  *   smallest so far within 30.5 points: episode 17, est. 20.4 kB, 8.7x smaller than fp32 178 kB; validation 68.20% against 98.92%, -30.72 points (12 of 40 episodes within)
  * From the stored episodes (cost: model.ashk bytes at fixed width, as the size wall counts them) and the baseline
  * the run stored when it started (runs stored before it: sizes and accuracies without the comparison).
@@ -42,7 +43,8 @@ export function smallestSearchLines(
   episodes: readonly SizedEpisode[],
   baseline: RunBaseline | null,
 ): string[] {
-  const head = `goal ${smallestGoalText(goal)}; its ${goal.wall} wall binds no setting`;
+  const cap = sizeCap(goal.wall);
+  const head = `goal ${smallestGoalText({ ...goal, cap })}${cap ? '' : `; its ${goal.wall} wall binds no setting`}`;
   if (!baseline) {
     const smallest = episodes.reduce<SizedEpisode | null>((a, e) => (a === null || e.cost < a.cost ? e : a), null);
     const what = smallest ? `smallest episode ${formatEpisode(smallest.episode)}: est. ${formatBytes(smallest.cost)}, validation ${formatPercent(smallest.accuracy)}` : 'no episode yet';

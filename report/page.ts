@@ -54,7 +54,7 @@ function summaryTable(runs: readonly ReportRun[]): string {
       cell(String(r.seed), true),
       cell(r.model),
       cell(r.dataset),
-      cell(r.smallest ? `smallest within ${r.smallest.maxDrop} points` : r.budget.label),
+      cell(r.smallest ? `smallest within ${r.smallest.maxDrop} points${r.smallest.capped ? `, capped at ${r.budget.label}` : ''}` : r.budget.label),
       cell(r.status),
       cell(String(r.episodes.length), true),
       cell(`episode ${r.chosen.episode + 1} (${r.chosen.by})`),
@@ -110,7 +110,7 @@ const bytes = (n: number) => `${n} bytes (${formatBytes(n)})`;
 function smallestSection(run: ReportRun): string {
   const s = run.smallest;
   if (!s) return '';
-  const asked = `the smallest model.ashk within ${s.maxDrop} points of the baseline, judged on held-out images and confirmed once on test; the episodes aim within ${s.episodeDrop} points (a short episode loses far more than the final); the ${s.wall} wall binds no setting`;
+  const asked = `the smallest model.ashk within ${s.maxDrop} points of the baseline, judged on held-out images and confirmed once on test; the episodes aim within ${s.episodeDrop} points (a short episode loses far more than the final); ${s.capped ? `proposals capped at --budget ${s.wall}` : `the ${s.wall} wall binds no setting`}`;
   const found = !s.baseline
     ? 'not shown: the run stored no baseline (made before autoshrink stored one)'
     : s.found

@@ -1,9 +1,8 @@
 /**
  * Every episode as a point of cost against validation accuracy, one colour per run; each run's Pareto front as a
  * staircase through its non-dominated points (ringed); the chosen strategy as a diamond; the budget as a dashed
- * vertical line (none for a --goal smallest run, whose wall binds no setting) and the baseline's validation accuracy
- * as a dotted horizontal one. As HAQ and AMC plot their
- * searches, and as NNI's web UI plots trials.
+ * vertical line (none for a --goal smallest run without a size cap: its wall binds no setting) and the baseline's
+ * validation accuracy as a dotted horizontal one. As HAQ and AMC plot their searches, and as NNI's web UI plots trials.
  *
  * The layers are named (`episodes`, `front`, `front_points`, `chosen`, `budget`, `baseline`), so the rendered SVG's
  * groups carry the class `<name>_marks` and a test can count them.
@@ -18,9 +17,9 @@ export type ParetoRun = Pick<ReportRun, 'label' | 'budget' | 'baselineAccuracy' 
 
 export function paretoSpec(runs: readonly ParetoRun[]): TopLevelSpec {
   const kind = runs[0].budget.kind;
-  // a --goal smallest run's size wall binds no setting: no budget line for it (it would only stretch the axis)
-  const walled = runs.filter((r) => !r.smallest);
-  const max = Math.max(...runs.flatMap((r) => [...(r.smallest ? [] : [r.budget.limit]), ...r.episodes.map((e) => e.cost)]));
+  // the size wall of a --goal smallest run without a cap binds no setting: no budget line (it would stretch the axis)
+  const walled = runs.filter((r) => !r.smallest || r.smallest.capped);
+  const max = Math.max(...runs.flatMap((r) => [...(walled.includes(r) ? [r.budget.limit] : []), ...r.episodes.map((e) => e.cost)]));
   const unit = costUnit(kind, max);
   const point = (r: ParetoRun, e: { episode: number; cost: number; accuracy: number; phase?: string; reward?: number }) => ({
     run: r.label,

@@ -65,8 +65,8 @@ export interface ReportSmallestRow {
 }
 
 /**
- * A --goal smallest run: what it asked, what its search found, and (after the final) its answer. Its size wall binds no
- * setting, so the report shows this in place of the budget.
+ * A --goal smallest run: what it asked, what its search found, and (after the final) its answer, shown in place of the
+ * budget (the goal's own size wall binds no setting).
  */
 export interface ReportSmallest {
   /** --max-drop, points. */
@@ -75,6 +75,8 @@ export interface ReportSmallest {
   episodeDrop: number;
   /** The size wall it ran under, e.g. 'size:8bits'. */
   wall: string;
+  /** Whether the wall caps the size (a --budget given); the goal's own size:8bits binds no setting. */
+  capped: boolean;
   /** The uncompressed model as the run measured it at its start (validation accuracy, bytes); null for older runs. */
   baseline: { accuracy: number; full: number } | null;
   /** The smallest episode within `episodeDrop` of the baseline (cost in bytes), and how many episodes were within. */

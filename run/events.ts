@@ -62,7 +62,7 @@ export interface RunStartedEvent {
   best?: BestImprovedEvent | null;
   /** --time: the run's wall-clock limit, its episodes planned to fit (`episodes`). */
   timeLimit?: TimeLimit;
-  /** --goal smallest: what the run asks and what its stored episodes found (its size wall binds no setting). */
+  /** --goal smallest: what the run asks and what its stored episodes found (shown in place of the budget). */
   smallest?: SmallestGoal;
 }
 
@@ -74,6 +74,9 @@ export interface SmallestGoal {
   episodeDrop: number;
   /** The smallest stored episode within `episodeDrop` of the baseline (a resumed run's), or null. */
   found: SizedEpisode | null;
+  /** The budget's label when --budget caps the size (run/goal.ts sizeCap); null under the goal's own wall
+   * (size:8bits), which binds no setting. */
+  cap: string | null;
 }
 
 /** A time-limited run's plan as the views need it, in seconds. */

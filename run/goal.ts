@@ -60,6 +60,14 @@ export function smallestGoalProblem(c: GoalFields): string | null {
   return null;
 }
 
+/**
+ * The size cap a --goal smallest run was given (its --budget when it is not the goal's own size:8bits, which binds no
+ * setting), or null: the views show a cap beside the goal and say that the default wall binds nothing.
+ */
+export function sizeCap(budget: string): string | null {
+  return budget.trim().toLowerCase() === SMALLEST_DEFAULTS.budget ? null : budget;
+}
+
 /** Whether `accuracy` is within `maxDrop` points of `baseline` (a rounding hair counts as within). */
 export function withinDrop(accuracy: number, baseline: number, maxDrop: number): boolean {
   return accuracy >= baseline - maxDrop / 100 - 1e-9;

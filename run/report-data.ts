@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, RunNotFoundError } from '../errors.js';
 import type { CostKind, ReportFinal, ReportRun, ReportSmallest } from '../report/types.js';
 import { exportStrategy, type SmallestReport } from './final/final.js';
-import { episodeDropOf, smallestWithin, withinDrop } from './goal.js';
+import { episodeDropOf, sizeCap, smallestWithin, withinDrop } from './goal.js';
 import type { SizeReport } from './final/model-files.js';
 import { storePath } from './search.js';
 import { openStore, type RunRecord, type Store } from './store/store.js';
@@ -67,6 +67,7 @@ function smallestOf(run: RunRecord, episodes: ReadonlyArray<{ episode: number; a
     maxDrop: c.maxDrop,
     episodeDrop,
     wall: c.budget,
+    capped: sizeCap(c.budget) !== null,
     baseline,
     found: baseline ? smallestWithin(episodes, baseline.accuracy, episodeDrop) : null,
     within: baseline ? episodes.filter((e) => withinDrop(e.accuracy, baseline.accuracy, episodeDrop)).length : 0,

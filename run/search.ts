@@ -32,7 +32,7 @@ import { CheckpointLog } from './store/checkpoint-log.js';
 import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
 import { type Clock, planTimedRun, tailFromEpisodes } from './time-probe.js';
 import { parseDuration, type TimePlan } from './time-plan.js';
-import { episodeDropOf, smallestWithin } from './goal.js';
+import { episodeDropOf, sizeCap, smallestWithin } from './goal.js';
 import { versions } from './version.js';
 
 export { AUTOSHRINK_VERSION } from './version.js';
@@ -319,15 +319,15 @@ function announce(lp: Loop, progress: Progress): void {
     resumedAt: progress.done,
     best: progress.best,
     ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
-    ...(config.goal === 'smallest' ? { smallest: smallestGoal(config, lp.store.episodes(lp.runId), env.baselineAccuracy) } : {}),
+    ...(config.goal === 'smallest' ? { smallest: smallestGoal(config, lp.store.episodes(lp.runId), env.baselineAccuracy, env.plan.label) } : {}),
   });
   if (leftOut.length > 0) lp.emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
 }
 
 /** --goal smallest's part of `run-started`: the drops, and the smallest stored episode within the episodes' target. */
-function smallestGoal(config: RunConfig, episodes: Array<{ episode: number; accuracy: number; cost: number }>, baseline: number) {
+function smallestGoal(config: RunConfig, episodes: Array<{ episode: number; accuracy: number; cost: number }>, baseline: number, label: string) {
   const episodeDrop = episodeDropOf(config);
-  return { maxDrop: config.maxDrop, episodeDrop, found: smallestWithin(episodes, baseline, episodeDrop) };
+  return { maxDrop: config.maxDrop, episodeDrop, found: smallestWithin(episodes, baseline, episodeDrop), cap: sizeCap(config.budget) === null ? null : label };
 }
 
 /** The next batch: new proposals, or a resumed batch's (made and announced before the stop: announced again). */

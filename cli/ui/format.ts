@@ -110,7 +110,10 @@ export function formatRatio(cost: number, full: number): string {
   return cost > 0 && Number.isFinite(full) ? `${(full / cost).toFixed(1)}x` : '--';
 }
 
-/** A --goal smallest run's words in place of its budget: `smallest within 0.5 points (episodes aim within 30.5)`. */
-export function smallestGoalText(goal: { maxDrop: number; episodeDrop: number }): string {
-  return `smallest within ${goal.maxDrop} points (episodes aim within ${goal.episodeDrop})`;
+/**
+ * A --goal smallest run's words in place of its budget: `smallest within 0.5 points (episodes aim within 30.5)`, and
+ * `, capped at size:40kB` when its --budget caps the size.
+ */
+export function smallestGoalText(goal: { maxDrop: number; episodeDrop: number; cap?: string | null }): string {
+  return `smallest within ${goal.maxDrop} points (episodes aim within ${goal.episodeDrop})${goal.cap ? `, capped at ${goal.cap}` : ''}`;
 }

@@ -61,7 +61,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
       // Indented under the phase column, as it usually follows its episode's line.
       return (
         `${' '.repeat(String(state.total).length * 2 + 4)}new best at episode ${formatEpisode(event.episode)}: acc ${formatPercent(event.accuracy)}  ` +
-        `cost ${formatCost(event.cost, kind)} (${budgetShare(event.cost, state)})  reward ${formatReward(event.reward)}`
+        `cost ${formatCost(event.cost, kind)}${budgetShare(event.cost, state)}  reward ${formatReward(event.reward)}`
       );
     case 'run-paused':
       return event.paused ? 'paused (p to resume)' : 'resumed';
@@ -75,7 +75,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
           : `run ${event.runId} ${event.status}: ${how}`;
       const best = event.best
         ? `best episode ${formatEpisode(event.best.episode)}: acc ${formatPercent(event.best.accuracy)}, ` +
-          `${formatCost(event.best.cost, kind)} (${budgetShare(event.best.cost, state)}), reward ${formatReward(event.best.reward)}`
+          `${formatCost(event.best.cost, kind)}${budgetShare(event.best.cost, state)}, reward ${formatReward(event.best.reward)}`
         : 'no strategy evaluated';
       return `${head}; ${best}`;
     }
@@ -86,8 +86,10 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
   }
 }
 
+/** ` (72.7% of budget)`; nothing for a --goal smallest run without a size cap (its wall binds no setting). */
 function budgetShare(cost: number, state: ViewState): string {
-  return state.header ? `${formatPercent(cost / state.header.budget.limit, 1)} of budget` : 'budget unknown';
+  if (state.header?.smallest && !state.header.smallest.cap) return '';
+  return ` (${state.header ? `${formatPercent(cost / state.header.budget.limit, 1)} of budget` : 'budget unknown'})`;
 }
 
 /**

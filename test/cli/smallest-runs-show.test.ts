@@ -63,3 +63,11 @@ test('a run stored without its baseline shows sizes and accuracies without a dro
   t.is(r.code, 0, r.stderr);
   t.true(r.stdout.includes('smallest episode 1: est. 5.00 kB, validation 60.00% (the run stored no baseline: made before autoshrink stored one, so no drop or ratio)'));
 });
+
+test('a run capped by --budget size:20kB names its cap instead of a wall that binds nothing', async (t) => {
+  const workdir = tmpDir(t);
+  const id = storeSmallestRun(workdir, null, { budget: 'size:20kB' });
+  const r = await runsShow(workdir, id);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout.split('\n')[2], 'goal smallest within 0.5 points (episodes aim within 30.5), capped at size:20kB');
+});

@@ -37,10 +37,10 @@ export const MET: Omit<SmallestReport, 'maxDrop'> = {
 };
 
 /** Stores the run in `workdir`'s runs.db; with `final`, its final stage: model.ashk 11 kB, test 97.6% against 98%. */
-export function storeSmallestRun(workdir: string, final: { choice: Omit<SmallestReport, 'maxDrop'>; testAccuracy: number } | null, opts: { baseline?: boolean } = {}): string {
+export function storeSmallestRun(workdir: string, final: { choice: Omit<SmallestReport, 'maxDrop'>; testAccuracy: number } | null, opts: { baseline?: boolean; budget?: string } = {}): string {
   const store = openStore(storePath(workdir));
   try {
-    const config = parseRunConfig({ model: 'mlp', goal: 'smallest', maxDrop: 0.5, episodes: 4 });
+    const config = parseRunConfig({ model: 'mlp', goal: 'smallest', maxDrop: 0.5, episodes: 4, ...(opts.budget ? { budget: opts.budget } : {}) });
     const run = store.createRun(sampleRun({ model: 'mlp', budget: { kind: 'size', limit: 25_000 }, episodesPlanned: 4, config, ...(opts.baseline === false ? {} : { baseline: { accuracy: 0.98, full: 100_000 } }) }));
     SMALLEST_EPISODES.forEach((e, i) => {
       store.recordEpisode(

@@ -27,7 +27,7 @@ function started(over: Partial<RunStartedEvent> = {}): RunStartedEvent {
     baselineAccuracy: 0.98,
     leftOut: [],
     resumedAt: 0,
-    smallest: { maxDrop: 0.5, episodeDrop: 30.5, found: null },
+    smallest: { maxDrop: 0.5, episodeDrop: 30.5, found: null, cap: null },
     ...over,
   };
 }
@@ -76,7 +76,7 @@ test('the smallest within the target so far: 12.5 kB of 100 kB is 12.5% of fp32 
 });
 
 test('a resumed run starts from the smallest its stored episodes found, and a larger new one does not replace it', (t) => {
-  const state = reduceAll([started({ resumedAt: 6, smallest: { maxDrop: 0.5, episodeDrop: 30.5, found: { episode: 5, accuracy: 0.72, cost: 10_000 } } }), finished(6, 0.95, 30_000)]);
+  const state = reduceAll([started({ resumedAt: 6, smallest: { maxDrop: 0.5, episodeDrop: 30.5, found: { episode: 5, accuracy: 0.72, cost: 10_000 }, cap: null } }), finished(6, 0.95, 30_000)]);
   // 10% of 20 cells: 2 full; the screen is 132 wide, so the episode shows
   const screen = frame(<SearchView state={state} width={132} />).split('\n');
   t.true(screen.includes(`smallest  ██${'░'.repeat(18)}  10.0 kB est., 10.0x smaller than fp32  acc 72.00%, -26.00 points  episode 6`));
@@ -97,4 +97,21 @@ test('the whole screen of a smallest run shows the smallest line where a budget 
 test('the plain lines of a smallest run name the drops in place of the wall', (t) => {
   const line = createPlainReporter()(started());
   t.is(line, 'run r-small: mlp on mnist, goal smallest within 0.5 points (episodes aim within 30.5), 10 episodes (2 warm-up), agent ddpg, backend wasm, seed 1, baseline acc 98.00%');
+});
+
+test('a smallest run capped by --budget size:20kB names its cap, and its new-best lines keep their share of it: 12.5 of 20 kB = 62.5%', (t) => {
+  const cap = 'size <= 20.0 kB';
+  const capped = started({ budget: { kind: 'size', limit: 20_000, full: 100_000, label: cap }, smallest: { maxDrop: 0.5, episodeDrop: 30.5, found: null, cap } });
+  // at 100 columns the baseline, last, is left off to fit
+  t.is(frame(<Header state={reduceAll([capped])} width={100} />).split('\n')[1], 'goal smallest within 0.5 points (episodes aim within 30.5), capped at size <= 20.0 kB');
+  const best = { type: 'best-improved' as const, episode: 0, accuracy: 0.75, cost: 12_500, reward: 1.875, strategy: [] };
+  const plainCapped = createPlainReporter();
+  plainCapped(capped);
+  plainCapped(finished(0, 0.75, 12_500));
+  t.is(plainCapped(best), '        new best at episode 1: acc 75.00%  cost 12.5 kB (62.5% of budget)  reward 1.8750');
+  // without a cap the share of the 25 kB wall that binds nothing is left out
+  const plainFree = createPlainReporter();
+  plainFree(started());
+  plainFree(finished(0, 0.75, 12_500));
+  t.is(plainFree(best), '        new best at episode 1: acc 75.00%  cost 12.5 kB  reward 1.8750');
 });
