@@ -43,3 +43,13 @@ test('the report of a smallest run whose drop was not met says the answer is the
   t.true(html.includes('<td>NOT confirmed: the test drop exceeds 0.5 points (reported as is; the pick is not re-chosen)</td>'));
   t.true(html.includes('none stayed within 0.5 points: the closest is the answer, and it misses the drop'));
 });
+
+test('a smallest run capped by --budget size:20kB keeps its budget line on the Pareto chart and says proposals were capped', async (t) => {
+  const workdir = tmpDir(t);
+  const id = storeSmallestRun(workdir, { choice: MET, testAccuracy: 0.976 }, { budget: 'size:20kB' });
+  const [run] = await readReportRuns(workdir, [id]);
+  t.true(run.smallest?.capped);
+  const { html, charts } = await buildReport([run], { generated });
+  t.true(html.includes('proposals capped at --budget size:20kB'));
+  t.regex(charts.find((c) => c.id === 'pareto')!.svg, /<g class="mark-rule role-mark budget_marks"[^>]*>\s*<(path|line)/);
+});
