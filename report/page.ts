@@ -100,7 +100,8 @@ function finalTable(run: ReportRun): string {
 
 /** A change of accuracy in points, signed: -0.35 points, +0.00 points. */
 const points = (change: number) => `${change < 0 ? '-' : '+'}${Math.abs(change).toFixed(2)} points`;
-const bytes = (n: number) => `${n} bytes (${formatBytes(n)})`;
+// the size wall counts bits / 8, so an estimate may have a fraction of a byte: shown to the byte
+const bytes = (n: number) => `${Math.round(n)} bytes (${formatBytes(n)})`;
 
 /**
  * A --goal smallest run in place of a budget: what it asked, the smallest its search found within the episodes'
