@@ -125,11 +125,12 @@ export async function runSearch(input: SearchInput, opts: SearchOptions): Promis
   }
 }
 
-/** `--time 10m: an episode took 2.4s in the probe, the re-rank and final stage about 1m35s: 180 episodes (20 warm-up)`. */
+/** `--time 10m: an episode took 2.4s in the probe, the sensitivities about 40s, the re-rank and final stage about 1m35s: 164 episodes (20 warm-up)`. */
 function describePlan(plan: TimePlan, config: RunConfig, warmupClamped: boolean): string {
   const warmup = config.agent === 'ddpg' ? ` (${config.warmup} warm-up${warmupClamped ? ', lowered to fit' : ''})` : '';
   return (
-    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, ${plan.rescores === undefined ? 'the re-rank' : `at most ${plan.rescores} held-out re-scores`} and final stage about ` +
+    `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, ` +
+    `${plan.setupSeconds > 0 ? `the sensitivities about ${formatSeconds(plan.setupSeconds)}, ` : ''}${plan.rescores === undefined ? 'the re-rank' : `at most ${plan.rescores} held-out re-scores`} and final stage about ` +
     `${formatSeconds(plan.tailSeconds)}: ${plan.episodes} episodes${warmup}, stored with the run`
   );
 }

@@ -39,24 +39,43 @@ export function probeCosts(withFinetune: number, withoutFinetune: number, finetu
 }
 
 export interface Images {
+  /** The images an episode is scored on (--eval-size of validation); a sensitivity is scored on them too. */
+  reward?: number;
   validation: number;
   /** The re-rank's images (the holdout split, or validation without one). */
   rerank: number;
   test: number;
 }
 
-/** Fine-tunes as long as the final one the references add (the uniform and knapsack strategies), 0 without. */
-export type ReferenceCount = number;
+/**
+ * What the summary's references (run/final/references.ts) add after the run's own final stage: `count` planners, each
+ * scoring its `candidates` as episodes, re-ranking them as the run does and a final fine-tune; the knapsack's
+ * reference measures its sensitivities first (`measurements` settings without fine-tune, on the reward images).
+ */
+export interface ReferenceWork {
+  count: number;
+  candidates: number;
+  measurements: number;
+}
+
+export const NO_REFERENCES: ReferenceWork = { count: 0, candidates: 0, measurements: 0 };
+
+/** One measurement without fine-tune (a sensitivity): scoring the reward images. */
+export function measurementSeconds(costs: ProbeCosts, images: Images): number {
+  return (images.reward ?? images.validation) * costs.imageSeconds;
+}
 
 /**
- * Seconds after the search: the re-rank (rerankTop fine-tunes of rerankSteps (resolved: rerankStepsOf), each scored on its images) and the final
- * stage (finalSteps, scored on validation and test three times each: before, after, and while its tfjs export chooses
- * and reports), and as many more finals as there are references.
+ * Seconds after the search: the re-rank (rerankTop fine-tunes of rerankSteps (resolved: rerankStepsOf), each scored
+ * on its images) and the final stage (finalSteps, scored on validation and test three times each: before, after, and
+ * while its tfjs export chooses and reports), then the references: each its candidates as episodes, the same re-rank
+ * (with more than one candidate) and the same final, and the knapsack's sensitivities.
  */
-export function tailSeconds(config: { rerankTop: number; rerankSteps: number; finalSteps: number }, costs: ProbeCosts, images: Images, references: ReferenceCount = 0): number {
+export function tailSeconds(config: { rerankTop: number; rerankSteps: number; finalSteps: number }, costs: ProbeCosts, images: Images, references: ReferenceWork = NO_REFERENCES): number {
   const rerank = config.rerankTop > 0 ? config.rerankTop * (config.rerankSteps * costs.stepSeconds + images.rerank * costs.imageSeconds) : 0;
   const final = config.finalSteps > 0 ? config.finalSteps * costs.stepSeconds + 3 * (images.validation + images.test) * costs.imageSeconds : 0;
-  return rerank + final * (1 + references);
+  const reference = references.candidates * costs.episodeSeconds + (references.candidates > 1 ? rerank : 0) + final;
+  return rerank + final + references.count * reference + references.measurements * measurementSeconds(costs, images);
 }
 
 /**
@@ -78,6 +97,22 @@ export function rescoreSeconds(rescoreSteps: number, costs: ProbeCosts, images: 
   return rescoreSteps * costs.stepSeconds + images.rerank * costs.imageSeconds;
 }
 
+/**
+ * --goal smallest's seconds after the search: no re-rank of its own (tailSeconds' re-rank with no final and no
+ * references is taken out; the references still re-rank theirs) but its held-out baseline score, the final stage and the
+ * references; and `rescore`, one held-out re-score, of which the plan counts bisectionRescores.
+ */
+export function smallestTailSeconds(
+  config: { rerankTop: number; rerankSteps: number; finalSteps: number; rescoreSteps: number },
+  costs: ProbeCosts,
+  images: Images,
+  references: ReferenceWork = NO_REFERENCES,
+): { tail: number; rescore: number } {
+  const ownRerank = tailSeconds({ ...config, finalSteps: 0 }, costs, images);
+  const tail = tailSeconds(config, costs, images, references) - ownRerank + images.rerank * costs.imageSeconds;
+  return { tail, rescore: rescoreSeconds(config.rescoreSteps, costs, images) };
+}
+
 /** The fewest episodes a time-limited search plans: a DDPG run needs one past its warm-up. */
 export const MIN_TIMED_EPISODES = 2;
 
@@ -89,18 +124,22 @@ export interface TimePlan {
   searchSeconds: number;
   /** Estimated seconds of the re-rank and the final stage (with references), and of --goal smallest's re-scores. */
   tailSeconds: number;
+  /** Estimated seconds before the first episode: the sensitivities the run measures for its fill pass, warm start or
+   * local search. */
+  setupSeconds: number;
   /** --goal smallest: the held-out re-scores planned for (bisectionRescores of the planned episodes). */
   rescores?: number;
 }
 
 /**
- * Episodes that fit: the most n with n x episodeSeconds + bisectionRescores(n) x rescore <= limit - spent - tail
- * (`rescore`: seconds of one held-out re-score under --goal smallest, absent otherwise: then
- * floor((limit - spent - tail) / episodeSeconds)), at least MIN_TIMED_EPISODES; a limit that leaves less is refused
- * with the smallest limit that would do.
+ * Episodes that fit: the most n with n x episodeSeconds + bisectionRescores(n) x rescore <= limit - spent - setup -
+ * tail (`rescore`: seconds of one held-out re-score under --goal smallest, absent otherwise: then
+ * floor((limit - spent - setup - tail) / episodeSeconds)), at least MIN_TIMED_EPISODES; a limit that leaves less is
+ * refused with the smallest limit that would do.
  */
-export function planEpisodes(o: { limit: number; spent: number; tail: number; episodeSeconds: number; text: string; rescore?: number }): TimePlan {
-  const left = o.limit - o.spent - o.tail;
+export function planEpisodes(o: { limit: number; spent: number; setup?: number; tail: number; episodeSeconds: number; text: string; rescore?: number }): TimePlan {
+  const setup = o.setup ?? 0;
+  const left = o.limit - o.spent - setup - o.tail;
   const rescore = o.rescore ?? 0;
   const needs = (n: number) => n * o.episodeSeconds + (rescore > 0 ? bisectionRescores(n) * rescore : 0);
   let episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
@@ -116,15 +155,15 @@ export function planEpisodes(o: { limit: number; spent: number; tail: number; ep
     episodes = needs(lo) <= left ? lo : -1;
   }
   if (episodes < MIN_TIMED_EPISODES) {
-    const need = Math.ceil(o.spent + o.tail + needs(MIN_TIMED_EPISODES));
+    const need = Math.ceil(o.spent + setup + o.tail + needs(MIN_TIMED_EPISODES));
     const after = rescore > 0 ? `the held-out re-scores and final stage about ${Math.round(o.tail + bisectionRescores(MIN_TIMED_EPISODES) * rescore)}s` : `the re-rank and final stage about ${Math.round(o.tail)}s`;
     throw new ConfigError(
-      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here and ${after}; give at least --time ${formatLimit(need)}, or lower --final-steps${rescore > 0 ? ' / --rerank-steps' : ' / --rerank-top'}`,
+      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here${setup > 0 ? `, the sensitivities about ${Math.round(setup)}s` : ''} and ${after}; give at least --time ${formatLimit(need)}, or lower --final-steps${rescore > 0 ? ' / --rerank-steps' : ' / --rerank-top'}`,
     );
   }
   const planned = Number.isFinite(episodes) ? episodes : MIN_TIMED_EPISODES;
   const rescores = rescore > 0 ? bisectionRescores(planned) : 0;
-  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail + rescores * rescore, ...(rescore > 0 ? { rescores } : {}) };
+  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail + rescores * rescore, setupSeconds: setup, ...(rescore > 0 ? { rescores } : {}) };
 }
 
 /** Seconds as the flag takes them, rounded up: 75 -> 2m, 45 -> 45s. */

@@ -25,10 +25,10 @@ import { activationSites, withActivationQuant } from '../../env/activation-quant
 import { checkPreserveRatios, pruneForEntries } from '../../env/channel-space.js';
 import { parseStoredConfig, type RunConfig } from '../config.js';
 import { createEvaluator, type EvaluatorFactory, type EvaluatorOptions } from '../evaluators/create-evaluator.js';
-import { inProcessEvaluator } from '../evaluators/evaluator.js';
+import { type Evaluator, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { rerank, type RerankRow, rerankSplit, type StoredEpisode } from './rerank.js';
 import { chooseSmallest, confirmation, type SmallestChoice } from './smallest.js';
-import { referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
+import { type ReferenceAgent, referenceAgents, referenceOut, type ReferenceRow, referenceStrategy } from './references.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport } from './model-files.js';
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
@@ -275,20 +275,32 @@ function finalInput(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec
   };
 }
 
-/** The references (run/final/references.ts) through the run's own final fine-tune, from the original weights. */
-async function finishReferences(built: BuiltEnvironment, config: RunConfig, out: string): Promise<{ rows: ReferenceRow[]; seconds: number }> {
+/** The references (run/final/references.ts) through the run's own evaluator (their candidates, sensitivities and
+ * re-rank) and its final fine-tune, from the original weights. */
+async function finishReferences(built: BuiltEnvironment, config: RunConfig, out: string, create: EvaluatorFactory, opts: EvaluatorOptions): Promise<{ rows: ReferenceRow[]; seconds: number }> {
   const start = performance.now();
   const rows: ReferenceRow[] = [];
-  for (const agent of referenceAgents(config)) {
-    const t0 = performance.now();
-    const { specs, candidates } = await referenceStrategy(built, config, agent);
-    const where = referenceOut(out, agent);
-    const r = await applyCore(finalInput(built, config, specs, where));
-    built.env.restoreOriginal();
-    const cost = built.env.cost(specs);
-    rows.push({ agent, candidates, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 });
+  const agents = referenceAgents(config);
+  if (agents.length === 0) return { rows, seconds: 0 };
+  const evaluator = await evaluatorFor(built, config, create, opts);
+  try {
+    for (const agent of agents) {
+      rows.push(await finishReference(built, config, out, agent, evaluator));
+    }
+  } finally {
+    await evaluator.close();
   }
   return { rows, seconds: (performance.now() - start) / 1000 };
+}
+
+async function finishReference(built: BuiltEnvironment, config: RunConfig, out: string, agent: ReferenceAgent, evaluator: Evaluator): Promise<ReferenceRow> {
+  const t0 = performance.now();
+  const { specs, candidates } = await referenceStrategy(built, config, agent, evaluator);
+  const where = referenceOut(out, agent);
+  const r = await applyCore(finalInput(built, config, specs, where));
+  built.env.restoreOriginal();
+  const cost = built.env.cost(specs);
+  return { agent, candidates, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 };
 }
 
 function rerankOn(data: Dataset): FinalReport['rerankOn'] {
@@ -296,13 +308,18 @@ function rerankOn(data: Dataset): FinalReport['rerankOn'] {
   return { split: name, images: split.count };
 }
 
-/** The re-rank on the run's own evaluator (--workers, --queue), closed after it; in this process when the queue cannot
- * be reached any more (the answers are the same, and a completed run could not be finished otherwise). */
-async function rerankThrough(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], create: EvaluatorFactory, opts: EvaluatorOptions): Promise<RerankRow[]> {
-  const evaluator = await create(config, built, opts).catch((e: Error) => {
+/** The run's own evaluator (--workers, --queue); this process's when the queue cannot be reached any more (the
+ * answers are the same, and a completed run could not be finished otherwise). */
+async function evaluatorFor(built: BuiltEnvironment, config: RunConfig, create: EvaluatorFactory, opts: EvaluatorOptions): Promise<Evaluator> {
+  return create(config, built, opts).catch((e: Error) => {
     if (!isInputError(e)) throw e;
     return inProcessEvaluator(built.env);
   });
+}
+
+/** The re-rank on the run's own evaluator, closed after it. */
+async function rerankThrough(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], create: EvaluatorFactory, opts: EvaluatorOptions): Promise<RerankRow[]> {
+  const evaluator = await evaluatorFor(built, config, create, opts);
   try {
     return await rerank(built, config, episodes, evaluator);
   } finally {
@@ -336,7 +353,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const strategy = strategyOf({ run, config, pick: chosen, built, accuracies: { test: r.testAccuracy, baselineTest: r.baselineTestAccuracy }, sizes: r.sizes, latency });
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
-      const refs = await finishReferences(built, config, out);
+      const refs = await finishReferences(built, config, out, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id });
       const report: FinalReport = {
         runId: run.id,
         out,

@@ -10,7 +10,7 @@ import { describeSpec } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { parseRunConfig, type RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
-import { evaluateStrategies, inProcessEvaluator } from '../evaluators/evaluator.js';
+import { type Evaluator, evaluateStrategies, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { createPlanner } from '../planners.js';
 import { rerank, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
@@ -55,23 +55,23 @@ function plannable(config: RunConfig, agent: ReferenceAgent): boolean {
  * own pipeline: its `--rerank-top` candidates (uniform: the k costliest settings that fit; knapsack: its k best
  * solutions), each scored as the run's episodes were, then the same re-rank on the same images. A reference that went
  * to the final stage with its first candidate alone would be weaker than the run's pick by the re-rank's choice, not
- * by its planner.
+ * by its planner. `evaluator`: the run's own (--workers, --queue), so the references' measurements run as parallel as
+ * the run's did; the answers are the same in one process.
  */
-export async function referenceStrategy(built: BuiltEnvironment, config: RunConfig, agent: ReferenceAgent): Promise<{ specs: LayerSpec[]; candidates: number }> {
+export async function referenceStrategy(built: BuiltEnvironment, config: RunConfig, agent: ReferenceAgent, evaluator: Evaluator = inProcessEvaluator(built.env)): Promise<{ specs: LayerSpec[]; candidates: number }> {
   const { env } = built;
   const asAgent = parseRunConfig({ ...config, agent });
-  const episodes = await referenceCandidates(built, asAgent);
-  const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, asAgent, episodes) : [];
+  const episodes = await referenceCandidates(built, asAgent, evaluator);
+  const table = config.rerankTop > 0 && episodes.length > 1 ? await rerank(built, asAgent, episodes, evaluator) : [];
   const pick = table.length ? episodes.find((e) => e.episode === table[0].episode)! : episodes[0];
   env.restoreOriginal();
   return { specs: toSpecs(pick.strategy, settingsOf(config)), candidates: episodes.length };
 }
 
 /** The planner's candidates as episodes, scored as the search scores an episode (reward, accuracy). */
-async function referenceCandidates(built: BuiltEnvironment, config: RunConfig): Promise<StoredEpisode[]> {
+async function referenceCandidates(built: BuiltEnvironment, config: RunConfig, evaluator: Evaluator): Promise<StoredEpisode[]> {
   const { env } = built;
   env.restoreOriginal();
-  const evaluator = inProcessEvaluator(env);
   const planner = createPlanner({ env, config, emit: () => {}, evaluate: (strategies, o = {}) => evaluateStrategies(env, evaluator, strategies, o) });
   try {
     const proposals = await planner.propose(Array.from({ length: planner.planned }, (_, i) => i));
@@ -84,7 +84,6 @@ async function referenceCandidates(built: BuiltEnvironment, config: RunConfig): 
     });
   } finally {
     planner.dispose();
-    await evaluator.close();
     env.restoreOriginal();
   }
 }

@@ -85,6 +85,11 @@ function grid(env: CompressionEnv, i: number, units: (i: number, s: LayerSpec) =
   return specs.map((s) => ({ coords: axes.map((f, a) => values[a].indexOf(f(s))), cost: units(i, s) }));
 }
 
+/** The most settings `sensitivities` measures on `env` (its cap on each searched layer): what `--time` plans for. */
+export function measurementsAtMost(env: CompressionEnv): number {
+  return env.plan.candidates.reduce((n, c) => n + (c.specs.length > 1 ? Math.min(MEASURED_PER_LAYER, c.specs.length) : 0), 0);
+}
+
 async function measure(ctx: PlannerContext): Promise<Sensitivities> {
   const { env, emit } = ctx;
   const { units, budget } = unitsOf(env);

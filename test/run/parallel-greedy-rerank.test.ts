@@ -52,3 +52,23 @@ test('greedy and its re-rank on 2 worker threads: the same stored strategies, ac
   t.deepEqual(two.final, [[4, 4, 4]]);
   t.deepEqual(one.final, [[4, 4, 4]]);
 });
+
+test("the summary's references on 2 worker threads: the same strategies and test accuracies as 1 process, their measurements through the run's evaluator", async (t) => {
+  const references = async (workers: number) => {
+    const final: number[][] = [];
+    const run = await runSearch({ ...TINY, agent: 'random', episodes: 2, knobs: ['bits'], budget: 'size:3bits', finalSteps: 3, rerankTop: 2, rerankSteps: 2, workers }, { workdir, backend: 'wasm' });
+    const report = await finishRun(run.runId, { workdir, backend: 'wasm', createEvaluator: counting(final) });
+    return { rows: report.references!.map((r) => ({ agent: r.agent, candidates: r.candidates, test: r.testAccuracy, bytes: r.packedBytes })), final };
+  };
+  const one = await references(1);
+  const two = await references(2);
+  t.deepEqual(one.rows.map((r) => r.agent), ['uniform', 'knapsack']);
+  t.deepEqual(two.rows, one.rows);
+  // the run's re-rank [2, 2], then the references' own batches on the same evaluator: the uniform candidates scored
+  // as episodes (TINY's 4 fine-tune steps) and re-ranked (2 steps), the knapsack's sensitivities (0 steps) and more
+  for (const f of [one.final, two.final]) {
+    t.deepEqual(f[0], [2, 2], "the run's own re-rank");
+    t.true(f.length > 3, `${f.length} batches`);
+    t.true(f.slice(1).some((b) => b.every((s) => s === 0)), 'the knapsack reference measures its sensitivities on the evaluator');
+  }
+});

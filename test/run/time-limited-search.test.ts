@@ -1,7 +1,10 @@
 import test from 'ava';
 import { selectBackend } from '../../env/backend.js';
 import type { RunEvent } from '../../run/events.js';
+import { parseRunConfig } from '../../run/config.js';
+import { buildEnvironment } from '../../run/environment.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
+import { planTimedRun } from '../../run/time-probe.js';
 import { openStore } from '../../run/store/store.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -12,12 +15,16 @@ function scripted(ms: number[]): () => number {
   return () => ms[Math.min(i++, ms.length - 1)];
 }
 
-test('--time 20s with a probe of 2s an episode after 5s spent plans floor((20 - 5) / 2) = 7 episodes and 1 warm-up, stored; a resume keeps them', async (t) => {
+// the wasm backend is chosen once for the file: two tests initialising it at once can fail
+test.before(async () => {
   await selectBackend('wasm');
+});
+
+test('--time 20s with a probe of 2s an episode after 5s spent plans floor((20 - 5) / 2) = 7 episodes and 1 warm-up, stored; a resume keeps them', async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);
-  // no re-rank, no final stage: nothing after the search, so the plan is (limit - spent) / episode seconds
-  const input = { ...TINY, episodes: 100, warmup: undefined, time: '20s', rerankTop: 0, finalSteps: 0 };
+  // no sensitivities (no fill pass), no re-rank, no final stage: the plan is (limit - spent) / episode seconds
+  const input = { ...TINY, episodes: 100, warmup: undefined, time: '20s', rerankTop: 0, finalSteps: 0, fill: false };
   // start 0; probe with fine-tune 1000 -> 3000 (2s), without 3000 -> 4000; spent read at 5000
   const controller = new AbortController();
   const events: RunEvent[] = [];
@@ -78,4 +85,22 @@ test.serial('--time 40s --goal smallest leaves room for its held-out re-scores: 
   t.deepEqual(started.timeLimit, { seconds: 40, tailSeconds: 5 + 3 * 6, episodeSeconds: 2 });
   const plan = events.find((e) => e.type === 'log' && e.message.startsWith('--time'));
   t.is(plan?.type === 'log' ? plan.message : '', '--time 40s: an episode took 2.0s in the probe, at most 3 held-out re-scores and final stage about 23s: 6 episodes (1 warm-up), stored with the run');
+});
+
+test('--time 60s with the fill pass: the sensitivities (3 layers x 7 bit widths, 1s each without fine-tune) come first: floor((60 - 5 - 21) / 2) = 17 episodes', async (t) => {
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  const config = parseRunConfig({ ...TINY, knobs: ['bits'], episodes: 100, warmup: undefined, time: '60s', rerankTop: 0, finalSteps: 0 });
+  const built = await buildEnvironment(config, workdir);
+  try {
+    t.deepEqual(built.env.plan.candidates.map((c) => c.specs.length), [7, 7, 7], 'bits 2..8 on each layer');
+    // probe with fine-tune 0 -> 2000 (2s an episode), without 2000 -> 3000 (1s: one sensitivity), spent read at 5000
+    const timed = await planTimedRun(config, built, scripted([0, 2000, 3000, 5000]), 0);
+    t.is(timed?.plan.setupSeconds, 21);
+    t.is(timed?.plan.episodes, 17);
+    t.is(timed?.config.episodes, 17);
+  } finally {
+    built.env.dispose();
+    built.model.dispose();
+  }
 });
