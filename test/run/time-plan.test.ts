@@ -78,7 +78,7 @@ test('with 30 s a held-out re-score, 480 s left at 2.4 s an episode plans 112 ep
   t.is(plan.tailSeconds, 100 + 7 * 30);
 });
 
-test('--time 10m --goal smallest counts its re-scores: 173 episodes where the budget goal’s plan would be floor(560.7 / 2.4) = 233', (t) => {
+test('--time 10m --goal smallest counts its re-scores: 173 episodes where leaving them out would plan floor(560.7 / 2.4) = 233', (t) => {
   const costs = { episodeSeconds: 2.4, stepSeconds: 0.03, imageSeconds: 0.0001 };
   const images = { validation: 2000, rerank: 1000, test: 2000 };
   // no re-rank (its 3 x 180 steps are left out), no references; the final 600 x 0.03 + 3 x 4000 x 0.0001 = 19.2 s and
