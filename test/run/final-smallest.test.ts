@@ -45,7 +45,11 @@ test.serial('--goal smallest judges on the holdout images, none of which an epis
     { episode: 1, accuracy: 0.9, reward: 1.95, strategy: layers(4) },
     { episode: 2, accuracy: 0.9, reward: 1.97, strategy: layers(2) },
   ];
-  const choice = await chooseSmallest(built, config, episodes);
+  // the bar: at most ceil(log2(3 + 1)) = 2 re-scores of 2 steps; the bisection takes both (4 bits within, then 2 bits)
+  const bar = { total: 0, steps: [] as number[], finished: 0 };
+  const progress = (total: number) => ((bar.total = total), { update: (step: number) => void bar.steps.push(step), finish: () => void bar.finished++ });
+  const choice = await chooseSmallest(built, config, episodes, progress);
+  t.deepEqual(bar, { total: 4, steps: [1, 2, 3, 4], finished: 1 });
   t.is(choice.heldOut.split, 'holdout');
   t.is(choice.heldOut.baseline, 0);
   // the baseline scores 0 too, so 0 is within 0.5 points of it: every strategy meets the drop, and the smallest wins
@@ -70,7 +74,11 @@ test.serial('a drop that cannot be met (0 points, 1 bit, 98% pruned, 4 clusters)
   const store = openStore(storePath(workdir), { readonly: true });
   t.deepEqual(store.getRun(run.runId).baseline, { accuracy: started.baselineAccuracy, full: started.budget.full });
   store.close();
-  const report = await finishRun(run.runId, { workdir, backend: 'wasm' });
+  // the three episodes are one strategy: one re-score of 2 steps (--rerank-steps), on the bar given 1 x 2 steps
+  const bar = { total: 0, steps: [] as number[], finished: 0 };
+  const rescoreProgress = (total: number) => ((bar.total = total), { update: (step: number) => void bar.steps.push(step), finish: () => void bar.finished++ });
+  const report = await finishRun(run.runId, { workdir, backend: 'wasm', rescoreProgress });
+  t.deepEqual(bar, { total: 2, steps: [1, 2], finished: 1 });
   const s = report.smallest!;
   t.false(s.met);
   t.false(s.confirmed);
