@@ -54,7 +54,7 @@ function summaryTable(runs: readonly ReportRun[]): string {
       cell(String(r.seed), true),
       cell(r.model),
       cell(r.dataset),
-      cell(r.budget.label),
+      cell(r.smallest ? `smallest within ${r.smallest.maxDrop} points${r.smallest.capped ? `, capped at ${r.budget.label}` : ''}` : r.budget.label),
       cell(r.status),
       cell(String(r.episodes.length), true),
       cell(`episode ${r.chosen.episode + 1} (${r.chosen.by})`),
@@ -98,6 +98,47 @@ function finalTable(run: ReportRun): string {
   ]);
 }
 
+/** A change of accuracy in points, signed: -0.35 points, +0.00 points. */
+const points = (change: number) => `${change < 0 ? '-' : '+'}${Math.abs(change).toFixed(2)} points`;
+// the size wall counts bits / 8, so an estimate may have a fraction of a byte: shown to the byte
+const bytes = (n: number) => `${Math.round(n)} bytes (${formatBytes(n)})`;
+
+/**
+ * A --goal smallest run in place of a budget: what it asked, the smallest its search found within the episodes'
+ * target against the accuracy kept, and after the final its answer, whether the test confirmed it, and the held-out
+ * re-scores that chose it.
+ */
+function smallestSection(run: ReportRun): string {
+  const s = run.smallest;
+  if (!s) return '';
+  const asked = `the smallest model.ashk within ${s.maxDrop} points of the baseline, judged on held-out images and confirmed once on test; the episodes aim within ${s.episodeDrop} points (a short episode loses far more than the final); ${s.capped ? `proposals capped at --budget ${s.wall}` : `the ${s.wall} wall binds no setting`}`;
+  const found = !s.baseline
+    ? 'not shown: the run stored no baseline (made before autoshrink stored one)'
+    : s.found
+      ? `episode ${s.found.episode + 1}: est. ${bytes(s.found.cost)}, ${(s.baseline.full / s.found.cost).toFixed(1)}x smaller than fp32 (${formatBytes(s.baseline.full)}); validation ${pct(s.found.accuracy)} against ${pct(s.baseline.accuracy)}, ${points(100 * (s.found.accuracy - s.baseline.accuracy))}; ${s.within} of ${run.episodes.length} episodes within ${s.episodeDrop} points`
+      : `none of ${run.episodes.length} episodes within ${s.episodeDrop} points of ${pct(s.baseline.accuracy)}`;
+  const rows: Array<[string, unknown]> = [['asked', asked], ['search found (size at fixed width)', found]];
+  const c = s.choice;
+  const f = run.final;
+  if (c && f) {
+    const verdict = c.confirmed ? `confirmed within ${s.maxDrop} points` : `NOT confirmed: the test drop exceeds ${s.maxDrop} points (reported as is; the pick is not re-chosen)`;
+    rows.push(
+      ['answer', `model.ashk ${bytes(f.sizes.packed)}, ${(f.sizes.fp32 / f.sizes.packed).toFixed(1)}x smaller than fp32; test ${pct(f.testAccuracy)} against ${pct(f.baselineTestAccuracy)}, ${points(-c.testDrop)}`],
+      ['on test', verdict],
+      ['held-out choice', `${c.rows.length} of ${c.screened} strategies re-scored on the ${c.heldOut.images} ${c.heldOut.split} images (baseline ${pct(c.heldOut.baseline)})${c.met ? '' : `; none stayed within ${s.maxDrop} points: the closest is the answer, and it misses the drop`}`],
+    );
+  } else {
+    rows.push(['answer', 'none yet: the final stage has not run']);
+  }
+  const head = ['', 'episode', 'est. size', 'held-out accuracy', 'change', ''];
+  const table = c?.rows.length
+    ? `<table class="smallest-rows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${c.rows
+        .map((r) => `<tr>${[cell(r.chosen ? 'answer' : ''), cell(String(r.episode + 1), true), cell(bytes(r.bytes), true), cell(pct(r.heldOutAccuracy), true), cell(points(100 * (r.heldOutAccuracy - c.heldOut.baseline)), true), cell(r.withinDrop ? 'within' : 'over')].join('')}</tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<h3>Smallest within ${s.maxDrop} points</h3>${keyValueTable(rows)}${table}`;
+}
+
 /** The config as a compact list in columns; with several runs, the keys whose values differ between them are marked. */
 function configList(run: ReportRun, differs: ReadonlySet<string>): string {
   const items = Object.entries(run.config).map(([k, v]) => `<div${differs.has(k) ? ' class="differs"' : ''}><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(valueText(v))}</dd></div>`);
@@ -115,6 +156,7 @@ function runSection(run: ReportRun, differs: ReadonlySet<string>): string {
     `<section class="run" id="run-${escapeHtml(run.id)}">`,
     `<h2>Run ${escapeHtml(run.id)}</h2>`,
     `<h3>Final results</h3>${finalTable(run)}`,
+    smallestSection(run),
     `<h3>Chosen strategy (episode ${run.chosen.episode + 1}, by ${run.chosen.by})</h3>${layersTable(run)}`,
     `<h3>Provenance</h3>${keyValueTable(Object.entries(run.provenance))}`,
     `<h3>Config</h3>${differs.size ? '<p class="note">Marked: what differs between the runs of this report.</p>' : ''}${configList(run, differs)}`,

@@ -1,8 +1,8 @@
 /**
  * Every episode as a point of cost against validation accuracy, one colour per run; each run's Pareto front as a
  * staircase through its non-dominated points (ringed); the chosen strategy as a diamond; the budget as a dashed
- * vertical line and the baseline's validation accuracy as a dotted horizontal one. As HAQ and AMC plot their
- * searches, and as NNI's web UI plots trials.
+ * vertical line (none for a --goal smallest run without a size cap: its wall binds no setting) and the baseline's
+ * validation accuracy as a dotted horizontal one. As HAQ and AMC plot their searches, and as NNI's web UI plots trials.
  *
  * The layers are named (`episodes`, `front`, `front_points`, `chosen`, `budget`, `baseline`), so the rendered SVG's
  * groups carry the class `<name>_marks` and a test can count them.
@@ -13,11 +13,13 @@ import { CONFIG, costUnit, runColor, SCHEMA, WIDTH } from './theme.js';
 import type { ReportRun } from './types.js';
 
 /** What the chart reads of a run. */
-export type ParetoRun = Pick<ReportRun, 'label' | 'budget' | 'baselineAccuracy' | 'episodes' | 'chosen'>;
+export type ParetoRun = Pick<ReportRun, 'label' | 'budget' | 'baselineAccuracy' | 'episodes' | 'chosen' | 'smallest'>;
 
 export function paretoSpec(runs: readonly ParetoRun[]): TopLevelSpec {
   const kind = runs[0].budget.kind;
-  const max = Math.max(...runs.flatMap((r) => [r.budget.limit, ...r.episodes.map((e) => e.cost)]));
+  // the size wall of a --goal smallest run without a cap binds no setting: no budget line (it would stretch the axis)
+  const walled = runs.filter((r) => !r.smallest || r.smallest.capped);
+  const max = Math.max(...runs.flatMap((r) => [...(walled.includes(r) ? [r.budget.limit] : []), ...r.episodes.map((e) => e.cost)]));
   const unit = costUnit(kind, max);
   const point = (r: ParetoRun, e: { episode: number; cost: number; accuracy: number; phase?: string; reward?: number }) => ({
     run: r.label,
@@ -30,7 +32,7 @@ export function paretoSpec(runs: readonly ParetoRun[]): TopLevelSpec {
   const episodes = runs.flatMap((r) => r.episodes.map((e) => point(r, e)));
   const front = runs.flatMap((r) => paretoFront(r.episodes).map((e) => point(r, e)));
   const chosen = runs.map((r) => point(r, r.chosen));
-  const budgets = [...new Set(runs.map((r) => r.budget.limit))].map((limit) => ({ cost: limit / unit.divisor }));
+  const budgets = [...new Set(walled.map((r) => r.budget.limit))].map((limit) => ({ cost: limit / unit.divisor }));
   const baselines = [...new Set(runs.map((r) => r.baselineAccuracy))].map((accuracy) => ({ accuracy }));
 
   const x = { field: 'cost', type: 'quantitative' as const, title: unit.title, scale: { zero: false, nice: true, padding: 12 } };

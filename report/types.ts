@@ -54,6 +54,46 @@ export interface ReportFinal {
   seconds: number;
 }
 
+/** One strategy --goal smallest re-scored on the held-out images with the final's own fine-tune. */
+export interface ReportSmallestRow {
+  episode: number;
+  /** model.ashk bytes at fixed width, as the size wall counts them. */
+  bytes: number;
+  heldOutAccuracy: number;
+  withinDrop: boolean;
+  chosen: boolean;
+}
+
+/**
+ * A --goal smallest run: what it asked, what its search found, and (after the final) its answer, shown in place of the
+ * budget (the goal's own size wall binds no setting).
+ */
+export interface ReportSmallest {
+  /** --max-drop, points. */
+  maxDrop: number;
+  /** The drop the episodes aimed at, points. */
+  episodeDrop: number;
+  /** The size wall it ran under, e.g. 'size:8bits'. */
+  wall: string;
+  /** Whether the wall caps the size (a --budget given); the goal's own size:8bits binds no setting. */
+  capped: boolean;
+  /** The uncompressed model as the run measured it at its start (validation accuracy, bytes); null for older runs. */
+  baseline: { accuracy: number; full: number } | null;
+  /** The smallest episode within `episodeDrop` of the baseline (cost in bytes), and how many episodes were within. */
+  found: { episode: number; accuracy: number; cost: number } | null;
+  within: number;
+  /** The held-out choice and the test's confirmation, once the final stage ran. */
+  choice: {
+    heldOut: { split: string; images: number; baseline: number };
+    screened: number;
+    rows: ReportSmallestRow[];
+    met: boolean;
+    confirmed: boolean;
+    /** Test accuracy lost, points (negative: gained). */
+    testDrop: number;
+  } | null;
+}
+
 export interface ReportRun {
   id: string;
   /** The run as the legend names it, e.g. 'ddpg, seed 1 (20261130-0105-ab12)'. Unique within a report. */
@@ -73,6 +113,8 @@ export interface ReportRun {
   /** Knobs the search set: a knob not searched is not drawn. */
   knobs: string[];
   final: ReportFinal | null;
+  /** --goal smallest runs: the size found against the accuracy kept (shown in place of the budget). */
+  smallest?: ReportSmallest;
   /** The run's full config, as stored. */
   config: Record<string, unknown>;
   /** Where it came from: versions, backend, dates, host of the files; shown as a table. */

@@ -6,6 +6,7 @@
 import type { AgentPhase } from '../agent/agent.js';
 import type { LeftOutLayer } from '../env/layers.js';
 import type { SpecView } from '../env/knobs.js';
+import type { SizedEpisode } from './goal.js';
 
 /** What a budget limits. `size`: packed model bytes; `flops`: multiply-accumulates; `bitops`: MACs x wbits x abits;
  * `latency`: the predicted milliseconds of one predict call (env/latency-table.ts). */
@@ -61,6 +62,21 @@ export interface RunStartedEvent {
   best?: BestImprovedEvent | null;
   /** --time: the run's wall-clock limit, its episodes planned to fit (`episodes`). */
   timeLimit?: TimeLimit;
+  /** --goal smallest: what the run asks and what its stored episodes found (shown in place of the budget). */
+  smallest?: SmallestGoal;
+}
+
+/** A --goal smallest run as the views show it, in place of a budget: drops in points of accuracy. */
+export interface SmallestGoal {
+  /** --max-drop: the drop the final model may lose, judged on the held-out images and confirmed on test. */
+  maxDrop: number;
+  /** The drop the episodes aim at (run/goal.ts episodeDropOf): a short episode loses far more than the final. */
+  episodeDrop: number;
+  /** The smallest stored episode within `episodeDrop` of the baseline (a resumed run's), or null. */
+  found: SizedEpisode | null;
+  /** The budget's label when --budget caps the size (run/goal.ts sizeCap); null under the goal's own wall
+   * (size:8bits), which binds no setting. */
+  cap: string | null;
 }
 
 /** A time-limited run's plan as the views need it, in seconds. */

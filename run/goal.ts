@@ -59,3 +59,44 @@ export function smallestGoalProblem(c: GoalFields): string | null {
   if (knob) return `--goal smallest searches bits, prune and clusters, not --knobs ${knob} (drop ${knob} from --knobs)`;
   return null;
 }
+
+/**
+ * The size cap a --goal smallest run was given (its --budget when it is not the goal's own size:8bits, which binds no
+ * setting), or null: the views show a cap beside the goal and say that the default wall binds nothing.
+ */
+export function sizeCap(budget: string): string | null {
+  return budget.trim().toLowerCase() === SMALLEST_DEFAULTS.budget ? null : budget;
+}
+
+/** Whether `accuracy` is within `maxDrop` points of `baseline` (a rounding hair counts as within). */
+export function withinDrop(accuracy: number, baseline: number, maxDrop: number): boolean {
+  return accuracy >= baseline - maxDrop / 100 - 1e-9;
+}
+
+/** An episode as the smallest-so-far reads it: its size (the size wall's bytes) and its accuracy. */
+export interface SizedEpisode {
+  episode: number;
+  /** Validation accuracy after the episode's fine-tune, on the reward images. */
+  accuracy: number;
+  /** model.ashk bytes at fixed width, as the size wall counts them (the final's entropy-coded file is smaller). */
+  cost: number;
+}
+
+/** The order the choice screens in (run/final/smallest.ts screenBySize): smaller first, then more accurate, then earlier. */
+export function smallerFirst(a: SizedEpisode, b: SizedEpisode): number {
+  return a.cost - b.cost || b.accuracy - a.accuracy || a.episode - b.episode;
+}
+
+/**
+ * What a --goal smallest run has found so far: the smallest episode within `drop` points (the episodes' target,
+ * episodeDropOf) of `baseline`, or null when none is. The first of the choice's screen, so the views show the
+ * strategy the choice starts from.
+ */
+export function smallestWithin(episodes: Iterable<SizedEpisode>, baseline: number, drop: number): SizedEpisode | null {
+  let found: SizedEpisode | null = null;
+  for (const e of episodes) {
+    if (!withinDrop(e.accuracy, baseline, drop)) continue;
+    if (found === null || smallerFirst(e, found) < 0) found = { episode: e.episode, accuracy: e.accuracy, cost: e.cost };
+  }
+  return found;
+}

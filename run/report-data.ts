@@ -7,8 +7,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, RunNotFoundError } from '../errors.js';
-import type { CostKind, ReportFinal, ReportRun } from '../report/types.js';
-import { exportStrategy } from './final/final.js';
+import type { CostKind, ReportFinal, ReportRun, ReportSmallest } from '../report/types.js';
+import { exportStrategy, type SmallestReport } from './final/final.js';
+import { episodeDropOf, sizeCap, smallestWithin, withinDrop } from './goal.js';
 import type { SizeReport } from './final/model-files.js';
 import { storePath } from './search.js';
 import { openStore, type RunRecord, type Store } from './store/store.js';
@@ -26,6 +27,7 @@ interface StoredFinal {
   steps: number;
   seconds: number;
   strategy?: Strategy;
+  smallest?: SmallestReport;
 }
 
 /** Bytes of the files in a directory (the tfjs model: model.json and its shards), or null when it is gone. */
@@ -51,6 +53,37 @@ function finalOf(stored: StoredFinal): ReportFinal {
   };
 }
 
+/**
+ * A --goal smallest run's part of the report, from what the run stored: its config's drops, its episodes against the
+ * baseline it stored at its start, and the final stage's choice. Null for a run of the budget goal.
+ */
+function smallestOf(run: RunRecord, episodes: ReadonlyArray<{ episode: number; accuracy: number; cost: number }>, stored: StoredFinal | null): ReportSmallest | null {
+  const c = (run.config ?? {}) as { goal?: string; maxDrop: number; episodeDrop?: number; budget: string };
+  if (c.goal !== 'smallest') return null;
+  const episodeDrop = episodeDropOf({ goal: 'smallest', maxDrop: c.maxDrop, episodeDrop: c.episodeDrop });
+  const baseline = run.baseline;
+  const s = stored?.smallest;
+  return {
+    maxDrop: c.maxDrop,
+    episodeDrop,
+    wall: c.budget,
+    capped: sizeCap(c.budget) !== null,
+    baseline,
+    found: baseline ? smallestWithin(episodes, baseline.accuracy, episodeDrop) : null,
+    within: baseline ? episodes.filter((e) => withinDrop(e.accuracy, baseline.accuracy, episodeDrop)).length : 0,
+    choice: s
+      ? {
+          heldOut: s.heldOut,
+          screened: s.screened,
+          rows: s.rows.map(({ episode, bytes, heldOutAccuracy, withinDrop: within, chosen }) => ({ episode, bytes, heldOutAccuracy, withinDrop: within, chosen })),
+          met: s.met,
+          confirmed: s.confirmed,
+          testDrop: s.testDrop,
+        }
+      : null,
+  };
+}
+
 /** `beforeModel` runs once before a model is built (the caller selects the tfjs backend there). */
 interface ReadOptions {
   beforeModel?: () => Promise<void>;
@@ -69,6 +102,7 @@ async function readRun(store: Store, run: RunRecord, workdir: string, { beforeMo
   const chosen = episodes.find((e) => e.episode === chosenEpisode) ?? run.best;
   const shapes = new Map(strategy.model.layers.map((l) => [l.name, l]));
   const config = (run.config ?? {}) as Record<string, unknown>;
+  const smallest = smallestOf(run, episodes, stored);
   return {
     id: run.id,
     agent: run.agent,
@@ -86,6 +120,7 @@ async function readRun(store: Store, run: RunRecord, workdir: string, { beforeMo
     }),
     knobs: Array.isArray(config.knobs) ? (config.knobs as string[]) : ['bits', 'prune'],
     final: stored ? finalOf(stored) : null,
+    ...(smallest ? { smallest } : {}),
     config,
     provenance: {
       run: run.id,

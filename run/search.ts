@@ -32,6 +32,7 @@ import { CheckpointLog } from './store/checkpoint-log.js';
 import { openStore, type StoredCheckpoint, type Store } from './store/store.js';
 import { type Clock, planTimedRun, tailFromEpisodes } from './time-probe.js';
 import { parseDuration, type TimePlan } from './time-plan.js';
+import { episodeDropOf, sizeCap, smallestWithin } from './goal.js';
 import { versions } from './version.js';
 
 export { AUTOSHRINK_VERSION } from './version.js';
@@ -109,6 +110,7 @@ export async function runSearch(input: SearchInput, opts: SearchOptions): Promis
       episodesPlanned: plannedEpisodes(config),
       config,
       versions: versions(),
+      baseline: { accuracy: built.env.baselineAccuracy, full: built.env.plan.full },
     });
     runId = run.id;
     store.lockRun(run.id);
@@ -128,7 +130,7 @@ function describePlan(plan: TimePlan, config: RunConfig, warmupClamped: boolean)
   const warmup = config.agent === 'ddpg' ? ` (${config.warmup} warm-up${warmupClamped ? ', lowered to fit' : ''})` : '';
   return (
     `--time ${config.time}: an episode took ${(plan.searchSeconds / plan.episodes).toFixed(1)}s in the probe, ` +
-    `${plan.setupSeconds > 0 ? `the sensitivities about ${formatSeconds(plan.setupSeconds)}, ` : ''}the re-rank and final stage about ` +
+    `${plan.setupSeconds > 0 ? `the sensitivities about ${formatSeconds(plan.setupSeconds)}, ` : ''}${plan.rescores === undefined ? 'the re-rank' : `at most ${plan.rescores} held-out re-scores`} and final stage about ` +
     `${formatSeconds(plan.tailSeconds)}: ${plan.episodes} episodes${warmup}, stored with the run`
   );
 }
@@ -318,8 +320,15 @@ function announce(lp: Loop, progress: Progress): void {
     resumedAt: progress.done,
     best: progress.best,
     ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
+    ...(config.goal === 'smallest' ? { smallest: smallestGoal(config, lp.store.episodes(lp.runId), env.baselineAccuracy, env.plan.label) } : {}),
   });
   if (leftOut.length > 0) lp.emit({ type: 'log', level: 'warn', message: describeLeftOut(leftOut) });
+}
+
+/** --goal smallest's part of `run-started`: the drops, and the smallest stored episode within the episodes' target. */
+function smallestGoal(config: RunConfig, episodes: Array<{ episode: number; accuracy: number; cost: number }>, baseline: number, label: string) {
+  const episodeDrop = episodeDropOf(config);
+  return { maxDrop: config.maxDrop, episodeDrop, found: smallestWithin(episodes, baseline, episodeDrop), cap: sizeCap(config.budget) === null ? null : label };
 }
 
 /** The next batch: new proposals, or a resumed batch's (made and announced before the stop: announced again). */

@@ -78,6 +78,41 @@ export function tailSeconds(config: { rerankTop: number; rerankSteps: number; fi
   return rerank + final + references.count * reference + references.measurements * measurementSeconds(costs, images);
 }
 
+/**
+ * The most held-out re-scores the choice of --goal smallest makes over n strategies (run/final/smallest.ts
+ * bisectSmallest): ceil(log2(n + 1)), the depth of a bisection over n. The strategies it bisects are at most the run's
+ * episodes, so a plan of n episodes leaves room for this many.
+ */
+export function bisectionRescores(strategies: number): number {
+  let rescores = 0;
+  while (2 ** rescores < strategies + 1) rescores++;
+  return rescores;
+}
+
+/**
+ * Seconds of one held-out re-score of --goal smallest: the final's staged fine-tune of `rescoreSteps` steps, scored on
+ * the held-out images (the re-rank's).
+ */
+export function rescoreSeconds(rescoreSteps: number, costs: ProbeCosts, images: Images): number {
+  return rescoreSteps * costs.stepSeconds + images.rerank * costs.imageSeconds;
+}
+
+/**
+ * --goal smallest's seconds after the search: no re-rank of its own (tailSeconds' re-rank with no final and no
+ * references is taken out; the references still re-rank theirs) but its held-out baseline score, the final stage and the
+ * references; and `rescore`, one held-out re-score, of which the plan counts bisectionRescores.
+ */
+export function smallestTailSeconds(
+  config: { rerankTop: number; rerankSteps: number; finalSteps: number; rescoreSteps: number },
+  costs: ProbeCosts,
+  images: Images,
+  references: ReferenceWork = NO_REFERENCES,
+): { tail: number; rescore: number } {
+  const ownRerank = tailSeconds({ ...config, finalSteps: 0 }, costs, images);
+  const tail = tailSeconds(config, costs, images, references) - ownRerank + images.rerank * costs.imageSeconds;
+  return { tail, rescore: rescoreSeconds(config.rescoreSteps, costs, images) };
+}
+
 /** The fewest episodes a time-limited search plans: a DDPG run needs one past its warm-up. */
 export const MIN_TIMED_EPISODES = 2;
 
@@ -87,29 +122,48 @@ export interface TimePlan {
   episodes: number;
   /** Seconds the episodes are planned to take. */
   searchSeconds: number;
-  /** Estimated seconds of the re-rank and the final stage (with references). */
+  /** Estimated seconds of the re-rank and the final stage (with references), and of --goal smallest's re-scores. */
   tailSeconds: number;
   /** Estimated seconds before the first episode: the sensitivities the run measures for its fill pass, warm start or
    * local search. */
   setupSeconds: number;
+  /** --goal smallest: the held-out re-scores planned for (bisectionRescores of the planned episodes). */
+  rescores?: number;
 }
 
 /**
- * Episodes that fit: floor((limit - spent - setup - tail) / episodeSeconds), at least MIN_TIMED_EPISODES; a limit that
- * leaves less is refused with the smallest limit that would do.
+ * Episodes that fit: the most n with n x episodeSeconds + bisectionRescores(n) x rescore <= limit - spent - setup -
+ * tail (`rescore`: seconds of one held-out re-score under --goal smallest, absent otherwise: then
+ * floor((limit - spent - setup - tail) / episodeSeconds)), at least MIN_TIMED_EPISODES; a limit that leaves less is
+ * refused with the smallest limit that would do.
  */
-export function planEpisodes(o: { limit: number; spent: number; setup?: number; tail: number; episodeSeconds: number; text: string }): TimePlan {
+export function planEpisodes(o: { limit: number; spent: number; setup?: number; tail: number; episodeSeconds: number; text: string; rescore?: number }): TimePlan {
   const setup = o.setup ?? 0;
   const left = o.limit - o.spent - setup - o.tail;
-  const episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
+  const rescore = o.rescore ?? 0;
+  const needs = (n: number) => n * o.episodeSeconds + (rescore > 0 ? bisectionRescores(n) * rescore : 0);
+  let episodes = o.episodeSeconds > 0 ? Math.floor(left / o.episodeSeconds) : Number.POSITIVE_INFINITY;
+  if (Number.isFinite(episodes) && rescore > 0) {
+    // the re-scores grow with n: the most n that fits, by bisection over [0, floor(left / episodeSeconds)]
+    let lo = 0;
+    let hi = Math.max(0, episodes);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (needs(mid) <= left) lo = mid;
+      else hi = mid - 1;
+    }
+    episodes = needs(lo) <= left ? lo : -1;
+  }
   if (episodes < MIN_TIMED_EPISODES) {
-    const need = Math.ceil(o.spent + setup + o.tail + MIN_TIMED_EPISODES * o.episodeSeconds);
+    const need = Math.ceil(o.spent + setup + o.tail + needs(MIN_TIMED_EPISODES));
+    const after = rescore > 0 ? `the held-out re-scores and final stage about ${Math.round(o.tail + bisectionRescores(MIN_TIMED_EPISODES) * rescore)}s` : `the re-rank and final stage about ${Math.round(o.tail)}s`;
     throw new ConfigError(
-      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here${setup > 0 ? `, the sensitivities about ${Math.round(setup)}s` : ''} and the re-rank and final stage about ${Math.round(o.tail)}s; give at least --time ${formatLimit(need)}, or lower --final-steps / --rerank-top`,
+      `--time ${o.text} is too short: an episode takes about ${o.episodeSeconds.toFixed(1)}s here${setup > 0 ? `, the sensitivities about ${Math.round(setup)}s` : ''} and ${after}; give at least --time ${formatLimit(need)}, or lower --final-steps${rescore > 0 ? ' / --rerank-steps' : ' / --rerank-top'}`,
     );
   }
   const planned = Number.isFinite(episodes) ? episodes : MIN_TIMED_EPISODES;
-  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail, setupSeconds: setup };
+  const rescores = rescore > 0 ? bisectionRescores(planned) : 0;
+  return { limit: o.limit, episodes: planned, searchSeconds: planned * o.episodeSeconds, tailSeconds: o.tail + rescores * rescore, setupSeconds: setup, ...(rescore > 0 ? { rescores } : {}) };
 }
 
 /** Seconds as the flag takes them, rounded up: 75 -> 2m, 45 -> 45s. */

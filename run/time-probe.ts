@@ -11,8 +11,9 @@ import { parseRunConfig, rerankStepsOf, type RunConfig } from './config.js';
 import type { BuiltEnvironment } from './environment.js';
 import { rerankSplit } from './final/rerank.js';
 import { referenceAgents } from './final/references.js';
+import { rescoreStepsOf } from './final/smallest.js';
 import { measurementsAtMost } from './planners/sensitivities.js';
-import { type Images, measurementSeconds, parseDuration, planEpisodes, type ProbeCosts, probeCosts, tailSeconds, type TimePlan, warmupFor } from './time-plan.js';
+import { bisectionRescores, type Images, measurementSeconds, parseDuration, planEpisodes, type ProbeCosts, probeCosts, smallestTailSeconds, tailSeconds, type TimePlan, warmupFor } from './time-plan.js';
 
 /** Planners whose episode count follows --episodes (the one-shot planners take the time they take). */
 const SEARCHED = new Set(['ddpg', 'random', 'local']);
@@ -31,11 +32,17 @@ export function imagesOf(built: BuiltEnvironment): Images {
   return { reward: built.env.valSplit.validation.count, validation: built.data.validation.count, rerank: rerankSplit(built.data).split.count, test: built.data.test.count };
 }
 
-/** Seconds after the search, for `config`, at `costs`: the re-rank, the final stage and the references. */
-export function tailOf(config: RunConfig, costs: ProbeCosts, images: Images, env: CompressionEnv): number {
+/**
+ * Seconds after the search, for `config`, at `costs`: the re-rank, the final stage and the references; under --goal
+ * smallest no re-rank of its own but its held-out baseline score, and `rescore`, the seconds of one held-out re-score
+ * (the plan counts bisectionRescores of them: how many depends on the episodes planned).
+ */
+export function tailOf(config: RunConfig, costs: ProbeCosts, images: Images, env: CompressionEnv): { tail: number; rescore?: number } {
   const agents = referenceAgents(config);
   const references = { count: agents.length, candidates: Math.max(1, config.rerankTop), measurements: agents.includes('knapsack') ? measurementsAtMost(env) : 0 };
-  return tailSeconds({ rerankTop: config.rerankTop, rerankSteps: rerankStepsOf(config), finalSteps: config.finalSteps }, costs, images, references);
+  const steps = { rerankTop: config.rerankTop, rerankSteps: rerankStepsOf(config), finalSteps: config.finalSteps };
+  if (config.goal === 'smallest') return smallestTailSeconds({ ...steps, rescoreSteps: rescoreStepsOf(config) }, costs, images, references);
+  return { tail: tailSeconds(steps, costs, images, references) };
 }
 
 /** Whether the search measures the sensitivities before its first episode: for the fill pass, the knapsack's warm
@@ -69,7 +76,7 @@ export async function planTimedRun(config: RunConfig, built: BuiltEnvironment, c
   const images = imagesOf(built);
   // the sensitivities are measured a batch at a time, so --workers shares them out as it does episodes
   const setup = setupOf(config, costs, images, env) / parallel;
-  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, setup, tail: tailOf(config, costs, images, env), episodeSeconds: costs.episodeSeconds / parallel, text: config.time });
+  const plan = planEpisodes({ limit: parseDuration(config.time)!, spent: (clock() - startedAt) / 1000, setup, ...tailOf(config, costs, images, env), episodeSeconds: costs.episodeSeconds / parallel, text: config.time });
   const derived = config.warmup === warmupFor(config.episodes, DDPG.warmupEpisodes);
   const warmup = derived ? warmupFor(plan.episodes, DDPG.warmupEpisodes) : Math.min(config.warmup, plan.episodes - 1);
   return { config: parseRunConfig({ ...config, episodes: plan.episodes, warmup }), plan, warmupClamped: !derived && warmup !== config.warmup };
@@ -88,5 +95,6 @@ export function tailFromEpisodes(config: RunConfig, built: BuiltEnvironment, epi
     stepSeconds: config.finetuneSteps > 0 ? mean((e) => e.timings.finetune) / config.finetuneSteps : 0,
     imageSeconds: mean((e) => e.timings.evaluate) / Math.max(1, built.env.valSplit.validation.count),
   };
-  return tailOf(config, costs, imagesOf(built), built.env);
+  const { tail, rescore } = tailOf(config, costs, imagesOf(built), built.env);
+  return tail + (rescore ? bisectionRescores(config.episodes) * rescore : 0);
 }

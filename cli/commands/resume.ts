@@ -29,7 +29,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     const config = parseStoredConfig(store.getRun(result.runId).config, result.runId);
     store.close();
     if (result.status === 'completed' && config.finalSteps > 0) {
-      printFinal(args, await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) }));
+      printFinal(args, await finishRun(result.runId, { workdir: args.workdir, backend, rescoreProgress: (steps) => progressFor(args, steps, 'held-out re-scores'), onProgress: progressFor(args, config.finalSteps) }));
     } else if (result.status === 'stopped' && !args.json && !usesLiveView(args)) {
       // the live view's last frame already says how to continue
       process.stderr.write(`run ${result.runId} stopped after ${result.episodes} episodes; continue with: autoshrink resume ${result.runId}\n`);

@@ -11,7 +11,8 @@ import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
-import { smallestLines } from '../smallest-lines.js';
+import { episodeDropOf } from '../../run/goal.js';
+import { smallestLines, smallestSearchLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
@@ -45,17 +46,18 @@ const MAX_EPISODE_ROWS = 100;
 
 /**
  * One row per episode: its phase, accuracy, reward and the share of the budget it used (cost / limit); for agents that
- * learn, does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in.
+ * learn, does the critic learn? its loss, its mean Q, the noise, and how often the budget wall had to step in. A --goal
+ * smallest run (`sized`), whose wall binds no setting, lists each episode's size instead of its share of the wall.
  */
-export function episodeTable(episodes: EpisodeRecord[], limit: number): string[] {
+export function episodeTable(episodes: EpisodeRecord[], limit: number, sized = false): string[] {
   const learns = episodes.some((e) => e.criticLoss !== null || e.clamped !== null);
-  const head = ['episode', 'phase', 'accuracy', 'reward', 'budget used', ...(learns ? ['critic loss', 'mean Q', 'sigma', 'clamped'] : [])];
+  const head = ['episode', 'phase', 'accuracy', 'reward', sized ? 'size' : 'budget used', ...(learns ? ['critic loss', 'mean Q', 'sigma', 'clamped'] : [])];
   const rows = [head];
   const step = Math.max(1, Math.ceil(episodes.length / MAX_EPISODE_ROWS));
   const num = (v: number | null, digits: number) => (v === null ? '-' : v.toExponential(digits));
   for (const e of episodes.filter((_, i) => i % step === 0 || i === episodes.length - 1)) {
     const learning = learns ? [num(e.criticLoss, 2), num(e.meanQ, 2), e.sigma === null ? '-' : e.sigma.toFixed(3), e.clamped === null ? '-' : String(e.clamped)] : [];
-    rows.push([formatEpisode(e.episode), e.phase, formatPercent(e.accuracy), e.reward.toFixed(4), formatPercent(e.cost / limit, 1), ...learning]);
+    rows.push([formatEpisode(e.episode), e.phase, formatPercent(e.accuracy), e.reward.toFixed(4), sized ? formatCost(e.cost, 'size') : formatPercent(e.cost / limit, 1), ...learning]);
   }
   const title = learns ? 'learning (per episode):' : 'episodes:';
   return [step > 1 ? `${title} one row every ${step} episodes and the last` : title, table(rows)];
@@ -107,7 +109,10 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       }
       const out: string[] = [];
       out.push(`run ${run.id}  ${run.status}  ${run.model} on ${run.dataset}  agent ${run.agent}  seed ${run.seed}  backend ${run.backend}`);
-      out.push(`budget ${run.budgets.map((b) => `${b.kind} <= ${formatCost(b.limit, b.kind)}`).join(' and ')}  episodes ${run.episodesDone}/${run.episodesPlanned}  search time ${formatDuration(runSeconds(store, run.id))}`);
+      const goal = smallestGoalOf(run);
+      const budget = goal ? [] : [`budget ${run.budgets.map((b) => `${b.kind} <= ${formatCost(b.limit, b.kind)}`).join(' and ')}`];
+      out.push([...budget, `episodes ${run.episodesDone}/${run.episodesPlanned}`, `search time ${formatDuration(runSeconds(store, run.id))}`].join('  '));
+      if (goal) out.push(...smallestSearchLines(goal, episodes, run.baseline));
       if (run.best) {
         const costs = episodes.find((e) => e.episode === run.best!.episode)?.costs;
         const cost = costs && costs.length === run.budgets.length ? run.budgets.map((b, k) => formatCost(costs[k], b.kind)).join(' and ') : formatCost(run.best.cost, run.budget.kind);
@@ -125,7 +130,7 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push(asciichart.plot(sampled, { height: 8, format: (x: number) => x.toFixed(3).padStart(8) }));
         if (step > 1) out.push(`(every ${step}th episode)`);
       }
-      if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit));
+      if (episodes.length > 0) out.push('', ...episodeTable(episodes, run.budget.limit, goal !== null));
       const final = run.final as { testAccuracy?: number; baselineTestAccuracy?: number; packedBytes?: number; fixedPackedBytes?: number; fp32Bytes?: number; latency?: { measuredMs: number; fp32Ms: number; predictedMs: number; overBudget: boolean }; smallest?: SmallestReport } | null;
       if (final?.testAccuracy !== undefined) {
         // runs finished before entropy coding stored no fixed-width size: their file was fixed-width
@@ -142,6 +147,12 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
       process.stdout.write(`${out.join('\n')}\n`);
     }),
 };
+
+/** A --goal smallest run's drops, as its stored config holds them (runs stored before --goal have none). */
+function smallestGoalOf(run: RunRecord): { maxDrop: number; episodeDrop: number; wall: string } | null {
+  const c = run.config as { goal?: string; maxDrop: number; episodeDrop?: number; budget: string };
+  return c.goal === 'smallest' ? { maxDrop: c.maxDrop, episodeDrop: episodeDropOf({ goal: 'smallest', maxDrop: c.maxDrop, episodeDrop: c.episodeDrop }), wall: c.budget } : null;
+}
 
 const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
   command: 'compare <runs..>',

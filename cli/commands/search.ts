@@ -22,7 +22,7 @@ export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     const [{ runSearch }, { finishRun }, { printFinal }] = await Promise.all([import('../../run/search.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const result = await runWithView(args, (o) => runSearch(config, { ...o, workdir: args.workdir, backend }));
     if (result.status === 'completed' && config.finalSteps > 0) {
-      const final = await finishRun(result.runId, { workdir: args.workdir, backend, onProgress: progressFor(args, config.finalSteps) });
+      const final = await finishRun(result.runId, { workdir: args.workdir, backend, rescoreProgress: (steps) => progressFor(args, steps, 'held-out re-scores'), onProgress: progressFor(args, config.finalSteps) });
       printFinal(args, final);
     } else if (result.status === 'stopped' && !args.json && !usesLiveView(args)) {
       // the live view's last frame already says how to continue
@@ -31,11 +31,11 @@ export const searchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   },
 };
 
-export function progressFor(args: GlobalArgs, total: number) {
+export function progressFor(args: GlobalArgs, total: number, label = 'final fine-tune') {
   if (args.json || args.quiet) return undefined;
   // a blank line between the live view's last frame and the bar
   if (usesLiveView(args)) process.stderr.write('\n');
-  return progressBar('final fine-tune', total);
+  return progressBar(label, total);
 }
 
 /**

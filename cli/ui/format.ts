@@ -99,3 +99,21 @@ export function joinFitting(parts: readonly string[], width: number): string {
   }
   return clip(line, width);
 }
+
+/** A change of accuracy in points (percentage points), signed: `formatPoints(-0.35) === '-0.35 points'`, `+0.00` for none. */
+export function formatPoints(change: number): string {
+  return `${change < 0 ? '-' : '+'}${Math.abs(change).toFixed(2)} points`;
+}
+
+/** How many times smaller `cost` is than `full`: `formatRatio(20400, 178000) === '8.7x'`. */
+export function formatRatio(cost: number, full: number): string {
+  return cost > 0 && Number.isFinite(full) ? `${(full / cost).toFixed(1)}x` : '--';
+}
+
+/**
+ * A --goal smallest run's words in place of its budget: `smallest within 0.5 points (episodes aim within 30.5)`, and
+ * `, capped at size:40kB` when its --budget caps the size.
+ */
+export function smallestGoalText(goal: { maxDrop: number; episodeDrop: number; cap?: string | null }): string {
+  return `smallest within ${goal.maxDrop} points (episodes aim within ${goal.episodeDrop})${goal.cap ? `, capped at ${goal.cap}` : ''}`;
+}

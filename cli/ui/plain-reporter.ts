@@ -5,17 +5,20 @@
  */
 
 import type { RunEvent } from '../../run/events.js';
-import { formatCost, formatDuration, formatEpisode, formatPercent, formatReward } from './format.js';
+import { formatBytes, formatCost, formatDuration, formatEpisode, formatPercent, formatReward, smallestGoalText } from './format.js';
 import { type EpisodeRow, type HistoryEntry, type ViewState, etaSeconds, initialViewState, reduce } from './state.js';
 
-/** `[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588` (+ `  cached` when the result was reused). */
-export function episodeLine(row: EpisodeRow, total: number): string {
+/**
+ * `[ 7/12] learning  acc 95.88%  cost 74.4% of budget  reward 0.9588` (+ `  cached` when the result was reused); a
+ * --goal smallest run (`sized`), whose wall binds no setting, shows the size instead: `size 20.4 kB`.
+ */
+export function episodeLine(row: EpisodeRow, total: number, sized = false): string {
   const shown = formatEpisode(row.episode);
   const counter = `[${shown.padStart(String(total).length)}/${total}]`;
   const cached = row.cached ? '  cached' : '';
   return (
     `${counter} ${row.phase.padEnd(8)}  acc ${formatPercent(row.accuracy)}  ` +
-    `cost ${formatPercent(row.costFraction, 1)} of budget  reward ${formatReward(row.reward)}${cached}`
+    `${sized ? `size ${formatBytes(row.cost)}` : `cost ${formatPercent(row.costFraction, 1)} of budget`}  reward ${formatReward(row.reward)}${cached}`
   );
 }
 
@@ -25,10 +28,10 @@ export function logLine(level: 'info' | 'warn', message: string): string {
 }
 
 /** The line `<Static>` prints for a history entry. */
-export function historyLine(entry: HistoryEntry, total: number): string {
+export function historyLine(entry: HistoryEntry, total: number, sized = false): string {
   if (entry.kind === 'log') return logLine(entry.level, entry.message);
   const { row } = entry;
-  return `${episodeLine(row, total)}  ${formatDuration(row.seconds)}${row.best ? '  new best' : ''}`;
+  return `${episodeLine(row, total, sized)}  ${formatDuration(row.seconds)}${row.best ? '  new best' : ''}`;
 }
 
 /**
@@ -42,7 +45,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
     case 'run-started': {
       const resumed = event.resumedAt > 0 ? `, resuming after ${event.resumedAt} stored episodes` : '';
       return (
-        `run ${event.runId}: ${event.model} on ${event.dataset}, budget ${event.budget.all ? event.budget.all.map((b) => b.label).join(' and ') : event.budget.label}, ` +
+        `run ${event.runId}: ${event.model} on ${event.dataset}, ${event.smallest ? `goal ${smallestGoalText(event.smallest)}` : `budget ${event.budget.all ? event.budget.all.map((b) => b.label).join(' and ') : event.budget.label}`}, ` +
         `${event.episodes} episodes (${event.warmup} warm-up), agent ${event.agent}, backend ${event.backend}, ` +
         `seed ${event.seed}, baseline acc ${formatPercent(event.baselineAccuracy)}${resumed}` +
         (event.timeLimit ? `, time limit ${formatDuration(event.timeLimit.seconds)}` : '')
@@ -52,13 +55,13 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
       const entry = state.history[state.history.length - 1];
       if (entry?.kind !== 'episode') return null;
       const best = state.best ? formatPercent(state.best.accuracy) : '--';
-      return `${episodeLine(entry.row, state.total)}  best ${best}  ETA ${formatDuration(etaSeconds(state) ?? Number.NaN)}`;
+      return `${episodeLine(entry.row, state.total, Boolean(header?.smallest))}  best ${best}  ETA ${formatDuration(etaSeconds(state) ?? Number.NaN)}`;
     }
     case 'best-improved':
       // Indented under the phase column, as it usually follows its episode's line.
       return (
         `${' '.repeat(String(state.total).length * 2 + 4)}new best at episode ${formatEpisode(event.episode)}: acc ${formatPercent(event.accuracy)}  ` +
-        `cost ${formatCost(event.cost, kind)} (${budgetShare(event.cost, state)})  reward ${formatReward(event.reward)}`
+        `cost ${formatCost(event.cost, kind)}${budgetShare(event.cost, state)}  reward ${formatReward(event.reward)}`
       );
     case 'run-paused':
       return event.paused ? 'paused (p to resume)' : 'resumed';
@@ -72,7 +75,7 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
           : `run ${event.runId} ${event.status}: ${how}`;
       const best = event.best
         ? `best episode ${formatEpisode(event.best.episode)}: acc ${formatPercent(event.best.accuracy)}, ` +
-          `${formatCost(event.best.cost, kind)} (${budgetShare(event.best.cost, state)}), reward ${formatReward(event.best.reward)}`
+          `${formatCost(event.best.cost, kind)}${budgetShare(event.best.cost, state)}, reward ${formatReward(event.best.reward)}`
         : 'no strategy evaluated';
       return `${head}; ${best}`;
     }
@@ -83,8 +86,10 @@ export function plainLine(event: RunEvent, state: ViewState): string | null {
   }
 }
 
+/** ` (72.7% of budget)`; nothing for a --goal smallest run without a size cap (its wall binds no setting). */
 function budgetShare(cost: number, state: ViewState): string {
-  return state.header ? `${formatPercent(cost / state.header.budget.limit, 1)} of budget` : 'budget unknown';
+  if (state.header?.smallest && !state.header.smallest.cap) return '';
+  return ` (${state.header ? `${formatPercent(cost / state.header.budget.limit, 1)} of budget` : 'budget unknown'})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Box, Static, Text } from 'ink';
 import { BITS_BAR_COLUMNS, BestStrategy } from './best-strategy.js';
 import { BudgetBar } from './budget-bar.js';
+import { SmallestBar } from './smallest-bar.js';
 import { CurrentEpisode } from './current-episode.js';
 import { Footer } from './footer.js';
 import { Header } from './header.js';
@@ -96,7 +97,7 @@ export function SearchView(props: SearchViewProps) {
   const chartWidth = chartRow ? width - ROLLOUT_TABLE_WIDTH - GAP : width;
   return (
     <>
-      <Static items={state.history}>{(entry, i) => <Text key={i}>{historyLine(entry, state.total)}</Text>}</Static>
+      <Static items={state.history}>{(entry, i) => <Text key={i}>{historyLine(entry, state.total, Boolean(state.header?.smallest))}</Text>}</Static>
       <Box flexDirection="column" width={width} marginTop={margin}>
         <Header state={state} width={width} />
         <Progress state={state} width={width} />
@@ -113,7 +114,7 @@ export function SearchView(props: SearchViewProps) {
         )}
         {layout.live && (
           <Box marginTop={margin}>
-            <BudgetBar state={state} width={width} />
+            {state.header?.smallest ? <SmallestBar state={state} width={width} /> : <BudgetBar state={state} width={width} />}
           </Box>
         )}
         {layout.live && (shown.chart || shown.rollouts) && (

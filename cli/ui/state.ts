@@ -8,6 +8,7 @@
  * disagree with the episode rows they come from.
  */
 
+import { type SizedEpisode, smallestWithin } from '../../run/goal.js';
 import type {
   BestImprovedEvent,
   LayerChoice,
@@ -89,6 +90,8 @@ export interface ViewState {
   finishedSeconds: number | null;
   /** The latest episode's learning diagnostics (RL agents), null until one arrives. */
   learning: LearningState | null;
+  /** --goal smallest (header.smallest): the smallest episode so far within the episodes' target, stored ones included. */
+  smallest: SizedEpisode | null;
 }
 
 /** What the learning line shows: is the critic learning, how much noise is left, how often the wall steps in. */
@@ -117,6 +120,7 @@ export function initialViewState(now: number): ViewState {
     status: 'starting',
     finishedSeconds: null,
     learning: null,
+    smallest: null,
   };
 }
 
@@ -141,6 +145,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         evaluating: [],
         status: 'running',
         finishedSeconds: null,
+        smallest: event.smallest?.found ?? null,
       };
     }
     case 'episode-evaluating':
@@ -183,6 +188,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         current: null,
         evaluating: state.evaluating.filter((e) => e !== event.episode),
         history: [...state.history, { kind: 'episode', row }],
+        smallest: smallestSoFar(state, event),
         learning: [event.criticLoss, event.meanQ, event.sigma].some((v) => typeof v === 'number')
           ? { episode: event.episode, criticLoss: event.criticLoss ?? null, meanQ: event.meanQ ?? null, sigma: event.sigma ?? null, clamped: event.clamped ?? null }
           : state.learning,
@@ -205,6 +211,13 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case 'log':
       return { ...state, history: [...state.history, { kind: 'log', level: event.level, message: event.message }] };
   }
+}
+
+/** The smallest within the episodes' target after `event` (run/goal.ts smallestWithin over the one found and it). */
+function smallestSoFar(state: ViewState, event: { episode: number; accuracy: number; cost: number }): SizedEpisode | null {
+  const goal = state.header?.smallest;
+  if (!goal || !state.header) return state.smallest;
+  return smallestWithin([...(state.smallest ? [state.smallest] : []), event], state.header.baselineAccuracy, goal.episodeDrop);
 }
 
 function emptyChoices(state: ViewState): (LayerChoice | null)[] {
@@ -246,19 +259,24 @@ export function accuracySeries(state: ViewState): number[] {
   return episodeRows(state).map((row) => row.accuracy);
 }
 
-/** Mean wall time of the episodes finished in this session (cached ones included), or null before the first. */
+/**
+ * Mean wall time of the episodes finished in this session after its first (cached ones included), or null before
+ * the second. The first carries the session's setup: a warm start measures the knapsack's sensitivities inside
+ * episode 0 (one such episode took minutes and showed an ETA of 1h37m), and the first evaluation compiles kernels.
+ */
 export function meanEpisodeSeconds(state: ViewState): number | null {
-  const rows = episodeRows(state);
+  const rows = episodeRows(state).slice(1);
   if (rows.length === 0) return null;
   return rows.reduce((sum, row) => sum + row.seconds, 0) / rows.length;
 }
 
 /**
- * Seconds left, or null when unknown (no episode finished yet) or the run is over.
- * ETA = mean episode time x episodes not yet finished - time already spent in the current episode, where that time
- * counts at most one mean (an episode running long does not push the ETA below the remaining episodes' share).
- * Cached episodes stay in the mean: later episodes will hit the cache about as often. A --time run (header.timeLimit)
- * adds the estimated re-rank and final stage, and before its first episode takes the probe's episode time.
+ * Seconds left, or null when unknown (fewer than two episodes finished in this session) or the run is over.
+ * ETA = mean episode time (meanEpisodeSeconds: the session's first episode left out) x episodes not yet finished -
+ * time already spent in the current episode, where that time counts at most one mean (an episode running long does
+ * not push the ETA below the remaining episodes' share). Cached episodes stay in the mean: later episodes will hit
+ * the cache about as often. A --time run (header.timeLimit) adds the estimated re-rank and final stage, and until
+ * its second episode takes the probe's episode time.
  */
 export function etaSeconds(state: ViewState): number | null {
   if (state.status !== 'running') return null;

@@ -89,6 +89,8 @@ export interface FinalOptions {
   /** Where to write (default <workdir>/runs/<run id>). */
   out?: string;
   onProgress?: Promise<StepProgress | undefined> | StepProgress;
+  /** --goal smallest: the progress of its held-out re-scores, given the most steps they can take. */
+  rescoreProgress?: (steps: number) => StepProgress | undefined;
   /** How the re-rank evaluates; default `createEvaluator` (in-process, --workers, --queue from the run's config). */
   createEvaluator?: EvaluatorFactory;
 }
@@ -355,7 +357,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
     const out = resolve(opts.out ?? join(opts.workdir, 'runs', run.id));
     try {
       const episodes = store.episodes(run.id);
-      const smallest = config.goal === 'smallest' ? await chooseSmallest(built, config, episodes) : null;
+      const smallest = config.goal === 'smallest' ? await chooseSmallest(built, config, episodes, opts.rescoreProgress) : null;
       const table = !smallest && config.rerankTop > 0 && episodes.length > 1 ? await rerankThrough(built, config, episodes, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id }) : [];
       const pickEpisode = smallest ? smallest.rows.find((row) => row.chosen)?.episode : table[0]?.episode;
       const chosen = pickEpisode !== undefined ? episodes.find((e) => e.episode === pickEpisode)! : run.best;

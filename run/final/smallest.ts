@@ -20,11 +20,12 @@ import { learnerSpec } from '../../env/knobs.js';
 import { compressibleLayers } from '../../env/layers.js';
 import type { LayerSpec } from '../../learners/types.js';
 import type { RunConfig } from '../config.js';
-import { episodeDropOf } from '../goal.js';
+import { episodeDropOf, withinDrop } from '../goal.js';
 import { type BuiltEnvironment, GRADUAL_PRUNING } from '../environment.js';
 import { rerankSplit, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
 import { compressInStages } from './stages.js';
+import { bisectionRescores } from '../time-plan.js';
 
 /**
  * Steps of the staged re-score: --rerank-steps when given, else the final's own --final-steps, so the held-out
@@ -61,10 +62,7 @@ export interface SmallestChoice {
   rows: SmallestRow[];
 }
 
-/** Whether `accuracy` is within `maxDrop` points of `baseline` (a rounding hair counts as within). */
-export function withinDrop(accuracy: number, baseline: number, maxDrop: number): boolean {
-  return accuracy >= baseline - maxDrop / 100 - 1e-9;
-}
+export { withinDrop } from '../goal.js';
 
 /**
  * Step 1: the distinct strategies whose episode accuracy is within `drop` points of the episodes' baseline (the
@@ -124,7 +122,7 @@ export function sizedStrategies(built: BuiltEnvironment, config: RunConfig, epis
  * The accuracies of `specs` on each of `splits` after the final's staged fine-tune of `steps` steps from the original
  * weights (the same batches for every strategy); the model holds the original weights again afterwards.
  */
-export async function stagedAccuracies(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], steps: number, splits: DataSplit[], originals: OriginalWeights): Promise<number[]> {
+export async function stagedAccuracies(built: BuiltEnvironment, config: RunConfig, specs: LayerSpec[], steps: number, splits: DataSplit[], originals: OriginalWeights, onStep?: (step: number) => void): Promise<number[]> {
   const { env, model, data } = built;
   try {
     // the final stage's own fine-tune (final.ts finalInput): at --final-steps the re-scored model is the final's
@@ -135,6 +133,7 @@ export async function stagedAccuracies(built: BuiltEnvironment, config: RunConfi
       seed: `final:${config.seed}`,
       gradualPruning: config.gradualPruning ? GRADUAL_PRUNING : undefined,
       bnBatches: config.bnBatches,
+      ...(onStep ? { onStep } : {}),
     });
     const out: number[] = [];
     for (const split of splits) out.push(await evaluateAccuracy(model, split, data.inputShape));
@@ -144,8 +143,17 @@ export async function stagedAccuracies(built: BuiltEnvironment, config: RunConfi
   }
 }
 
-/** Steps 1 to 3 on a finished run: its pick, and what led to it. */
-export async function chooseSmallest(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[]): Promise<SmallestChoice> {
+/** A progress bar over steps (the CLI's): the re-scores' fine-tune steps, counted across them. */
+export interface RescoreProgress {
+  update(step: number): void;
+  finish(): void;
+}
+
+/**
+ * Steps 1 to 3 on a finished run: its pick, and what led to it. `progress`, given the most steps the re-scores can
+ * take (bisectionRescores of the screened strategies, each rescoreStepsOf), returns the bar they advance.
+ */
+export async function chooseSmallest(built: BuiltEnvironment, config: RunConfig, episodes: StoredEpisode[], progress?: (steps: number) => RescoreProgress | undefined): Promise<SmallestChoice> {
   const { split, name } = rerankSplit(built.data);
   built.env.restoreOriginal();
   const baseline = await evaluateAccuracy(built.model, split, built.data.inputShape);
@@ -155,8 +163,15 @@ export async function chooseSmallest(built: BuiltEnvironment, config: RunConfig,
   const originals = new OriginalWeights(built.model, compressibleLayers(built.model));
   try {
     const steps = rescoreStepsOf(config);
-    const score = async (s: SizedStrategy) => (await stagedAccuracies(built, config, toSpecs(byEpisode.get(s.episode)!.strategy, settings), steps, [split], originals))[0];
+    const bar = progress?.(bisectionRescores(ordered.length) * steps);
+    let done = 0;
+    const score = async (s: SizedStrategy) => {
+      const [accuracy] = await stagedAccuracies(built, config, toSpecs(byEpisode.get(s.episode)!.strategy, settings), steps, [split], originals, bar ? (step) => bar.update(done * steps + step) : undefined);
+      done++;
+      return accuracy;
+    };
     const { rows, met } = await bisectSmallest(ordered, score, baseline, config.maxDrop);
+    bar?.finish();
     return { maxDrop: config.maxDrop, met, heldOut: { split: name, images: split.count, baseline }, screened: ordered.length, rows };
   } finally {
     originals.dispose();

@@ -33,6 +33,19 @@ export interface RunInit {
   /** The full run config, stored as JSON; whoever reads it back validates it against the config schema. */
   config: unknown;
   versions: RunVersions;
+  /** What the run measured of the uncompressed model before its first episode (the views' baseline). */
+  baseline?: RunBaseline;
+}
+
+/**
+ * The uncompressed model as a run measured it before its first episode, as `run-started` announced it: so a stored
+ * run shows its episodes against the baseline (points kept, times smaller) without building the model again.
+ */
+export interface RunBaseline {
+  /** Validation accuracy on the reward images, in [0, 1]. */
+  accuracy: number;
+  /** The uncompressed model's cost in the (first) budget's unit: fp32 bytes for a size budget. */
+  full: number;
 }
 
 /** The best episode of a run so far, by reward. */
@@ -64,6 +77,8 @@ export interface RunRecord {
   config: unknown;
   versions: RunVersions;
   best: BestRecord | null;
+  /** The baseline the run measured; null for runs stored before schema v7. */
+  baseline: RunBaseline | null;
   /** What `setFinal` stored (the final fine-tune's report), or null. */
   final: unknown;
 }

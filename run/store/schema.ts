@@ -8,8 +8,9 @@
  *
  * Schema (latest):
  *   runs(id PK, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
- *        episodes_planned, config JSON, versions JSON, best JSON?, final_report JSON?, budgets JSON?)
- *        budget_kind/budget_limit: the (first) budget; budgets: every budget when a run has two, else NULL
+ *        episodes_planned, config JSON, versions JSON, best JSON?, final_report JSON?, budgets JSON?, baseline JSON?)
+ *        budget_kind/budget_limit: the (first) budget; budgets: every budget when a run has two, else NULL;
+ *        baseline: the uncompressed model's validation accuracy and cost as the run measured them (NULL before v7)
  *   episodes(run_id FK, episode, strategy JSON, accuracy, cost, reward, cached, seconds, timings JSON, created_at,
  *            phase, critic_loss?, actor_loss?, mean_q?, sigma?, clamped?, costs JSON?; PK(run_id, episode))
  *            cost: against the first budget; costs: against every budget when the run has two, else NULL
@@ -182,6 +183,11 @@ const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE episodes ADD COLUMN costs TEXT;
       `),
   },
+  {
+    version: 7,
+    description: 'runs.baseline: the uncompressed model as the run measured it (validation accuracy, full cost)',
+    up: (db) => db.exec('ALTER TABLE runs ADD COLUMN baseline TEXT;'),
+  },
 ];
 
 /** The schema version this code writes; `PRAGMA user_version` of an up-to-date runs.db. */
@@ -257,6 +263,7 @@ export interface RunRow {
   best: string | null;
   final_report: string | null;
   budgets: string | null;
+  baseline: string | null;
 }
 
 /** An `episodes` row; the diagnostics are NULL in rows from before v3 and where nothing was reported. */
@@ -290,7 +297,7 @@ export interface CheckpointRow {
 
 /** The columns of a RunRow, episodes_done counted. */
 export const RUN_COLUMNS = `id, created_at, updated_at, status, seed, backend, model, dataset, budget_kind, budget_limit, agent,
-  episodes_planned, config, versions, best, final_report, budgets,
+  episodes_planned, config, versions, best, final_report, budgets, baseline,
   (SELECT count(*) FROM episodes e WHERE e.run_id = runs.id) AS episodes_done`;
 
 /** The columns of an EpisodeRow. */
@@ -316,6 +323,7 @@ export function toRun(row: RunRow): RunRecord {
     config: JSON.parse(row.config),
     versions: JSON.parse(row.versions),
     best: row.best === null ? null : JSON.parse(row.best),
+    baseline: row.baseline === null ? null : JSON.parse(row.baseline),
     final: row.final_report === null ? null : JSON.parse(row.final_report),
   };
 }

@@ -42,7 +42,7 @@ const BUSY_TIMEOUT_MS = 5000;
 /** After a WAL checkpoint, truncate the WAL file back to at most this size (checkpoints can be megabytes). */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-export { DIAGNOSTICS, type BestRecord, type EpisodeDiagnostics, type EpisodeInput, type EpisodeRecord, type RunInit, type RunRecord, type RunVersions } from './records.js';
+export { DIAGNOSTICS, type BestRecord, type EpisodeDiagnostics, type EpisodeInput, type EpisodeRecord, type RunInit, type RunBaseline, type RunRecord, type RunVersions } from './records.js';
 import { DIAGNOSTICS, type BestRecord, type EpisodeInput, type EpisodeRecord, type RunInit, type RunRecord } from './records.js';
 
 /** The state to resume from after an episode. Each part may hold typed arrays (see `checkpoint-codec.ts`). */
@@ -206,9 +206,9 @@ class SqliteStore implements Store {
   ) {
     this.stmt = {
       insertRun: db.prepare(`INSERT INTO runs (id, created_at, updated_at, status, seed, backend, model, dataset,
-          budget_kind, budget_limit, agent, episodes_planned, config, versions, budgets)
+          budget_kind, budget_limit, agent, episodes_planned, config, versions, budgets, baseline)
         VALUES (@id, @now, @now, @status, @seed, @backend, @model, @dataset, @budgetKind, @budgetLimit, @agent,
-          @episodesPlanned, @config, @versions, @budgets)`),
+          @episodesPlanned, @config, @versions, @budgets, @baseline)`),
       runById: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
       runsByPrefix: db.prepare<{ prefix: string }, RunRow>(
         `SELECT ${RUN_COLUMNS} FROM runs WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id`,
@@ -303,6 +303,7 @@ class SqliteStore implements Store {
       episodesPlanned: init.episodesPlanned,
       config: toJson(init.config, 'run config'),
       versions: toJson(init.versions, 'versions'),
+      baseline: init.baseline ? toJson(init.baseline, 'baseline') : null,
       now: now.toISOString(),
     };
     // A generated id collides only with a run started in the same minute that drew the same 16 bits: draw again.

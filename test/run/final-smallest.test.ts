@@ -7,7 +7,9 @@ import { buildEnvironment } from '../../run/environment.js';
 import { finishRun } from '../../run/final/final.js';
 import type { StoredEpisode } from '../../run/final/rerank.js';
 import { chooseSmallest } from '../../run/final/smallest.js';
-import { runSearch } from '../../run/search.js';
+import type { RunEvent } from '../../run/events.js';
+import { runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store/store.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
@@ -43,7 +45,11 @@ test.serial('--goal smallest judges on the holdout images, none of which an epis
     { episode: 1, accuracy: 0.9, reward: 1.95, strategy: layers(4) },
     { episode: 2, accuracy: 0.9, reward: 1.97, strategy: layers(2) },
   ];
-  const choice = await chooseSmallest(built, config, episodes);
+  // the bar: at most ceil(log2(3 + 1)) = 2 re-scores of 2 steps; the bisection takes both (4 bits within, then 2 bits)
+  const bar = { total: 0, steps: [] as number[], finished: 0 };
+  const progress = (total: number) => ((bar.total = total), { update: (step: number) => void bar.steps.push(step), finish: () => void bar.finished++ });
+  const choice = await chooseSmallest(built, config, episodes, progress);
+  t.deepEqual(bar, { total: 4, steps: [1, 2, 3, 4], finished: 1 });
   t.is(choice.heldOut.split, 'holdout');
   t.is(choice.heldOut.baseline, 0);
   // the baseline scores 0 too, so 0 is within 0.5 points of it: every strategy meets the drop, and the smallest wins
@@ -55,11 +61,24 @@ test.serial('--goal smallest judges on the holdout images, none of which an epis
 test.serial('a drop that cannot be met (0 points, 1 bit, 98% pruned, 4 clusters) finishes the closest strategy, says so, and the test does not confirm it', async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);
+  const events: RunEvent[] = [];
   const run = await runSearch(
     { ...TINY, goal: 'smallest', agent: 'random', episodes: 3, maxDrop: 0, bitBounds: [1, 1], pruneBounds: [0.98, 0.98], clusterBounds: [4, 4], rerankSteps: 2, finalSteps: 3 },
-    { workdir, backend: 'wasm' },
+    { workdir, backend: 'wasm', onEvent: (e) => events.push(e) },
   );
-  const report = await finishRun(run.runId, { workdir, backend: 'wasm' });
+  // the views' inputs: run-started names the drops (0 asked, the episodes aim within 0 + 30), the store the baseline
+  const started = events.find((e) => e.type === 'run-started');
+  if (started?.type !== 'run-started') throw new Error('no run-started');
+  // TINY's --budget size:4bits caps the size: the views name it
+  t.deepEqual(started.smallest, { maxDrop: 0, episodeDrop: 30, found: null, cap: started.budget.label });
+  const store = openStore(storePath(workdir), { readonly: true });
+  t.deepEqual(store.getRun(run.runId).baseline, { accuracy: started.baselineAccuracy, full: started.budget.full });
+  store.close();
+  // the three episodes are one strategy: one re-score of 2 steps (--rerank-steps), on the bar given 1 x 2 steps
+  const bar = { total: 0, steps: [] as number[], finished: 0 };
+  const rescoreProgress = (total: number) => ((bar.total = total), { update: (step: number) => void bar.steps.push(step), finish: () => void bar.finished++ });
+  const report = await finishRun(run.runId, { workdir, backend: 'wasm', rescoreProgress });
+  t.deepEqual(bar, { total: 2, steps: [1, 2], finished: 1 });
   const s = report.smallest!;
   t.false(s.met);
   t.false(s.confirmed);

@@ -54,3 +54,13 @@ test('the migrated v2 fixture keeps its runs too, and the store then takes a run
   const alone = store.createRun(sampleRun({ budget: { kind: 'latency', limit: 2 } }));
   t.deepEqual(store.getRun(alone.id).budgets, [{ kind: 'latency', limit: 2 }]);
 });
+
+test('a run keeps the baseline it measured (98.92%, fp32 177704 bytes); a run stored before v7 reads with none', (t) => {
+  const path = fromFixture(t, 'runs-v4.sql');
+  const store = openStore(path);
+  t.teardown(() => store.close());
+  t.is(store.getRun('20261201-0800-d00d').baseline, null);
+  const { id } = store.createRun(sampleRun({ baseline: { accuracy: 0.9892, full: 177704 } }));
+  t.deepEqual(store.getRun(id).baseline, { accuracy: 0.9892, full: 177704 });
+  t.is(store.getRun(store.createRun(sampleRun()).id).baseline, null);
+});

@@ -59,6 +59,34 @@ test('--time 20s with a probe of 2s an episode after 5s spent plans floor((20 - 
   t.is(resumed.episodes, 7);
 });
 
+test.serial('--time 40s --goal smallest leaves room for its held-out re-scores: 6 episodes of 2s and ceil(log2 7) = 3 re-scores of 6s fit the 30s left', async (t) => {
+  await selectBackend('wasm');
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  // probe: 2s with the 4 fine-tune steps, 1s without on the 200 reward images: 0.25s a step, 0.005s an image; no final
+  // stage; the held-out baseline 1000 x 0.005 = 5s; a re-score 4 x 0.25 + 1000 x 0.005 = 6s. 40 - 5 spent - 5 = 30s
+  // left: 6 x 2 + 3 x 6 = 30 fits, 7 x 2 + 3 x 6 = 32 does not (the budget goal's count would be 30 / 2 = 15)
+  const input = { ...TINY, goal: 'smallest' as const, episodes: 100, warmup: undefined, time: '40s', rerankSteps: 4, finalSteps: 0 };
+  const controller = new AbortController();
+  const events: RunEvent[] = [];
+  await runSearch(input, {
+    workdir,
+    backend: 'wasm',
+    clock: scripted([0, 1000, 3000, 4000, 5000]),
+    signal: controller.signal,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'run-started') controller.abort();
+    },
+  });
+  const started = events.find((e) => e.type === 'run-started');
+  if (started?.type !== 'run-started') return t.fail();
+  t.is(started.episodes, 6);
+  t.deepEqual(started.timeLimit, { seconds: 40, tailSeconds: 5 + 3 * 6, episodeSeconds: 2 });
+  const plan = events.find((e) => e.type === 'log' && e.message.startsWith('--time'));
+  t.is(plan?.type === 'log' ? plan.message : '', '--time 40s: an episode took 2.0s in the probe, at most 3 held-out re-scores and final stage about 23s: 6 episodes (1 warm-up), stored with the run');
+});
+
 test('--time 60s with the fill pass: the sensitivities (3 layers x 7 bit widths, 1s each without fine-tune) come first: floor((60 - 5 - 21) / 2) = 17 episodes', async (t) => {
   const workdir = tmpDir(t);
   await cacheTinyBaseline(workdir);

@@ -59,48 +59,59 @@ function finished(episode: number, seconds: number, over: Partial<EpisodeFinishe
 
 const tick = (now: number): ViewEvent => ({ type: 'tick', now });
 
-test('the ETA is the mean episode time times the episodes left, less the time spent in the current one', (t) => {
-  // Episodes of 6 s and 10 s: mean 8 s; 8 of 10 episodes left: 64 s.
-  let state = reduceAll([tick(0), started(), finished(1, 6), finished(2, 10)]);
+test('the ETA is the mean episode time after the first times the episodes left, less the time spent in the current one', (t) => {
+  // Episodes of 90 s (the first: setup), 6 s and 10 s: mean of the two after the first 8 s; 7 of 10 left: 56 s.
+  let state = reduceAll([tick(0), started(), finished(0, 90), finished(1, 6), finished(2, 10)]);
   t.is(meanEpisodeSeconds(state), 8);
-  t.is(etaSeconds(state), 64);
-  // Episode 3 started at 20 s; 3 s into it: 64 - 3 = 61 s.
-  state = reduceAll([tick(20_000), { type: 'episode-started', episode: 3, phase: 'learning' }, tick(23_000)], state);
-  t.is(etaSeconds(state), 61);
-  t.is(elapsedSeconds(state), 23);
-  t.is(episodeCounter(state), 3);
+  t.is(etaSeconds(state), 56);
+  // Episode 4 started at 110 s; 3 s into it: 56 - 3 = 53 s.
+  state = reduceAll([tick(110_000), { type: 'episode-started', episode: 3, phase: 'learning' }, tick(113_000)], state);
+  t.is(etaSeconds(state), 53);
+  t.is(elapsedSeconds(state), 113);
+  t.is(episodeCounter(state), 4);
 });
 
 test('time spent in a running episode counts at most one mean episode', (t) => {
-  // Mean 8 s, 8 left; 30 s into episode 3 it still has the 7 episodes after it: 64 - 8 = 56 s.
+  // Mean 8 s after the first, 7 left; 30 s into episode 4 it still has the 6 episodes after it: 56 - 8 = 48 s.
   const state = reduceAll([
     tick(0),
     started(),
+    finished(0, 90),
     finished(1, 6),
     finished(2, 10),
     { type: 'episode-started', episode: 3, phase: 'learning' },
     tick(30_000),
   ]);
-  t.is(etaSeconds(state), 56);
+  t.is(etaSeconds(state), 48);
 });
 
-test('there is no ETA before the first episode finishes, nor once the run has finished', (t) => {
+test('no ETA from the first episode alone (a warm start measures the knapsack inside it), nor once the run has finished', (t) => {
   const before = reduceAll([tick(0), started()]);
   t.is(etaSeconds(before), null);
+  // a 600 s warm-start episode 0 would otherwise say 600 x 9 = 1h30m
+  const first = reduceAll([finished(0, 600)], before);
+  t.is(meanEpisodeSeconds(first), null);
+  t.is(etaSeconds(first), null);
+  t.is(etaSeconds(reduceAll([finished(1, 6)], first)), 6 * 8);
   const after = reduceAll(
-    [finished(1, 6), { type: 'run-finished', runId: 'r-1', status: 'stopped', episodes: 1, seconds: 7, best: null }],
-    before,
+    [finished(1, 6), { type: 'run-finished', runId: 'r-1', status: 'stopped', episodes: 2, seconds: 7, best: null }],
+    first,
   );
   t.is(etaSeconds(after), null);
   t.is(elapsedSeconds(after), 7);
 });
 
+test('a --time run takes the probe’s episode time until its second episode: 1 finished, 9 x 4 s + 30 s tail = 66 s', (t) => {
+  const timeLimit = { seconds: 600, tailSeconds: 30, episodeSeconds: 4 };
+  t.is(etaSeconds(reduceAll([tick(0), started({ timeLimit }), finished(0, 60)])), 66);
+});
+
 test('a resumed run counts its stored episodes and the ETA covers only the rest', (t) => {
-  // 4 of 10 stored, warm-up of 2 is over; one 5 s episode since: 5 left x 5 s = 25 s.
-  const state = reduceAll([started({ resumedAt: 4 }), finished(5, 5, { phase: 'learning' })]);
-  t.is(state.completed, 5);
+  // 4 of 10 stored, warm-up of 2 is over; the session's first (20 s) left out, one 5 s episode after it: 4 x 5 = 20 s.
+  const state = reduceAll([started({ resumedAt: 4 }), finished(4, 20, { phase: 'learning' }), finished(5, 5, { phase: 'learning' })]);
+  t.is(state.completed, 6);
   t.is(state.phase, 'learning');
-  t.is(etaSeconds(state), 25);
+  t.is(etaSeconds(state), 20);
   t.is(reduce(initialViewState(0), started({ resumedAt: 1 })).phase, 'warmup');
 });
 
