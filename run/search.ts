@@ -51,6 +51,9 @@ export interface SearchOptions {
   data?: InMemoryData;
   /** The milliseconds clock --time plans with (default performance.now; tests inject their own). */
   clock?: Clock;
+  /** DDPG: episodes between two stored copies of its networks (default 25); a resume learns the episodes since
+   * again, so the results do not depend on it (run/planners/network-journal.ts). */
+  networkCheckpointEvery?: number;
 }
 
 /** A run's config as the library takes it: `data` may be the arrays themselves (env/data/in-memory.ts). */
@@ -235,7 +238,7 @@ interface LoopInput {
 async function loop(input: LoopInput): Promise<SearchResult> {
   const { runId, store, checkpoint, opts, evaluator } = input;
   const lp = open(input);
-  const progress = resume(lp, checkpoint);
+  const progress = await resume(lp, checkpoint);
   store.setStatus(runId, 'running');
   const started = performance.now();
   announce(lp, progress);
@@ -272,19 +275,19 @@ function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopI
   const emit = opts.onEvent ?? (() => {});
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
-  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots });
+  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots, networkCheckpointEvery: opts.networkCheckpointEvery });
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
   const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
   return { runId, config, built, env, store, opts, emit, evaluator, planner, log: new CheckpointLog(), planned, batchSize, timeLimit };
 }
 
 /** A resumed run: the planner's state, the evaluation cache and the unstored proposals from the checkpoint. */
-function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Progress {
+async function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Promise<Progress> {
   const run = lp.store.getRun(lp.runId);
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   if (!checkpoint) return { done: 0, pending: [], best };
   const { agent, env } = lp.log.join(checkpoint);
-  lp.planner.restore(agent);
+  await lp.planner.restore(agent);
   const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
   return { done: checkpoint.episode + 1, pending: saved.pending ?? [], best };

@@ -31,7 +31,8 @@ export interface Planner {
   propose(episodes: number[]): Promise<Proposal[]>;
   /** Learn from one finished episode (in proposal order); returns the agent's report and the checkpoint to store. */
   learn(proposal: Proposal, reward: number): Promise<{ report: EpisodeReport | null; checkpoint: unknown }>;
-  restore(checkpoint: unknown): void;
+  /** Continue from a stored checkpoint (DDPG may learn the episodes since its last stored networks again). */
+  restore(checkpoint: unknown): void | Promise<void>;
   dispose(): void;
 }
 
@@ -46,6 +47,8 @@ export interface PlannerContext {
    * time may fill the others with what it will likely need next. */
   slots?: number;
   signal?: AbortSignal;
+  /** DDPG: episodes between two stored copies of its networks (run/planners/network-journal.ts; default 25). */
+  networkCheckpointEvery?: number;
 }
 
 export class Aborted extends Error {}
