@@ -33,6 +33,7 @@ export const NOT_UNIT = {
   'test/run/final-smallest.test.ts': 'searches the tiny mlp',
   'test/run/in-memory-data.test.ts': 'searches a tiny model',
   'test/run/lock.test.ts': 'searches the tiny mlp',
+  'test/run/network-checkpoint-resume.test.ts': 'searches the tiny mlp in a child process it kills',
   'test/run/parallel-greedy-rerank.test.ts': 'worker threads, and searches the tiny mlp',
   'test/run/parallel.test.ts': 'worker threads, and searches the tiny mlp',
   'test/run/quantized-tfjs-export.test.ts': 'trains the tiny mlp',
