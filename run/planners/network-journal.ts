@@ -64,8 +64,8 @@ export class NetworkJournal {
   }
 
   /** Restore a joined checkpoint: its networks, then the episodes since learnt again, checked against the stored state. */
-  async restore(cp: JoinedCheckpoint): Promise<void> {
-    const { journal, ...whole } = cp;
+  async restore(cp: AgentCheckpoint): Promise<void> {
+    const { journal, ...whole } = cp as JoinedCheckpoint;
     this.agent.restore(whole);
     if (!journal || !(this.agent instanceof Ddpg)) {
       this.base = -1;
