@@ -184,6 +184,8 @@ interface EnvCheckpoint {
   /** [strategy key, accuracy, loss]; checkpoints older than the cross-entropy reward hold no loss. */
   cache?: Array<[string, number, number?]>;
   pending?: Proposal[];
+  /** --learn-ahead: the batch after, proposed before this one was learnt (its evaluation was under way). */
+  next?: Proposal[];
 }
 
 /** The diagnostics stored and shown per episode: the agent's report and the wall's clamps. */
@@ -221,6 +223,9 @@ interface Progress {
   done: number;
   pending: Proposal[];
   best: BestImprovedEvent | null;
+  /** --learn-ahead: the batch after `pending`, already proposed, and its evaluation when under way. */
+  next: Proposal[];
+  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch>; started: number };
 }
 
 interface LoopInput {
@@ -247,14 +252,20 @@ async function loop(input: LoopInput): Promise<SearchResult> {
     while (progress.done < lp.planned) {
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
-      const t0 = performance.now();
-      const batch = await nextBatch(lp, progress);
-      const evaluations = await evaluateBatch(lp, batch);
+      let t0 = performance.now();
+      const inFlight = progress.nextEvaluation;
+      progress.nextEvaluation = undefined;
+      // --learn-ahead: the batch proposed and sent to the workers while the last one was learnt
+      const batch = inFlight ? progress.pending : await nextBatch(lp, progress);
+      if (inFlight) t0 = inFlight.started;
+      const evaluations = await (inFlight?.promise ?? evaluateBatch(lp, batch));
       if (opts.signal?.aborted) throw new Aborted();
       // wall time of the batch, shared by its episodes
       const batchSeconds = (performance.now() - t0) / 1000;
+      await learnAhead(lp, progress, batch);
       for (const [i, proposal] of batch.entries()) await record(lp, progress, { batch, i, evaluation: evaluations[i], batchSeconds, proposal });
-      progress.pending = [];
+      progress.pending = progress.next;
+      progress.next = [];
     }
   } catch (e) {
     if (e instanceof Aborted || (e as Error).name === 'AbortError') status = 'stopped';
@@ -263,6 +274,8 @@ async function loop(input: LoopInput): Promise<SearchResult> {
       throw e;
     }
   } finally {
+    // a batch evaluated ahead of a stop is left to the next run (its proposals are in the checkpoint)
+    progress.nextEvaluation?.promise.catch(() => {});
     lp.planner.dispose();
     await evaluator.close();
   }
@@ -285,12 +298,12 @@ function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopI
 async function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Promise<Progress> {
   const run = lp.store.getRun(lp.runId);
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
-  if (!checkpoint) return { done: 0, pending: [], best };
+  if (!checkpoint) return { done: 0, pending: [], next: [], best };
   const { agent, env } = lp.log.join(checkpoint);
   await lp.planner.restore(agent);
   const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
-  return { done: checkpoint.episode + 1, pending: saved.pending ?? [], best };
+  return { done: checkpoint.episode + 1, pending: saved.pending ?? [], next: saved.next ?? [], best };
 }
 
 /** `run-started`, and a warning for the layers the search leaves at fp32. */
@@ -326,6 +339,13 @@ function announce(lp: Loop, progress: Progress): void {
 
 /** The next batch: new proposals, or a resumed batch's (made and announced before the stop: announced again). */
 async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
+  if (progress.pending.length === 0 && progress.next.length > 0) {
+    // resumed between two batches of --learn-ahead: the batch after is the one to evaluate now
+    progress.pending = progress.next;
+    progress.next = [];
+    for (const p of progress.pending) lp.emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
+    return progress.pending;
+  }
   if (progress.pending.length === 0) {
     const episodes = Array.from({ length: Math.min(lp.batchSize, lp.planned - progress.done) }, (_, i) => progress.done + i);
     progress.pending = await lp.planner.propose(episodes);
@@ -333,6 +353,26 @@ async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
     for (const p of progress.pending) lp.emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
   }
   return progress.pending;
+}
+
+/**
+ * --learn-ahead: with `batch` evaluated and not yet learnt, propose the batch after it and start its evaluation, so
+ * the agent learns while the workers measure. The order of the agent's work is fixed by the episodes, not by timing:
+ * the batch after `batch` is proposed before `batch` is learnt, always, so its proposals come from the policy that has
+ * learnt every batch before `batch` (docs/design.md, Learning ahead). A warm start's seed is learnt before anything
+ * else is proposed; a resumed run whose next batch is in its checkpoint does not propose it again.
+ */
+async function learnAhead(lp: Loop, progress: Progress, batch: Proposal[]): Promise<void> {
+  if (!lp.config.learnAhead || batch.some((p) => p.alone)) return;
+  const from = batch[batch.length - 1].episode + 1;
+  if (progress.next.length === 0) {
+    if (from >= lp.planned) return;
+    const episodes = Array.from({ length: Math.min(lp.batchSize, lp.planned - from) }, (_, i) => from + i);
+    progress.next = await lp.planner.propose(episodes);
+  }
+  const promise = evaluateBatch(lp, progress.next);
+  promise.catch(() => {}); // awaited by the next round; a stop leaves it
+  progress.nextEvaluation = { promise, started: performance.now() };
 }
 
 function evaluateBatch(lp: Loop, batch: Proposal[]) {
@@ -371,7 +411,7 @@ async function record(lp: Loop, progress: Progress, at: { batch: Proposal[]; i: 
     ...diagnostics(learnt.report, proposal.clamped),
   };
   const { type: _type, ...row } = finished;
-  const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1) };
+  const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1), ...(progress.next.length ? { next: progress.next } : {}) };
   const recorded = lp.store.recordEpisode(lp.runId, row, lp.log.split(learnt.checkpoint, envState));
   lp.log.committed();
   progress.done = proposal.episode + 1;

@@ -51,7 +51,7 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     const [strategy] = await knapsackCandidates(ctx, 1);
     emit({ type: 'episode-started', episode: 0, phase: agent.phase(0) });
     const seed = walk(0, strategy, true);
-    return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions };
+    return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions, alone: true };
   };
 
   /**

@@ -23,6 +23,8 @@ export interface Proposal {
   /** Layers whose choice the budget wall changed (pinned layers not counted). */
   clamped: number;
   transitions: Transition[];
+  /** Learnt before the next batch is proposed, even with --learn-ahead (a warm start's seed: the actor imitates it). */
+  alone?: boolean;
 }
 
 export interface Planner {
