@@ -32,6 +32,7 @@ export const NOT_UNIT = {
   'test/run/final-rerank-holdout.test.ts': 'trains the tiny mlp and fine-tunes in the re-rank',
   'test/run/final-smallest.test.ts': 'searches the tiny mlp',
   'test/run/in-memory-data.test.ts': 'searches a tiny model',
+  'test/run/learn-ahead.test.ts': 'worker threads, and searches the tiny mlp',
   'test/run/lock.test.ts': 'searches the tiny mlp',
   'test/run/network-checkpoint-resume.test.ts': 'searches the tiny mlp in a child process it kills',
   'test/run/parallel-greedy-rerank.test.ts': 'worker threads, and searches the tiny mlp',
