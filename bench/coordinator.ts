@@ -124,11 +124,14 @@ function window(finished: Tick[], p: number, first = 0) {
 
 /**
  * The checkpoint write alone, as the loop makes it after episode 1000: the stored (flat) checkpoint of the run with
- * one episode's new rows (a transition per layer, a cache entry), written `n` times to a new run of the same runs.db
- * (WAL, synchronous=FULL: one fsync a write). Returns the median ms, the bytes of one write, and the bytes the same
- * checkpoint would take written whole (the replay and the cache in the blobs, as before checkpoint_rows).
+ * one episode's new rows (a transition per layer, a cache entry) and, every `every` episodes, the networks (a
+ * `networks` row; in between a `learn` row, run/planners/network-journal.ts), written `n` times to a new run of the
+ * same runs.db (WAL, synchronous=FULL: one fsync a write). Returns the mean ms and bytes of a write over the `n`
+ * (`n` a multiple of `every`, so each cycle counts whole), and the bytes the same checkpoint would take written
+ * whole (networks, replay and cache in the blobs, as before checkpoint_rows and the journal).
  */
-function storeWrite(workdir: string, runId: string, layers: number, n = 20): { ms: number; bytes: number; wholeBytes: number } {
+function storeWrite(workdir: string, runId: string, layers: number, every: number): { ms: number; bytes: number; wholeBytes: number } {
+  const n = Math.max(20, 2 * every);
   const store = openStore(storePath(workdir));
   try {
     const cp = store.lastCheckpoint(runId)!;
@@ -137,19 +140,20 @@ function storeWrite(workdir: string, runId: string, layers: number, n = 20): { m
     const run = store.createRun({ ...store.getRun(runId), id: undefined, status: 'running' } as never);
     const transitions = (cp.rows.replay ?? []).slice(0, layers).map((r) => r.value);
     const entry = (cp.rows.cache ?? []).slice(0, 1).map((r) => r.value);
-    // a checkpoint without the networks carries one journal entry (run/planners/network-journal.ts)
+    const networks = (cp.rows.networks ?? []).slice(0, 1).map((r) => r.value);
+    // a journal entry the run wrote (a run whose networks are stored every episode writes none)
     const learn = (cp.rows.learn ?? []).slice(0, 1).map((r) => r.value);
-    const times: number[] = [];
+    let ms = 0;
     let bytes = 0;
     for (let e = 0; e < n; e++) {
       const episode = { episode: e, phase: 'learning' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {} };
-      const rows = { append: [{ stream: 'replay', from: e * layers, values: transitions }, { stream: 'cache', from: e, values: entry }, { stream: 'learn', from: e, values: learn }] };
+      const own = e % every === 0 ? { stream: 'networks', from: e, values: networks } : { stream: 'learn', from: e, values: learn };
+      const rows = { append: [{ stream: 'replay', from: e * layers, values: transitions }, { stream: 'cache', from: e, values: entry }, own] };
       const t = performance.now();
-      bytes = store.recordEpisode(run.id, episode as never, { agent: cp.agent, env: cp.env, rows }).bytes;
-      times.push(performance.now() - t);
+      bytes += store.recordEpisode(run.id, episode as never, { agent: cp.agent, env: cp.env, rows }).bytes;
+      ms += performance.now() - t;
     }
-    times.sort((a, b) => a - b);
-    return { ms: times[n >> 1], bytes, wholeBytes };
+    return { ms: ms / n, bytes: bytes / n, wholeBytes };
   } finally {
     store.close();
   }
@@ -188,7 +192,7 @@ async function measureModel(model: string, every: number): Promise<Row> {
     const layers = built.env.layers.length;
     built.env.dispose();
     built.model.dispose();
-    return { model, every, layers, at, episodeSeconds: seconds / realEpisodes, episodeCpu: cpu / realEpisodes, write: storeWrite(workdir, last, layers) };
+    return { model, every, layers, at, episodeSeconds: seconds / realEpisodes, episodeCpu: cpu / realEpisodes, write: storeWrite(workdir, last, layers, every) };
   } finally {
     rmSync(workdir, { recursive: true, force: true });
   }
@@ -206,20 +210,20 @@ const lines = rows.flatMap((r) =>
     // CPU seconds against a mobilenet-tiny episode's (the goal's yardstick): a shared machine stretches wall times
     // by its load at the moment, CPU times far less
     const e = (rows.find((m) => m.model === 'mobilenet-tiny' && m.every === r.every) ?? mobilenet)?.episodeCpu ?? r.episodeCpu;
-    return [r.model, String(r.every), String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), ms(p.cpu), `${((100 * p.cpu) / r.episodeCpu).toFixed(2)}%`, `${((100 * p.cpu) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.cpu, e - p.cpu, n).toFixed(1)}x`)];
+    return [r.model, String(r.every), String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), ms(p.cpu), `${((100 * p.cpu) / r.episodeCpu).toFixed(2)}%`, `${((100 * p.cpu) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.cpu, e - p.cpu, n).toFixed(1)}x`), `${(e / p.cpu).toFixed(1)}x`];
   }),
 );
 const body = [
   `Search settings: budget ${budget}, DDPG (${hidden ? `hidden layers ${hidden.join('x')}, otherwise the default agent config` : 'default agent config: hidden layers 300x300'}), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
     `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "wall ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it (wall), "rest" the store write, events and loop; "CPU ms/episode" the process's CPU time (user + system) over the same episodes, which the machine's other users stretch far less than wall time. ` +
     `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
-    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
+    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). "Cap for any N, learning ahead": with --learn-ahead the agent learns while the workers measure, so the coordinator's work leaves the serial path, but its one thread still does all of it: N workers finish at most one episode per c, (c + e) / c = e_total / c times one process's rate. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
   '',
   rows
-    .map((r) => `- ${r.model}, networks every ${r.every}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s wall, ${r.episodeCpu.toFixed(2)} s CPU (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (median of 20, fsync included), ${(r.write.bytes / 1e6).toFixed(2)} MB a write (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
+    .map((r) => `- ${r.model}, networks every ${r.every}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s wall, ${r.episodeCpu.toFixed(2)} s CPU (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (mean of ${Math.max(20, 2 * r.every)}, fsync included), ${(r.write.bytes / 1e6).toFixed(3)} MB a write on average (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
     .join('\n'),
   '',
-  table(['model', 'networks stored every', 'episode', 'wall ms/episode', 'agent ms', 'rest ms', 'CPU ms/episode', 'CPU of its own episode', 'CPU of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
+  table(['model', 'networks stored every', 'episode', 'wall ms/episode', 'agent ms', 'rest ms', 'CPU ms/episode', 'CPU of its own episode', 'CPU of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`), 'cap for any N, learning ahead'], lines),
 ].join('\n');
 // a section of bench/results/parallel.md (the rest of the file is bench/parallel.ts's), replaced when run again
 const HEADING = "## The coordinator's own time per episode";
