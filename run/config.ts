@@ -237,7 +237,7 @@ export const RunConfigFields = z
     ),
     learnAhead: field(
       z.boolean().default(false),
-      "The agent learns from a batch while the workers evaluate the next one, whose strategies then come from the policy one batch staler (it has learnt every batch but the last); the same seed gives the same strategies whatever evaluates them (docs/design.md, Learning ahead)",
+      "The agent (ddpg, random) learns from a batch while the workers evaluate the next one, whose strategies then come from the policy one batch staler (it has learnt every batch but the last); the same seed gives the same strategies whatever evaluates them (docs/design.md, Learning ahead)",
     ),
     queue: field(redisUrl.optional(), 'Evaluate episodes through a Redis queue, redis://HOST:PORT, served by `autoshrink worker` processes', { defaultText: 'none (local)' }),
 

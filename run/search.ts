@@ -363,7 +363,8 @@ async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
  * else is proposed; a resumed run whose next batch is in its checkpoint does not propose it again.
  */
 async function learnAhead(lp: Loop, progress: Progress, batch: Proposal[]): Promise<void> {
-  if (!lp.config.learnAhead || batch.some((p) => p.alone)) return;
+  // the agents (ddpg, random); the other planners' proposals follow what they learnt, one batch at a time
+  if (!lp.config.learnAhead || !(lp.config.agent === 'ddpg' || lp.config.agent === 'random') || batch.some((p) => p.alone)) return;
   const from = batch[batch.length - 1].episode + 1;
   if (progress.next.length === 0) {
     if (from >= lp.planned) return;
