@@ -13,7 +13,7 @@
  * baseline would take most of an hour here. Results: a section of bench/results/parallel.md, replaced when run again.
  * `--network-every 1,25` runs each model once per value of how often DDPG's networks are stored (run/planners/
  * network-journal.ts; 1 is every episode, as before it), side by side in one run.
- *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0] [--hidden 300,300] [--budget size:4bits] [--network-every 1,25]
+ *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0] [--hidden 300,300] [--updates-per-episode N] [--budget size:4bits] [--network-every 1,25]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -40,6 +40,8 @@ const episodes = Number(arg('episodes', '1000'));
 const realEpisodes = Number(arg('real', '3'));
 const finetuneSteps = Number(arg('finetune-steps', '0'));
 // the actor's and critic's hidden layers (default: the run config's, AMC's 300,300)
+// DDPG's updates after each episode (default the run config's: per-transition, one per layer)
+const updates = arg('updates-per-episode', '');
 const hidden = arg('hidden', '') ? arg('hidden', '').split(',').map(Number) : undefined;
 // the budget: size:20x (the default) is below what mobilenet-tiny can reach; 4 bits a weight was the default before it
 const budget = arg('budget', 'size:4bits');
@@ -160,7 +162,7 @@ function storeWrite(workdir: string, runId: string, layers: number, every: numbe
 }
 
 async function measureModel(model: string, every: number): Promise<Row> {
-  const config = parseRunConfig({ model, budget, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1, ...(hidden ? { hidden } : {}) });
+  const config = parseRunConfig({ model, budget, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1, ...(hidden ? { hidden } : {}), ...(updates ? { updatesPerEpisode: updates === 'per-transition' ? updates : Number(updates) } : {}) });
   const workdir = await workdirWith(config);
   try {
     // episodes 10 and 100 of a run of `episodes`: its own warm-up (a fifth, at most 20), stopped after 100
@@ -214,7 +216,7 @@ const lines = rows.flatMap((r) =>
   }),
 );
 const body = [
-  `Search settings: budget ${budget}, DDPG (${hidden ? `hidden layers ${hidden.join('x')}, otherwise the default agent config` : 'default agent config: hidden layers 300x300'}), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
+  `Search settings: budget ${budget}, DDPG (${hidden ? `hidden layers ${hidden.join('x')}, otherwise the default agent config` : 'default agent config: hidden layers 300x300'}${updates ? `, ${updates} updates per episode` : ''}), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
     `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "wall ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it (wall), "rest" the store write, events and loop; "CPU ms/episode" the process's CPU time (user + system) over the same episodes, which the machine's other users stretch far less than wall time. ` +
     `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
     `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). "Cap for any N, learning ahead": with --learn-ahead the agent learns while the workers measure, so the coordinator's work leaves the serial path, but its one thread still does all of it: N workers finish at most one episode per c, (c + e) / c = e_total / c times one process's rate. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
@@ -227,7 +229,7 @@ const body = [
 ].join('\n');
 // a section of bench/results/parallel.md (the rest of the file is bench/parallel.ts's), replaced when run again
 const HEADING = "## The coordinator's own time per episode";
-const command = `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps} --budget ${budget}${hidden ? ` --hidden ${hidden.join(',')}` : ''} --network-every ${everies.join(',')}`;
+const command = `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps} --budget ${budget}${hidden ? ` --hidden ${hidden.join(',')}` : ''}${updates ? ` --updates-per-episode ${updates}` : ''} --network-every ${everies.join(',')}`;
 const section = `${HEADING}\n\n- date: ${new Date().toISOString()}\n- machine: ${machine()}\n- command: \`${command}\`\n\n${body}\n`;
 const path = 'bench/results/parallel.md';
 const before = existsSync(path) ? readFileSync(path, 'utf8') : '# Episodes in parallel\n';
