@@ -8,7 +8,8 @@
  * Batches: the planner proposes B episodes at a time (`rolloutBatch`, default the evaluator's slots), they are
  * evaluated concurrently, then learnt from and stored in proposal order. Each stored checkpoint carries the proposals
  * of its batch not yet stored, so a run killed mid-batch resumes with exactly those proposals (already measured ones
- * come from the cache) and stores each episode once.
+ * come from the cache) and stores each episode once. With --learn-ahead the batch after is proposed and sent to the
+ * evaluator before a batch is learnt (`learnAhead`), and a checkpoint carries it too (`next`).
  *
  * Stopping: an aborted signal stops between batches, or discards the batch in flight (its fine-tunes check the
  * signal every step); the store is never left half-written.
