@@ -336,9 +336,14 @@ export class Ddpg implements Agent {
 
   // ---- checkpoint ------------------------------------------------------------------------------------------------
 
-  async checkpoint(): Promise<AgentCheckpoint> {
+  /**
+   * Everything to continue exactly here. With `networks: false` the networks and Adam moments are left out (the
+   * JSON state and the replay only, a few kilobytes): a run stores them every few episodes and, on resume, learns the
+   * episodes since again (`relearn`), which gives the same networks bit for bit.
+   */
+  async checkpoint(opts: { networks?: boolean } = {}): Promise<AgentCheckpoint> {
     const blobs: Record<string, Float32Array> = {};
-    for (const [name, vars] of this.variableGroups()) {
+    for (const [name, vars] of opts.networks === false ? [] : this.variableGroups()) {
       for (let i = 0; i < vars.length; i++) blobs[`${name}/${i}`] = new Float32Array(await vars[i].data());
     }
     const replay = this.replay.save('replay');
@@ -401,6 +406,23 @@ export class Ddpg implements Agent {
     this.pending = st.pending.map((t) => ({ state: [...t.state], action: [...t.action], nextState: [...t.nextState], done: t.done }));
     // checkpoints fall between episodes: the next exploring step starts a new mask
     this.maskEpisode = -1;
+  }
+
+  /** The RNG's state: with an episode's transitions and reward, what `endEpisode` reads besides the checkpoint. */
+  rngState(): RngState {
+    return this.rng.state();
+  }
+
+  /**
+   * Learn a stored episode again, as `endEpisode` learnt it the first time: its transitions, its reward, and the RNG
+   * as it stood before (proposals drew from it in between). On resume from the last stored networks, the episodes
+   * learnt since, in order, bring the networks, Adam, replay, baseline and noise to where the run left them.
+   */
+  relearn(entry: { rng: RngState; transitions: Transition[]; reward: number }): EpisodeReport {
+    this.rng = createRng(this.config.seed, entry.rng);
+    this.pending = [];
+    for (const t of entry.transitions) this.observe(t);
+    return this.endEpisode(entry.reward);
   }
 
   /** Every variable that a checkpoint carries, grouped and named. */

@@ -11,7 +11,9 @@
  * The models' weights are untrained (built from the zoo and cached as the run's baseline in a temporary work directory):
  * neither the coordinator's work nor an episode's compute depends on the weights, and training mobilenet-tiny's
  * baseline would take most of an hour here. Results: a section of bench/results/parallel.md, replaced when run again.
- *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0] [--hidden 300,300]
+ * `--network-every 1,25` runs each model once per value of how often DDPG's networks are stored (run/planners/
+ * network-journal.ts; 1 is every episode, as before it), side by side in one run.
+ *   npx tsx bench/coordinator.ts [--models lenet5,mobilenet-tiny] [--episodes 1000] [--real 3] [--finetune-steps 0] [--hidden 300,300] [--updates-per-episode N] [--budget size:4bits] [--network-every 1,25]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,7 +40,12 @@ const episodes = Number(arg('episodes', '1000'));
 const realEpisodes = Number(arg('real', '3'));
 const finetuneSteps = Number(arg('finetune-steps', '0'));
 // the actor's and critic's hidden layers (default: the run config's, AMC's 300,300)
+// DDPG's updates after each episode (default the run config's: per-transition, one per layer)
+const updates = arg('updates-per-episode', '');
 const hidden = arg('hidden', '') ? arg('hidden', '').split(',').map(Number) : undefined;
+// the budget: size:20x (the default) is below what mobilenet-tiny can reach; 4 bits a weight was the default before it
+const budget = arg('budget', 'size:4bits');
+const everies = arg('network-every', '25').split(',').map(Number);
 const POINTS = [10, 100, 1000].filter((p) => p <= episodes && (p <= 100 || p === episodes));
 const WORKERS = [4, 8, 16, 64];
 const backend = (await selectBackend('wasm')).name;
@@ -69,6 +76,7 @@ async function workdirWith(config: RunConfig): Promise<string> {
 
 interface Row {
   model: string;
+  every: number;
   layers: number;
   /** Per point: mean seconds per episode over the 10 episodes ending there, and the agent's part of it. */
   at: Array<{ episode: number; seconds: number; cpu: number; agent: number; other: number }>;
@@ -91,7 +99,7 @@ interface Tick {
 }
 
 /** Run the search loop on the instant evaluator until `stopAfter` episodes are stored; the time of each episode-finished. */
-async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: number): Promise<Tick[]> {
+async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: number, every: number): Promise<Tick[]> {
   const finished: Tick[] = [];
   const stop = new AbortController();
   const onEvent = (e: RunEvent) => {
@@ -100,8 +108,8 @@ async function coordinatorRun(config: RunConfig, workdir: string, stopAfter: num
     if (finished.length >= stopAfter) stop.abort();
   };
   const t0 = performance.now();
-  await runSearch({ ...config }, { workdir, backend, onEvent, createEvaluator: instant, signal: stop.signal });
-  process.stdout.write(`${config.model}: ${finished.length} episodes of the coordinator alone (warm-up ${config.warmup}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  await runSearch({ ...config }, { workdir, backend, onEvent, createEvaluator: instant, signal: stop.signal, networkCheckpointEvery: every });
+  process.stdout.write(`${config.model}, networks every ${every}: ${finished.length} episodes of the coordinator alone (warm-up ${config.warmup}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return finished;
 }
 
@@ -118,11 +126,14 @@ function window(finished: Tick[], p: number, first = 0) {
 
 /**
  * The checkpoint write alone, as the loop makes it after episode 1000: the stored (flat) checkpoint of the run with
- * one episode's new rows (a transition per layer, a cache entry), written `n` times to a new run of the same runs.db
- * (WAL, synchronous=FULL: one fsync a write). Returns the median ms, the bytes of one write, and the bytes the same
- * checkpoint would take written whole (the replay and the cache in the blobs, as before checkpoint_rows).
+ * one episode's new rows (a transition per layer, a cache entry) and, every `every` episodes, the networks (a
+ * `networks` row; in between a `learn` row, run/planners/network-journal.ts), written `n` times to a new run of the
+ * same runs.db (WAL, synchronous=FULL: one fsync a write). Returns the mean ms and bytes of a write over the `n`
+ * (`n` a multiple of `every`, so each cycle counts whole), and the bytes the same checkpoint would take written
+ * whole (networks, replay and cache in the blobs, as before checkpoint_rows and the journal).
  */
-function storeWrite(workdir: string, runId: string, layers: number, n = 20): { ms: number; bytes: number; wholeBytes: number } {
+function storeWrite(workdir: string, runId: string, layers: number, every: number): { ms: number; bytes: number; wholeBytes: number } {
+  const n = Math.max(20, 2 * every);
   const store = openStore(storePath(workdir));
   try {
     const cp = store.lastCheckpoint(runId)!;
@@ -131,33 +142,36 @@ function storeWrite(workdir: string, runId: string, layers: number, n = 20): { m
     const run = store.createRun({ ...store.getRun(runId), id: undefined, status: 'running' } as never);
     const transitions = (cp.rows.replay ?? []).slice(0, layers).map((r) => r.value);
     const entry = (cp.rows.cache ?? []).slice(0, 1).map((r) => r.value);
-    const times: number[] = [];
+    const networks = (cp.rows.networks ?? []).slice(0, 1).map((r) => r.value);
+    // a journal entry the run wrote (a run whose networks are stored every episode writes none)
+    const learn = (cp.rows.learn ?? []).slice(0, 1).map((r) => r.value);
+    let ms = 0;
     let bytes = 0;
     for (let e = 0; e < n; e++) {
       const episode = { episode: e, phase: 'learning' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {} };
-      const rows = { append: [{ stream: 'replay', from: e * layers, values: transitions }, { stream: 'cache', from: e, values: entry }] };
+      const own = e % every === 0 ? { stream: 'networks', from: e, values: networks } : { stream: 'learn', from: e, values: learn };
+      const rows = { append: [{ stream: 'replay', from: e * layers, values: transitions }, { stream: 'cache', from: e, values: entry }, own] };
       const t = performance.now();
-      bytes = store.recordEpisode(run.id, episode as never, { agent: cp.agent, env: cp.env, rows }).bytes;
-      times.push(performance.now() - t);
+      bytes += store.recordEpisode(run.id, episode as never, { agent: cp.agent, env: cp.env, rows }).bytes;
+      ms += performance.now() - t;
     }
-    times.sort((a, b) => a - b);
-    return { ms: times[n >> 1], bytes, wholeBytes };
+    return { ms: ms / n, bytes: bytes / n, wholeBytes };
   } finally {
     store.close();
   }
 }
 
-async function measureModel(model: string): Promise<Row> {
-  const config = parseRunConfig({ model, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1, ...(hidden ? { hidden } : {}) });
+async function measureModel(model: string, every: number): Promise<Row> {
+  const config = parseRunConfig({ model, budget, episodes, finetuneSteps, finalSteps: 0, rerankTop: 0, seed: 1, ...(hidden ? { hidden } : {}), ...(updates ? { updatesPerEpisode: updates === 'per-transition' ? updates : Number(updates) } : {}) });
   const workdir = await workdirWith(config);
   try {
     // episodes 10 and 100 of a run of `episodes`: its own warm-up (a fifth, at most 20), stopped after 100
-    const early = await coordinatorRun(config, workdir, Math.min(100, episodes));
+    const early = await coordinatorRun(config, workdir, Math.min(100, episodes), every);
     const at = POINTS.filter((p) => p <= 100).map((p) => window(early, p));
     // episode 1000: a run whose first 990 episodes are warm-up (random actions, no updates: minutes, not an hour),
     // then learns as a run at 1000 does: the replay full, the store, cache and checkpoint rows 990 episodes deep
     if (POINTS.includes(1000)) {
-      const late = await coordinatorRun({ ...config, warmup: 990 }, workdir, 1000);
+      const late = await coordinatorRun({ ...config, warmup: 990 }, workdir, 1000, every);
       at.push(window(late, 1000));
     }
     const runs = openStore(storePath(workdir), { readonly: true });
@@ -180,14 +194,14 @@ async function measureModel(model: string): Promise<Row> {
     const layers = built.env.layers.length;
     built.env.dispose();
     built.model.dispose();
-    return { model, layers, at, episodeSeconds: seconds / realEpisodes, episodeCpu: cpu / realEpisodes, write: storeWrite(workdir, last, layers) };
+    return { model, every, layers, at, episodeSeconds: seconds / realEpisodes, episodeCpu: cpu / realEpisodes, write: storeWrite(workdir, last, layers, every) };
   } finally {
     rmSync(workdir, { recursive: true, force: true });
   }
 }
 
 const rows: Row[] = [];
-for (const m of models) rows.push(await measureModel(m));
+for (const m of models) for (const every of everies) rows.push(await measureModel(m, every));
 const loadAfter = loadavg()[0];
 
 const amdahl = (c: number, e: number, n: number) => (c + e) / (c + e / n);
@@ -197,25 +211,25 @@ const lines = rows.flatMap((r) =>
   r.at.map((p) => {
     // CPU seconds against a mobilenet-tiny episode's (the goal's yardstick): a shared machine stretches wall times
     // by its load at the moment, CPU times far less
-    const e = mobilenet?.episodeCpu ?? r.episodeCpu;
-    return [r.model, String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), ms(p.cpu), `${((100 * p.cpu) / r.episodeCpu).toFixed(2)}%`, `${((100 * p.cpu) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.cpu, e - p.cpu, n).toFixed(1)}x`)];
+    const e = (rows.find((m) => m.model === 'mobilenet-tiny' && m.every === r.every) ?? mobilenet)?.episodeCpu ?? r.episodeCpu;
+    return [r.model, String(r.every), String(p.episode), ms(p.seconds), ms(p.agent), ms(p.other), ms(p.cpu), `${((100 * p.cpu) / r.episodeCpu).toFixed(2)}%`, `${((100 * p.cpu) / e).toFixed(2)}%`, ...WORKERS.map((n) => `${amdahl(p.cpu, e - p.cpu, n).toFixed(1)}x`), `${(e / p.cpu).toFixed(1)}x`];
   }),
 );
 const body = [
-  `Search settings: DDPG (${hidden ? `hidden layers ${hidden.join('x')}, otherwise the default agent config` : 'default agent config: hidden layers 300x300'}), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
+  `Search settings: budget ${budget}, DDPG (${hidden ? `hidden layers ${hidden.join('x')}, otherwise the default agent config` : 'default agent config: hidden layers 300x300'}${updates ? `, ${updates} updates per episode` : ''}), --finetune-steps ${finetuneSteps}, rewards on 2000 validation images, seed 1, rollout batch 1, final stage and re-rank skipped; backend ${backend}. ` +
     `Coordinator: the search loop of runSearch on an evaluator that answers at once with a stand-in accuracy (a fixed function of the bits and prune ratios), so the time is the planner's act and learn, the evaluation cache, the checkpoint written to runs.db (WAL, its fsync) and the events; "wall ms/episode" is the mean over the 10 episodes ending at that episode (wall time between their episode-finished events), "agent" the planner's act and learn in it (wall), "rest" the store write, events and loop; "CPU ms/episode" the process's CPU time (user + system) over the same episodes, which the machine's other users stretch far less than wall time. ` +
     `Episode: the mean of ${realEpisodes} real episodes of the same model (compress, ${finetuneSteps ? `${finetuneSteps} fine-tune steps, ` : 'batch-norm re-estimation, '}scoring), measured in this process after the coordinator runs. Weights untrained (neither figure depends on them). ` +
-    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
+    `Amdahl bound for N workers: (c + e) / (c + e/N), c the coordinator's CPU ms/episode, e a mobilenet-tiny episode's CPU time less c (what an idle machine with N+1 cores would give; fsync waits are wall time, not CPU: see the checkpoint write below). "Cap for any N, learning ahead": with --learn-ahead the agent learns while the workers measure, so the coordinator's work leaves the serial path, but its one thread still does all of it: N workers finish at most one episode per c, (c + e) / c = e_total / c times one process's rate. Load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end (2 shared cores).`,
   '',
   rows
-    .map((r) => `- ${r.model}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s wall, ${r.episodeCpu.toFixed(2)} s CPU (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (median of 20, fsync included), ${(r.write.bytes / 1e6).toFixed(2)} MB a write (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
+    .map((r) => `- ${r.model}, networks every ${r.every}: ${r.layers} searched layers; a real episode ${r.episodeSeconds.toFixed(2)} s wall, ${r.episodeCpu.toFixed(2)} s CPU (mean of ${realEpisodes}); the checkpoint write after episode 1000 ${r.write.ms.toFixed(1)} ms (mean of ${Math.max(20, 2 * r.every)}, fsync included), ${(r.write.bytes / 1e6).toFixed(3)} MB a write on average (written whole, with the replay and the cache in it: ${(r.write.wholeBytes / 1e6).toFixed(2)} MB)`)
     .join('\n'),
   '',
-  table(['model', 'episode', 'wall ms/episode', 'agent ms', 'rest ms', 'CPU ms/episode', 'CPU of its own episode', 'CPU of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`)], lines),
+  table(['model', 'networks stored every', 'episode', 'wall ms/episode', 'agent ms', 'rest ms', 'CPU ms/episode', 'CPU of its own episode', 'CPU of a mobilenet-tiny episode', ...WORKERS.map((n) => `bound for ${n}`), 'cap for any N, learning ahead'], lines),
 ].join('\n');
 // a section of bench/results/parallel.md (the rest of the file is bench/parallel.ts's), replaced when run again
 const HEADING = "## The coordinator's own time per episode";
-const command = `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps}${hidden ? ` --hidden ${hidden.join(',')}` : ''}`;
+const command = `npx tsx bench/coordinator.ts --models ${models.join(',')} --episodes ${episodes} --real ${realEpisodes} --finetune-steps ${finetuneSteps} --budget ${budget}${hidden ? ` --hidden ${hidden.join(',')}` : ''}${updates ? ` --updates-per-episode ${updates}` : ''} --network-every ${everies.join(',')}`;
 const section = `${HEADING}\n\n- date: ${new Date().toISOString()}\n- machine: ${machine()}\n- command: \`${command}\`\n\n${body}\n`;
 const path = 'bench/results/parallel.md';
 const before = existsSync(path) ? readFileSync(path, 'utf8') : '# Episodes in parallel\n';

@@ -235,6 +235,10 @@ export const RunConfigFields = z
       'Strategies the agent proposes from one policy before it learns from their results (0 or absent = --workers)',
       { defaultText: '--workers' },
     ),
+    learnAhead: field(
+      z.boolean().default(false),
+      "The agent (ddpg, random) learns from a batch while the workers evaluate the next one, whose strategies then come from the policy one batch staler (it has learnt every batch but the last); the same seed gives the same strategies whatever evaluates them (docs/design.md, Learning ahead)",
+    ),
     queue: field(redisUrl.optional(), 'Evaluate episodes through a Redis queue, redis://HOST:PORT, served by `autoshrink worker` processes', { defaultText: 'none (local)' }),
 
     // ---- the DDPG agent (defaults: agent/ddpg-config.ts DEFAULT_DDPG_CONFIG, where each cites its anchor) ---------------

@@ -8,7 +8,8 @@
  * Batches: the planner proposes B episodes at a time (`rolloutBatch`, default the evaluator's slots), they are
  * evaluated concurrently, then learnt from and stored in proposal order. Each stored checkpoint carries the proposals
  * of its batch not yet stored, so a run killed mid-batch resumes with exactly those proposals (already measured ones
- * come from the cache) and stores each episode once.
+ * come from the cache) and stores each episode once. With --learn-ahead the batch after is proposed and sent to the
+ * evaluator before a batch is learnt (`learnAhead`), and a checkpoint carries it too (`next`).
  *
  * Stopping: an aborted signal stops between batches, or discards the batch in flight (its fine-tunes check the
  * signal every step); the store is never left half-written.
@@ -52,6 +53,9 @@ export interface SearchOptions {
   data?: InMemoryData;
   /** The milliseconds clock --time plans with (default performance.now; tests inject their own). */
   clock?: Clock;
+  /** DDPG: episodes between two stored copies of its networks (default 25); a resume learns the episodes since
+   * again, so the results do not depend on it (run/planners/network-journal.ts). */
+  networkCheckpointEvery?: number;
 }
 
 /** A run's config as the library takes it: `data` may be the arrays themselves (env/data/in-memory.ts). */
@@ -184,6 +188,8 @@ interface EnvCheckpoint {
   /** [strategy key, accuracy, loss]; checkpoints older than the cross-entropy reward hold no loss. */
   cache?: Array<[string, number, number?]>;
   pending?: Proposal[];
+  /** --learn-ahead: the batch after, proposed before this one was learnt (its evaluation was under way). */
+  next?: Proposal[];
 }
 
 /** The diagnostics stored and shown per episode: the agent's report and the wall's clamps. */
@@ -221,6 +227,9 @@ interface Progress {
   done: number;
   pending: Proposal[];
   best: BestImprovedEvent | null;
+  /** --learn-ahead: the batch after `pending`, already proposed, and its evaluation when under way. */
+  next: Proposal[];
+  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch>; started: number };
 }
 
 interface LoopInput {
@@ -238,7 +247,7 @@ interface LoopInput {
 async function loop(input: LoopInput): Promise<SearchResult> {
   const { runId, store, checkpoint, opts, evaluator } = input;
   const lp = open(input);
-  const progress = resume(lp, checkpoint);
+  const progress = await resume(lp, checkpoint);
   store.setStatus(runId, 'running');
   const started = performance.now();
   announce(lp, progress);
@@ -247,14 +256,20 @@ async function loop(input: LoopInput): Promise<SearchResult> {
     while (progress.done < lp.planned) {
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
-      const t0 = performance.now();
-      const batch = await nextBatch(lp, progress);
-      const evaluations = await evaluateBatch(lp, batch);
+      let t0 = performance.now();
+      const inFlight = progress.nextEvaluation;
+      progress.nextEvaluation = undefined;
+      // --learn-ahead: the batch proposed and sent to the workers while the last one was learnt
+      const batch = inFlight ? progress.pending : await nextBatch(lp, progress);
+      if (inFlight) t0 = inFlight.started;
+      const evaluations = await (inFlight?.promise ?? evaluateBatch(lp, batch));
       if (opts.signal?.aborted) throw new Aborted();
       // wall time of the batch, shared by its episodes
       const batchSeconds = (performance.now() - t0) / 1000;
+      await learnAhead(lp, progress, batch);
       for (const [i, proposal] of batch.entries()) await record(lp, progress, { batch, i, evaluation: evaluations[i], batchSeconds, proposal });
-      progress.pending = [];
+      progress.pending = progress.next;
+      progress.next = [];
     }
   } catch (e) {
     if (e instanceof Aborted || (e as Error).name === 'AbortError') status = 'stopped';
@@ -263,6 +278,8 @@ async function loop(input: LoopInput): Promise<SearchResult> {
       throw e;
     }
   } finally {
+    // a batch evaluated ahead of a stop is left to the next run (its proposals are in the checkpoint)
+    progress.nextEvaluation?.promise.catch(() => {});
     lp.planner.dispose();
     await evaluator.close();
   }
@@ -275,22 +292,22 @@ function open({ runId, config, built, store, opts, evaluator, timeLimit }: LoopI
   const emit = opts.onEvent ?? (() => {});
   const evaluate = (strategies: LayerSpec[][], o: { steps?: number; onStart?: (i: number) => void } = {}) =>
     evaluateStrategies(env, evaluator, strategies, { ...o, signal: opts.signal });
-  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots });
+  const planner = createPlanner({ env, config, emit, evaluate, signal: opts.signal, slots: evaluator.slots, networkCheckpointEvery: opts.networkCheckpointEvery });
   const batchSize = Math.max(1, config.rolloutBatch || evaluator.slots);
   const planned = Math.min(planner.planned, store.getRun(runId).episodesPlanned);
   return { runId, config, built, env, store, opts, emit, evaluator, planner, log: new CheckpointLog(), planned, batchSize, timeLimit };
 }
 
 /** A resumed run: the planner's state, the evaluation cache and the unstored proposals from the checkpoint. */
-function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Progress {
+async function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Promise<Progress> {
   const run = lp.store.getRun(lp.runId);
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
-  if (!checkpoint) return { done: 0, pending: [], best };
+  if (!checkpoint) return { done: 0, pending: [], next: [], best };
   const { agent, env } = lp.log.join(checkpoint);
-  lp.planner.restore(agent);
+  await lp.planner.restore(agent);
   const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
-  return { done: checkpoint.episode + 1, pending: saved.pending ?? [], best };
+  return { done: checkpoint.episode + 1, pending: saved.pending ?? [], next: saved.next ?? [], best };
 }
 
 /** `run-started`, and a warning for the layers the search leaves at fp32. */
@@ -333,6 +350,13 @@ function smallestGoal(config: RunConfig, episodes: Array<{ episode: number; accu
 
 /** The next batch: new proposals, or a resumed batch's (made and announced before the stop: announced again). */
 async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
+  if (progress.pending.length === 0 && progress.next.length > 0) {
+    // resumed between two batches of --learn-ahead: the batch after is the one to evaluate now
+    progress.pending = progress.next;
+    progress.next = [];
+    for (const p of progress.pending) lp.emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
+    return progress.pending;
+  }
   if (progress.pending.length === 0) {
     const episodes = Array.from({ length: Math.min(lp.batchSize, lp.planned - progress.done) }, (_, i) => progress.done + i);
     progress.pending = await lp.planner.propose(episodes);
@@ -340,6 +364,27 @@ async function nextBatch(lp: Loop, progress: Progress): Promise<Proposal[]> {
     for (const p of progress.pending) lp.emit({ type: 'episode-started', episode: p.episode, phase: p.phase });
   }
   return progress.pending;
+}
+
+/**
+ * --learn-ahead: with `batch` evaluated and not yet learnt, propose the batch after it and start its evaluation, so
+ * the agent learns while the workers measure. The order of the agent's work is fixed by the episodes, not by timing:
+ * the batch after `batch` is proposed before `batch` is learnt, always, so its proposals come from the policy that has
+ * learnt every batch before `batch` (docs/design.md, Learning ahead). A warm start's seed is learnt before anything
+ * else is proposed; a resumed run whose next batch is in its checkpoint does not propose it again.
+ */
+async function learnAhead(lp: Loop, progress: Progress, batch: Proposal[]): Promise<void> {
+  // the agents (ddpg, random); the other planners' proposals follow what they learnt, one batch at a time
+  if (!lp.config.learnAhead || !(lp.config.agent === 'ddpg' || lp.config.agent === 'random') || batch.some((p) => p.alone)) return;
+  const from = batch[batch.length - 1].episode + 1;
+  if (progress.next.length === 0) {
+    if (from >= lp.planned) return;
+    const episodes = Array.from({ length: Math.min(lp.batchSize, lp.planned - from) }, (_, i) => from + i);
+    progress.next = await lp.planner.propose(episodes);
+  }
+  const promise = evaluateBatch(lp, progress.next);
+  promise.catch(() => {}); // awaited by the next round; a stop leaves it
+  progress.nextEvaluation = { promise, started: performance.now() };
 }
 
 function evaluateBatch(lp: Loop, batch: Proposal[]) {
@@ -378,7 +423,7 @@ async function record(lp: Loop, progress: Progress, at: { batch: Proposal[]; i: 
     ...diagnostics(learnt.report, proposal.clamped),
   };
   const { type: _type, ...row } = finished;
-  const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1) };
+  const envState: EnvCheckpoint = { cache: lp.env.cacheEntries(), pending: batch.slice(i + 1), ...(progress.next.length ? { next: progress.next } : {}) };
   const recorded = lp.store.recordEpisode(lp.runId, row, lp.log.split(learnt.checkpoint, envState));
   lp.log.committed();
   progress.done = proposal.episode + 1;

@@ -19,6 +19,8 @@ export function migrateStoredConfig(stored: unknown): unknown {
   // runs stored before the redraw of already-measured strategies played the duplicates
   if (raw.redraws === undefined) raw.redraws = 0;
   if (raw.warmStart === undefined) raw.warmStart = 'none';
+  // runs stored before --learn-ahead learnt each batch before proposing the next
+  if (raw.learnAhead === undefined) raw.learnAhead = false;
   // runs stored before the holdout split trained on those images and re-ranked on validation
   if (raw.holdoutSize === undefined) raw.holdoutSize = 0;
   // runs stored before the references finished without them

@@ -7,7 +7,8 @@
  * the autoshrink version, the tfjs backend, a hash of the model (topology and original weights) and of the dataset
  * (its id and the bytes of its train, validation and holdout splits). A worker builds the run's environment from its own
  * files, checks that identity and refuses a mismatch; the coordinator reports the refusal as one line and the run
- * stops, resumable. Results come back through QueueEvents (`job.waitUntilFinished`), in job order.
+ * stops, resumable. Results come back through QueueEvents (run/evaluators/queue-wait.ts), in job order; a batch no
+ * worker takes waits, saying so after a minute.
  *
  * A worker killed mid-job stops renewing its lock; BullMQ's stalled-job check (run by the other workers) moves the job
  * back to the queue and another worker measures it. Jobs a killed coordinator left waiting are removed when the run
@@ -26,6 +27,7 @@ import type { Evaluator, MeasureJob } from './evaluator.js';
 import type { RunEvent } from '../events.js';
 import { modelHash } from '../final/strategy.js';
 import { AUTOSHRINK_VERSION } from '../version.js';
+import { JobWaiters } from './queue-wait.js';
 
 /** The one queue every coordinator and worker of a Redis server uses; runs are told apart inside the jobs. */
 export const QUEUE_NAME = 'autoshrink-episodes';
@@ -136,6 +138,8 @@ export interface QueueEvaluatorOptions {
   backend: string;
   runId: string;
   onEvent?: (event: RunEvent) => void;
+  /** Seconds a batch waits with none of its jobs taken before a line says so (default 60; run/evaluators/queue-wait.ts). */
+  idleSeconds?: number;
 }
 
 const abortError = () => Object.assign(new Error('evaluation aborted'), { name: 'AbortError' });
@@ -150,7 +154,9 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
   const { Queue, QueueEvents } = await import('bullmq');
   const queue = new Queue<QueueJobData>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
+  let waiters: JobWaiters | null = null;
   const close = async () => {
+    waiters?.rejectAll(new Error('the queue evaluator closed'));
     await Promise.allSettled([events.close(), queue.close()]);
   };
   try {
@@ -165,7 +171,8 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
     throw e;
   }
   const starts = new Map<string, () => void>();
-  events.on('active', ({ jobId }) => starts.get(jobId)?.());
+  const waiting = new JobWaiters(events, (jobId) => starts.get(jobId)?.());
+  waiters = waiting;
   events.on('stalled', ({ jobId }) => {
     if (starts.has(jobId)) opts.onEvent?.({ type: 'log', level: 'warn', message: `a queue worker stopped during an evaluation (job ${jobId}); the job went back to the queue for another worker` });
   });
@@ -175,6 +182,10 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
       if (signal?.aborted) throw abortError();
       const ids = jobs.map(() => `${opts.runId}-${randomUUID()}`);
       ids.forEach((id, i) => starts.set(id, () => onStart?.(i)));
+      // registered before the jobs are added: no result is missed
+      const all = waiting.wait(ids).catch((e: Error) => Promise.reject(failure(e)));
+      all.catch(() => {}); // after an abort nobody waits for it
+      const stopWatch = waiting.watchIdle(opts.url, opts.onEvent, opts.idleSeconds);
       try {
         const added = await queue.addBulk(
           jobs.map((job, i) => ({
@@ -188,8 +199,6 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
           onAbort = () => reject(abortError());
           signal?.addEventListener('abort', onAbort, { once: true });
         });
-        const all = Promise.all(added.map((j) => j.waitUntilFinished(events).catch((e: Error) => Promise.reject(failure(e)))));
-        all.catch(() => {}); // after an abort nobody waits for it
         try {
           const results = await Promise.race([all, aborted]);
           return results.map(asMeasurement);
@@ -199,6 +208,8 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
           await Promise.allSettled(added.map((j) => j.remove()));
         }
       } finally {
+        stopWatch();
+        waiting.forget(ids);
         ids.forEach((id) => starts.delete(id));
       }
     },

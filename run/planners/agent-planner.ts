@@ -17,6 +17,7 @@ import { agentOptions } from '../agent-options.js';
 import type { Phase } from '../events.js';
 import { maybeFill } from './fill-strategy.js';
 import { knapsackCandidates } from './knapsack.js';
+import { NetworkJournal } from './network-journal.js';
 import type { Planner, PlannerContext, Proposal } from './types.js';
 
 export function agentPlanner(ctx: PlannerContext): Planner {
@@ -28,6 +29,7 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     ...agentOptions(config),
   });
   const warmStart = config.agent === 'ddpg' && config.warmStart === 'knapsack';
+  const journal = new NetworkJournal(agent, ctx.networkCheckpointEvery);
 
   /** Walk `strategy` through the env as episode `episode`: its transitions, and the strategy the walls leave. */
   const walk = (episode: number, strategy: LayerSpec[], announce: boolean) => {
@@ -49,7 +51,7 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     const [strategy] = await knapsackCandidates(ctx, 1);
     emit({ type: 'episode-started', episode: 0, phase: agent.phase(0) });
     const seed = walk(0, strategy, true);
-    return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions };
+    return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions, alone: true };
   };
 
   /**
@@ -131,12 +133,15 @@ export function agentPlanner(ctx: PlannerContext): Planner {
       return out;
     },
     async learn(proposal, reward) {
+      journal.beforeLearn();
       for (const t of proposal.transitions) agent.observe(t);
       const report = agent.endEpisode(reward);
-      if (proposal.episode === 0 && warmStart) imitateSeed(proposal);
-      return { report, checkpoint: await agent.checkpoint() };
+      const seeded = proposal.episode === 0 && warmStart;
+      if (seeded) imitateSeed(proposal);
+      // the imitation is not in the journal: the networks after it are stored whole
+      return { report, checkpoint: await journal.checkpoint(proposal.episode, reward, proposal.transitions, seeded) };
     },
-    restore: (cp) => agent.restore(cp as AgentCheckpoint),
+    restore: (cp) => journal.restore(cp as AgentCheckpoint),
     dispose: () => agent.dispose(),
   };
 

@@ -23,6 +23,8 @@ export interface Proposal {
   /** Layers whose choice the budget wall changed (pinned layers not counted). */
   clamped: number;
   transitions: Transition[];
+  /** Learnt before the next batch is proposed, even with --learn-ahead (a warm start's seed: the actor imitates it). */
+  alone?: boolean;
 }
 
 export interface Planner {
@@ -31,7 +33,8 @@ export interface Planner {
   propose(episodes: number[]): Promise<Proposal[]>;
   /** Learn from one finished episode (in proposal order); returns the agent's report and the checkpoint to store. */
   learn(proposal: Proposal, reward: number): Promise<{ report: EpisodeReport | null; checkpoint: unknown }>;
-  restore(checkpoint: unknown): void;
+  /** Continue from a stored checkpoint (DDPG may learn the episodes since its last stored networks again). */
+  restore(checkpoint: unknown): void | Promise<void>;
   dispose(): void;
 }
 
@@ -46,6 +49,8 @@ export interface PlannerContext {
    * time may fill the others with what it will likely need next. */
   slots?: number;
   signal?: AbortSignal;
+  /** DDPG: episodes between two stored copies of its networks (run/planners/network-journal.ts; default 25). */
+  networkCheckpointEvery?: number;
 }
 
 export class Aborted extends Error {}

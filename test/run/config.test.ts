@@ -125,6 +125,7 @@ test('a run stored before batch-norm re-estimation and the dense flops budget re
   t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, reward: undefined })).reward, 'accuracy', 'a config without a reward predates the cross-entropy default');
   t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, reward: 'accuracy' })).reward, 'accuracy');
   t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, noiseLayers: undefined })).noiseLayers, 0, 'stored before --noise-layers: noise on every layer');
+  t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, learnAhead: undefined })).learnAhead, false, 'stored before --learn-ahead: each batch learnt before the next is proposed');
   // a config stored today is read as it is
   const today = parseRunConfig({ budget: 'size:1.5bits', bnBatches: 4 });
   t.deepEqual(parseRunConfig(migrateStoredConfig(today)), today);

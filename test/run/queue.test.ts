@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { RunEvent } from '../../run/events.js';
 import { finishRun } from '../../run/final/final.js';
+import { queueEvaluator } from '../../run/evaluators/queue.js';
 import { runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { freePort, HAS_REDIS, startRedis, stop } from '../helpers/redis-server.js';
@@ -64,6 +65,11 @@ async function startWorker(t: ExecutionContext, url: string, dir: string): Promi
 
 redisTest('a search through the queue with 2 worker processes stores what the in-process search stores, and its re-rank gives the same rows', async (t) => {
   const url = await startRedis(t);
+  // the fill pass's sensitivities and the re-rank send batches of more than 10 jobs: no listener piles up per job
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
   const workers = await Promise.all([startWorker(t, url, workdir), startWorker(t, url, workdir)]);
   const viaQueue = await runSearch({ ...BATCHED, workers: 2, queue: url }, { workdir, backend: 'wasm' });
   t.is(viaQueue.status, 'completed');
@@ -78,6 +84,33 @@ redisTest('a search through the queue with 2 worker processes stores what the in
   t.deepEqual(queued.rerank, local.rerank);
   const reranked = workers.map((w) => (w.output().match(new RegExp(`^job \\S+: run ${viaQueue.runId} 12-step measurement, accuracy`, 'gm')) ?? []).length);
   t.is(reranked[0] + reranked[1], 3, `re-rank jobs per worker: ${reranked.join(', ')}`);
+  t.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+});
+
+redisTest('a search no worker serves waits, saying so after 1 s and again after 2 s more (the wait doubles), and stops resumable on Ctrl+C', async (t) => {
+  const url = await startRedis(t);
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const search = runSearch(
+    { ...TINY, workers: 1, queue: url },
+    {
+      workdir,
+      backend: 'wasm',
+      signal: controller.signal,
+      // the queue evaluator as --queue makes it, with 1 s in place of the 60 s a run waits before it says so
+      createEvaluator: (config, built, o) => queueEvaluator(config, built, { url, slots: 1, backend: o.backend, runId: o.runId, onEvent: o.onEvent, idleSeconds: 1 }),
+      onEvent: (e) => {
+        if (e.type !== 'log' || !e.message.startsWith('no queue worker has taken')) return;
+        lines.push(e.message);
+        if (lines.length === 2) controller.abort();
+      },
+    },
+  );
+  const r = await search;
+  t.is(r.status, 'stopped');
+  const tail = `: start one with autoshrink worker --queue ${url} (the run waits for it; Ctrl+C stops it, resumable)`;
+  t.deepEqual(lines, [`no queue worker has taken a job for 1 s${tail}`, `no queue worker has taken a job for 2 s${tail}`]);
+  t.is(stored(r.runId).status, 'stopped');
 });
 
 redisTest('a worker killed mid-job: BullMQ gives its job to the other worker and the run stores every episode once', async (t) => {

@@ -1,0 +1,86 @@
+/**
+ * DDPG's networks stored every few episodes instead of every episode. Its actor, critic, their targets and Adam
+ * moments are about 3 MB whatever the run's length (AMC's 300x300 networks); written after every episode they were
+ * most of the coordinator's store write. Here a checkpoint carries them every `every` episodes (and after the warm
+ * start's imitation, which no stored entry replays); between those it carries a journal entry instead: the RNG's state
+ * before the episode's learning, the episode's transitions and its reward, a few kilobytes. A resume restores the
+ * last stored networks and learns the episodes since again from their entries (`Ddpg.relearn`): learning reads
+ * nothing else, so it gives the networks, Adam, replay, baseline, noise and RNG the uninterrupted run had, bit for
+ * bit, and the restored state is checked against the last checkpoint's before the run goes on.
+ *
+ * run/store/checkpoint-log.ts stores the networks and the entries as rows; this file decides what a checkpoint holds.
+ */
+import type { Agent, AgentCheckpoint, Transition } from '../../agent/agent.js';
+import { Ddpg } from '../../agent/ddpg.js';
+import type { RngState } from '../../agent/rng.js';
+
+/** Episodes between two stored copies of the networks by default: a resume learns at most 24 episodes again. */
+export const NETWORK_CHECKPOINT_EVERY = 25;
+
+/** What a resume needs to learn one episode again. */
+export interface JournalEntry {
+  episode: number;
+  rng: RngState;
+  reward: number;
+  transitions: Transition[];
+}
+
+/** An agent checkpoint with its journal: `base` is the episode whose networks are stored. */
+export type JournaledCheckpoint = AgentCheckpoint & { journal?: { base: number; entry?: JournalEntry } };
+
+/** A joined checkpoint (run/store/checkpoint-log.ts): the networks' own, the entries since, the state to reach. */
+type JoinedCheckpoint = AgentCheckpoint & { journal?: { base: number; relearn: JournalEntry[]; expect: Record<string, unknown> } };
+
+/** The state fields a resume must reproduce by learning the stored episodes again. */
+const CHECKED = ['episode', 'sigma', 'baseline', 'rng', 'actorAdamStep', 'criticAdamStep', 'replay', 'pending'] as const;
+
+export class NetworkJournal {
+  /** The episode whose networks the store holds; -1: none yet (the next checkpoint carries them). */
+  private base = -1;
+  private rngBefore: RngState | null = null;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly every = NETWORK_CHECKPOINT_EVERY,
+  ) {
+    if (!(Number.isInteger(every) && every >= 1)) throw new RangeError(`network checkpoints every ${every} episodes: give a whole number >= 1`);
+  }
+
+  /** Call before the agent learns an episode: the RNG as learning finds it. */
+  beforeLearn(): void {
+    this.rngBefore = this.agent instanceof Ddpg ? this.agent.rngState() : null;
+  }
+
+  /** The checkpoint after episode `episode` was learnt: with the networks every `every` episodes (or when `whole`). */
+  async checkpoint(episode: number, reward: number, transitions: Transition[], whole = false): Promise<JournaledCheckpoint> {
+    const agent = this.agent;
+    if (!(agent instanceof Ddpg) || !this.rngBefore) return agent.checkpoint();
+    if (whole || this.base < 0 || episode - this.base >= this.every) {
+      this.base = episode;
+      return { ...(await agent.checkpoint()), journal: { base: episode } };
+    }
+    const entry: JournalEntry = { episode, rng: this.rngBefore, reward, transitions };
+    return { ...(await agent.checkpoint({ networks: false })), journal: { base: this.base, entry } };
+  }
+
+  /** Restore a joined checkpoint: its networks, then the episodes since learnt again, checked against the stored state. */
+  async restore(cp: AgentCheckpoint): Promise<void> {
+    const { journal, ...whole } = cp as JoinedCheckpoint;
+    this.agent.restore(whole);
+    if (!journal || !(this.agent instanceof Ddpg)) {
+      this.base = -1;
+      return;
+    }
+    for (const entry of journal.relearn) this.agent.relearn(entry);
+    const now = (await this.agent.checkpoint({ networks: false })).state;
+    for (const f of CHECKED) {
+      if (JSON.stringify(now[f]) !== JSON.stringify(journal.expect[f])) {
+        throw new Error(
+          `learning episodes ${journal.base + 1} to ${journal.base + journal.relearn.length} again from the stored networks of episode ${journal.base} ` +
+            `did not give the stored ${f}; the run cannot resume bit for bit`,
+        );
+      }
+    }
+    this.base = journal.base;
+  }
+}

@@ -1,0 +1,76 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { RunConfig } from '../../run/config.js';
+import type { RunEvent } from '../../run/events.js';
+import { resumeSearch, runSearch, storePath } from '../../run/search.js';
+import { openStore } from '../../run/store/store.js';
+import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
+
+let workdir = '';
+test.before(async () => (workdir = await tinyWorkdir('network-resume')));
+test.after.always(() => removeDir(workdir));
+
+/** What a run stored per episode, the learner's diagnostics included (they follow from the networks), and its best. */
+function stored(runId: string) {
+  const store = openStore(storePath(workdir), { readonly: true });
+  try {
+    const episodes = store.episodes(runId).map((e) => ({ episode: e.episode, strategy: e.strategy, accuracy: e.accuracy, reward: e.reward, criticLoss: e.criticLoss, actorLoss: e.actorLoss, meanQ: e.meanQ, sigma: e.sigma }));
+    return { episodes, best: store.getRun(runId).best?.strategy, status: store.getRun(runId).status };
+  } finally {
+    store.close();
+  }
+}
+
+/** The search in a child process that SIGKILLs itself right after episode `after` is stored; returns the run id. */
+async function killedAfter(config: Partial<RunConfig>, after: number, every: number): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AUTOSHRINK_TEST_KILL_AFTER: String(after), AUTOSHRINK_TEST_NETWORK_EVERY: String(every) },
+  });
+  let runId = '';
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      const e = JSON.parse(line) as RunEvent;
+      if (e.type === 'run-started') runId = e.runId;
+    }
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+  if (signal !== 'SIGKILL') throw new Error(`the child ended with ${signal}, not SIGKILL`);
+  return runId;
+}
+
+// 8 episodes, 1 warm-up, networks every 3: stored after episodes 0, 3 and 6; killed after 4, the resume learns 4 again
+const config: Partial<RunConfig> = { ...TINY, episodes: 8 };
+
+for (const rolloutBatch of [1, 2]) {
+  test(`rollout batch ${rolloutBatch}: killed after episode 4 with the networks of episode 3 stored, the resume learns episode 4 again and stores what the uninterrupted run stores, losses included`, async (t) => {
+    const c = { ...config, rolloutBatch };
+    const full = await runSearch(c, { workdir, backend: 'wasm', networkCheckpointEvery: 3 });
+    const runId = await killedAfter(c, 4, 3);
+    const store = openStore(storePath(workdir), { readonly: true });
+    const cp = store.lastCheckpoint(runId)!;
+    store.close();
+    t.is(cp.episode, 4);
+    t.deepEqual(cp.rows.networks.map((r) => r.index), [3], 'the networks of episode 3, not of 4');
+    t.deepEqual(cp.rows.learn.map((r) => r.index), [4]);
+    const resumed = await resumeSearch(runId, { workdir, backend: 'wasm', networkCheckpointEvery: 3 });
+    t.is(resumed.status, 'completed');
+    const [a, b] = [stored(runId), stored(full.runId)];
+    t.deepEqual(a.episodes.map((e) => e.episode), [0, 1, 2, 3, 4, 5, 6, 7]);
+    // the episodes after the resume learnt (1 warm-up): their critic losses come from the re-learnt networks
+    t.true(a.episodes.slice(5).every((e) => e.criticLoss !== null));
+    t.deepEqual(a.episodes, b.episodes);
+    t.deepEqual(a.best, b.best);
+  });
+}
+
+test('the networks stored every 25 episodes or every episode: the same episodes (the interval changes what is written, not the run)', async (t) => {
+  const every1 = await runSearch(config, { workdir, backend: 'wasm', networkCheckpointEvery: 1 });
+  const every25 = await runSearch(config, { workdir, backend: 'wasm' });
+  t.deepEqual(stored(every25.runId).episodes, stored(every1.runId).episodes);
+});
