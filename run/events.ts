@@ -148,6 +148,8 @@ export interface BestImprovedEvent {
   episode: number;
   accuracy: number;
   cost: number;
+  /** Its cost against every budget, when the run has two (the first is `cost`). */
+  costs?: number[];
   reward: number;
   strategy: LayerChoice[];
 }

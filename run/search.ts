@@ -429,7 +429,7 @@ async function record(lp: Loop, progress: Progress, at: { batch: Proposal[]; i: 
   progress.done = proposal.episode + 1;
   lp.emit(finished);
   if (recorded.improved && recorded.best) {
-    progress.best = { type: 'best-improved', episode: proposal.episode, accuracy: evaluation.accuracy, cost: evaluation.cost, reward: evaluation.reward, strategy: finished.strategy };
+    progress.best = { type: 'best-improved', episode: proposal.episode, accuracy: evaluation.accuracy, cost: evaluation.cost, ...(finished.costs ? { costs: finished.costs } : {}), reward: evaluation.reward, strategy: finished.strategy };
     lp.emit(progress.best);
   }
 }

@@ -60,7 +60,8 @@ export function searchViewLayout(state: ViewState, props: Omit<SearchViewProps, 
   const liveRows = () => {
     const layerBlock = pair(shown.current ? layers.length + 2 : 0, shown.best ? layers.length + 2 : 0, layersSideBySide);
     const chartBlock = pair(shown.chart ? chartHeight + 1 : 0, shown.rollouts ? rollouts + 2 : 0, chartSideBySide);
-    const blocks = [layerBlock, 1, chartBlock].filter((n) => n > 0);
+    const budgetLines = state.header?.smallest ? 1 : (state.header?.budget.all?.length ?? 1);
+    const blocks = [layerBlock, budgetLines, chartBlock].filter((n) => n > 0);
     return 4 + (learningText(state) === null ? 0 : 1) + blocks.reduce((a, b) => a + b, 0) + (shown.spacing ? 1 + blocks.length : 0);
   };
   // Leave the last terminal row free: a live area as tall as the terminal makes ink clear the screen every frame.

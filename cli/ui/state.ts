@@ -312,6 +312,15 @@ export function bestBudgetFraction(state: ViewState): number | null {
   return state.best.cost / state.header.budget.limit;
 }
 
+/** The best strategy's share of every budget of the run (one, or two), undefined where its cost against one was not
+ * stored (a best from before costs were kept); null with no best yet. */
+export function bestBudgetFractions(state: ViewState): Array<number | undefined> | null {
+  const first = bestBudgetFraction(state);
+  if (first === null || !state.header) return null;
+  const all = state.header.budget.all ?? [state.header.budget];
+  return all.map((b, i) => (i === 0 ? first : state.best!.costs?.[i] === undefined ? undefined : state.best!.costs![i] / b.limit));
+}
+
 /**
  * Approximate stored bits per weight of one layer's setting, for the per-layer bar: the bits of each kept value (the
  * cluster index, log2 of the cluster count, when clustering is narrower than `bits`) times the kept fraction of

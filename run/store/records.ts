@@ -53,6 +53,8 @@ export interface BestRecord {
   episode: number;
   accuracy: number;
   cost: number;
+  /** Its cost against every budget, when the run has two (the first is `cost`); absent in runs stored before. */
+  costs?: number[];
   reward: number;
   strategy: LayerChoice[];
 }

@@ -279,7 +279,7 @@ class SqliteStore implements Store {
         const previous: BestRecord | null = run.best === null ? null : JSON.parse(run.best);
         const improved = previous === null || ep.reward > previous.reward;
         const best: BestRecord = improved
-          ? { episode: ep.episode, accuracy: ep.accuracy, cost: ep.cost, reward: ep.reward, strategy: ep.strategy }
+          ? { episode: ep.episode, accuracy: ep.accuracy, cost: ep.cost, ...(ep.costs ? { costs: ep.costs } : {}), reward: ep.reward, strategy: ep.strategy }
           : previous;
         this.stmt.setBest.run(improved ? toJson(best, 'best') : null, now, runId);
         return { improved, best, bytes: agent.byteLength + env.byteLength + rows.append.reduce((n, r) => n + r.data.byteLength, 0) };

@@ -50,6 +50,7 @@ test('the migrated v2 fixture keeps its runs too, and the store then takes a run
   t.deepEqual(run.budget, budgets[0]);
   t.deepEqual(run.budgets, budgets);
   t.deepEqual(store.episodes(id)[0].costs, [11000, 1.2]);
+  t.deepEqual(run.best?.costs, [11000, 1.2], 'the best keeps its cost against both, for the live view of a resumed run');
   // a latency budget alone is a budget_kind of its own
   const alone = store.createRun(sampleRun({ budget: { kind: 'latency', limit: 2 } }));
   t.deepEqual(store.getRun(alone.id).budgets, [{ kind: 'latency', limit: 2 }]);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { render } from 'ink-testing-library';
 import React from 'react';
+import { BudgetBar } from '../../../cli/ui/budget-bar.js';
 import { SearchView, searchViewLayout } from '../../../cli/ui/search-view.js';
 import { initialViewState } from '../../../cli/ui/state.js';
 import { after, fixtureState, plain } from './fixture.js';
@@ -155,4 +156,23 @@ test('before run-started the view shows only that it is starting and the keys', 
       'q stop (resumable)  p pause',
     ].join('\n'),
   );
+});
+
+test('a run with two budgets draws one bar a budget, each named by its kind; a best stored without its second cost says so', (t) => {
+  const size = mid.header!.budget;
+  const latency = { kind: 'latency' as const, limit: 2, full: 4, label: 'latency <= 50% of fp32 (2.00 ms)' };
+  const header = { ...mid.header!, budget: { ...size, all: [{ kind: size.kind, limit: size.limit, full: size.full, label: size.label }, latency] } };
+  const two = { ...mid, header, best: { ...mid.best!, costs: [mid.best!.cost, 1.9] } };
+  const lines = frame(<BudgetBar state={two} width={100} />).split('\n');
+  t.is(lines.length, 2);
+  t.regex(lines[0], /^size {5}█+[▏▎▍▌▋▊▉]?░+ {2}90\.4% {2}15\.8 kB of 17\.5 kB {2}\(full model 178 kB\)$/);
+  t.regex(lines[1], /^latency {2}█+[▏▎▍▌▋▊▉]?░+ {2}95\.0% {2}1\.90 ms of 2\.00 ms {2}\(full model 4\.00 ms\)$/, '1.9 of 2 ms: 95.0%');
+  const older = { ...two, best: { ...mid.best! } };
+  t.is(frame(<BudgetBar state={older} width={100} />).split('\n')[1], 'latency  not stored with this run\'s best (2.00 ms limit)');
+  // the layout counts both lines: at the least height that shows every section with one budget, two budgets drop one;
+  // a row more shows them all again
+  const all = (state: typeof mid, height: number) => Object.values(searchViewLayout(state, { width: 100, height }).shown).every(Boolean);
+  const least = Array.from({ length: 80 }, (_, h) => h + 1).find((h) => all(mid, h))!;
+  t.false(all(two, least));
+  t.true(all(two, least + 1));
 });
