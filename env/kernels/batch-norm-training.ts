@@ -23,7 +23,8 @@ import { channelAffine } from './channel-affine.js';
 
 export interface BatchNormTrainingResult {
   y: tf.Tensor;
-  /** The batch's per-channel mean and (population) variance, shape [c]; no gradient flows through them. */
+  /** The batch's per-channel mean and (population) variance, shape [c]; no gradient flows through them. Kept out of
+   * every tidy: the caller disposes them. */
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
 }
@@ -52,8 +53,9 @@ export function batchNormInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Ten
     const v = tf.mean(tf.square(xc), leading) as tf.Tensor1D;
     const r = tf.rsqrt(tf.add(v, epsilon));
     const gr = tf.mul(tf.reshape(g, [c]), r);
-    mean = m;
-    variance = v;
+    // the engine runs the forward pass in a tidy of its own: kept, and disposed by the caller
+    mean = tf.keep(m);
+    variance = tf.keep(v);
     save([xc, r, gr]);
     return {
       value: channelAffine(xc, gr, tf.reshape(b, [c])),
@@ -122,6 +124,7 @@ export function setBatchNormTraining(on: boolean): void {
         const old = moving.read();
         moving.write(tf.sub(old, tf.mul(tf.sub(old, tf.reshape(batch, old.shape)), 1 - this.momentum)));
       }
+      tf.dispose([mean, variance]);
       return y;
     });
   };
