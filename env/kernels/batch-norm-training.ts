@@ -98,6 +98,31 @@ function batchNormPrototype(): { call: Call } {
 let installed = false;
 let enabled = false;
 
+/** Told each batch's statistics of every training-mode batch norm ours runs: the layer, mean and variance ([c]). */
+export type BatchStatisticsObserver = (layer: tf.layers.Layer, mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+let observer: BatchStatisticsObserver | null = null;
+
+/**
+ * Runs `fn` with `observe` told the batch statistics of each training-mode batch norm ours computes (the tensors are
+ * disposed after the call: keep what you need). env/batch-norm.ts re-estimates the moving statistics from them.
+ */
+export function withBatchStatistics<T>(observe: BatchStatisticsObserver, fn: () => T): T {
+  const outer = observer;
+  observer = observe;
+  try {
+    return fn();
+  } finally {
+    observer = outer;
+  }
+}
+
+/** Whether ours runs this layer's training-mode calls now (on wasm with the fusions on, over the last axis, both
+ * gamma and beta). */
+export function fusedTrainingRuns(layer: tf.layers.Layer, rank: number): boolean {
+  const bn = layer as unknown as BatchNormLayer;
+  return enabled && tf.getBackend() === 'wasm' && bn.gamma != null && bn.beta != null && lastAxis(bn, rank);
+}
+
 function lastAxis(layer: BatchNormLayer, rank: number): boolean {
   const axes = Array.isArray(layer.axis) ? layer.axis : [layer.axis];
   return axes.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
@@ -116,14 +141,15 @@ export function setBatchNormTraining(on: boolean): void {
   const own = proto.call;
   proto.call = function (this: BatchNormLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const ok = enabled && kwargs?.training === true && tf.getBackend() === 'wasm' && this.gamma != null && this.beta != null;
-    if (!ok || !fusedTrainingCovers(x) || !lastAxis(this, x.rank)) return own.call(this, inputs, kwargs);
+    const layer = this as unknown as tf.layers.Layer;
+    if (kwargs?.training !== true || !fusedTrainingCovers(x) || !fusedTrainingRuns(layer, x.rank)) return own.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormInTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
       for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
         const old = moving.read();
         moving.write(tf.sub(old, tf.mul(tf.sub(old, tf.reshape(batch, old.shape)), 1 - this.momentum)));
       }
+      observer?.(layer, mean, variance);
       tf.dispose([mean, variance]);
       return y;
     });

@@ -9,6 +9,8 @@
 import test, { type ExecutionContext } from 'ava';
 import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
+import { recalibrateBatchNorm } from '../../env/batch-norm.js';
+import type { Dataset } from '../../env/data/dataset.js';
 import { evaluateModel } from '../../env/evaluate.js';
 import { foldedForward, layerChain } from '../../env/folded-inference.js';
 import { setFastWasmKernels } from '../../env/wasm-kernels.js';
@@ -177,4 +179,28 @@ test.serial('evaluateModel gives the same score with fusions on and off, and lea
   t.is(on.accuracy, off.accuracy);
   t.true(Math.abs(on.loss - off.loss) <= 1e-5 * off.loss, `${on.loss} vs ${off.loss}`);
   model.dispose();
+});
+
+test.serial('batch-norm re-estimation reads the fused op\'s own statistics: the moving statistics of tfjs-layers\' pass, in fewer full-size passes', async (t) => {
+  await selectBackend('wasm');
+  const count = 96;
+  const split = { x: rand([count, 11 * 9], 8, 0, 1).dataSync() as Float32Array, y: new Int32Array(count), count };
+  const data: Dataset = { id: 'rand', name: 'rand', inputShape: [11, 9, 1], numClasses: 4, train: split, validation: split, test: split };
+  const statistics = async (fusions: boolean) => {
+    setFastWasmKernels(true, { fusions });
+    const model = chainModel(6);
+    const profile = await tf.profile(() => recalibrateBatchNorm(model, data, { batches: 3, batchSize: 32, seed: 1 }));
+    const values = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').flatMap((l) => l.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array));
+    model.dispose();
+    // passes over activations: kernels reading a rank-4 tensor of a whole batch
+    const passes = profile.kernels.filter((k) => k.inputShapes.some((shape) => shape?.length === 4 && shape[0] === 32)).length;
+    return { values, passes };
+  };
+  const off = await statistics(false);
+  const on = await statistics(true);
+  t.is(on.values.length, 6);
+  close(t, off.values, on.values, 1e-5, 're-estimated statistics');
+  t.true(on.passes < off.passes, `${on.passes} passes with fusions, ${off.passes} without`);
+  t.log(`${on.passes} passes with fusions, ${off.passes} without`);
+  setFastWasmKernels(true);
 });
