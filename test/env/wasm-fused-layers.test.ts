@@ -201,6 +201,5 @@ test.serial('batch-norm re-estimation reads the fused op\'s own statistics: the 
   t.is(on.values.length, 6);
   close(t, off.values, on.values, 1e-5, 're-estimated statistics');
   t.true(on.passes < off.passes, `${on.passes} passes with fusions, ${off.passes} without`);
-  t.log(`${on.passes} passes with fusions, ${off.passes} without`);
   setFastWasmKernels(true);
 });
