@@ -32,7 +32,9 @@
  * own by float32 rounding only (test/env/wasm-fast-kernels.test.ts, test/env/finetune-kernels.test.ts).
  *
  * The layer kernels (batch norm, per-channel products, copies, convolution gradients) live in env/kernels/ and are
- * installed by `setFastWasmKernels` too; docs/wasm-kernels.md describes all three layers.
+ * installed by `setFastWasmKernels` too, as are the fusions (batch norm in training mode as one op,
+ * env/kernels/batch-norm-training.ts; folded scoring, env/folded-inference.ts); docs/wasm-kernels.md describes all four
+ * layers.
  *
  * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned

@@ -139,6 +139,24 @@ test.serial('folded scoring equals model.predict on cpu: conv + BN + ReLU, depth
   close(t, ref, run(), 1e-5, 'folded');
 });
 
+test.serial('a Sequential conv + batch norm folds too, and equals its predict', async (t) => {
+  await selectBackend('wasm');
+  setFastWasmKernels(true);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [7, 5, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'valid', kernelInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }) }),
+      tf.layers.batchNormalization({ movingMeanInitializer: tf.initializers.constant({ value: 0.3 }), movingVarianceInitializer: tf.initializers.constant({ value: 2 }) }),
+      tf.layers.flatten(),
+    ],
+  });
+  const x = rand([4, 7, 5, 2], 3);
+  const forward = foldedForward(model);
+  t.not(forward, null);
+  close(t, [(model.predict(x) as tf.Tensor).dataSync() as Float32Array], [forward!(x).dataSync() as Float32Array], 1e-5, 'sequential');
+  x.dispose();
+  model.dispose();
+});
+
 test.serial('no fold for a model that is not a chain, nor for a layer whose call is wrapped (activation quantization)', async (t) => {
   await selectBackend('wasm');
   const input = tf.input({ shape: [6, 6, 2] });
