@@ -19,15 +19,20 @@ export interface ModelScore {
   loss: number;
 }
 
+/** Input values per forward pass when scoring in whole slices (500 MNIST images; 27 of 224x224x3 become 32). */
+const PASS_VALUES = 1 << 22;
+
 export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500): Promise<ModelScore> {
   let correct = 0;
   let lossSum = 0;
   // with our wasm fusions: batch norm folded into the convolutions, and each slice in one pass (predict cuts batches
-  // of 32, each paying every layer's fixed cost); the same values up to float32 rounding
+  // of 32, each paying every layer's fixed cost), slices cut to PASS_VALUES input values (large images: at least 32,
+  // predict's batch); the same values up to float32 rounding
   const fused = wasmFusionsOn();
-  const forward = (fused ? foldedForward(model) : null) ?? ((x: tf.Tensor) => model.predict(x, fused ? { batchSize } : {}) as tf.Tensor);
-  for (let from = 0; from < split.count; from += batchSize) {
-    const to = Math.min(split.count, from + batchSize);
+  const step = fused ? Math.max(32, Math.min(batchSize, Math.floor(PASS_VALUES / inputShape.reduce((a, b) => a * b, 1)))) : batchSize;
+  const forward = (fused ? foldedForward(model) : null) ?? ((x: tf.Tensor) => model.predict(x, fused ? { batchSize: step } : {}) as tf.Tensor);
+  for (let from = 0; from < split.count; from += step) {
+    const to = Math.min(split.count, from + step);
     const sums = tf.tidy(() => {
       const [x, y] = sliceBatch(split, inputShape, from, to);
       const probs = forward(x);
