@@ -13,7 +13,8 @@
  * output channel, 'mse' ranges, half pruned at once; from the end of its first step to the end of its last), scoring
  * (env/evaluate.ts evaluateModel over the 2,000 validation images, as each episode does) and, for a model with batch
  * norm, its re-estimation (env/batch-norm.ts, 16 batches of 64: with scoring, what an episode without fine-tune
- * spends its time on). Medians over the rounds; then the slowest kernels of one more step and scoring under the first
+ * spends its time on). Figures are medians over the rounds, speed-ups the median of the rounds' own ratios (the sets
+ * of a round run back to back); then the slowest kernels of one more step and scoring under the first
  * and last set (bench/kernel-timer.ts).
  *   npx tsx bench/kernels.ts [--models lenet5,mobilenet-tiny] [--sets ours,fused] [--rounds 5] [--workdir .autoshrink]
  */
@@ -135,21 +136,27 @@ for (const name of models) {
     episode: median(m[s].score.map((v, i) => v + (bn ? m[s].bn[i] : 0))),
   });
   const rates = Object.fromEntries(SETS.map((s) => [s, rate(s)])) as Record<KernelSet, ReturnType<typeof rate>>;
+  // speed-ups round by round (the two sets of a round ran back to back, under the same load), then their median
+  const episodeS = (s: KernelSet) => m[s].score.map((v, i) => v + (bn ? m[s].bn[i] : 0));
+  const paired = (s: KernelSet, k: 'plain' | 'ft' | 'score' | 'bn' | 'episode') => {
+    const times = (set: KernelSet) => (k === 'episode' ? episodeS(set) : m[set][k]);
+    return median(times(BASE).map((base, i) => base / times(s)[i]));
+  };
   for (const s of SETS) {
     const x = rates[s];
-    const vs = (k: 'plain' | 'ft' | 'score' | 'bn') => (bn || k !== 'bn' ? (x[k] / rates[BASE][k]).toFixed(2) : '-');
+    const vs = (k: 'plain' | 'ft' | 'score' | 'bn') => (bn || k !== 'bn' ? paired(s, k).toFixed(2) : '-');
     summary.push([
       name, s, Math.round(x.plain), vs('plain'), Math.round(x.ft), vs('ft'), Math.round(x.score), vs('score'),
-      bn ? Math.round(x.bn) : '-', vs('bn'), x.episode.toFixed(2), (rates[BASE].episode / x.episode).toFixed(2), (100 * m[s].acc).toFixed(2), m[s].loss.toFixed(4),
+      bn ? Math.round(x.bn) : '-', vs('bn'), x.episode.toFixed(2), paired(s, 'episode').toFixed(2), (100 * m[s].acc).toFixed(2), m[s].loss.toFixed(4),
     ]);
   }
   const goal = GOALS[name];
   if (goal) {
-    const ratio = (k: 'plain' | 'ft' | 'score') => rates[LAST][k] / rates[BASE][k];
+    const ratio = (k: 'plain' | 'ft' | 'score') => paired(LAST, k);
     const say = (what: string, r: number, want: number) => `${what} ${r.toFixed(2)}x (goal ${want}x: ${r >= want ? 'met' : `MISSED by ${(want - r).toFixed(2)}x`})`;
     const parts = [say('training step', ratio('plain'), goal.step), say('fine-tune step', ratio('ft'), goal.step)];
     if (goal.score > 0) parts.push(say('scoring', ratio('score'), goal.score));
-    if (goal.score > 0 && bn) parts.push(`an episode's forward passes (re-estimation and scoring) ${(rates[BASE].episode / rates[LAST].episode).toFixed(2)}x`);
+    if (goal.score > 0 && bn) parts.push(`an episode's forward passes (re-estimation and scoring) ${paired(LAST, 'episode').toFixed(2)}x`);
     goalLines.push(`- ${name}, ${LAST} over ${BASE}: ${parts.join('; ')}.`);
   }
   // where the time goes: one more step and scoring under the first and last set, kernel by kernel
@@ -193,8 +200,9 @@ writeResults(
     'env/kernels/batch-norm-training.ts, and scoring with batch norm folded into the convolutions in whole batches, ' +
     `env/folded-inference.ts). Batch ${BATCH} for the steps; scoring is env/evaluate.ts over the 2,000 validation images (batches ` +
     `of 500); re-estimation is env/batch-norm.ts over ${BN_RECALIBRATION_BATCHES} batches of ${BATCH}; 'episode forward' is the ` +
-    `two together, an episode at --finetune-steps 0. Medians of ${rounds} interleaved rounds; 'x ${BASE}' is the ratio to '${BASE}' ` +
-    '(of samples/s, or of seconds for the episode).\n\n' +
+    `two together, an episode at --finetune-steps 0. Figures are medians of ${rounds} interleaved rounds; 'x ${BASE}' is the ` +
+    `median over the rounds of each round's speed-up over '${BASE}' (the sets of a round run back to back, so the load that ` +
+    'moves between rounds cancels in the ratio).\n\n' +
     table(
       ['model', 'kernels', 'training samples/s', `x ${BASE}`, 'fine-tune samples/s', `x ${BASE}`, 'scoring images/s', `x ${BASE}`, 're-estimation images/s', `x ${BASE}`, 'episode forward s', `x ${BASE}`, 'validation accuracy %', 'validation loss'],
       summary,
