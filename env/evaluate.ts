@@ -30,20 +30,25 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
   // predict's batch); the same values up to float32 rounding
   const fused = wasmFusionsOn();
   const step = fused ? Math.max(32, Math.min(batchSize, Math.floor(PASS_VALUES / inputShape.reduce((a, b) => a * b, 1)))) : batchSize;
-  const forward = (fused ? foldedForward(model) : null) ?? ((x: tf.Tensor) => model.predict(x, fused ? { batchSize: step } : {}) as tf.Tensor);
-  for (let from = 0; from < split.count; from += step) {
-    const to = Math.min(split.count, from + step);
-    const sums = tf.tidy(() => {
-      const [x, y] = sliceBatch(split, inputShape, from, to);
-      const probs = forward(x);
-      const hits = probs.argMax(-1).equal(y).sum().cast('float32');
-      const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!).mul(to - from);
-      return tf.stack([hits, loss]);
-    });
-    const [h, l] = await sums.data();
-    sums.dispose();
-    correct += h;
-    lossSum += l;
+  const folded = fused ? foldedForward(model) : null;
+  const forward = folded ? folded.apply : (x: tf.Tensor) => model.predict(x, fused ? { batchSize: step } : {}) as tf.Tensor;
+  try {
+    for (let from = 0; from < split.count; from += step) {
+      const to = Math.min(split.count, from + step);
+      const sums = tf.tidy(() => {
+        const [x, y] = sliceBatch(split, inputShape, from, to);
+        const probs = forward(x);
+        const hits = probs.argMax(-1).equal(y).sum().cast('float32');
+        const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!).mul(to - from);
+        return tf.stack([hits, loss]);
+      });
+      const [h, l] = await sums.data();
+      sums.dispose();
+      correct += h;
+      lossSum += l;
+    }
+  } finally {
+    folded?.dispose();
   }
   return split.count === 0 ? { accuracy: 0, loss: 0 } : { accuracy: correct / split.count, loss: lossSum / split.count };
 }

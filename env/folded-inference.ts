@@ -75,8 +75,8 @@ function plainRelu(l: tf.layers.Layer | undefined): boolean {
   return className(l) === 'Activation' && (l as unknown as ConvFields).activation.getClassName() === 'relu';
 }
 
-/** conv, batch norm and (optionally) ReLU as one fused convolution of x. */
-function foldedConv(x: tf.Tensor4D, convLayer: tf.layers.Layer, bnLayer: tf.layers.Layer, relu: boolean): tf.Tensor4D {
+/** The filter and bias of conv + batch norm folded into one convolution, from the weights as they are now. */
+function foldWeights(convLayer: tf.layers.Layer, bnLayer: tf.layers.Layer): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
   return tf.tidy(() => {
     const conv = convLayer as unknown as ConvFields;
     const bn = bnLayer as unknown as BatchNormFields;
@@ -87,35 +87,58 @@ function foldedConv(x: tf.Tensor4D, convLayer: tf.layers.Layer, bnLayer: tf.laye
     const inv = tf.rsqrt(tf.add(bn.movingVariance.read(), bn.epsilon));
     const a = bn.gamma ? tf.mul(bn.gamma.read(), inv) : inv;
     const centred = conv.bias ? tf.sub(conv.bias.read(), mean) : tf.neg(mean);
-    const bias = tf.reshape(bn.beta ? tf.add(tf.mul(centred, a), bn.beta.read()) : tf.mul(centred, a), [c]);
+    const bias = tf.reshape(bn.beta ? tf.add(tf.mul(centred, a), bn.beta.read()) : tf.mul(centred, a), [c]) as tf.Tensor1D;
     // the output channel is the last filter axis for Conv2D ([kh,kw,cin,cout]); c*m + k over the last two for depthwise
     const filter = tf.mul(w, tf.reshape(a, depthwise ? [1, 1, w.shape[2], w.shape[3]] : [1, 1, 1, c])) as tf.Tensor4D;
-    const activation = relu ? 'relu' : 'linear';
-    const args = { x, filter, strides: conv.strides, pad: conv.padding, dilations: conv.dilationRate, bias, activation } as const;
-    return depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+    return { filter, bias };
   });
 }
 
+/** One step of the folded pass: a layer as it is, or conv + batch norm (+ ReLU) as one fused convolution. */
+type Stage = { layer: tf.layers.Layer } | { conv: tf.layers.Layer; filter: tf.Tensor4D; bias: tf.Tensor1D; relu: boolean };
+
+/** The model's inference pass with every conv + batch norm (+ ReLU) folded; `dispose` frees the folded weights. */
+export interface FoldedForward {
+  apply(x: tf.Tensor): tf.Tensor;
+  dispose(): void;
+}
+
 /**
- * The model's inference pass with every conv + batch norm (+ ReLU) folded, as a function of a batch of inputs; null
- * when the model is not a plain chain or has nothing to fold. Weights are read at each call.
+ * The model's inference pass with every conv + batch norm (+ ReLU) folded, with the weights as they are now (make a
+ * new one after the weights change); null when the model is not a plain chain or has nothing to fold.
  */
-export function foldedForward(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | null {
+export function foldedForward(model: tf.LayersModel): FoldedForward | null {
   const chain = layerChain(model);
   if (!chain || !chain.some((l, i) => foldableConv(l) && foldableBatchNorm(chain[i + 1]))) return null;
-  return (x) =>
-    tf.tidy(() => {
-      let y = x;
-      for (let i = 0; i < chain.length; i++) {
-        const l = chain[i];
-        if (foldableConv(l) && foldableBatchNorm(chain[i + 1]) && y.rank === 4) {
-          const relu = plainRelu(chain[i + 2]);
-          y = foldedConv(y as tf.Tensor4D, l, chain[i + 1], relu);
-          i += relu ? 2 : 1;
-        } else {
-          y = l.apply(y, { training: false }) as tf.Tensor;
+  const stages: Stage[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const l = chain[i];
+    if (foldableConv(l) && foldableBatchNorm(chain[i + 1])) {
+      const relu = plainRelu(chain[i + 2]);
+      const { filter, bias } = foldWeights(l, chain[i + 1]);
+      stages.push({ conv: l, filter: tf.keep(filter), bias: tf.keep(bias), relu });
+      i += relu ? 2 : 1;
+    } else {
+      stages.push({ layer: l });
+    }
+  }
+  return {
+    apply: (x) =>
+      tf.tidy(() => {
+        let y = x;
+        for (const s of stages) {
+          if ('layer' in s) {
+            y = s.layer.apply(y, { training: false }) as tf.Tensor;
+            continue;
+          }
+          const conv = s.conv as unknown as ConvFields;
+          const args = { x: y as tf.Tensor4D, filter: s.filter, bias: s.bias, strides: conv.strides, pad: conv.padding, dilations: conv.dilationRate, activation: s.relu ? 'relu' : 'linear' } as const;
+          y = className(s.conv) === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
         }
-      }
-      return y;
-    });
+        return y;
+      }),
+    dispose: () => {
+      for (const s of stages) if ('filter' in s) tf.dispose([s.filter, s.bias]);
+    },
+  };
 }

@@ -120,8 +120,12 @@ test.serial('folded scoring equals model.predict on cpu: conv + BN + ReLU, depth
       const model = chainModel(3);
       const out = [1, 37].map((b) => {
         const x = rand([b, 11, 9, 1], 9 + b);
-        const forward = foldedForward(model);
-        return (forward ? forward(x) : (model.predict(x) as tf.Tensor)).dataSync() as Float32Array;
+        const before = tf.memory().numTensors;
+        const forward = foldedForward(model)!;
+        const y = forward.apply(x).dataSync() as Float32Array;
+        forward.dispose();
+        t.is(tf.memory().numTensors, before + 1, 'only the output of apply is left (the tidy frees it)');
+        return y;
       });
       model.dispose();
       return out;
@@ -152,7 +156,7 @@ test.serial('a Sequential conv + batch norm folds too, and equals its predict', 
   const x = rand([4, 7, 5, 2], 3);
   const forward = foldedForward(model);
   t.not(forward, null);
-  close(t, [(model.predict(x) as tf.Tensor).dataSync() as Float32Array], [forward!(x).dataSync() as Float32Array], 1e-5, 'sequential');
+  close(t, [(model.predict(x) as tf.Tensor).dataSync() as Float32Array], [forward!.apply(x).dataSync() as Float32Array], 1e-5, 'sequential');
   x.dispose();
   model.dispose();
 });
@@ -173,7 +177,7 @@ test.serial('no fold for a model that is not a chain, nor for a layer whose call
   const plusOne = (i: tf.Tensor | tf.Tensor[], k: tf.serialization.ConfigDict) => own(tf.add(Array.isArray(i) ? i[0] : i, 1), k);
   Object.defineProperty(conv, 'call', { value: plusOne, configurable: true });
   const want = (model.predict(x) as tf.Tensor).dataSync();
-  const got = foldedForward(model)!(x).dataSync();
+  const got = foldedForward(model)!.apply(x).dataSync();
   close(t, [want as Float32Array], [got as Float32Array], 1e-5, 'wrapped conv');
   delete (conv as { call?: unknown }).call;
   tf.dispose([x]);
