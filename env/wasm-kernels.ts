@@ -42,6 +42,7 @@
  */
 import * as tf from '../tfjs.js';
 import { setBatchNormTraining } from './kernels/batch-norm-training.js';
+import { setPlainConvTraining } from './kernels/conv-training.js';
 import { installLayerKernels } from './kernels/index.js';
 import { replaceKernel, restoreAll, type WasmHeap } from './kernels/registry.js';
 
@@ -465,7 +466,9 @@ export function wasmFusionsOn(): boolean {
  * and Mean over leading axes, below), the layer kernels (env/kernels/index.ts: batch norm, per-channel products,
  * Identity, spatial Mean, pointwise conv gradients, and the gradients of FusedBatchNorm, Mean and Relu) and the layer
  * fusions (batch norm in training mode as one op with its closed-form gradient, env/kernels/batch-norm-training.ts;
- * scoring with batch norm folded into the convolution before it, in whole batches, env/folded-inference.ts).
+ * scoring with batch norm folded into the convolution before it, in whole batches, env/folded-inference.ts; a Conv2D
+ * without bias or activation trained through the plain op, whose input gradient tfjs skips for a network's input,
+ * env/kernels/conv-training.ts).
  * `layerKernels: false` keeps only the first, `fusions: false` the first two, to compare them in one process
  * (bench/kernels.ts). Off puts tfjs's own kernels and gradients back (our composite conv gradients stay: wasm has no
  * kernel of its own for most of them).
@@ -475,6 +478,7 @@ export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean; 
   const layerKernels = on && (opts.layerKernels ?? true);
   fusionsOn = layerKernels && (opts.fusions ?? true);
   setBatchNormTraining(fusionsOn);
+  setPlainConvTraining(fusionsOn);
   if (!on) return;
   replaceKernel(tf.Tile, (wasmTile) => ({ inputs, attrs, backend }) =>
     inputs.x!.dtype === 'string' ? wasmTile({ inputs, attrs, backend }) : tileOnHeap(inputs.x!, (attrs as unknown as { reps: number[] }).reps, backend as unknown as WasmHeap));
