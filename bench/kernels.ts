@@ -5,8 +5,8 @@
  * - 'before': the first replacements only (Tile, MaxPoolGrad, transposed BatchMatMul, leading-axis Sum and Mean:
  *   `setFastWasmKernels(true, { layerKernels: false })`);
  * - 'ours': those and the layer kernels of env/kernels/ (`{ fusions: false }`), the default until the fusions;
- * - 'fused': all of ours, the default: also batch norm in training mode as one op and scoring with batch norm folded
- *   into the convolutions, in whole batches.
+ * - 'fused': all of ours, the default: also batch norm in training mode as one op, scoring with batch norm folded
+ *   into the convolutions in whole batches, and bias-free linear convolutions trained through the plain op.
  * `--sets` picks them (default 'ours,fused'); ratios are to the first set named. Per round, each set in turn
  * (interleaved, so the machine's load falls on all alike): a plain training step (optimizer.minimize with Adam, batch
  * 64, as env/train.ts), a fine-tune step of a typical searched strategy (env/compress-model.ts: every layer 4 bits per
@@ -197,8 +197,9 @@ writeResults(
     "compare the ratios of this run, not absolute figures across runs. Kernel sets: 'tfjs' (wasm's own kernels, tfjs-core's " +
     "gradients), 'before' (the first replacements: Tile, MaxPoolGrad, transposed BatchMatMul, leading-axis Sum and Mean), " +
     "'ours' (those and the layer kernels of env/kernels/), 'fused' (all of ours: also batch norm in training mode as one op, " +
-    'env/kernels/batch-norm-training.ts, and scoring with batch norm folded into the convolutions in whole batches, ' +
-    `env/folded-inference.ts). Batch ${BATCH} for the steps; scoring is env/evaluate.ts over the 2,000 validation images (batches ` +
+    'env/kernels/batch-norm-training.ts, scoring with batch norm folded into the convolutions in whole batches, ' +
+    'env/folded-inference.ts, and bias-free linear convolutions trained through the plain op, env/kernels/conv-training.ts). ' +
+    `Batch ${BATCH} for the steps; scoring is env/evaluate.ts over the 2,000 validation images (batches ` +
     `of 500); re-estimation is env/batch-norm.ts over ${BN_RECALIBRATION_BATCHES} batches of ${BATCH}; 'episode forward' is the ` +
     `two together, an episode at --finetune-steps 0. Figures are medians of ${rounds} interleaved rounds; 'x ${BASE}' is the ` +
     `median over the rounds of each round's speed-up over '${BASE}' (the sets of a round run back to back, so the load that ` +
