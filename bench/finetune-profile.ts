@@ -153,8 +153,8 @@ interface Measured {
 }
 
 /** One model under one kernel set: plain steps before and after the profiled fine-tune, their mean reported. */
-async function measure(model: tf.LayersModel, name: string, data: Data, steps: number, layerKernels: boolean): Promise<Measured> {
-  setFastWasmKernels(true, { layerKernels });
+async function measure(model: tf.LayersModel, name: string, data: Data, steps: number, fusions: boolean): Promise<Measured> {
+  setFastWasmKernels(true, { fusions });
   instrument();
   const originals = new OriginalWeights(model, compressibleLayers(model));
   try {
@@ -171,8 +171,8 @@ async function measure(model: tf.LayersModel, name: string, data: Data, steps: n
 }
 
 const VARIANTS = [
-  ['before', false],
-  ['ours', true],
+  ['ours', false],
+  ['fused', true],
 ] as const;
 const sections: string[] = [];
 const summary: Array<Array<string | number>> = [];
@@ -180,7 +180,7 @@ for (const name of models) {
   const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
   const steps = name === 'mobilenet-tiny' ? Math.max(4, Math.round(stepsArg / 2)) : stepsArg;
   const runs: Measured[] = [];
-  for (const [, layerKernels] of VARIANTS) runs.push(await measure(model, name, data, steps, layerKernels));
+  for (const [, fusions] of VARIANTS) runs.push(await measure(model, name, data, steps, fusions));
   model.dispose();
   const per = (v: number) => v / steps;
   const stepMs = (m: Measured) => FINETUNE_PHASES.reduce((s, ph) => s + per(m.profile.phaseMs[ph]), 0);
@@ -222,9 +222,10 @@ writeResults(
   `npx tsx bench/finetune-profile.ts --models ${models.join(',')} --steps ${stepsArg}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end. Batch ${BATCH}; every compressible layer at ` +
     `${SPEC.bits} bits per output channel ('mse' ranges), ${SPEC.pruneRatio * 100}% pruned at once; Adam. ` +
-    "Each model twice in one process: with the first replacements only (Tile, MaxPoolGrad, transposed BatchMatMul, " +
-    "leading-axis Sum and Mean: `setFastWasmKernels(true, { layerKernels: false })`, 'before') and with the layer kernels " +
-    "of env/kernels/ too ('ours'); our conv-gradient composites in both (bench/kernels.ts also has tfjs's own kernels). Each time: a plain " +
+    "Each model twice in one process, one kernel set after the other: with the first replacements and the layer kernels of " +
+    "env/kernels/ (`setFastWasmKernels(true, { fusions: false })`, 'ours') and with the fusions too (batch norm in training " +
+    "mode as one op, env/kernels/batch-norm-training.ts: 'fused', the default); our conv-gradient composites in both " +
+    "(bench/kernels.ts measures the sets interleaved, and tfjs's own and the first replacements alone). Each time: a plain " +
     'step (optimizer.minimize over the same model and batch, as env/train.ts; the mean of a run before and one after ' +
     'the fine-tune), one warm-up fine-tune, one timed fine-tune whose first and last steps are left out. ' +
     "'in kernels' is time inside wasm kernels; the rest of a phase is tfjs's bookkeeping (tape, tidy, tensor " +

@@ -1,24 +1,29 @@
 /**
- * Our wasm layer kernels (env/kernels/) measured side by side in one process against the kernels before them and
- * against tfjs's own, for lenet5 and mobilenet-tiny:
+ * Our wasm kernels measured side by side in one process, set against set, for lenet5 and mobilenet-tiny:
  * - 'tfjs': wasm's own kernels and tfjs-core's gradients (`setFastWasmKernels(false)`; our conv-gradient composites
  *   stay, wasm has none for most of them);
  * - 'before': the first replacements only (Tile, MaxPoolGrad, transposed BatchMatMul, leading-axis Sum and Mean:
- *   `setFastWasmKernels(true, { layerKernels: false })`), what training ran on before the layer kernels;
- * - 'ours': both (the default).
- * Per round, each set in turn (interleaved, so the machine's load falls on all three alike): a plain training step
- * (optimizer.minimize with Adam, batch 64, as env/train.ts), a fine-tune step of a typical searched strategy
- * (env/compress-model.ts: every layer 4 bits per output channel, 'mse' ranges, half pruned at once; from the end of
- * its first step to the end of its last) and scoring (env/evaluate.ts evaluateModel over the 2,000 validation
- * images, as each episode does). Medians over the rounds; then the slowest kernels of one more step and scoring under
- * 'before' and 'ours' (bench/kernel-timer.ts).
- *   npx tsx bench/kernels.ts [--models lenet5,mobilenet-tiny] [--rounds 5] [--workdir .autoshrink]
+ *   `setFastWasmKernels(true, { layerKernels: false })`);
+ * - 'ours': those and the layer kernels of env/kernels/ (`{ fusions: false }`), the default until the fusions;
+ * - 'fused': all of ours, the default: also batch norm in training mode as one op, scoring with batch norm folded
+ *   into the convolutions in whole batches, and bias-free linear convolutions trained through the plain op.
+ * `--sets` picks them (default 'ours,fused'); ratios are to the first set named. Per round, each set in turn
+ * (interleaved, so the machine's load falls on all alike): a plain training step (optimizer.minimize with Adam, batch
+ * 64, as env/train.ts), a fine-tune step of a typical searched strategy (env/compress-model.ts: every layer 4 bits per
+ * output channel, 'mse' ranges, half pruned at once; from the end of its first step to the end of its last), scoring
+ * (env/evaluate.ts evaluateModel over the 2,000 validation images, as each episode does) and, for a model with batch
+ * norm, its re-estimation (env/batch-norm.ts, 16 batches of 64: with scoring, what an episode without fine-tune
+ * spends its time on). Figures are medians over the rounds, speed-ups the median of the rounds' own ratios (the sets
+ * of a round run back to back); then the slowest kernels of one more step and scoring under the first
+ * and last set (bench/kernel-timer.ts).
+ *   npx tsx bench/kernels.ts [--models lenet5,mobilenet-tiny] [--sets ours,fused] [--rounds 5] [--workdir .autoshrink]
  */
 import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
+import { BN_RECALIBRATION_BATCHES, hasBatchNorm, recalibrateBatchNorm } from '../env/batch-norm.js';
 import { evaluateModel } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
@@ -33,16 +38,26 @@ const rounds = Number(arg('rounds', '5'));
 const workdir = arg('workdir', '.autoshrink');
 const BATCH = 64;
 const SPEC = layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' });
-const SETS = ['tfjs', 'before', 'ours'] as const;
-type KernelSet = (typeof SETS)[number];
-/** Goals: 'ours' over 'before', samples per second. */
+const ALL_SETS = ['tfjs', 'before', 'ours', 'fused'] as const;
+type KernelSet = (typeof ALL_SETS)[number];
+const SETS = arg('sets', 'ours,fused').split(',') as KernelSet[];
+if (SETS.length < 2 || SETS.some((s) => !ALL_SETS.includes(s))) throw new Error(`--sets: two or more of ${ALL_SETS.join(', ')}`);
+const [BASE, LAST] = [SETS[0], SETS[SETS.length - 1]];
+/** Goals: the last set over the first, samples per second (issue 30: the fusions over 'ours'). */
 const GOALS: Record<string, { step: number; score: number }> = { 'mobilenet-tiny': { step: 2, score: 1.5 }, lenet5: { step: 1.3, score: 0 } };
 
 const loadStart = loadavg()[0];
 await selectBackend('wasm');
 
 function use(set: KernelSet): void {
-  setFastWasmKernels(set !== 'tfjs', { layerKernels: set === 'ours' });
+  setFastWasmKernels(set !== 'tfjs', { layerKernels: set === 'ours' || set === 'fused', fusions: set === 'fused' });
+}
+
+/** Seconds to re-estimate the batch-norm statistics as an episode does (the statistics change: every set alike). */
+async function recalibrateOnce(model: tf.LayersModel, data: Dataset, round: number): Promise<number> {
+  const t0 = performance.now();
+  await recalibrateBatchNorm(model, data, { batches: BN_RECALIBRATION_BATCHES, batchSize: BATCH, seed: round });
+  return (performance.now() - t0) / 1000;
 }
 
 /** ms per plain training step over `steps` steps, after one warm-up step (bench/plain-step.ts). */
@@ -84,7 +99,8 @@ for (const name of models) {
   const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
   const originals = new OriginalWeights(model, compressibleLayers(model));
   const steps = name === 'mobilenet-tiny' ? 6 : 16;
-  const m = Object.fromEntries(SETS.map((s) => [s, { plain: [] as number[], ft: [] as number[], score: [] as number[], acc: 0, loss: 0 }]));
+  const bn = hasBatchNorm(model);
+  const m = Object.fromEntries(SETS.map((s) => [s, { plain: [] as number[], ft: [] as number[], score: [] as number[], bn: [] as number[], acc: 0, loss: 0 }]));
   for (const set of SETS) {
     use(set); // warm-up: every kernel set compiled and its first allocations made
     plainMs(model, data, 1, 'warm');
@@ -92,6 +108,7 @@ for (const name of models) {
     await finetuneMs(model, originals, data, 1);
     originals.restore(model);
     await scoreOnce(model, data);
+    if (bn) await recalibrateOnce(model, data, 0);
   }
   for (let r = 0; r < rounds; r++) {
     for (const set of SETS) {
@@ -104,28 +121,47 @@ for (const name of models) {
       m[set].score.push(sc.s);
       m[set].acc = sc.accuracy;
       m[set].loss = sc.loss;
+      if (bn) m[set].bn.push(await recalibrateOnce(model, data, r));
     }
     process.stdout.write(`${name} round ${r + 1}/${rounds}: ${SETS.map((s) => `${s} ${m[s].plain.at(-1)!.toFixed(0)}/${m[s].ft.at(-1)!.toFixed(0)} ms, ${m[s].score.at(-1)!.toFixed(2)} s`).join('; ')}\n`);
   }
   const perS = (ms: number) => (BATCH * 1000) / ms;
-  const rate = (s: KernelSet) => ({ plain: perS(median(m[s].plain)), ft: perS(median(m[s].ft)), score: data.validation.count / median(m[s].score) });
+  const bnImages = BN_RECALIBRATION_BATCHES * BATCH;
+  const rate = (s: KernelSet) => ({
+    plain: perS(median(m[s].plain)),
+    ft: perS(median(m[s].ft)),
+    score: data.validation.count / median(m[s].score),
+    bn: bn ? bnImages / median(m[s].bn) : NaN,
+    // an episode without fine-tune: re-estimation and scoring, per round, then the median
+    episode: median(m[s].score.map((v, i) => v + (bn ? m[s].bn[i] : 0))),
+  });
   const rates = Object.fromEntries(SETS.map((s) => [s, rate(s)])) as Record<KernelSet, ReturnType<typeof rate>>;
+  // speed-ups round by round (the two sets of a round ran back to back, under the same load), then their median
+  const episodeS = (s: KernelSet) => m[s].score.map((v, i) => v + (bn ? m[s].bn[i] : 0));
+  const paired = (s: KernelSet, k: 'plain' | 'ft' | 'score' | 'bn' | 'episode') => {
+    const times = (set: KernelSet) => (k === 'episode' ? episodeS(set) : m[set][k]);
+    return median(times(BASE).map((base, i) => base / times(s)[i]));
+  };
   for (const s of SETS) {
     const x = rates[s];
-    const vs = (k: 'plain' | 'ft' | 'score') => (x[k] / rates.before[k]).toFixed(2);
-    summary.push([name, s, Math.round(x.plain), vs('plain'), Math.round(x.ft), vs('ft'), Math.round(x.score), vs('score'), (100 * m[s].acc).toFixed(2), m[s].loss.toFixed(4)]);
+    const vs = (k: 'plain' | 'ft' | 'score' | 'bn') => (bn || k !== 'bn' ? paired(s, k).toFixed(2) : '-');
+    summary.push([
+      name, s, Math.round(x.plain), vs('plain'), Math.round(x.ft), vs('ft'), Math.round(x.score), vs('score'),
+      bn ? Math.round(x.bn) : '-', vs('bn'), x.episode.toFixed(2), paired(s, 'episode').toFixed(2), (100 * m[s].acc).toFixed(2), m[s].loss.toFixed(4),
+    ]);
   }
   const goal = GOALS[name];
   if (goal) {
-    const ratio = (k: 'plain' | 'ft' | 'score') => rates.ours[k] / rates.before[k];
+    const ratio = (k: 'plain' | 'ft' | 'score') => paired(LAST, k);
     const say = (what: string, r: number, want: number) => `${what} ${r.toFixed(2)}x (goal ${want}x: ${r >= want ? 'met' : `MISSED by ${(want - r).toFixed(2)}x`})`;
     const parts = [say('training step', ratio('plain'), goal.step), say('fine-tune step', ratio('ft'), goal.step)];
     if (goal.score > 0) parts.push(say('scoring', ratio('score'), goal.score));
-    goalLines.push(`- ${name}, ours over before: ${parts.join('; ')}.`);
+    if (goal.score > 0 && bn) parts.push(`an episode's forward passes (re-estimation and scoring) ${paired(LAST, 'episode').toFixed(2)}x`);
+    goalLines.push(`- ${name}, ${LAST} over ${BASE}: ${parts.join('; ')}.`);
   }
-  // where the time goes: one more step and scoring under 'before' and 'ours', kernel by kernel
+  // where the time goes: one more step and scoring under the first and last set, kernel by kernel
   const timer = new KernelTimer();
-  for (const set of ['before', 'ours'] as const) {
+  for (const set of [BASE, LAST]) {
     use(set);
     timer.install();
     timer.slot = `${set} step`;
@@ -138,31 +174,40 @@ for (const name of models) {
   const per = (slot: string) => (slot.endsWith('step') ? 3 : 1); // plainMs ran 1 warm-up + 2 steps
   for (const what of ['step', 'scoring']) {
     const rows = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => {
-      const b = timer.top(`before ${what}`, 10, per(what))[i];
-      const o = timer.top(`ours ${what}`, 10, per(what))[i];
+      const b = timer.top(`${BASE} ${what}`, 10, per(what))[i];
+      const o = timer.top(`${LAST} ${what}`, 10, per(what))[i];
       return [b ? b[0] : '', b ? b[1].toFixed(2) : '', o ? o[0] : '', o ? o[1].toFixed(2) : ''];
     });
     profiles.push(
       `### ${name}: slowest kernels of a ${what === 'step' ? 'training step' : 'scoring pass (2,000 images)'}\n\n` +
-        `In kernels: before ${timer.total(`before ${what}`, per(what)).toFixed(1)} ms, ours ${timer.total(`ours ${what}`, per(what)).toFixed(1)} ms.\n\n` +
-        table(['before: kernel and input shapes', 'ms', 'ours: kernel and input shapes', 'ms'], rows),
+        `In kernels: ${BASE} ${timer.total(`${BASE} ${what}`, per(what)).toFixed(1)} ms, ${LAST} ${timer.total(`${LAST} ${what}`, per(what)).toFixed(1)} ms.\n\n` +
+        table([`${BASE}: kernel and input shapes`, 'ms', `${LAST}: kernel and input shapes`, 'ms'], rows),
     );
   }
-  use('ours');
+  use('fused');
   originals.dispose();
   model.dispose();
 }
 
 writeResults(
   'bench/results/kernels.md',
-  'wasm layer kernels, side by side',
-  `npx tsx bench/kernels.ts --models ${models.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
+  'wasm kernels, side by side',
+  `npx tsx bench/kernels.ts --models ${models.join(',')} --sets ${SETS.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the 2 cores are shared, so ` +
     "compare the ratios of this run, not absolute figures across runs. Kernel sets: 'tfjs' (wasm's own kernels, tfjs-core's " +
     "gradients), 'before' (the first replacements: Tile, MaxPoolGrad, transposed BatchMatMul, leading-axis Sum and Mean), " +
-    "'ours' (those and the layer kernels of env/kernels/). Batch 64 for the steps; scoring is env/evaluate.ts over the " +
-    `2,000 validation images (batches of 500). Medians of ${rounds} interleaved rounds; 'x before' is the ratio of samples/s to 'before'.\n\n` +
-    table(['model', 'kernels', 'training samples/s', 'x before', 'fine-tune samples/s', 'x before', 'scoring images/s', 'x before', 'validation accuracy %', 'validation loss'], summary) +
+    "'ours' (those and the layer kernels of env/kernels/), 'fused' (all of ours: also batch norm in training mode as one op, " +
+    'env/kernels/batch-norm-training.ts, scoring with batch norm folded into the convolutions in whole batches, ' +
+    'env/folded-inference.ts, and bias-free linear convolutions trained through the plain op, env/kernels/conv-training.ts). ' +
+    `Batch ${BATCH} for the steps; scoring is env/evaluate.ts over the 2,000 validation images (batches ` +
+    `of 500); re-estimation is env/batch-norm.ts over ${BN_RECALIBRATION_BATCHES} batches of ${BATCH}; 'episode forward' is the ` +
+    `two together, an episode at --finetune-steps 0. Figures are medians of ${rounds} interleaved rounds; 'x ${BASE}' is the ` +
+    `median over the rounds of each round's speed-up over '${BASE}' (the sets of a round run back to back, so the load that ` +
+    'moves between rounds cancels in the ratio).\n\n' +
+    table(
+      ['model', 'kernels', 'training samples/s', `x ${BASE}`, 'fine-tune samples/s', `x ${BASE}`, 'scoring images/s', `x ${BASE}`, 're-estimation images/s', `x ${BASE}`, 'episode forward s', `x ${BASE}`, 'validation accuracy %', 'validation loss'],
+      summary,
+    ) +
     '\n\nGoals:\n' +
     goalLines.join('\n') +
     '\n\n' +

@@ -19,6 +19,8 @@
 import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
+import { fusedTrainingRuns, withBatchStatistics } from './kernels/batch-norm-training.js';
+import { wasmFusionsOn } from './wasm-kernels.js';
 
 /** Training batches BN re-estimation reads by default (16 x 64 = 1,024 images). */
 export const BN_RECALIBRATION_BATCHES = 16;
@@ -60,6 +62,31 @@ export function hasBatchNorm(model: tf.LayersModel): boolean {
 }
 
 /**
+ * Each site's batch mean and mean square from our fused training-mode batch norm (env/kernels/batch-norm-training.ts),
+ * which computes them anyway, over one pass of the whole model; null when a site was not seen exactly once (a layer
+ * ours does not run, or one used twice), and the caller reads the sites' inputs instead. Saves the three passes per
+ * site (mean, square, mean) of reading them.
+ */
+function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf.Tensor): Array<[tf.Tensor, tf.Tensor]> | null {
+  const index = new Map(sites.map((s, i) => [s.layer, i]));
+  const seen: Array<Array<[tf.Tensor, tf.Tensor]>> = sites.map(() => []);
+  withBatchStatistics(
+    (layer, mean, variance) => {
+      const i = index.get(layer);
+      // kept: the observer is called inside the layer's tidy; E[x^2] = variance + mean^2
+      if (i !== undefined) seen[i].push([tf.keep(tf.clone(mean)), tf.keep(tf.add(variance, tf.square(mean)))]);
+    },
+    () => tf.dispose(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]),
+  );
+  // back into the caller's tidy: released from keep by one more scope-tracked clone each
+  const all = seen.flat();
+  const complete = seen.every((s) => s.length === 1);
+  const out = complete ? seen.map((s) => [tf.clone(s[0][0]), tf.clone(s[0][1])] as [tf.Tensor, tf.Tensor]) : null;
+  tf.dispose(all.flat());
+  return out;
+}
+
+/**
  * Re-estimate the moving mean and variance of every BatchNormalization layer of `model` on `opts.batches` training
  * batches, in place. Does nothing for a model without batch norm or with `batches` 0. No tensor outlives the call.
  */
@@ -68,17 +95,19 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset,
   if (sites.length === 0 || opts.batches <= 0) return;
   const probe = tf.model({ inputs: model.inputs, outputs: sites.map((s) => s.layer.input as tf.SymbolicTensor) });
   const sampler = new BatchSampler(data.train, data.inputShape, opts.batchSize, `bn:${opts.seed}`);
+  const fused = wasmFusionsOn() && sites.every((s) => fusedTrainingRuns(s.layer, s.axes.length + 1));
   const sums = sites.map(() => ({ mean: null as tf.Tensor | null, square: null as tf.Tensor | null }));
   try {
     for (let b = 0; b < opts.batches; b++) {
       const [x, y] = sampler.next();
       try {
         tf.tidy(() => {
-          const outs = probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-          const inputs = Array.isArray(outs) ? outs : [outs];
+          const stats = fused ? observedStatistics(model, sites, x) : null;
+          const outs = stats ? null : (probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+          const inputs = outs === null ? [] : Array.isArray(outs) ? outs : [outs];
           sites.forEach((s, i) => {
-            const m = inputs[i].mean(s.axes);
-            const sq = inputs[i].square().mean(s.axes);
+            const m = stats ? stats[i][0] : inputs[i].mean(s.axes);
+            const sq = stats ? stats[i][1] : inputs[i].square().mean(s.axes);
             const acc = sums[i];
             const nextMean = acc.mean ? acc.mean.add(m) : m;
             const nextSquare = acc.square ? acc.square.add(sq) : sq;

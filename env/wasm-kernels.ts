@@ -32,13 +32,17 @@
  * own by float32 rounding only (test/env/wasm-fast-kernels.test.ts, test/env/finetune-kernels.test.ts).
  *
  * The layer kernels (batch norm, per-channel products, copies, convolution gradients) live in env/kernels/ and are
- * installed by `setFastWasmKernels` too; docs/wasm-kernels.md describes all three layers.
+ * installed by `setFastWasmKernels` too, as are the fusions (batch norm in training mode as one op,
+ * env/kernels/batch-norm-training.ts; folded scoring, env/folded-inference.ts); docs/wasm-kernels.md describes all four
+ * layers.
  *
  * A kernelFunc may return a `Tensor` instead of a bare TensorInfo (the engine passes it through; tfjs-node's kernels
  * rely on this), which is what makes composing tf ops here leak-free: intermediates die with the tidy, the returned
  * tensor is tracked exactly once, in the caller's scope.
  */
 import * as tf from '../tfjs.js';
+import { setBatchNormTraining } from './kernels/batch-norm-training.js';
+import { setPlainConvTraining } from './kernels/conv-training.js';
 import { installLayerKernels } from './kernels/index.js';
 import { replaceKernel, restoreAll, type WasmHeap } from './kernels/registry.js';
 
@@ -446,16 +450,35 @@ export function registerWasmConvGradKernels(): void {
   setFastWasmKernels(true);
 }
 
+let fusionsOn = false;
+
+/**
+ * Whether the layer fusions are on (see `setFastWasmKernels`): env/evaluate.ts then scores through
+ * env/folded-inference.ts in whole batches.
+ */
+export function wasmFusionsOn(): boolean {
+  return fusionsOn && tf.getBackend() === 'wasm';
+}
+
 /**
  * Our replacements of wasm kernels that exist but are slow on or off; on by default once the wasm backend is loaded.
- * Two sets: the first replacements (Tile, MaxPoolGrad, transposed BatchMatMul, Sum and Mean over leading axes, below)
- * and the layer kernels (env/kernels/index.ts: batch norm, per-channel products, Identity, spatial Mean, pointwise
- * conv gradients, and the gradients of FusedBatchNorm, Mean and Relu); `layerKernels: false` keeps only the first, to
- * compare the two in one process (bench/kernels.ts). Off puts tfjs's own kernels and gradients back (our composite
- * conv gradients stay: wasm has no kernel of its own for most of them).
+ * Three sets, each on top of the one before: the first replacements (Tile, MaxPoolGrad, transposed BatchMatMul, Sum
+ * and Mean over leading axes, below), the layer kernels (env/kernels/index.ts: batch norm, per-channel products,
+ * Identity, spatial Mean, pointwise conv gradients, and the gradients of FusedBatchNorm, Mean and Relu) and the layer
+ * fusions (batch norm in training mode as one op with its closed-form gradient, env/kernels/batch-norm-training.ts;
+ * scoring with batch norm folded into the convolution before it, in whole batches, env/folded-inference.ts; a Conv2D
+ * without bias or activation trained through the plain op, whose input gradient tfjs skips for a network's input,
+ * env/kernels/conv-training.ts).
+ * `layerKernels: false` keeps only the first, `fusions: false` the first two, to compare them in one process
+ * (bench/kernels.ts). Off puts tfjs's own kernels and gradients back (our composite conv gradients stay: wasm has no
+ * kernel of its own for most of them).
  */
-export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean } = {}): void {
+export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean; fusions?: boolean } = {}): void {
   restoreAll();
+  const layerKernels = on && (opts.layerKernels ?? true);
+  fusionsOn = layerKernels && (opts.fusions ?? true);
+  setBatchNormTraining(fusionsOn);
+  setPlainConvTraining(fusionsOn);
   if (!on) return;
   replaceKernel(tf.Tile, (wasmTile) => ({ inputs, attrs, backend }) =>
     inputs.x!.dtype === 'string' ? wasmTile({ inputs, attrs, backend }) : tileOnHeap(inputs.x!, (attrs as unknown as { reps: number[] }).reps, backend as unknown as WasmHeap));
@@ -471,5 +494,5 @@ export function setFastWasmKernels(on: boolean, opts: { layerKernels?: boolean }
       return leadingAxesReduction(inputs.x!, axis, keepDims, mean) ?? wasmReduce({ inputs, attrs, backend });
     });
   }
-  if (opts.layerKernels ?? true) installLayerKernels();
+  if (layerKernels) installLayerKernels();
 }
