@@ -39,7 +39,9 @@ export function imagesOf(built: BuiltEnvironment): Images {
  */
 export function tailOf(config: RunConfig, costs: ProbeCosts, images: Images, env: CompressionEnv): { tail: number; rescore?: number } {
   const agents = referenceAgents(config);
-  const references = { count: agents.length, candidates: Math.max(1, config.rerankTop), measurements: agents.includes('knapsack') ? measurementsAtMost(env) : 0 };
+  // the knapsack reference reads the sensitivities from the run's store when the search measured them
+  const measured = agents.includes('knapsack') && !measuresSensitivities(config, env);
+  const references = { count: agents.length, candidates: Math.max(1, config.rerankTop), measurements: measured ? measurementsAtMost(env) : 0 };
   const steps = { rerankTop: config.rerankTop, rerankSteps: rerankStepsOf(config), finalSteps: config.finalSteps };
   if (config.goal === 'smallest') return smallestTailSeconds({ ...steps, rescoreSteps: rescoreStepsOf(config) }, costs, images, references);
   return { tail: tailSeconds(steps, costs, images, references) };

@@ -34,8 +34,9 @@ import { exportQuantizedTfjs, type TfjsExport, writeModelFiles, type SizeReport 
 import { buildEnvironment, type BuiltEnvironment, GRADUAL_PRUNING, storePath } from '../environment.js';
 import { AUTOSHRINK_VERSION } from '../version.js';
 import type { FinetuneOptions } from '../../env/finetune.js';
-import { CheckpointLog } from '../store/checkpoint-log.js';
+import { cacheOf } from '../store/checkpoint-log.js';
 import { openStore, type Store } from '../store/store.js';
+import type { RunRecord } from '../store/records.js';
 import { type LatencyCheck, latencyCheck, timeBuilt } from './latency-check.js';
 import { matchLayers, modelHash, modelLayers, saveStrategy, STRATEGY_VERSION, STRATEGY_VERSION_BUDGETS, type Strategy } from './strategy.js';
 import { prepare } from '../setup.js';
@@ -313,15 +314,16 @@ function rerankOn(data: Dataset): FinalReport['rerankOn'] {
 
 /**
  * The run's evaluation cache as its last checkpoint stored it. A measurement is a function of the strategy (the same
- * compression, the run's one batch sequence, the same images), so a cached entry is the number a new measurement
- * would give, without its time.
+ * compression, the run's one batch sequence, the same images) on one backend and version, so a cached entry is the
+ * number a new measurement would give, without its time. A run finished on another backend or version than it
+ * searched on measures again (the last bits of a score may differ), and so do entries stored without a loss (runs
+ * from before the cross-entropy reward).
  */
-function storedCache(store: Store, runId: string): Array<[string, number, number?]> {
-  const cp = store.lastCheckpoint(runId);
+function storedCache(store: Store, run: RunRecord, backend: string): Array<[string, number, number]> {
+  const same = run.backend === backend && run.versions.autoshrink === AUTOSHRINK_VERSION && run.versions.tfjs === tf.version.tfjs;
+  const cp = same ? store.lastCheckpoint(run.id) : null;
   if (!cp) return [];
-  const { env } = new CheckpointLog().join(cp);
-  const cache = (env as { cache?: Array<[string, number, number?]> } | null)?.cache;
-  return Array.isArray(cache) ? cache : [];
+  return (cacheOf(cp) as Array<[string, number, number?]>).filter((e): e is [string, number, number] => Number.isFinite(e[2]));
 }
 
 /** The run's own evaluator (--workers, --queue); this process's when the queue cannot be reached any more (the
@@ -370,7 +372,7 @@ export async function finishRun(runIdOrPrefix: string, opts: FinalOptions): Prom
       const strategyPath = join(out, 'strategy.json');
       saveStrategy(strategy, strategyPath);
       // the references' sensitivities and candidates the search already measured are not measured again
-      if (referenceAgents(config).length) built.env.restoreCache(storedCache(store, run.id));
+      if (referenceAgents(config).length) built.env.restoreCache(storedCache(store, run, opts.backend));
       const refs = await finishReferences(built, config, out, opts.createEvaluator ?? createEvaluator, { backend: opts.backend, runId: run.id });
       const report: FinalReport = {
         runId: run.id,

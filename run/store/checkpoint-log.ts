@@ -179,10 +179,8 @@ export class CheckpointLog {
     }
     if (isTree(env) && typeof env.cacheRows === 'number') {
       const n = env.cacheRows;
-      const stored = cp.rows[CACHE] ?? [];
-      if (stored.length < n || (n > 0 && stored[n - 1].index !== n - 1)) throw new Error(`the checkpoint's evaluation cache has ${stored.length} of its ${n} rows`);
       const { cacheRows: _n, ...rest } = env;
-      env = { ...rest, cache: stored.slice(0, n).map((r) => r.value) } as CheckpointValue;
+      env = { ...rest, cache: cacheOf(cp) } as CheckpointValue;
       this.written[CACHE] = n;
     }
     return { agent, env };
@@ -201,4 +199,15 @@ export class CheckpointLog {
     const whole = joinReplay({ ...agent, state: stored.state, blobs: stored.blobs }, base as Counters & { rows: Array<[string, number]> }, cp.rows) as Tree;
     return { ...whole, journal: { base: journal.base, relearn, expect: withoutRows(agent.state as Tree) } } as CheckpointValue;
   }
+}
+
+/** The evaluation cache a stored checkpoint holds (its rows joined back in), without rebuilding the agent's part. */
+export function cacheOf(cp: StoredCheckpoint): unknown[] {
+  const env = cp.env;
+  if (!isTree(env)) return [];
+  if (typeof env.cacheRows !== 'number') return Array.isArray(env.cache) ? (env.cache as unknown[]) : [];
+  const n = env.cacheRows;
+  const stored = cp.rows[CACHE] ?? [];
+  if (stored.length < n || (n > 0 && stored[n - 1].index !== n - 1)) throw new Error(`the checkpoint's evaluation cache has ${stored.length} of its ${n} rows`);
+  return stored.slice(0, n).map((r) => r.value);
 }

@@ -4,7 +4,8 @@ import type { RunEvent } from '../../run/events.js';
 import { parseRunConfig } from '../../run/config.js';
 import { buildEnvironment } from '../../run/environment.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
-import { planTimedRun } from '../../run/time-probe.js';
+import { imagesOf, planTimedRun, tailOf } from '../../run/time-probe.js';
+import { probeCosts } from '../../run/time-plan.js';
 import { openStore } from '../../run/store/store.js';
 import { cacheTinyBaseline, TINY } from '../helpers/tiny-run.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -99,6 +100,11 @@ test('--time 60s with the fill pass: the sensitivities (3 layers x 7 bit widths,
     t.is(timed?.plan.setupSeconds, 21);
     t.is(timed?.plan.episodes, 17);
     t.is(timed?.config.episodes, 17);
+    // with a final stage, the knapsack reference reads the run's sensitivities from its store: counted once, not twice
+    const costs = probeCosts(2, 1, config.finetuneSteps, 200);
+    const finals = { ...config, finalSteps: 10 };
+    const tail = (fill: boolean) => tailOf(parseRunConfig({ ...finals, fill }), costs, imagesOf(built), built.env).tail;
+    t.is(Math.round(tail(false) - tail(true)), 21, 'without the fill pass the reference measures its 21 itself');
   } finally {
     built.env.dispose();
     built.model.dispose();
