@@ -51,11 +51,15 @@ export class NetworkJournal {
     this.rngBefore = this.agent instanceof Ddpg ? this.agent.rngState() : null;
   }
 
-  /** The checkpoint after episode `episode` was learnt: with the networks every `every` episodes (or when `whole`). */
-  async checkpoint(episode: number, reward: number, transitions: Transition[], whole = false): Promise<JournaledCheckpoint> {
+  /**
+   * The checkpoint after episode `episode` was learnt: with the networks every `every` episodes. A run's first
+   * checkpoint (episode 0) always carries them, so what episode 0 does beside learning (a warm start's imitation,
+   * which no entry replays) is stored whole.
+   */
+  async checkpoint(episode: number, reward: number, transitions: Transition[]): Promise<JournaledCheckpoint> {
     const agent = this.agent;
     if (!(agent instanceof Ddpg) || !this.rngBefore) return agent.checkpoint();
-    if (whole || this.base < 0 || episode - this.base >= this.every) {
+    if (this.base < 0 || episode - this.base >= this.every) {
       this.base = episode;
       return { ...(await agent.checkpoint()), journal: { base: episode } };
     }
