@@ -151,6 +151,8 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
   try {
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
+    // another backend computes other floats: the networks learnt again and the episodes after would not be the run's
+    if (run.backend !== opts.backend) throw new ConfigError(`run ${run.id} ran on the ${run.backend} backend, not ${opts.backend}: resume it with --backend ${run.backend}`);
     // one writer per run: a run another live process is running is refused here, before anything is built
     store.lockRun(run.id);
     runId = run.id;
@@ -247,7 +249,11 @@ interface LoopInput {
 async function loop(input: LoopInput): Promise<SearchResult> {
   const { runId, store, checkpoint, opts, evaluator } = input;
   const lp = open(input);
-  const progress = await resume(lp, checkpoint);
+  const progress = await resume(lp, checkpoint).catch(async (e: unknown) => {
+    lp.planner.dispose();
+    await evaluator.close();
+    throw e;
+  });
   store.setStatus(runId, 'running');
   const started = performance.now();
   announce(lp, progress);
@@ -304,7 +310,7 @@ async function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Promise<Pr
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   if (!checkpoint) return { done: 0, pending: [], next: [], best };
   const { agent, env } = lp.log.join(checkpoint);
-  await lp.planner.restore(agent);
+  await lp.planner.restore(agent, lp.store.episodes(lp.runId));
   const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
   return { done: checkpoint.episode + 1, pending: saved.pending ?? [], next: saved.next ?? [], best };

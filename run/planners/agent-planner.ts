@@ -140,7 +140,7 @@ export function agentPlanner(ctx: PlannerContext): Planner {
       // the imitation is not in the journal: episode 0's checkpoint always carries the networks after it
       return { report, checkpoint: await journal.checkpoint(proposal.episode, reward, proposal.transitions) };
     },
-    restore: (cp) => journal.restore(cp as AgentCheckpoint),
+    restore: (cp, stored) => journal.restore(cp as AgentCheckpoint, stored),
     dispose: () => agent.dispose(),
   };
 
