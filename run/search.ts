@@ -231,7 +231,7 @@ interface Progress {
   best: BestImprovedEvent | null;
   /** --learn-ahead: the batch after `pending`, already proposed, and its evaluation when under way. */
   next: Proposal[];
-  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch>; started: number };
+  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch> };
 }
 
 interface LoopInput {
@@ -262,17 +262,18 @@ async function loop(input: LoopInput): Promise<SearchResult> {
     while (progress.done < lp.planned) {
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
-      let t0 = performance.now();
+      // from the end of the last batch's learning: with --learn-ahead this batch's evaluation began during it, and
+      // that time is already the last batch's, so the episodes' seconds add up to at most the run's
+      const t0 = performance.now();
       const inFlight = progress.nextEvaluation;
       progress.nextEvaluation = undefined;
       // --learn-ahead: the batch proposed and sent to the workers while the last one was learnt
       const batch = inFlight ? progress.pending : await nextBatch(lp, progress);
-      if (inFlight) t0 = inFlight.started;
       const evaluations = await (inFlight?.promise ?? evaluateBatch(lp, batch));
       if (opts.signal?.aborted) throw new Aborted();
-      // wall time of the batch, shared by its episodes
-      const batchSeconds = (performance.now() - t0) / 1000;
       await learnAhead(lp, progress, batch);
+      // wall time of the batch (the next one proposed included), shared by its episodes; each adds its learning
+      const batchSeconds = (performance.now() - t0) / 1000;
       for (const [i, proposal] of batch.entries()) await record(lp, progress, { batch, i, evaluation: evaluations[i], batchSeconds, proposal });
       progress.pending = progress.next;
       progress.next = [];
@@ -390,7 +391,7 @@ async function learnAhead(lp: Loop, progress: Progress, batch: Proposal[]): Prom
   }
   const promise = evaluateBatch(lp, progress.next);
   promise.catch(() => {}); // awaited by the next round; a stop leaves it
-  progress.nextEvaluation = { promise, started: performance.now() };
+  progress.nextEvaluation = { promise };
 }
 
 function evaluateBatch(lp: Loop, batch: Proposal[]) {
