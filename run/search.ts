@@ -342,6 +342,7 @@ function announce(lp: Loop, progress: Progress): void {
     baselineAccuracy: env.baselineAccuracy,
     leftOut,
     resumedAt: progress.done,
+    batch: lp.batchSize,
     best: progress.best,
     ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
     ...(config.goal === 'smallest' ? { smallest: smallestGoal(config, lp.store.episodes(lp.runId), env.baselineAccuracy, env.plan.label) } : {}),
