@@ -89,8 +89,16 @@ for (const rolloutBatch of [1, 2]) {
   });
 }
 
-test('the networks stored every 25 episodes or every episode: the same episodes (the interval changes what is written, not the run)', async (t) => {
+test('networks every 25 episodes, killed after episode 5: the resume learns 1 to 5 again from the networks of episode 0 and stores what a run storing them every episode stores', async (t) => {
   const every1 = await runSearch(config, { workdir, backend: 'wasm', networkCheckpointEvery: 1 });
-  const every25 = await runSearch(config, { workdir, backend: 'wasm' });
-  t.deepEqual(stored(every25.runId).episodes, stored(every1.runId).episodes);
+  const runId = await killedAfter(config, 5, 25);
+  const store = openStore(storePath(workdir), { readonly: true });
+  const cp = store.lastCheckpoint(runId)!;
+  store.close();
+  t.deepEqual(cp.rows.networks.map((r) => r.index), [0]);
+  t.deepEqual(cp.rows.learn.map((r) => r.index), [1, 2, 3, 4, 5]);
+  const resumed = await resumeSearch(runId, { workdir, backend: 'wasm' });
+  t.is(resumed.status, 'completed');
+  t.deepEqual(stored(runId).episodes, stored(every1.runId).episodes);
+  t.deepEqual(stored(runId).best, stored(every1.runId).best);
 });
