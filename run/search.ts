@@ -152,7 +152,9 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
     // another backend computes other floats: the networks learnt again and the episodes after would not be the run's
-    if (run.backend !== opts.backend) throw new ConfigError(`run ${run.id} ran on the ${run.backend} backend, not ${opts.backend}: resume it with --backend ${run.backend}`);
+    // (tfjs names the node backend 'tensorflow', as runs.db's first versions may hold it)
+    const ranOn = run.backend === 'tensorflow' ? 'node' : run.backend;
+    if (ranOn !== opts.backend) throw new ConfigError(`run ${run.id} ran on the ${ranOn} backend, not ${opts.backend}: resume it with --backend ${ranOn}`);
     // one writer per run: a run another live process is running is refused here, before anything is built
     store.lockRun(run.id);
     runId = run.id;
