@@ -58,6 +58,8 @@ export interface RunStartedEvent {
   leftOut: LeftOutLayer[];
   /** Number of episodes already stored when the run was resumed (0 for a new run). */
   resumedAt: number;
+  /** Episodes proposed and evaluated together (--rollout-batch, else the evaluator's slots); absent: 1. */
+  batch?: number;
   /** The stored best of a resumed run (null for a new run or before any episode). */
   best?: BestImprovedEvent | null;
   /** --time: the run's wall-clock limit, its episodes planned to fit (`episodes`). */

@@ -151,6 +151,10 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
   try {
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
+    // another backend computes other floats: the networks learnt again and the episodes after would not be the run's
+    // (tfjs names the node backend 'tensorflow', as runs.db's first versions may hold it)
+    const ranOn = run.backend === 'tensorflow' ? 'node' : run.backend;
+    if (ranOn !== opts.backend) throw new ConfigError(`run ${run.id} ran on the ${ranOn} backend, not ${opts.backend}: resume it with --backend ${ranOn}`);
     // one writer per run: a run another live process is running is refused here, before anything is built
     store.lockRun(run.id);
     runId = run.id;
@@ -229,7 +233,7 @@ interface Progress {
   best: BestImprovedEvent | null;
   /** --learn-ahead: the batch after `pending`, already proposed, and its evaluation when under way. */
   next: Proposal[];
-  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch>; started: number };
+  nextEvaluation?: { promise: ReturnType<typeof evaluateBatch> };
 }
 
 interface LoopInput {
@@ -247,7 +251,11 @@ interface LoopInput {
 async function loop(input: LoopInput): Promise<SearchResult> {
   const { runId, store, checkpoint, opts, evaluator } = input;
   const lp = open(input);
-  const progress = await resume(lp, checkpoint);
+  const progress = await resume(lp, checkpoint).catch(async (e: unknown) => {
+    lp.planner.dispose();
+    await evaluator.close();
+    throw e;
+  });
   store.setStatus(runId, 'running');
   const started = performance.now();
   announce(lp, progress);
@@ -256,17 +264,18 @@ async function loop(input: LoopInput): Promise<SearchResult> {
     while (progress.done < lp.planned) {
       await opts.waitWhilePaused?.();
       if (opts.signal?.aborted) throw new Aborted();
-      let t0 = performance.now();
+      // from the end of the last batch's learning: with --learn-ahead this batch's evaluation began during it, and
+      // that time is already the last batch's, so the episodes' seconds add up to at most the run's
+      const t0 = performance.now();
       const inFlight = progress.nextEvaluation;
       progress.nextEvaluation = undefined;
       // --learn-ahead: the batch proposed and sent to the workers while the last one was learnt
       const batch = inFlight ? progress.pending : await nextBatch(lp, progress);
-      if (inFlight) t0 = inFlight.started;
       const evaluations = await (inFlight?.promise ?? evaluateBatch(lp, batch));
       if (opts.signal?.aborted) throw new Aborted();
-      // wall time of the batch, shared by its episodes
-      const batchSeconds = (performance.now() - t0) / 1000;
       await learnAhead(lp, progress, batch);
+      // wall time of the batch (the next one proposed included), shared by its episodes; each adds its learning
+      const batchSeconds = (performance.now() - t0) / 1000;
       for (const [i, proposal] of batch.entries()) await record(lp, progress, { batch, i, evaluation: evaluations[i], batchSeconds, proposal });
       progress.pending = progress.next;
       progress.next = [];
@@ -304,7 +313,7 @@ async function resume(lp: Loop, checkpoint: StoredCheckpoint | null): Promise<Pr
   const best = run.best ? ({ type: 'best-improved', ...run.best } as BestImprovedEvent) : null;
   if (!checkpoint) return { done: 0, pending: [], next: [], best };
   const { agent, env } = lp.log.join(checkpoint);
-  await lp.planner.restore(agent);
+  await lp.planner.restore(agent, lp.store.episodes(lp.runId));
   const saved = env as unknown as EnvCheckpoint;
   lp.env.restoreCache(saved.cache ?? []);
   return { done: checkpoint.episode + 1, pending: saved.pending ?? [], next: saved.next ?? [], best };
@@ -335,6 +344,7 @@ function announce(lp: Loop, progress: Progress): void {
     baselineAccuracy: env.baselineAccuracy,
     leftOut,
     resumedAt: progress.done,
+    batch: lp.batchSize,
     best: progress.best,
     ...(lp.timeLimit ? { timeLimit: lp.timeLimit } : {}),
     ...(config.goal === 'smallest' ? { smallest: smallestGoal(config, lp.store.episodes(lp.runId), env.baselineAccuracy, env.plan.label) } : {}),
@@ -384,7 +394,7 @@ async function learnAhead(lp: Loop, progress: Progress, batch: Proposal[]): Prom
   }
   const promise = evaluateBatch(lp, progress.next);
   promise.catch(() => {}); // awaited by the next round; a stop leaves it
-  progress.nextEvaluation = { promise, started: performance.now() };
+  progress.nextEvaluation = { promise };
 }
 
 function evaluateBatch(lp: Loop, batch: Proposal[]) {

@@ -260,19 +260,21 @@ export function accuracySeries(state: ViewState): number[] {
 }
 
 /**
- * Mean wall time of the episodes finished in this session after its first (cached ones included), or null before
- * the second. The first carries the session's setup: a warm start measures the knapsack's sensitivities inside
- * episode 0 (one such episode took minutes and showed an ETA of 1h37m), and the first evaluation compiles kernels.
+ * Mean wall time of the episodes finished in this session after its first batch (cached ones included), or null
+ * before then. The first batch carries the session's setup: a warm start measures the knapsack's sensitivities inside
+ * episode 0 (one such episode took minutes and showed an ETA of 1h37m), and the first evaluation compiles kernels;
+ * a batch's wall time is shared by its episodes, so each of the batch carries its part of the setup.
  */
 export function meanEpisodeSeconds(state: ViewState): number | null {
-  const rows = episodeRows(state).slice(1);
+  const firstAfter = (state.header?.resumedAt ?? 0) + (state.header?.batch ?? 1);
+  const rows = episodeRows(state).filter((row, i) => i > 0 && row.episode >= firstAfter);
   if (rows.length === 0) return null;
   return rows.reduce((sum, row) => sum + row.seconds, 0) / rows.length;
 }
 
 /**
  * Seconds left, or null when unknown (fewer than two episodes finished in this session) or the run is over.
- * ETA = mean episode time (meanEpisodeSeconds: the session's first episode left out) x episodes not yet finished -
+ * ETA = mean episode time (meanEpisodeSeconds: the session's first batch left out) x episodes not yet finished -
  * time already spent in the current episode, where that time counts at most one mean (an episode running long does
  * not push the ETA below the remaining episodes' share). Cached episodes stay in the mean: later episodes will hit
  * the cache about as often. A --time run (header.timeLimit) adds the estimated re-rank and final stage, and until

@@ -9,7 +9,8 @@
  *
  * A batch that no worker takes waits, as a user who starts the coordinator before the workers expects; after
  * `idleSeconds` with none of its jobs running or finished it says so in one line, how to start a worker, and says it
- * again after each doubling of the wait (60 s, 2 min, 4 min, ...). Ctrl+C stops the run, resumable.
+ * again after each doubling of the wait (60 s, 2 min, 4 min, ...). One watcher serves all the waiting jobs, so two
+ * batches in flight (--learn-ahead) print the line once. Ctrl+C stops the run, resumable.
  */
 import type { QueueEvents } from 'bullmq';
 import type { RunEvent } from '../events.js';
@@ -22,12 +23,25 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
+/** Where the idle line goes: the queue's URL it names, the run's events, and the seconds before the first. */
+export interface IdleWatch {
+  url: string;
+  emit?: (e: RunEvent) => void;
+  idleSeconds?: number;
+}
+
 export class JobWaiters {
   private readonly waiters = new Map<string, Waiter>();
   private readonly active = new Set<string>();
   private lastProgress = 0;
+  /** The one idle watcher, running while jobs wait (two batches in flight under --learn-ahead share it). */
+  private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(events: QueueEvents, private readonly onActive: (jobId: string) => void) {
+  constructor(
+    events: QueueEvents,
+    private readonly onActive: (jobId: string) => void,
+    private readonly idle?: IdleWatch,
+  ) {
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, (w) => w.resolve(returnvalue)));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, (w) => w.reject(new Error(failedReason))));
     events.on('active', ({ jobId }) => {
@@ -41,7 +55,9 @@ export class JobWaiters {
   /** The results of `ids`, in their order; register before the jobs are added, so no event is missed. */
   wait(ids: string[]): Promise<unknown[]> {
     this.lastProgress = performance.now();
-    return Promise.all(ids.map((id) => new Promise((resolve, reject) => this.waiters.set(id, { resolve, reject }))));
+    const all = Promise.all(ids.map((id) => new Promise((resolve, reject) => this.waiters.set(id, { resolve, reject }))));
+    if (this.idle && !this.timer) this.timer = this.watchIdle(this.idle);
+    return all;
   }
 
   /** Forget `ids` (finished, removed or given up on). */
@@ -50,6 +66,7 @@ export class JobWaiters {
       this.waiters.delete(id);
       this.active.delete(id);
     }
+    this.stopWhenNoneWait();
   }
 
   /** Every job given up: the evaluator closes. */
@@ -59,9 +76,9 @@ export class JobWaiters {
 
   /**
    * Says, in one line through `emit`, when jobs wait and none has run or finished for `idleSeconds`, then after each
-   * doubling of that wait. Returns the function that stops it.
+   * doubling of that wait.
    */
-  watchIdle(url: string, emit: ((e: RunEvent) => void) | undefined, idleSeconds = IDLE_SECONDS): () => void {
+  private watchIdle({ url, emit, idleSeconds = IDLE_SECONDS }: IdleWatch): ReturnType<typeof setInterval> {
     let next = idleSeconds;
     const timer = setInterval(() => {
       const idle = (performance.now() - this.lastProgress) / 1000;
@@ -74,7 +91,13 @@ export class JobWaiters {
       next *= 2;
     }, Math.min(1000, idleSeconds * 250));
     timer.unref();
-    return () => clearInterval(timer);
+    return timer;
+  }
+
+  private stopWhenNoneWait(): void {
+    if (this.waiters.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
   }
 
   private settle(jobId: string, how: (w: Waiter) => void): void {
@@ -83,6 +106,7 @@ export class JobWaiters {
     this.waiters.delete(jobId);
     this.active.delete(jobId);
     this.lastProgress = performance.now();
+    this.stopWhenNoneWait();
     how(w);
   }
 }

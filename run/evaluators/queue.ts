@@ -171,7 +171,7 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
     throw e;
   }
   const starts = new Map<string, () => void>();
-  const waiting = new JobWaiters(events, (jobId) => starts.get(jobId)?.());
+  const waiting = new JobWaiters(events, (jobId) => starts.get(jobId)?.(), { url: opts.url, emit: opts.onEvent, idleSeconds: opts.idleSeconds });
   waiters = waiting;
   events.on('stalled', ({ jobId }) => {
     if (starts.has(jobId)) opts.onEvent?.({ type: 'log', level: 'warn', message: `a queue worker stopped during an evaluation (job ${jobId}); the job went back to the queue for another worker` });
@@ -185,7 +185,6 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
       // registered before the jobs are added: no result is missed
       const all = waiting.wait(ids).catch((e: Error) => Promise.reject(failure(e)));
       all.catch(() => {}); // after an abort nobody waits for it
-      const stopWatch = waiting.watchIdle(opts.url, opts.onEvent, opts.idleSeconds);
       try {
         const added = await queue.addBulk(
           jobs.map((job, i) => ({
@@ -208,7 +207,6 @@ export async function queueEvaluator(config: RunConfig, built: BuiltEnvironment,
           await Promise.allSettled(added.map((j) => j.remove()));
         }
       } finally {
-        stopWatch();
         waiting.forget(ids);
         ids.forEach((id) => starts.delete(id));
       }

@@ -136,12 +136,11 @@ export function agentPlanner(ctx: PlannerContext): Planner {
       journal.beforeLearn();
       for (const t of proposal.transitions) agent.observe(t);
       const report = agent.endEpisode(reward);
-      const seeded = proposal.episode === 0 && warmStart;
-      if (seeded) imitateSeed(proposal);
-      // the imitation is not in the journal: the networks after it are stored whole
-      return { report, checkpoint: await journal.checkpoint(proposal.episode, reward, proposal.transitions, seeded) };
+      if (proposal.episode === 0 && warmStart) imitateSeed(proposal);
+      // the imitation is not in the journal: episode 0's checkpoint always carries the networks after it
+      return { report, checkpoint: await journal.checkpoint(proposal.episode, reward, proposal.transitions) };
     },
-    restore: (cp) => journal.restore(cp as AgentCheckpoint),
+    restore: (cp, stored) => journal.restore(cp as AgentCheckpoint, stored),
     dispose: () => agent.dispose(),
   };
 

@@ -6,13 +6,18 @@
  * before the episode's learning, the episode's transitions and its reward, a few kilobytes. A resume restores the
  * last stored networks and learns the episodes since again from their entries (`Ddpg.relearn`): learning reads
  * nothing else, so it gives the networks, Adam, replay, baseline, noise and RNG the uninterrupted run had, bit for
- * bit, and the restored state is checked against the last checkpoint's before the run goes on.
+ * bit, and the restored state is checked against the last checkpoint's before the run goes on. That state (counters,
+ * RNG, baseline) does not depend on the weights, so each episode learnt again must also report the critic loss,
+ * actor loss and mean Q the run stored for it, exactly (the same float64s when the replay is bit for bit): networks
+ * that differ (another tfjs backend or version than the run's) are refused, not resumed into another run.
  *
  * run/store/checkpoint-log.ts stores the networks and the entries as rows; this file decides what a checkpoint holds.
  */
 import type { Agent, AgentCheckpoint, Transition } from '../../agent/agent.js';
 import { Ddpg } from '../../agent/ddpg.js';
 import type { RngState } from '../../agent/rng.js';
+import { RunNotFoundError } from '../../errors.js';
+import type { EpisodeDiagnostics } from '../store/records.js';
 
 /** Episodes between two stored copies of the networks by default: a resume learns at most 24 episodes again. */
 export const NETWORK_CHECKPOINT_EVERY = 25;
@@ -30,6 +35,15 @@ export type JournaledCheckpoint = AgentCheckpoint & { journal?: { base: number; 
 
 /** A joined checkpoint (run/store/checkpoint-log.ts): the networks' own, the entries since, the state to reach. */
 type JoinedCheckpoint = AgentCheckpoint & { journal?: { base: number; relearn: JournalEntry[]; expect: Record<string, unknown> } };
+
+/** What the store holds of an episode's learning: a resume's relearning must report the same. */
+export type StoredReport = { episode: number } & Pick<EpisodeDiagnostics, 'criticLoss' | 'actorLoss' | 'meanQ'>;
+
+const REPORTED = [
+  ['criticLoss', 'critic loss'],
+  ['actorLoss', 'actor loss'],
+  ['meanQ', 'mean Q'],
+] as const;
 
 /** The state fields a resume must reproduce by learning the stored episodes again. */
 const CHECKED = ['episode', 'sigma', 'baseline', 'rng', 'actorAdamStep', 'criticAdamStep', 'replay', 'pending'] as const;
@@ -51,11 +65,15 @@ export class NetworkJournal {
     this.rngBefore = this.agent instanceof Ddpg ? this.agent.rngState() : null;
   }
 
-  /** The checkpoint after episode `episode` was learnt: with the networks every `every` episodes (or when `whole`). */
-  async checkpoint(episode: number, reward: number, transitions: Transition[], whole = false): Promise<JournaledCheckpoint> {
+  /**
+   * The checkpoint after episode `episode` was learnt: with the networks every `every` episodes. A run's first
+   * checkpoint (episode 0) always carries them, so what episode 0 does beside learning (a warm start's imitation,
+   * which no entry replays) is stored whole.
+   */
+  async checkpoint(episode: number, reward: number, transitions: Transition[]): Promise<JournaledCheckpoint> {
     const agent = this.agent;
     if (!(agent instanceof Ddpg) || !this.rngBefore) return agent.checkpoint();
-    if (whole || this.base < 0 || episode - this.base >= this.every) {
+    if (this.base < 0 || episode - this.base >= this.every) {
       this.base = episode;
       return { ...(await agent.checkpoint()), journal: { base: episode } };
     }
@@ -63,15 +81,18 @@ export class NetworkJournal {
     return { ...(await agent.checkpoint({ networks: false })), journal: { base: this.base, entry } };
   }
 
-  /** Restore a joined checkpoint: its networks, then the episodes since learnt again, checked against the stored state. */
-  async restore(cp: AgentCheckpoint): Promise<void> {
+  /**
+   * Restore a joined checkpoint: its networks, then the episodes since learnt again, checked against the stored state
+   * and against `stored`, the run's stored episodes (their learning reports).
+   */
+  async restore(cp: AgentCheckpoint, stored: readonly StoredReport[]): Promise<void> {
     const { journal, ...whole } = cp as JoinedCheckpoint;
     this.agent.restore(whole);
     if (!journal || !(this.agent instanceof Ddpg)) {
       this.base = -1;
       return;
     }
-    for (const entry of journal.relearn) this.agent.relearn(entry);
+    const reports = journal.relearn.map((entry) => ({ episode: entry.episode, report: (this.agent as Ddpg).relearn(entry) }));
     const now = (await this.agent.checkpoint({ networks: false })).state;
     for (const f of CHECKED) {
       if (JSON.stringify(now[f]) !== JSON.stringify(journal.expect[f])) {
@@ -79,6 +100,21 @@ export class NetworkJournal {
           `learning episodes ${journal.base + 1} to ${journal.base + journal.relearn.length} again from the stored networks of episode ${journal.base} ` +
             `did not give the stored ${f}; the run cannot resume bit for bit`,
         );
+      }
+    }
+    const byEpisode = new Map(stored.map((e) => [e.episode, e]));
+    for (const { episode, report } of reports) {
+      const row = byEpisode.get(episode);
+      for (const [f, name] of REPORTED) {
+        const got = report[f] ?? null;
+        const want = row ? row[f] : null;
+        // NaN is stored as NULL
+        if (!(got === want || (want === null && got !== null && Number.isNaN(got)))) {
+          throw new RunNotFoundError(
+            `cannot resume: learning episode ${episode} again from the stored networks of episode ${journal.base} gave ${name} ${got} where the run stored ${want}; ` +
+              `the networks differ from the run's, most likely another tfjs backend or version than it ran with (autoshrink runs shows them), or a changed runs.db`,
+          );
+        }
       }
     }
     this.base = journal.base;

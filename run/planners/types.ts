@@ -13,6 +13,7 @@ import type { CompressionEnv, Evaluation } from '../../env/compression-env.js';
 import type { LayerSpec } from '../../learners/types.js';
 import type { RunConfig } from '../config.js';
 import type { Phase, RunEvent } from '../events.js';
+import type { StoredReport } from './network-journal.js';
 
 /** One proposed episode: what to evaluate, and what the agent must learn from once its reward is known. */
 export interface Proposal {
@@ -33,8 +34,9 @@ export interface Planner {
   propose(episodes: number[]): Promise<Proposal[]>;
   /** Learn from one finished episode (in proposal order); returns the agent's report and the checkpoint to store. */
   learn(proposal: Proposal, reward: number): Promise<{ report: EpisodeReport | null; checkpoint: unknown }>;
-  /** Continue from a stored checkpoint (DDPG may learn the episodes since its last stored networks again). */
-  restore(checkpoint: unknown): void | Promise<void>;
+  /** Continue from a stored checkpoint (DDPG may learn the episodes since its last stored networks again, and check
+   * their learning against `stored`, the run's stored episodes). */
+  restore(checkpoint: unknown, stored: readonly StoredReport[]): void | Promise<void>;
   dispose(): void;
 }
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunConfig } from '../../run/config.js';
-import type { RunEvent } from '../../run/events.js';
+import type { RunEvent, RunFinishedEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
@@ -37,6 +37,11 @@ test('--learn-ahead proposes batch [2, 3] before it learns episode 0, and 2 work
   // batch b+1 is proposed (started) once batch b is evaluated, before b is learnt and stored (finished)
   t.deepEqual(order, ['start 0', 'start 1', 'start 2', 'start 3', 'finish 0', 'finish 1', 'start 4', 'start 5', 'finish 2', 'finish 3', 'finish 4', 'finish 5']);
   t.deepEqual(stored(two.runId), await inProcessReference());
+  // an episode's seconds are its share of the loop's wall time: the learning that overlaps the next batch's
+  // evaluation counts once, so the episodes' seconds sum to at most the run's
+  const seconds = events.flatMap((e) => (e.type === 'episode-finished' ? [e.seconds] : []));
+  const run = events.find((e): e is RunFinishedEvent => e.type === 'run-finished')!;
+  t.true(seconds.reduce((a, b) => a + b, 0) <= run.seconds, `episode seconds ${seconds.map((s) => s.toFixed(3)).join(' + ')} against the run's ${run.seconds.toFixed(3)} s`);
 });
 
 /** The search in a child process that SIGKILLs itself right after episode `after` is stored; returns the run id. */

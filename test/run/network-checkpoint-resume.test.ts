@@ -1,6 +1,8 @@
 import test from 'ava';
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ConfigError, RunNotFoundError } from '../../errors.js';
 import type { RunConfig } from '../../run/config.js';
 import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
@@ -58,6 +60,24 @@ for (const rolloutBatch of [1, 2]) {
     t.is(cp.episode, 4);
     t.deepEqual(cp.rows.networks.map((r) => r.index), [3], 'the networks of episode 3, not of 4');
     t.deepEqual(cp.rows.learn.map((r) => r.index), [4]);
+    if (rolloutBatch === 1) {
+      // another backend is refused before anything is built
+      await t.throwsAsync(resumeSearch(runId, { workdir, backend: 'cpu', networkCheckpointEvery: 3 }), {
+        instanceOf: ConfigError,
+        message: `run ${runId} ran on the wasm backend, not cpu: resume it with --backend wasm`,
+      });
+      // episode 4's stored critic loss one ulp-ish off: learning it again from the networks of 3 does not give it
+      const raw = new Database(storePath(workdir));
+      const loss = (raw.prepare('SELECT critic_loss FROM episodes WHERE run_id = ? AND episode = 4').get(runId) as { critic_loss: number }).critic_loss;
+      const set = (v: number) => raw.prepare('UPDATE episodes SET critic_loss = ? WHERE run_id = ? AND episode = 4').run(v, runId);
+      set(loss * (1 + 1e-12));
+      await t.throwsAsync(resumeSearch(runId, { workdir, backend: 'wasm', networkCheckpointEvery: 3 }), {
+        instanceOf: RunNotFoundError,
+        message: /^cannot resume: learning episode 4 again from the stored networks of episode 3 gave critic loss \S+ where the run stored \S+; the networks differ/,
+      });
+      set(loss);
+      raw.close();
+    }
     const resumed = await resumeSearch(runId, { workdir, backend: 'wasm', networkCheckpointEvery: 3 });
     t.is(resumed.status, 'completed');
     const [a, b] = [stored(runId), stored(full.runId)];
@@ -69,8 +89,16 @@ for (const rolloutBatch of [1, 2]) {
   });
 }
 
-test('the networks stored every 25 episodes or every episode: the same episodes (the interval changes what is written, not the run)', async (t) => {
+test('networks every 25 episodes, killed after episode 5: the resume learns 1 to 5 again from the networks of episode 0 and stores what a run storing them every episode stores', async (t) => {
   const every1 = await runSearch(config, { workdir, backend: 'wasm', networkCheckpointEvery: 1 });
-  const every25 = await runSearch(config, { workdir, backend: 'wasm' });
-  t.deepEqual(stored(every25.runId).episodes, stored(every1.runId).episodes);
+  const runId = await killedAfter(config, 5, 25);
+  const store = openStore(storePath(workdir), { readonly: true });
+  const cp = store.lastCheckpoint(runId)!;
+  store.close();
+  t.deepEqual(cp.rows.networks.map((r) => r.index), [0]);
+  t.deepEqual(cp.rows.learn.map((r) => r.index), [1, 2, 3, 4, 5]);
+  const resumed = await resumeSearch(runId, { workdir, backend: 'wasm' });
+  t.is(resumed.status, 'completed');
+  t.deepEqual(stored(runId).episodes, stored(every1.runId).episodes);
+  t.deepEqual(stored(runId).best, stored(every1.runId).best);
 });

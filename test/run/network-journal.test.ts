@@ -2,6 +2,7 @@ import test from 'ava';
 import type { AgentCheckpoint, Transition } from '../../agent/agent.js';
 import type { AgentOptions } from '../../agent/create-agent.js';
 import { Ddpg } from '../../agent/ddpg.js';
+import { RunNotFoundError } from '../../errors.js';
 import { NetworkJournal } from '../../run/planners/network-journal.js';
 import { CheckpointLog } from '../../run/store/checkpoint-log.js';
 import { openStore, type Store } from '../../run/store/store.js';
@@ -37,8 +38,8 @@ async function episode(agent: Ddpg, journal: NetworkJournal) {
   const reward = toyReward(actions);
   journal.beforeLearn();
   for (const t of transitions) agent.observe(t);
-  agent.endEpisode(reward);
-  return { e, actions, checkpoint: await journal.checkpoint(e, reward, transitions) };
+  const report = agent.endEpisode(reward);
+  return { e, actions, report, checkpoint: await journal.checkpoint(e, reward, transitions) };
 }
 
 async function playAndStore(agent: Ddpg, journal: NetworkJournal, n: number, at: { store: Store; runId: string; log: CheckpointLog }) {
@@ -47,7 +48,8 @@ async function playAndStore(agent: Ddpg, journal: NetworkJournal, n: number, at:
   for (let i = 0; i < n; i++) {
     const played = await episode(agent, journal);
     actions.push(played.actions);
-    const row = { episode: played.e, phase: 'learning' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {} };
+    const { criticLoss = null, actorLoss = null, meanQ = null } = played.report;
+    const row = { episode: played.e, phase: 'learning' as const, strategy: [], accuracy: 0.5, cost: 1, reward: 0, cached: false, seconds: 1, timings: {}, criticLoss, actorLoss, meanQ };
     bytes.push(at.store.recordEpisode(at.runId, row as never, at.log.split(played.checkpoint, { cache: [], pending: [] })).bytes);
     at.log.committed();
   }
@@ -80,7 +82,7 @@ test('networks every 4 episodes: stopped after episode 6, a fresh agent learns 5
   const joined = log.join(stored);
   const resumed = new Ddpg({ ...options, seed: 12345 });
   const journal = new NetworkJournal(resumed, 4);
-  await journal.restore(joined.agent as unknown as AgentCheckpoint);
+  await journal.restore(joined.agent as unknown as AgentCheckpoint, run.store.episodes(run.runId));
   t.is(resumed.episodes(), 7);
   const next = await playAndStore(resumed, journal, 4, { ...run, log });
   t.deepEqual(next.actions, all.slice(7));
@@ -103,7 +105,33 @@ test('a journal entry that does not lead to the stored state is refused in one l
   const joined = new CheckpointLog().join(run.store.lastCheckpoint(run.runId)!).agent as unknown as AgentCheckpoint & { journal: { relearn: Array<{ reward: number }> } };
   joined.journal.relearn[2].reward += 0.5;
   const fresh = new Ddpg(options);
-  const err = await t.throwsAsync(new NetworkJournal(fresh, 10).restore(joined));
+  const err = await t.throwsAsync(new NetworkJournal(fresh, 10).restore(joined, run.store.episodes(run.runId)));
   t.regex(err!.message, /^learning episodes 1 to 3 again from the stored networks of episode 0 did not give the stored \w+; the run cannot resume bit for bit$/);
   fresh.dispose();
+});
+
+test('networks that learn differently from the run are refused in one line: the stored critic loss of episode 3 changed by 1e-9, the relearning of 1-3 from the networks of episode 0 does not give it', async (t) => {
+  const run = newRun(t);
+  const agent = new Ddpg(options);
+  await playAndStore(agent, new NetworkJournal(agent, 10), 4, { ...run, log: new CheckpointLog() });
+  agent.dispose();
+  const joined = () => new CheckpointLog().join(run.store.lastCheckpoint(run.runId)!).agent as unknown as AgentCheckpoint;
+  const episodes = run.store.episodes(run.runId);
+  // warm-up of 2: episode 3 learns, so it has a critic loss
+  const loss = episodes[3].criticLoss!;
+  t.is(typeof loss, 'number');
+  const tampered = episodes.map((e) => (e.episode === 3 ? { ...e, criticLoss: loss + 1e-9 } : e));
+  const fresh = new Ddpg(options);
+  const err = await t.throwsAsync(new NetworkJournal(fresh, 10).restore(joined(), tampered), { instanceOf: RunNotFoundError });
+  t.is(
+    err!.message,
+    `cannot resume: learning episode 3 again from the stored networks of episode 0 gave critic loss ${loss} where the run stored ${loss + 1e-9}; ` +
+      'the networks differ from the run\'s, most likely another tfjs backend or version than it ran with (autoshrink runs shows them), or a changed runs.db',
+  );
+  fresh.dispose();
+  // the stored reports as they are: the same agent resumes
+  const again = new Ddpg(options);
+  await new NetworkJournal(again, 10).restore(joined(), episodes);
+  t.is(again.episodes(), 4);
+  again.dispose();
 });

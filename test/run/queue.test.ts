@@ -87,7 +87,7 @@ redisTest('a search through the queue with 2 worker processes stores what the in
   t.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
 });
 
-redisTest('a search no worker serves waits, saying so after 1 s and again after 2 s more (the wait doubles), and stops resumable on Ctrl+C', async (t) => {
+redisTest('a search no worker serves waits, saying so after 1 s and again after 2 s more (the wait doubles), once with two batches in flight, and stops resumable on Ctrl+C', async (t) => {
   const url = await startRedis(t);
   const controller = new AbortController();
   const lines: string[] = [];
@@ -97,8 +97,18 @@ redisTest('a search no worker serves waits, saying so after 1 s and again after 
       workdir,
       backend: 'wasm',
       signal: controller.signal,
-      // the queue evaluator as --queue makes it, with 1 s in place of the 60 s a run waits before it says so
-      createEvaluator: (config, built, o) => queueEvaluator(config, built, { url, slots: 1, backend: o.backend, runId: o.runId, onEvent: o.onEvent, idleSeconds: 1 }),
+      // the queue evaluator as --queue makes it, with 1 s in place of the 60 s a run waits before it says so; each
+      // batch goes out twice, a second batch in flight as under --learn-ahead: the line still comes once
+      createEvaluator: async (config, built, o) => {
+        const queued = await queueEvaluator(config, built, { url, slots: 1, backend: o.backend, runId: o.runId, onEvent: o.onEvent, idleSeconds: 1 });
+        return {
+          ...queued,
+          measure: (jobs, m) => {
+            queued.measure(jobs, { signal: m?.signal }).catch(() => {});
+            return queued.measure(jobs, m);
+          },
+        };
+      },
       onEvent: (e) => {
         if (e.type !== 'log' || !e.message.startsWith('no queue worker has taken')) return;
         lines.push(e.message);

@@ -101,6 +101,18 @@ test('no ETA from the first episode alone (a warm start measures the knapsack in
   t.is(elapsedSeconds(after), 7);
 });
 
+test('batches of 4: the whole first batch carries the setup (4 x 30 s of a 120 s batch) and is left out; the next 4 of 5 s give 5 s x 2 left = 10 s', (t) => {
+  let state = reduceAll([tick(0), started({ batch: 4 }), ...[0, 1, 2, 3].map((e) => finished(e, 30))]);
+  t.is(etaSeconds(state), null);
+  state = reduceAll([4, 5, 6, 7].map((e) => finished(e, 5)), state);
+  t.is(meanEpisodeSeconds(state), 5);
+  t.is(etaSeconds(state), 10);
+  // resumed at 6 with batches of 2: episodes 6 and 7 are its first batch
+  const resumed = reduceAll([started({ resumedAt: 6, batch: 2 }), finished(6, 40), finished(7, 40)]);
+  t.is(etaSeconds(resumed), null);
+  t.is(etaSeconds(reduceAll([finished(8, 3)], resumed)), 3);
+});
+
 test('a --time run takes the probe’s episode time until its second episode: 1 finished, 9 x 4 s + 30 s tail = 66 s', (t) => {
   const timeLimit = { seconds: 600, tailSeconds: 30, episodeSeconds: 4 };
   t.is(etaSeconds(reduceAll([tick(0), started({ timeLimit }), finished(0, 60)])), 66);
