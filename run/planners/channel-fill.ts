@@ -22,9 +22,15 @@ export function fillsChannels(ctx: PlannerContext): boolean {
  * `strategy` after the channel fill pass (layers marked in `frozen` stay), and how many rungs it raised. A layer
  * whose setting is not on its ladder (a pin) stays as it is.
  */
-export function channelFill(s: Sensitivities, ctx: PlannerContext, strategy: LayerSpec[], frozen?: boolean[]): { strategy: LayerSpec[]; raises: number } {
+export function channelFill(
+  s: Sensitivities,
+  ctx: PlannerContext,
+  strategy: LayerSpec[],
+  frozen?: boolean[],
+  /** Per layer, the settings a raise climbs, cheapest first (default: every candidate of the layer, in cost order). */
+  ladders: LayerSpec[][] = ctx.env.plan.candidates.map((c) => c.specs),
+): { strategy: LayerSpec[]; raises: number } {
   const { env } = ctx;
-  const ladders = env.plan.candidates.map((c) => c.specs);
   const at = strategy.map((spec, i) => ladders[i].findIndex((x) => sameSpec(x, spec)));
   const toStrategy = (choice: number[]) => choice.map((j, i) => (at[i] < 0 ? strategy[i] : ladders[i][j]));
   const r = coupledFill({
