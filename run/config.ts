@@ -259,7 +259,7 @@ export const RunConfigFields = z
     noiseLayers: field(
       z.number().min(0).default(0),
       "Layers each exploring episode perturbs, on average (0 = every layer, AMC/HAQ): with k, each layer gets the noise with probability k / layers and plays the policy's choice otherwise, a local search around the policy. A warm-started run defaults to 2: with noise on every layer it never improved on its seed (bench/results/search-quality-mobilenet-1.5bits-ft0-noise2.md)",
-      { defaultText: `${WARM_NOISE_LAYERS} with --warm-start knapsack, else 0` },
+      { defaultText: `${WARM_NOISE_LAYERS} with a warm start (knapsack or plan), else 0` },
     ),
     noiseDecay: field(
       z.number().gt(0).max(1).optional(),
