@@ -9,6 +9,7 @@
  */
 import { coupledFill } from '../../agent/coupled-fill.js';
 import { sameSpec } from '../../env/budget.js';
+import { withoutPreserve } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { predictedLoss, type Sensitivities } from './sensitivities.js';
 import type { PlannerContext } from './types.js';
@@ -39,6 +40,8 @@ export function channelFill(
     cost: (choice) => env.cost(toStrategy(choice)),
     fits: (choice) => env.fits(toStrategy(choice)),
     frozen: at.map((j, i) => j < 0 || (frozen?.[i] ?? false)),
+    // a ladder of preserve ratios alone: every rung up keeps more; mixed with other knobs, only a lower predicted loss
+    monotone: ladders.every((ladder) => ladder.every((x) => sameSpec(withoutPreserve(x), withoutPreserve(ladder[ladder.length - 1])))),
   });
   if (r.raises.length === 0) return { strategy, raises: 0 };
   return { strategy: toStrategy(r.choice), raises: r.raises.length };
