@@ -7,20 +7,26 @@
  * harness (bench/search-quality/: resumable, runs side by side with --jobs, rows appended to `<out>.rows.jsonl`) with
  * the channels knob alone (weights stay fp32, so the comparison is about which channels) and its own report: mean
  * test accuracy with its 95% interval over seeds, paired differences (same seed) of each DDPG against every other
- * planner, and the goal of the issue stated with its measured gap.
+ * planner, the goal of the issue stated with its measured gap, and the measured speed-up of each built model: its
+ * tfjs export (as plain tf.loadLayersModel reads it) and the original take turns call by call on a batch of 256 test
+ * images, median of --repeats, the original timed twice so the measurement's own noise stands beside it.
  *
  *   npx tsx bench/channel-search.ts --seeds 6,7,8,9,10 [--models lenet5,mobilenet-tiny] [--budgets flops:0.5,flops:0.3]
  *     [--planners uniform,plan,random,greedy,local,ddpg+plan,ddpg] [--selection l1|lasso] [--episodes 30 | MODEL=N,...]
  *     [--finetune-steps N | MODEL=N,...] [--final-steps N | MODEL=N,...] [--rerank-top K] [--rerank-steps N]
- *     [--finals N] [--jobs 2] [--backend auto] [--workdir DIR] [--out bench/results/channel-search.md] [--fresh]
- *     [--report-only]
+ *     [--finals N] [--repeats 15] [--jobs 2] [--backend auto] [--workdir DIR] [--out bench/results/channel-search.md]
+ *     [--fresh] [--report-only]
  */
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import * as tf from '../tfjs.js';
 import { selectBackend } from '../env/backend.js';
+import { sliceBatch } from '../env/batches.js';
+import { parseRunConfig } from '../run/config.js';
+import { prepare } from '../run/setup.js';
 import { FlagError, type Options, parsePerModel, type PerModel, regimeText } from './search-quality/flags.js';
 import { checkConfigs, planJobs } from './search-quality/plan.js';
 import { openRows, type Row, rowsPathOf } from './search-quality/rows.js';
@@ -37,6 +43,7 @@ const DEFAULTS: Record<string, string> = {
   episodes: '30',
   finals: '1',
   jobs: '1',
+  repeats: '15',
   backend: 'auto',
   out: 'bench/results/channel-search.md',
 };
@@ -53,7 +60,7 @@ const int = (name: string, text: string, min: number) => {
 };
 const perModelText = (v: PerModel) => (v.all !== undefined ? String(v.all) : Object.entries(v.byModel).map(([m, n]) => `${m}=${n}`).join(','));
 
-function parse(argv: string[]): Options {
+function parse(argv: string[]): Options & { repeats: number } {
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '');
@@ -82,6 +89,7 @@ function parse(argv: string[]): Options {
     knobs: ['channels'],
     channelMethod: selection,
     finals: int('finals', get('finals'), 1),
+    repeats: int('repeats', get('repeats'), 1),
     noiseFinals: 0,
     timeMatch: 'off',
     jobs: int('jobs', get('jobs'), 1),
@@ -95,7 +103,7 @@ function parse(argv: string[]): Options {
 }
 
 /** Every flag that shapes a row, in a fixed order (--jobs, --workdir, --fresh do not). */
-function commandOf(o: Options): string {
+function commandOf(o: Options & { repeats: number }): string {
   return [
     'npx tsx bench/channel-search.ts',
     `--models ${o.models.join(',')}`,
@@ -109,6 +117,7 @@ function commandOf(o: Options): string {
     o.rerankTop === undefined ? '' : `--rerank-top ${o.rerankTop}`,
     o.rerankSteps === undefined ? '' : `--rerank-steps ${o.rerankSteps}`,
     `--finals ${o.finals}`,
+    `--repeats ${o.repeats}`,
     o.backend === 'auto' ? '' : `--backend ${o.backend}`,
     `--out ${o.out}`,
   ]
@@ -151,7 +160,65 @@ function goalLines(rows: Row[], cells: Cell[], planners: string[]): string[] {
   });
 }
 
-function report(o: Options, command: string, rows: Row[], backend: string, started: string, commits: string[]): string {
+/** The tfjs export of a run's pick, loaded as any tfjs user would (tf.loadLayersModel, no autoshrink code), or null. */
+async function loadExport(dir: string): Promise<tf.LayersModel | null> {
+  if (!existsSync(join(dir, 'model.json'))) return null;
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+  const bin = readFileSync(join(dir, 'weights.bin'));
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(bin).buffer }));
+}
+
+/** Speed-up per row id (the original's median time over the export's), and per model the original timed against itself. */
+interface Speed {
+  byRow: Map<string, number>;
+  noise: Map<string, number>;
+}
+
+/** Median predict() times on 256 test images, the original (twice) and every pick of a model taking turns call by call. */
+async function timeModels(o: Options, rows: Row[], workdir: string, repeats: number): Promise<Speed> {
+  const speed: Speed = { byRow: new Map(), noise: new Map() };
+  for (const model of o.models) {
+    const mine = rows.filter((r) => r.model === model && r.status === 'ok' && r.runId);
+    if (!mine.length) continue;
+    const c = parseRunConfig({ model });
+    const bench = await prepare({ model, data: c.data, dataSeed: c.dataSeed, validationSize: c.validationSize, holdoutSize: c.holdoutSize, workdir });
+    const loaded = await Promise.all(mine.map((r) => loadExport(join(workdir, 'runs', r.runId!, 'tfjs'))));
+    const list = [bench.model, bench.model, ...loaded.filter((m): m is tf.LayersModel => m !== null)];
+    const [x, y] = sliceBatch(bench.data.test, bench.data.inputShape, 0, 256);
+    y.dispose();
+    const times = list.map(() => [] as number[]);
+    for (let i = -2; i < repeats; i++) {
+      for (const [k, m] of list.entries()) {
+        const start = performance.now();
+        const out = m.predict(x) as tf.Tensor;
+        await out.data();
+        out.dispose();
+        if (i >= 0) times[k].push(performance.now() - start);
+      }
+    }
+    x.dispose();
+    const median = (ts: number[]) => ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+    const [base, again, ...picks] = times.map(median);
+    speed.noise.set(model, base / again);
+    let k = 0;
+    mine.forEach((r, i) => loaded[i] && speed.byRow.set(r.id, base / picks[k++]));
+    loaded.forEach((m) => m?.dispose());
+    bench.model.dispose();
+  }
+  return speed;
+}
+
+/** Per planner of a cell: the mean measured speed-up of its built models over the seeds. */
+function speedTable(rows: Row[], cell: Cell, planners: string[], speed: Speed): string {
+  const line = planners.map((p) => {
+    const xs = rows.filter((r) => r.model === cell.model && r.regime === cell.regime && r.planner === p && speed.byRow.has(r.id)).map((r) => speed.byRow.get(r.id)!);
+    return `${p} ${xs.length ? `${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)}x` : '-'}`;
+  });
+  const noise = speed.noise.get(cell.model);
+  return `Measured speed-up of the built model (tfjs export against the original, mean over seeds): ${line.join(', ')}${noise === undefined ? '' : `; the original against itself: ${noise.toFixed(2)}x (the timing's own noise)`}.`;
+}
+
+function report(o: Options, command: string, rows: Row[], backend: string, started: string, commits: string[], speed: Speed): string {
   const cells: Cell[] = o.models.flatMap((model) => o.regimes.map((regime) => ({ model, regime: regimeText(regime) })));
   const failed = rows.filter((r) => r.status === 'failed');
   const cpu = cpus();
@@ -162,6 +229,7 @@ function report(o: Options, command: string, rows: Row[], backend: string, start
       plannerTable(rows, cell, o.planners),
       'Paired differences of test accuracy (same seed), in points:',
       differenceTable(comparisons(rows, cell, o.planners)),
+      speedTable(rows, cell, o.planners, speed),
     ].join('\n\n');
   });
   const text = [
@@ -213,7 +281,8 @@ async function main(): Promise<number> {
   const rows = o.reportOnly ? kept : await runJobs(todo, kept, { jobs: o.jobs, workdir, backend: o.backend, commit, rowsPath, timeMatch: 'off', say });
   const planned = new Set(jobs.map((j) => j.id));
   const mine = rows.filter((r) => planned.has(r.id));
-  say(`\n${report(o, command, mine, backend, started, [...new Set(mine.map((r) => r.commit ?? 'unknown'))])}\nwritten to ${o.out}`);
+  const speed = await timeModels(o, mine, workdir, o.repeats);
+  say(`\n${report(o, command, mine, backend, started, [...new Set(mine.map((r) => r.commit ?? 'unknown'))], speed)}\nwritten to ${o.out}`);
   return mine.some((r) => r.status === 'failed') ? 1 : 0;
 }
 
