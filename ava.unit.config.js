@@ -24,6 +24,7 @@ export const NOT_UNIT = {
   'test/report/report-in-a-browser.test.ts': 'a browser, and searches the tiny mlp',
   'test/report/report-of-a-search.test.ts': 'searches the tiny mlp',
   'test/run/abits-strategy.test.ts': 'searches the tiny mlp',
+  'test/run/channel-planners.test.ts': 'searches the tiny mlp',
   'test/run/channel-strategy.test.ts': 'searches the tiny mlp',
   'test/run/two-budget-search.test.ts': 'searches the tiny mlp',
   'test/run/final-entropy-coded-sizes.test.ts': 'searches the tiny mlp',

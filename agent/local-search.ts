@@ -11,6 +11,10 @@
  * a run that ends mid-scan has measured the most promising. A strategy is never handed out twice; the rewards of
  * strategies already measured (in an earlier scan) are reused.
  *
+ * Coupled costs (the channels knob: a layer's kept channels are its consumer's input): `fits` judges whole strategies
+ * instead of the summed ladder costs, and `fillWith` is the fill pass that costs whole strategies
+ * (agent/coupled-fill.ts); the moves and the scan are the same.
+ *
  * Numbers only, no env: `next()` gives the next strategy to measure (null when the rest of the scan waits for
  * results), `report()` takes its reward. `state()` is plain JSON and `restore()` continues exactly.
  */
@@ -21,8 +25,12 @@ import { createRng, type RngState } from './rng.js';
 export interface LocalSearchArgs {
   /** Per layer, its options sorted by cost, cheapest first (loss: predicted, orders the scan). */
   ladders: FillOption[][];
-  /** The largest total cost allowed (same unit as the options' costs). */
+  /** The largest total cost allowed (same unit as the options' costs); unused when `fits` is given. */
   budget: number;
+  /** Whether a whole strategy holds the budget, where costs do not add up layer by layer (default: summed cost <= budget). */
+  fits?: (choice: number[]) => boolean;
+  /** The fill pass for coupled costs (with `fits`): a neighbour's choice after it (default: agent/fill.ts). */
+  fillWith?: (choice: number[]) => number[];
   /** The starting strategy (option index per layer). */
   start: number[];
   seed: number;
@@ -70,7 +78,7 @@ export class LocalSearch {
     if (ladders.length !== start.length || ladders.some((o, l) => !(start[l] >= 0 && start[l] < o.length))) {
       throw new ConfigError('local search: the start must choose one option of each layer');
     }
-    if (this.cost(start) > budget) throw new ConfigError(`local search: the start costs ${this.cost(start)}, over the budget ${budget}`);
+    if (args.fits ? !args.fits(start) : this.cost(start) > budget) throw new ConfigError(`local search: the start ${args.fits ? 'does not fit' : `costs ${this.cost(start)}, over the budget ${budget}`}`);
     this.current = start.slice();
     this.queue = [start.slice()];
     this.rng = createRng(`local:${args.seed}`);
@@ -91,14 +99,19 @@ export class LocalSearch {
     return out;
   }
 
+  private holds(choice: number[]): boolean {
+    return this.args.fits ? this.args.fits(choice) : this.cost(choice) <= this.args.budget;
+  }
+
   private filled(choice: number[]): number[] {
     if (this.args.fill === false) return choice;
+    if (this.args.fillWith) return this.args.fillWith(choice);
     return fill(this.args.ladders, choice, this.args.budget - this.cost(choice)).choice;
   }
 
   /** Every move from `from` that fits, filled, new, best predicted loss first (ties: first layer pair in order). */
   neighbours(from: number[]): number[][] {
-    const { ladders, budget } = this.args;
+    const { ladders } = this.args;
     const out: number[][] = [];
     const seen = new Set<string>([keyOf(from)]);
     for (let up = 0; up < from.length; up++) {
@@ -108,7 +121,7 @@ export class LocalSearch {
         const moved = from.slice();
         moved[up] += 1;
         moved[down] -= 1;
-        if (this.cost(moved) > budget) continue;
+        if (!this.holds(moved)) continue;
         const f = this.filled(moved);
         const k = keyOf(f);
         if (seen.has(k)) continue;

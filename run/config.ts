@@ -30,12 +30,13 @@ export const WARM_CRITIC_WARMUP = 10;
 
 /**
  * The warm start a DDPG run gets when --warm-start is not given: the one place to switch it. `auto` is the knapsack
- * wherever the knapsack can plan the knobs and the budget (not with channels, not two budgets), none elsewhere. Auto
+ * wherever the knapsack can plan the knobs and the budget (not with channels, not two budgets), the channel plan
+ * with the channels knob and one budget, none elsewhere. Auto
  * since round 8: on the means it was the better DDPG in all three cells measured (mobilenet-tiny size:1.5bits, 5
  * seeds: +0.84 points; lenet5 size:1.5bits, 2 seeds: +0.31; lenet5 size:20x, 5 seeds: +0.02 [-0.25, +0.29]), every
  * lenet5 difference within the final stage's own noise (docs/planners.md).
  */
-export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'auto' = 'auto';
+export const WARM_START_DEFAULT: 'none' | 'knapsack' | 'plan' | 'auto' = 'auto';
 
 /** How a field meets the command line, where the default (`--kebab-case`, the value as typed) does not do. */
 export interface FlagSpec {
@@ -127,11 +128,12 @@ export const RunConfigFields = z
       'What the run answers: budget (the best model under --budget) or smallest (the smallest model.ashk whose held-out accuracy stays within --max-drop points of the baseline, confirmed once on test; it defaults to the knobs bits,prune,clusters, --prune 0-0.98, --reward within-drop, --budget size:8bits as its only wall, no fill pass, no references; docs/smallest.md)',
     ),
     agent: field(
-      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']).default('ddpg'),
+      z.enum(['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local', 'plan']).default('ddpg'),
       'Who picks the strategy: ddpg (the RL agent), random (random search within the same walls), uniform (one setting for all layers), ' +
         'greedy (per-layer loss sensitivity, then lower the least sensitive layers until the budget holds), ' +
         'knapsack (per-layer loss sensitivities, then the multiple-choice knapsack under the budget, exact over the measured options), ' +
-        'local (from the knapsack answer, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode)',
+        'local (from the knapsack answer, or with channels from the plan, a best-improvement local search: one layer a step up, another a step down, each neighbour an episode), ' +
+        'plan (channels: the hand rule of equal cost, one preserve ratio for every layer, the largest that fits, then the leftover spent a rung at a time on the layer keeping the smallest fraction)',
     ),
     episodes: field(z.number().int().min(1, 'must be at least 1 (each episode evaluates one strategy)').default(100), 'Episodes (strategies evaluated), warm-up included (AMC 400-800, HAQ 600; 100 took 1m46s on lenet5 here without per-episode fine-tune)'),
     time: field(
@@ -261,7 +263,7 @@ export const RunConfigFields = z
     noiseLayers: field(
       z.number().min(0).default(0),
       "Layers each exploring episode perturbs, on average (0 = every layer, AMC/HAQ): with k, each layer gets the noise with probability k / layers and plays the policy's choice otherwise, a local search around the policy. A warm-started run defaults to 2: with noise on every layer it never improved on its seed (bench/results/search-quality-mobilenet-1.5bits-ft0-noise2.md)",
-      { defaultText: `${WARM_NOISE_LAYERS} with --warm-start knapsack, else 0` },
+      { defaultText: `${WARM_NOISE_LAYERS} with a warm start (knapsack or plan), else 0` },
     ),
     noiseDecay: field(
       z.number().gt(0).max(1).optional(),
@@ -273,8 +275,8 @@ export const RunConfigFields = z
       'Every k-th episode after warm-up, and the last, is played without noise (the deterministic policy); 0 = never (AMC/HAQ)',
     ),
     warmStart: field(
-      z.enum(['none', 'knapsack', 'auto']).default(WARM_START_DEFAULT),
-      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor imitates it until it reproduces it on every layer, so the search explores around the strong baseline; auto = knapsack where the knapsack can plan the knobs (not channels), none elsewhere",
+      z.enum(['none', 'knapsack', 'plan', 'auto']).default(WARM_START_DEFAULT),
+      "DDPG only: knapsack = the first episode is the knapsack planner's answer, stored in replay, and the actor imitates it until it reproduces it on every layer, so the search explores around the strong baseline; plan = the same from the channel plan (--agent plan; the channels knob); auto = knapsack where the knapsack can plan the knobs, plan with the channels knob and one budget, none elsewhere",
     ),
     criticWarmup: field(
       z.number().int().min(0).optional(),
@@ -283,7 +285,11 @@ export const RunConfigFields = z
     ),
     fill: field(
       z.boolean().default(true),
-      "The fill pass: after the walls, raise layers one step at a time (best predicted loss saved per byte, the knapsack's measured sensitivities predicting) while the budget allows; every planner but uniform (off with the channels knob)",
+      "The fill pass: after the walls, raise layers one step at a time (best predicted loss saved per byte, the knapsack's measured sensitivities predicting) while the budget allows; every planner but uniform and plan",
+    ),
+    channelFill: field(
+      z.boolean().default(true),
+      "With the channels knob and --fill: raise preserve ratios one rung at a time where the whole strategy still fits (best measured loss saved per unit of cost first, the channel sensitivities predicting)",
     ),
     redraws: field(
       z.number().int().min(0).max(8).default(4),
@@ -316,11 +322,17 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
   if (budgets.length > 1 && c.agent === 'ddpg' && c.warmStart === 'knapsack') {
     line(`--warm-start knapsack plans one budget, --budget ${c.budget} gives ${budgets.length}: use --warm-start none, or keep one budget`);
   }
-  if (needsKnapsack && c.knobs.includes('channels')) {
-    line(`--agent ${c.agent} cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform or greedy)`);
+  if (c.agent === 'knapsack' && c.knobs.includes('channels')) {
+    line(`--agent ${c.agent} cannot search --knobs channels: a layer's channels change its neighbours' costs, which the knapsack needs separate (use ddpg, random, uniform, greedy, plan or local)`);
+  }
+  if (c.agent === 'plan' && !c.knobs.includes('channels')) {
+    line(`--agent plan plans channels: add channels to --knobs (e.g. --knobs channels), or use uniform, greedy or knapsack`);
+  }
+  if (c.agent === 'ddpg' && c.warmStart === 'plan' && !c.knobs.includes('channels')) {
+    line(`--warm-start plan starts from the channel plan: add channels to --knobs, or use --warm-start knapsack or none`);
   }
   const channelPin = Object.entries(c.pin).find(([, p]) => p.preserveRatio !== undefined && p.preserveRatio < 1);
-  if (needsKnapsack && channelPin) {
+  if (needsKnapsack && !c.knobs.includes('channels') && channelPin) {
     line(`--agent ${c.agent} cannot take --pin ${channelPin[0]}=preserve:${channelPin[1].preserveRatio}: cutting a layer's channels changes its neighbours' costs, which the knapsack needs separate (drop the preserve pin, or use ddpg, random, uniform or greedy)`);
   }
   const smallest = smallestGoalProblem(c);
@@ -332,7 +344,7 @@ export const RunConfigSchema = RunConfigFields.superRefine((c, ctx) => {
     line(`--noise-final ${c.noiseFinal} must not exceed --warm-sigma ${c.warmSigma}: a warm-started run's noise starts at --warm-sigma and only decays`);
   }
 }).describe(
-  'with agent ddpg, warmup is below episodes; a latency budget needs the channels knob; two budgets (comma-joined) are refused by agents knapsack and local and by warmStart knapsack; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1; ' +
+  'with agent ddpg, warmup is below episodes; a latency budget needs the channels knob; two budgets (comma-joined) are refused by agents knapsack and local and by warmStart knapsack; agent knapsack takes neither the channels knob nor a pin with preserveRatio below 1 (agent local neither such a pin without the channels knob); agent plan and warmStart plan need the channels knob; ' +
     'goal smallest takes a size budget, the within-drop reward and neither the channels nor the abits knob; ' +
     'noiseFinal does not exceed noiseSigma (when noiseSigma > 0); a warm-started ddpg run (warmStart not none, warmSigma > 0) has noiseFinal at most warmSigma.',
 );
@@ -409,7 +421,7 @@ export function parseStoredConfig(stored: unknown, runId: string): RunConfig {
  * - the warm-up scales with the run: a fifth of --episodes, at most DDPG's 20 (HAQ's), so `--episodes 10` gets 2
  *   warm-up episodes instead of a refusal;
  * - a warm-started DDPG run explores about WARM_NOISE_LAYERS layers an episode around its seed, others every layer;
- * - `--warm-start auto` (or WARM_START_DEFAULT) is resolved here, so a stored run holds knapsack or none;
+ * - `--warm-start auto` (or WARM_START_DEFAULT) is resolved here, so a stored run holds knapsack, plan or none;
  * - a warm-started run's critic learns alone for its first WARM_CRITIC_WARMUP learning episodes (a tenth of a short run).
  */
 function withDerivedDefaults(input: unknown): unknown {
@@ -423,7 +435,7 @@ function withDerivedDefaults(input: unknown): unknown {
   const ddpg = (out.agent ?? 'ddpg') === 'ddpg';
   if (ddpg) {
     const asked = out.warmStart ?? WARM_START_DEFAULT;
-    out.warmStart = asked === 'auto' ? (knapsackCanPlan(out) ? 'knapsack' : 'none') : asked;
+    out.warmStart = asked === 'auto' ? autoWarmStart(out) : asked;
   }
   const warmStarted = ddpg && out.warmStart !== 'none';
   if (out.noiseLayers === undefined && warmStarted) out.noiseLayers = WARM_NOISE_LAYERS;
@@ -432,6 +444,15 @@ function withDerivedDefaults(input: unknown): unknown {
     out.criticWarmup = warmStarted ? Math.min(WARM_CRITIC_WARMUP, Math.floor(episodes / 10)) : 0;
   }
   return out;
+}
+
+/** What `--warm-start auto` means for a (raw) config: the knapsack where it can plan, the channel plan with the
+ * channels knob and one budget, none elsewhere. */
+function autoWarmStart(raw: Record<string, unknown>): 'knapsack' | 'plan' | 'none' {
+  if (knapsackCanPlan(raw)) return 'knapsack';
+  const channels = Array.isArray(raw.knobs) && (raw.knobs as string[]).includes('channels');
+  const budgets = typeof raw.budget === 'string' ? raw.budget.split(',').filter((b) => b.trim()).length : 1;
+  return channels && budgets <= 1 ? 'plan' : 'none';
 }
 
 /** Whether the knapsack can plan a (raw) config: not when a layer's channels are cut (a knob or a pin), nor two budgets. */

@@ -15,6 +15,8 @@ export function migrateStoredConfig(stored: unknown): unknown {
   if (raw.noiseLayers === undefined) raw.noiseLayers = 0;
   // runs stored before the fill pass and the critic's warm-up had neither
   if (raw.fill === undefined) raw.fill = false;
+  // runs stored before the channel fill pass had none
+  if (raw.channelFill === undefined) raw.channelFill = false;
   if (raw.criticWarmup === undefined) raw.criticWarmup = 0;
   // runs stored before the redraw of already-measured strategies played the duplicates
   if (raw.redraws === undefined) raw.redraws = 0;

@@ -25,6 +25,8 @@ export interface Options {
   reward?: string;
   /** Held-out images for the re-rank (the pipeline's `holdoutSize`), when given. */
   holdoutSize?: number;
+  /** Which channels the channels knob keeps (`channelMethod`: l1 or lasso), the same in every row; bench/channel-search.ts. */
+  channelMethod?: 'l1' | 'lasso';
   /** The candidate default's critic-only episodes (`criticWarmup`), when given. */
   criticWarmup?: number;
   knobs: string[];

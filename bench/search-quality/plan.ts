@@ -12,22 +12,26 @@ import { FlagError, type Options, perModel, type Regime, regimeText } from './fl
 /** The local search given the DDPG run's measured wall time (same seed, same cell). */
 export const TIME_MATCHED = 'local@ddpg-time';
 /** Planners that run for a number of episodes; the others answer once (and hand over their k best candidates). */
-export const SEARCHED = new Set(['local', 'random', 'ddpg', 'ddpg+knapsack', TIME_MATCHED]);
+export const SEARCHED = new Set(['local', 'random', 'ddpg', 'ddpg+knapsack', 'ddpg+plan', TIME_MATCHED]);
 /** The DDPG planners, whose paired differences against every other planner the report gives. */
-export const DDPG_PLANNERS = ['ddpg+knapsack', 'ddpg'];
-const KNOWN = ['uniform', 'greedy', 'knapsack', 'local', 'random', 'ddpg', 'ddpg+knapsack'];
+export const DDPG_PLANNERS = ['ddpg+knapsack', 'ddpg+plan', 'ddpg'];
+const KNOWN = ['uniform', 'greedy', 'knapsack', 'local', 'random', 'ddpg', 'ddpg+knapsack', 'plan', 'ddpg+plan'];
 
 /** The run-config fields of a planner label (besides the cell's). */
-export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'>): Record<string, unknown> {
+export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'> & { knobs?: string[] }): Record<string, unknown> {
   switch (label) {
     case 'uniform':
-      // bits only: exactly "uniform N-bit", the largest N that fits
-      return { agent: 'uniform', knobs: ['bits'] };
+      // bits only: exactly "uniform N-bit", the largest N that fits; channels (bench/channel-search.ts): one preserve ratio
+      return o.knobs?.includes('channels') ? { agent: 'uniform' } : { agent: 'uniform', knobs: ['bits'] };
     case 'greedy':
     case 'knapsack':
     case 'random':
     case 'local':
+    case 'plan':
       return { agent: label };
+    case 'ddpg+plan':
+      // channels: DDPG refining the channel plan (what --warm-start auto gives with the channels knob)
+      return { agent: 'ddpg', warmStart: 'plan', ...(o.criticWarmup === undefined ? {} : { criticWarmup: o.criticWarmup }) };
     case 'ddpg':
       return { agent: 'ddpg', warmStart: 'none' };
     case 'ddpg+knapsack':
@@ -74,6 +78,7 @@ function cellFields(o: Options, model: string, regime: Regime, seed: number): Re
     ...(o.rerankSteps === undefined ? {} : { rerankSteps: o.rerankSteps }),
     ...(o.reward === undefined ? {} : { reward: o.reward }),
     ...(o.holdoutSize === undefined ? {} : { holdoutSize: o.holdoutSize }),
+    ...(o.channelMethod === undefined ? {} : { channelMethod: o.channelMethod }),
   };
 }
 

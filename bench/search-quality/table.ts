@@ -37,7 +37,7 @@ export function comparisons(rows: Row[], cell: Cell, planners: string[]): Compar
   for (const ddpg of DDPG_PLANNERS.filter((p) => planners.includes(p))) {
     const mine = new Map(ok.filter((r) => r.planner === ddpg).map((r) => [r.seed, r]));
     // the candidate default is compared with plain DDPG too, not the other way round
-    const others = planners.filter((p) => p !== ddpg && !(ddpg === 'ddpg' && p === 'ddpg+knapsack'));
+    const others = planners.filter((p) => p !== ddpg && !(ddpg === 'ddpg' && p.startsWith('ddpg+')));
     for (const other of others) {
       const pairs = ok.filter((r) => r.planner === other && mine.has(r.seed)).map((r) => [mine.get(r.seed)!, r] as const);
       if (pairs.length === 0) continue;

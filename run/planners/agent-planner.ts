@@ -5,7 +5,9 @@
  *
  * Warm start (--warm-start knapsack): episode 0 is the knapsack's answer, walked through the env so its transitions
  * are real, a batch of its own; after its reward the actor imitates it until its own noise-free action reproduces the
- * answer on every layer (agent/imitate-until.ts), so the search explores around the strong baseline.
+ * answer on every layer (agent/imitate-until.ts), so the search explores around the strong baseline. With the channels
+ * knob the knapsack cannot plan; --warm-start plan seeds the same way from the channel plan (run/planners/channel-plan.ts),
+ * filled by the channel fill pass like every other episode.
  */
 import type { Agent, AgentCheckpoint, Transition } from '../../agent/agent.js';
 import { createAgent } from '../../agent/create-agent.js';
@@ -15,6 +17,7 @@ import { actionToSpec, describeSpec, specToAction } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { agentOptions } from '../agent-options.js';
 import type { Phase } from '../events.js';
+import { channelPlan } from './channel-plan.js';
 import { maybeFill } from './fill-strategy.js';
 import { knapsackCandidates } from './knapsack.js';
 import { NetworkJournal } from './network-journal.js';
@@ -28,7 +31,8 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     layers: env.layers.length,
     ...agentOptions(config),
   });
-  const warmStart = config.agent === 'ddpg' && config.warmStart === 'knapsack';
+  const warmStart = config.agent === 'ddpg' && (config.warmStart === 'knapsack' || config.warmStart === 'plan');
+  const seedName = config.warmStart === 'plan' ? 'the channel plan' : 'the knapsack answer';
   const journal = new NetworkJournal(agent, ctx.networkCheckpointEvery);
 
   /** Walk `strategy` through the env as episode `episode`: its transitions, and the strategy the walls leave. */
@@ -46,9 +50,9 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     return { transitions, strategy: env.finishStrategy() };
   };
 
-  /** Episode 0 of a warm-started run: the knapsack's answer, filled. */
+  /** Episode 0 of a warm-started run: the knapsack's answer (filled), or the channel plan (filled). */
   const seedProposal = async (): Promise<Proposal> => {
-    const [strategy] = await knapsackCandidates(ctx, 1);
+    const [strategy] = config.warmStart === 'plan' ? [await maybeFill(ctx, channelPlan(env))] : await knapsackCandidates(ctx, 1);
     emit({ type: 'episode-started', episode: 0, phase: agent.phase(0) });
     const seed = walk(0, strategy, true);
     return { episode: 0, strategy: seed.strategy, phase: agent.phase(0), agentSeconds: 0, clamped: 0, transitions: seed.transitions, alone: true };
@@ -152,9 +156,9 @@ export function agentPlanner(ctx: PlannerContext): Planner {
     const r = imitateUntil(agent, states, actions, { reproduced: (i, action) => sameSpec(actionToSpec(action, space), actionToSpec(actions[i], space)) });
     const n = states.length;
     if (r.wrong.length === 0) {
-      emit({ type: 'log', level: 'info', message: `warm start: the actor imitates the knapsack answer and reproduces it on all ${n} layers (${r.steps} steps, squared error ${r.loss.toExponential(2)})` });
+      emit({ type: 'log', level: 'info', message: `warm start: the actor imitates ${seedName} and reproduces it on all ${n} layers (${r.steps} steps, squared error ${r.loss.toExponential(2)})` });
     } else {
-      emit({ type: 'log', level: 'warn', message: `warm start: after ${r.steps} imitation steps the actor still misses the knapsack answer on ${r.wrong.length} of ${n} layers; the search starts from its nearest policy` });
+      emit({ type: 'log', level: 'warn', message: `warm start: after ${r.steps} imitation steps the actor still misses ${seedName} on ${r.wrong.length} of ${n} layers; the search starts from its nearest policy` });
     }
   }
 }

@@ -2,12 +2,13 @@
  * The fill pass on a strategy (agent/fill.ts over the run's sensitivities): after the walls, while some layer can
  * take one step up to a measured option with a lower predicted loss within what the budget leaves, take the step
  * with the best predicted loss saved per unit of cost. A layer whose setting was not measured enters with the loss
- * read off its measured frontier at its cost. Off for the channels knob (costs are not separable by layer) and for
- * runs stored before the pass existed (`fill: false`).
+ * read off its measured frontier at its cost. The channels knob has its own pass (run/planners/channel-fill.ts: costs
+ * are not separable by layer); off for runs stored before the pass existed (`fill: false`, `channelFill: false`).
  */
 import { fill, type FillOption } from '../../agent/fill.js';
 import { sameSpec } from '../../env/budget.js';
 import type { LayerSpec } from '../../learners/types.js';
+import { channelFill, fillsChannels } from './channel-fill.js';
 import { predictedLoss, sensitivities, type Sensitivities } from './sensitivities.js';
 import type { PlannerContext } from './types.js';
 
@@ -47,6 +48,7 @@ export function fillStrategy(s: Sensitivities, ctx: PlannerContext, strategy: La
 
 /** The fill pass when the run has it, else the strategy as it is. */
 export async function maybeFill(ctx: PlannerContext, strategy: LayerSpec[], frozen?: boolean[]): Promise<LayerSpec[]> {
+  if (fillsChannels(ctx)) return channelFill(await sensitivities(ctx), ctx, strategy, frozen).strategy;
   if (!fills(ctx)) return strategy;
   return fillStrategy(await sensitivities(ctx), ctx, strategy, frozen).strategy;
 }

@@ -4,15 +4,22 @@
  * control that tells whether DDPG's critic adds anything over plain search around the same start. A layer's ladder
  * is its measured options on the Pareto frontier of cost against predicted loss (run/planners/sensitivities.ts), so
  * one step up or down is a step along what the knapsack itself would consider.
+ *
+ * With the channels knob the knapsack cannot plan (a layer's channels change its consumer's cost): the search starts
+ * from the channel plan (run/planners/channel-plan.ts), a layer's ladder is its preserve-ratio grid, a move is one
+ * layer a rung up and another a rung down where the whole strategy still fits every budget, and each neighbour goes
+ * through the channel fill pass (run/planners/channel-fill.ts).
  */
 import { paretoFrontier } from '../../agent/frontier.js';
 import { LocalSearch, type LocalSearchState } from '../../agent/local-search.js';
 import { sameSpec } from '../../env/budget.js';
 import { describeSpec } from '../../env/knobs.js';
 import type { LayerSpec } from '../../learners/types.js';
+import { channelFill, fillsChannels } from './channel-fill.js';
+import { channelPlan, preserveLadders } from './channel-plan.js';
 import { fills } from './fill-strategy.js';
 import { knapsackCandidates } from './knapsack.js';
-import { sensitivities } from './sensitivities.js';
+import { predictedLoss, sensitivities } from './sensitivities.js';
 import type { Planner, PlannerContext, Proposal } from './types.js';
 
 interface LocalCheckpoint {
@@ -25,7 +32,26 @@ export function localPlanner(ctx: PlannerContext): Planner {
   const { env, config, emit } = ctx;
   let ready: Promise<{ search: LocalSearch; ladders: LayerSpec[][] }> | null = null;
   let restored: LocalSearchState | null = null;
-  const setup = async () => {
+  const setup = async () => (env.channels ? channelSetup() : knapsackSetup());
+  const channelSetup = async () => {
+    const s = await sensitivities(ctx);
+    const ladders = preserveLadders(env);
+    const toChoice = (strategy: LayerSpec[]) => strategy.map((spec, l) => ladders[l].findIndex((x) => sameSpec(x, spec)));
+    const start = toChoice(channelPlan(env));
+    const search = new LocalSearch({
+      ladders: ladders.map((ladder, l) => ladder.map((spec) => ({ cost: s.units(l, spec), loss: predictedLoss(s, l, spec) }))),
+      budget: s.budget,
+      fits: (choice) => env.fits(toStrategy(ladders, choice)),
+      fillWith: (choice) => toChoice(channelFill(s, ctx, toStrategy(ladders, choice), undefined, ladders).strategy),
+      start,
+      seed: config.seed,
+      fill: fillsChannels(ctx),
+    });
+    emit({ type: 'log', level: 'info', message: 'local: starting from the channel plan; a move takes one layer a rung up its preserve ratios and another a rung down' });
+    if (restored) search.restore(restored);
+    return { search, ladders };
+  };
+  const knapsackSetup = async () => {
     const s = await sensitivities(ctx);
     const [start] = await knapsackCandidates(ctx, 1);
     const ladders: LayerSpec[][] = [];
@@ -59,7 +85,7 @@ export function localPlanner(ctx: PlannerContext): Planner {
         if (choice === null) break;
         const strategy = toStrategy(ladders, choice);
         emit({ type: 'episode-started', episode, phase: 'learning' });
-        strategy.forEach((spec, l) => emit({ type: 'layer-chosen', episode, layer: env.layers[l].index, choice: describeSpec(env.layers[l].name, spec) }));
+        strategy.forEach((spec, l) => emit({ type: 'layer-chosen', episode, layer: env.layers[l].index, choice: describeSpec(env.layers[l].name, spec, env.channelsAt(l, spec)) }));
         out.push({ episode, strategy, phase: 'learning', agentSeconds: 0, clamped: 0, transitions: [] });
       }
       return out;

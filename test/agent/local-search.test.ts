@@ -62,3 +62,37 @@ test('at a local optimum it restarts from a perturbation of the best: a strategy
   }
   t.true(ls.restarts >= 1 || ls.exhausted);
 });
+
+test('coupled costs (channels): from the plan [1,1] the search measures both moves that fit the whole-strategy wall and moves to the better, [2,0]', (t) => {
+  // two layers of three rungs; cost c0 + c1 + c0 * c1 (layer 1 reads layer 0's channels), wall 3: the plan [1,1] costs 3
+  // moves: L0 up + L1 down = [2,0] (cost 2), L1 up + L0 down = [0,2] (cost 2); both fit. Rewards: [2,0] -0.2, [0,2] -0.6
+  const lad = [opts([0, 3], [1, 1], [2, 0]), opts([0, 3], [1, 2], [2, 1.5])];
+  const fits = (c: number[]) => c[0] + c[1] + c[0] * c[1] <= 3;
+  const ls = new LocalSearch({ ladders: lad, budget: 0, fits, start: [1, 1], seed: 1, fill: false });
+  t.deepEqual(ls.next(), [1, 1]);
+  ls.report([1, 1], -0.5);
+  // best predicted first: [2,0] 0 + 3 = 3, [0,2] 3 + 1.5 = 4.5
+  const scan = [ls.next(), ls.next()];
+  t.deepEqual(scan, [[2, 0], [0, 2]]);
+  ls.report([2, 0], -0.2);
+  ls.report([0, 2], -0.6);
+  // the next scan is from [2,0]: its one move [1,1] is measured; the search moved once
+  ls.next();
+  t.is(ls.moves, 1);
+  t.deepEqual(ls.best(), { choice: [2, 0], reward: -0.2 });
+});
+
+test('coupled costs: a start that does not fit the wall is refused; fillWith fills each neighbour', (t) => {
+  const lad = [opts([0, 3], [1, 1], [2, 0]), opts([0, 3], [1, 2], [2, 1.5])];
+  const fits = (c: number[]) => c[0] + c[1] + c[0] * c[1] <= 3;
+  t.throws(() => new LocalSearch({ ladders: lad, budget: 0, fits, start: [2, 2], seed: 1 }), { message: /the start does not fit/ });
+  // fill: raise layer 1 while it fits. From [1,1] the move [2,0] fills to [2,0] (cost 2; [2,1] costs 5), [0,2] stays
+  const fillWith = (c: number[]) => {
+    const out = c.slice();
+    while (out[1] < 2 && fits([out[0], out[1] + 1])) out[1]++;
+    return out;
+  };
+  const ls = new LocalSearch({ ladders: lad, budget: 0, fits, fillWith, start: [0, 0], seed: 1 });
+  t.deepEqual(ls.neighbours([1, 1]), [[2, 0], [0, 2]]);
+  t.deepEqual(ls.neighbours([1, 0]), [[0, 2]], 'L1 up, L0 down: [0,1] (cost 1) filled to [0,2] (cost 2)');
+});

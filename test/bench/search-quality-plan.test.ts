@@ -74,3 +74,15 @@ test('a planner or a field this build does not know stops the harness, one line 
   t.is(lines.length, 1);
   t.regex(lines[0], /^planner knapsack: .*futureField.*merge the branch that adds it, or leave it out$/);
 });
+
+test('channel cells (bench/channel-search.ts): uniform keeps the channels knob, plan and ddpg+plan are run configs, the selection is in every job', (t) => {
+  const o = { ...parseFlags(['--seeds', '6', '--models', 'lenet5', '--regimes', 'flops:0.5:1-8', '--planners', 'uniform,plan,local,ddpg+plan,ddpg', '--knobs', 'channels', '--time-match', 'off']), channelMethod: 'lasso' as const };
+  const jobs = planJobs(o);
+  const input = (p: string) => jobs.find((j) => j.planner === p)!.input;
+  t.deepEqual(input('uniform').knobs, ['channels']);
+  t.like(input('plan'), { agent: 'plan', knobs: ['channels'], channelMethod: 'lasso' });
+  t.like(input('ddpg+plan'), { agent: 'ddpg', warmStart: 'plan' });
+  t.like(input('ddpg'), { agent: 'ddpg', warmStart: 'none' });
+  t.true(jobs.every((j) => j.input.channelMethod === 'lasso'));
+  t.notThrows(() => checkConfigs(jobs, o));
+});

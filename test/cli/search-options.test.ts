@@ -41,7 +41,7 @@ test('help lists every schema field as its flag, with its doc and its default', 
 
 test('choices come from the schema enums', (t) => {
   const agent = CONFIG_FIELDS.find((f) => f.key === 'agent')!;
-  t.deepEqual(optionOf(agent).choices, ['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local']);
+  t.deepEqual(optionOf(agent).choices, ['ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local', 'plan']);
   t.is(optionOf(CONFIG_FIELDS.find((f) => f.key === 'episodes')!).type, 'number');
   t.is(optionOf(CONFIG_FIELDS.find((f) => f.key === 'pin')!).type, 'array');
 });
