@@ -227,7 +227,7 @@ export const RunConfigFields = z
     finalSteps: field(z.number().int().min(0).default(600), 'Steps of the final fine-tune of the chosen strategy, from the original weights (0 skips the final stage)'),
     references: field(
       z.boolean().default(true),
-      "Put references beside the result: the uniform strategy at the same budget and the knapsack's answer, each through the same re-rank and final fine-tune as the run's pick, so the summary shows what the search bought (false skips them and their time)",
+      "Put references beside the result: the uniform strategy at the same budget and the knapsack's answer (with channels: the channel plan), each through the same re-rank and final fine-tune as the run's pick, so the summary shows what the search bought (false skips them and their time)",
     ),
 
     // ---- where episodes run --------------------------------------------------------------------------------------

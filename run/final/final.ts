@@ -71,7 +71,7 @@ export interface FinalReport {
   /** The run's planner and its pick's share of the budget (search runs). */
   agent?: string;
   budgetShare?: number;
-  /** The same final fine-tune of the uniform and knapsack strategies (run/final/references.ts), and their seconds. */
+  /** The same final fine-tune of the uniform and the knapsack's (or the channel plan's) strategies (run/final/references.ts), and their seconds. */
   references?: ReferenceRow[];
   referenceSeconds?: number;
   /** The images the re-rank scored on: the holdout split, or validation for runs without one. */

@@ -1,9 +1,10 @@
 /**
- * What the search bought: beside a run's result, the answers of two planners that need no search, each through the
+ * What the search bought: beside a run's result, the answers of the planners that need no search, each through the
  * SAME re-rank and final fine-tune (steps, learning rate, seed, batches) as the run's pick: the uniform strategy at
- * the same budget (one setting for every layer: the k costliest that fit) and the knapsack's answer (measured
- * sensitivities, the exact multiple-choice knapsack: its k best solutions). A run of one of them skips that one (it
- * is the result). `--references false` skips both; their extra time is reported.
+ * the same budget (one setting for every layer: the k costliest that fit), and the knapsack's answer (measured
+ * sensitivities, the exact multiple-choice knapsack: its k best solutions) or, with the channels knob, which the
+ * knapsack cannot plan, the channel plan of equal cost (AMC's hand rule). A run of one of them skips that one (it is
+ * the result). `--references false` skips them; their extra time is reported.
  */
 import { join } from 'node:path';
 import { describeSpec } from '../../env/knobs.js';
@@ -15,7 +16,7 @@ import { createPlanner } from '../planners.js';
 import { rerank, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
 
-export type ReferenceAgent = 'uniform' | 'knapsack';
+export type ReferenceAgent = 'uniform' | 'knapsack' | 'plan';
 
 export interface ReferenceRow {
   agent: ReferenceAgent;
@@ -34,11 +35,11 @@ export interface ReferenceRow {
   seconds: number;
 }
 
-/** The references a run gets: both, less its own planner, none without a final stage, with `references` off, or
- * where the planner cannot plan the run's knobs (the knapsack and channels). */
+/** The references a run gets: uniform, and the knapsack (without channels) or the channel plan (with them), less its
+ * own planner; none without a final stage or with `references` off. */
 export function referenceAgents(config: RunConfig): ReferenceAgent[] {
   if (!config.references || config.finalSteps === 0) return [];
-  return (['uniform', 'knapsack'] as const).filter((agent) => agent !== config.agent && plannable(config, agent));
+  return (['uniform', 'knapsack', 'plan'] as const).filter((agent) => agent !== config.agent && plannable(config, agent));
 }
 
 function plannable(config: RunConfig, agent: ReferenceAgent): boolean {

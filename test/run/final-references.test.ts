@@ -15,7 +15,8 @@ test('references: uniform and knapsack beside a searched run, one of them less f
   t.deepEqual(referenceAgents(parseRunConfig({ agent: 'uniform' })), ['knapsack']);
   t.deepEqual(referenceAgents(parseRunConfig({ references: false })), []);
   t.deepEqual(referenceAgents(parseRunConfig({ finalSteps: 0 })), []);
-  t.deepEqual(referenceAgents(parseRunConfig({ knobs: ['bits', 'channels'] })), ['uniform'], 'the knapsack cannot plan channels');
+  t.deepEqual(referenceAgents(parseRunConfig({ knobs: ['bits', 'channels'] })), ['uniform', 'plan'], 'the knapsack cannot plan channels: the channel plan stands in');
+  t.deepEqual(referenceAgents(parseRunConfig({ agent: 'plan', knobs: ['channels'], budget: 'flops:0.5' })), ['uniform']);
   const stored = { ...parseRunConfig({}) } as Record<string, unknown>;
   delete stored.references;
   t.false(parseStoredConfig(stored, 'r1').references, 'a run stored before references finishes without them');
@@ -94,4 +95,20 @@ test('the summary sets the references beside the result with the points the sear
   t.deepEqual(referenceLines({ ...r, references: undefined }), []);
   const reranked = referenceLines({ ...r, rerank: [{ episode: 1 }] } as unknown as FinalReport);
   t.is(reranked[1], 'what the search bought (each through the same re-rank and 600-step final fine-tune):');
+});
+
+test.serial("a channel run's references are uniform and the channel plan (the knapsack cannot plan channels): the plan reference scores what a plan run's own final scores", async (t) => {
+  const workdir = tmpDir(t);
+  await cacheTinyBaseline(workdir);
+  const common = { ...TINY, knobs: ['channels' as const], budget: 'flops:0.5', finalSteps: 3, rerankTop: 0 };
+  const planRun = await runSearch({ ...common, agent: 'plan' }, { workdir, backend: 'wasm' });
+  const own = await finishRun(planRun.runId, { workdir, backend: 'wasm' });
+  t.deepEqual(own.references?.map((r) => r.agent), ['uniform']);
+  const searched = await runSearch({ ...common, agent: 'random', episodes: 2 }, { workdir, backend: 'wasm' });
+  const report = await finishRun(searched.runId, { workdir, backend: 'wasm' });
+  t.deepEqual(report.references?.map((r) => r.agent), ['uniform', 'plan']);
+  const plan = report.references![1];
+  t.is(plan.testAccuracy, own.testAccuracy);
+  t.is(plan.packedBytes, own.sizes.packedBytes);
+  t.true(plan.budgetShare <= 1 && plan.budgetShare > 0.9, `the plan spends the FLOPs budget: ${plan.budgetShare}`);
 });
