@@ -1,11 +1,10 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { RunConfig } from '../../run/config.js';
 import type { RunEvent, RunFinishedEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
+import { killedSearch } from '../helpers/killed-search.js';
 
 let workdir = '';
 test.before(async () => (workdir = await tinyWorkdir('learn-ahead')));
@@ -45,25 +44,8 @@ test('--learn-ahead proposes batch [2, 3] before it learns episode 0, and 2 work
 });
 
 /** The search in a child process that SIGKILLs itself right after episode `after` is stored; returns the run id. */
-async function killedAfter(config: Partial<RunConfig>, after: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, AUTOSHRINK_TEST_KILL_AFTER: String(after) },
-  });
-  let runId = '';
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      const e = JSON.parse(line) as RunEvent;
-      if (e.type === 'run-started') runId = e.runId;
-    }
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
-  if (signal !== 'SIGKILL') throw new Error(`the child ended with ${signal}, not SIGKILL`);
-  return runId;
+function killedAfter(config: Partial<RunConfig>, after: number): Promise<string> {
+  return killedSearch(workdir, config, { AUTOSHRINK_TEST_KILL_AFTER: String(after) });
 }
 
 // killed after 2: episode 3 of its batch and the batch [4, 5] after it are in the checkpoint; after 3: only [4, 5]

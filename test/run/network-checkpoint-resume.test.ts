@@ -1,13 +1,11 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { ConfigError, RunNotFoundError } from '../../errors.js';
 import type { RunConfig } from '../../run/config.js';
-import type { RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
+import { killedSearch } from '../helpers/killed-search.js';
 
 let workdir = '';
 test.before(async () => (workdir = await tinyWorkdir('network-resume')));
@@ -25,25 +23,8 @@ function stored(runId: string) {
 }
 
 /** The search in a child process that SIGKILLs itself right after episode `after` is stored; returns the run id. */
-async function killedAfter(config: Partial<RunConfig>, after: number, every: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, AUTOSHRINK_TEST_KILL_AFTER: String(after), AUTOSHRINK_TEST_NETWORK_EVERY: String(every) },
-  });
-  let runId = '';
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      const e = JSON.parse(line) as RunEvent;
-      if (e.type === 'run-started') runId = e.runId;
-    }
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
-  if (signal !== 'SIGKILL') throw new Error(`the child ended with ${signal}, not SIGKILL`);
-  return runId;
+function killedAfter(config: Partial<RunConfig>, after: number, every: number): Promise<string> {
+  return killedSearch(workdir, config, { AUTOSHRINK_TEST_KILL_AFTER: String(after), AUTOSHRINK_TEST_NETWORK_EVERY: String(every) });
 }
 
 // 8 episodes, 1 warm-up, networks every 3: stored after episodes 0, 3 and 6; killed after 4, the resume learns 4 again

@@ -1,13 +1,12 @@
 import test from 'ava';
 import type { RunConfig } from '../../run/config.js';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import * as tf from '../../tfjs.js';
 import { BudgetError } from '../../errors.js';
 import type { EpisodeFinishedEvent, RunEvent } from '../../run/events.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
 import { openStore } from '../../run/store/store.js';
 import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
+import { killedSearch } from '../helpers/killed-search.js';
 
 // one work directory (one cached 1-epoch mlp) for every test of this file; runs are told apart by id
 let workdir = '';
@@ -77,23 +76,8 @@ test('a stopped run resumes where it stopped and makes the choices the uninterru
 test('a search killed with SIGKILL mid-episode resumes without losing or repeating an episode', async (t) => {
   // the child kills itself as episode 2 starts its evaluation: episodes 0 and 1 are stored, episode 2 is in flight
   const config = { ...TINY, episodes: 6 };
-  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'search-child.ts'), workdir, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, AUTOSHRINK_TEST_KILL_DURING: '2' },
-  });
-  let runId = '';
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      const e = JSON.parse(line) as RunEvent;
-      if (e.type === 'run-started') runId = e.runId;
-    }
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
-  t.is(signal, 'SIGKILL');
+  // killedSearch throws unless the child died by SIGKILL
+  const runId = await killedSearch(workdir, config, { AUTOSHRINK_TEST_KILL_DURING: '2' });
   t.truthy(runId);
   t.deepEqual(strategies(runId).map((e) => e.episode), [0, 1]);
   const resumed = await resumeSearch(runId, { workdir, backend: 'wasm' });
