@@ -90,3 +90,23 @@ export function refineOptions(options: GridOption[], measured: Map<number, numbe
   }
   return out;
 }
+
+/**
+ * Indices (into `points`) of the lower convex hull of the Pareto frontier: cost ascending, loss falling, each step
+ * saving less loss per unit of cost than the one before. Walking it one rung at a time in order of loss per unit of
+ * cost saved is the classic greedy for the multiple-choice knapsack (Sinha and Zoltners): on the hull each layer's
+ * next step down is its best ratio, so a layer is never held behind a costly rung that hides a cheap one.
+ */
+export function lowerHull(points: Array<{ cost: number; loss: number }>): number[] {
+  const hull: number[] = [];
+  for (const i of paretoFrontier(points)) {
+    while (hull.length >= 2) {
+      const [o, a, b] = [points[hull[hull.length - 2]], points[hull[hull.length - 1]], points[i]];
+      // keep a only if o -> a -> b turns counter-clockwise (the slope rises towards 0)
+      if ((a.cost - o.cost) * (b.loss - o.loss) - (a.loss - o.loss) * (b.cost - o.cost) > 0) break;
+      hull.pop();
+    }
+    hull.push(i);
+  }
+  return hull;
+}

@@ -36,18 +36,17 @@ async function greedyRun(workers: number) {
   }
 }
 
-test('greedy and its re-rank on 2 worker threads: the same stored strategies, accuracies and re-rank rows as 1 process, sensitivity rounds fill both threads', async (t) => {
+test('greedy and its re-rank on 2 worker threads: the same stored strategies, accuracies and re-rank rows as 1 process, the same sensitivity rounds', async (t) => {
   const one = await greedyRun(1);
   const two = await greedyRun(2);
   t.is(one.episodes.length, 3);
   t.deepEqual(two.episodes, one.episodes);
   t.is(one.rerank?.length, 3);
   t.deepEqual(two.rerank, one.rerank);
-  // the sensitivities (steps 0): after the first batches one process measures one rung a round; two threads measure two
-  const rounds = (batches: number[][]) => batches.filter((b) => b.every((s) => s === 0));
-  t.true(rounds(one.search).some((b) => b.length === 1), 'one process: rounds of a single rung');
-  t.false(rounds(two.search).some((b) => b.length === 1), 'two threads: no round leaves a thread idle');
-  t.true(rounds(two.search).length < rounds(one.search).length, `${rounds(two.search).length} batches on 2 threads, ${rounds(one.search).length} in one process`);
+  // the sensitivities (steps 0): the same rounds on either evaluator, each round one batch of several settings
+  const rounds = (batches: number[][]) => batches.filter((b) => b.every((s) => s === 0)).map((b) => b.length);
+  t.deepEqual(rounds(two.search), rounds(one.search));
+  t.true(rounds(one.search).every((n) => n > 1), `rounds of ${rounds(one.search).join(', ')} settings`);
   // the re-rank: its 3 candidates in one batch of 4-step fine-tunes, on whichever evaluator the run has
   t.deepEqual(two.final, [[4, 4, 4]]);
   t.deepEqual(one.final, [[4, 4, 4]]);
