@@ -12,7 +12,7 @@ import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 import { episodeDropOf } from '../../run/goal.js';
-import { smallestLines, smallestSearchLines } from '../smallest-lines.js';
+import { smallestColumn, smallestLines, smallestSearchLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
@@ -84,7 +84,7 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
           r.status,
           r.model,
           r.agent,
-          r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
+          budgetColumn(r),
           `${r.episodesDone}/${r.episodesPlanned}`,
           r.best ? formatPercent(r.best.accuracy) : '-',
           r.best ? formatCost(r.best.cost, r.budget.kind) : '-',
@@ -154,6 +154,12 @@ function smallestGoalOf(run: RunRecord): { maxDrop: number; episodeDrop: number;
   return c.goal === 'smallest' ? { maxDrop: c.maxDrop, episodeDrop: episodeDropOf({ goal: 'smallest', maxDrop: c.maxDrop, episodeDrop: c.episodeDrop }), wall: c.budget } : null;
 }
 
+/** The budget column of `list` and `compare`: the budgets' limits, or a --goal smallest run's goal (its wall binds nothing). */
+function budgetColumn(run: RunRecord): string {
+  const goal = smallestGoalOf(run);
+  return goal ? smallestColumn(goal) : run.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + ');
+}
+
 const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
   command: 'compare <runs..>',
   describe: 'Set two or more runs side by side',
@@ -167,7 +173,7 @@ const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
         return {
           run: r.id,
           agent: r.agent,
-          budget: r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
+          budget: budgetColumn(r),
           bestAccuracy: r.best?.accuracy ?? null,
           bestCost: r.best?.cost ?? null,
           testAccuracy: final?.testAccuracy ?? null,
