@@ -6,12 +6,13 @@ import asciichart from 'asciichart';
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
-import type { SmallestReport } from '../../run/final/final.js';
+import type { FinalReport, SmallestReport } from '../../run/final/final.js';
 import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 import { episodeDropOf } from '../../run/goal.js';
+import { referenceLines } from '../final-lines.js';
 import { smallestColumn, smallestLines, smallestSearchLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
@@ -138,6 +139,8 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')}${fixed} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
         const l = final.latency;
         if (l) out.push(`latency: measured ${formatCost(l.measuredMs, 'latency')} vs fp32 ${formatCost(l.fp32Ms, 'latency')} (same rounds), predicted ${formatCost(l.predictedMs, 'latency')}${l.overBudget ? '; OVER THE BUDGET BY MEASUREMENT' : ''}`);
+        // the report as finishRun stored it: the references beside the result (with their latency on a latency budget)
+        out.push(...referenceLines(run.final as FinalReport));
         if (final.smallest) {
           const packedBytes = final.packedBytes ?? 0;
           const ratio = packedBytes > 0 ? (final.fp32Bytes ?? 0) / packedBytes : 0;
