@@ -31,6 +31,16 @@ export function smallestLines(s: SmallestReport, final: { packedBytes: number; r
 }
 
 /**
+ * A --goal smallest run in the budget column of `runs list` and `runs compare`, e.g. `smallest within 0.5 points`, or
+ * `smallest within 0.5 points, capped at size:20kB` when its --budget caps the size (its default size:8bits wall binds nothing,
+ * so its limit would say nothing of the run).
+ */
+export function smallestColumn(goal: { maxDrop: number; wall: string }): string {
+  const cap = sizeCap(goal.wall);
+  return `smallest within ${goal.maxDrop} points${cap ? `, capped at ${cap}` : ''}`;
+}
+
+/**
  * What a stored --goal smallest run asked and found during its search, in place of a budget run's budget line, e.g.
  *   goal smallest within 0.5 points (episodes aim within 30.5); its size:8bits wall binds no setting
  * (`, capped at size:40kB` instead when its --budget caps the size)

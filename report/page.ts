@@ -2,8 +2,8 @@
  * The report as one self-contained HTML page: inline CSS, the charts as inline SVG, no script and nothing fetched at
  * view time (it opens from a file, offline, and pastes into a mail). Pure: the same runs and charts give the same page.
  */
-import { formatBytes } from '../units.js';
-import type { ReportRun } from './types.js';
+import { formatBytes, formatMs } from '../units.js';
+import type { ReportLatency, ReportRun } from './types.js';
 
 /** A rendered chart: its id (the figure's `id` is `chart-<id>`), a caption and the SVG. */
 export interface RenderedChart {
@@ -94,8 +94,42 @@ function finalTable(run: ReportRun): string {
     ['model.ashk, gzip', `${s.packedGzip} bytes (${formatBytes(s.packedGzip)})`],
     ['tfjs directory', s.tfjs === null ? 'not found' : `${s.tfjs} bytes (${formatBytes(s.tfjs)})${f.tfjsTestAccuracy === null ? '' : `, test accuracy ${pct(f.tfjsTestAccuracy)}`}`],
     ['fp32 model', `${s.fp32} bytes (${formatBytes(s.fp32)})`],
+    ...(f.latency ? [['latency', latencyText(f.latency)] as [string, unknown]] : []),
     ['final fine-tune', `${f.steps} steps, ${f.seconds.toFixed(1)} s`],
   ]);
+}
+
+/** The built model's median beside the original's, timed in the same rounds; the prediction and the budget's verdict. */
+function latencyText(l: NonNullable<NonNullable<ReportRun['final']>['latency']>): string {
+  const verdict = l.overBudget ? 'OVER THE BUDGET BY MEASUREMENT' : 'within the budget by measurement';
+  return `${formatMs(l.measuredMs)} median, ${speedUp(l)} as fast as fp32 (${formatMs(l.fp32Ms)} in the same rounds); predicted ${formatMs(l.predictedMs)}; ${verdict} (${l.backend}, batch ${l.batch})`;
+}
+
+const speedUp = (l: ReportLatency) => `${(l.fp32Ms / l.measuredMs).toFixed(2)}x`;
+
+/**
+ * What the search bought: the run's pick beside the references (uniform, the knapsack's or the channel plan's
+ * strategy) through the same final stage, each with its test accuracy, size and, with a latency budget, its built
+ * model's median time and speed-up against the original timed in the same rounds.
+ */
+function referencesTable(run: ReportRun): string {
+  const f = run.final;
+  if (!f?.references?.length) return '';
+  const timed = f.latency !== undefined;
+  const head = ['strategy', 'test acc', 'this run vs it', 'model.ashk', ...(timed ? ['latency (median)', 'speed-up vs fp32'] : [])];
+  const row = (name: string, test: number, packed: number, latency: ReportLatency | undefined, change: string) =>
+    `<tr>${[
+      cell(name),
+      cell(pct(test), true),
+      cell(change, true),
+      cell(`${packed} bytes (${formatBytes(packed)})`, true),
+      ...(timed ? [cell(latency ? formatMs(latency.measuredMs) : '-', true), cell(latency ? speedUp(latency) : '-', true)] : []),
+    ].join('')}</tr>`;
+  const rows = [
+    row(`${run.agent} (this run)`, f.testAccuracy, f.sizes.packed, f.latency, ''),
+    ...f.references.map((r) => row(r.agent, r.testAccuracy, r.packedBytes, r.latency, points(100 * (f.testAccuracy - r.testAccuracy)))),
+  ];
+  return `<h3>What the search bought</h3><p class="note">Each strategy through the same final fine-tune of ${f.steps} steps${timed ? '; each built model timed beside the original in the same rounds' : ''}.</p><table class="references"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** A change of accuracy in points, signed: -0.35 points, +0.00 points. */
@@ -156,6 +190,7 @@ function runSection(run: ReportRun, differs: ReadonlySet<string>): string {
     `<section class="run" id="run-${escapeHtml(run.id)}">`,
     `<h2>Run ${escapeHtml(run.id)}</h2>`,
     `<h3>Final results</h3>${finalTable(run)}`,
+    referencesTable(run),
     smallestSection(run),
     `<h3>Chosen strategy (episode ${run.chosen.episode + 1}, by ${run.chosen.by})</h3>${layersTable(run)}`,
     `<h3>Provenance</h3>${keyValueTable(Object.entries(run.provenance))}`,

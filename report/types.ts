@@ -42,6 +42,22 @@ export interface ReportSizes {
   fp32: number;
 }
 
+/** A built model timed beside the original in the same rounds (runs with a latency budget): medians, ms per predict call. */
+export interface ReportLatency {
+  measuredMs: number;
+  fp32Ms: number;
+}
+
+/** A reference (uniform, the knapsack's or the channel plan's strategy) through the same final stage as the run's pick. */
+export interface ReportReference {
+  agent: string;
+  testAccuracy: number;
+  /** model.ashk as written, bytes. */
+  packedBytes: number;
+  /** Runs with a latency budget. */
+  latency?: ReportLatency;
+}
+
 /** The final stage: the chosen strategy fine-tuned longer and scored on the test split. */
 export interface ReportFinal {
   validationAccuracy: number;
@@ -52,6 +68,10 @@ export interface ReportFinal {
   sizes: ReportSizes;
   steps: number;
   seconds: number;
+  /** Runs with a latency budget: the built model timed beside the original, and what the latency table predicted. */
+  latency?: ReportLatency & { predictedMs: number; batch: number; backend: string; overBudget: boolean };
+  /** The references beside the pick, in the order the final stage ran them (none when it ran none). */
+  references?: ReportReference[];
 }
 
 /** One strategy --goal smallest re-scored on the held-out images with the final's own fine-tune. */

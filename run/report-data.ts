@@ -10,7 +10,9 @@ import { ConfigError, RunNotFoundError } from '../errors.js';
 import type { CostKind, ReportFinal, ReportRun, ReportSmallest } from '../report/types.js';
 import { exportStrategy, type SmallestReport } from './final/final.js';
 import { episodeDropOf, sizeCap, smallestWithin, withinDrop } from './goal.js';
+import type { LatencyCheck } from './final/latency-check.js';
 import type { SizeReport } from './final/model-files.js';
+import type { ReferenceRow } from './final/references.js';
 import { storePath } from './search.js';
 import { openStore, type RunRecord, type Store } from './store/store.js';
 import type { Strategy } from './final/strategy.js';
@@ -28,6 +30,8 @@ interface StoredFinal {
   seconds: number;
   strategy?: Strategy;
   smallest?: SmallestReport;
+  latency?: LatencyCheck;
+  references?: ReferenceRow[];
 }
 
 /** Bytes of the files in a directory (the tfjs model: model.json and its shards), or null when it is gone. */
@@ -50,7 +54,15 @@ function finalOf(stored: StoredFinal): ReportFinal {
     },
     steps: stored.steps,
     seconds: stored.seconds,
+    ...(stored.latency ? { latency: pick(stored.latency, ['measuredMs', 'fp32Ms', 'predictedMs', 'batch', 'backend', 'overBudget']) } : {}),
+    ...(stored.references?.length
+      ? { references: stored.references.map((r) => ({ agent: r.agent, testAccuracy: r.testAccuracy, packedBytes: r.packedBytes, ...(r.latency ? { latency: pick(r.latency, ['measuredMs', 'fp32Ms']) } : {}) })) }
+      : {}),
   };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
 /**

@@ -41,7 +41,7 @@ export { buildEnvironment, envConfig, GRADUAL_PRUNING, searchSpace, storePath } 
 
 export interface SearchOptions {
   workdir: string;
-  /** The active tfjs backend's name (chosen by the caller through env/backend). */
+  /** The active backend, by our name: 'node', 'wasm' or 'cpu' (chosen by the caller through env/backend). */
   backend: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
@@ -152,7 +152,7 @@ export async function resumeSearch(runIdOrPrefix: string, opts: SearchOptions): 
     const run = store.findRun(runIdOrPrefix);
     if (run.status === 'completed') throw new RunNotFoundError(`run ${run.id} already completed all ${run.episodesPlanned} episodes; start a new one with autoshrink search`);
     // another backend computes other floats: the networks learnt again and the episodes after would not be the run's
-    // (tfjs names the node backend 'tensorflow', as runs.db's first versions may hold it)
+    // (the CLI stores our names; a library caller may have passed tfjs's name of the node backend, 'tensorflow')
     const ranOn = run.backend === 'tensorflow' ? 'node' : run.backend;
     if (ranOn !== opts.backend) throw new ConfigError(`run ${run.id} ran on the ${ranOn} backend, not ${opts.backend}: resume it with --backend ${ranOn}`);
     // one writer per run: a run another live process is running is refused here, before anything is built

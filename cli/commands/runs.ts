@@ -6,13 +6,14 @@ import asciichart from 'asciichart';
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RunNotFoundError } from '../../errors.js';
-import type { SmallestReport } from '../../run/final/final.js';
+import type { FinalReport, SmallestReport } from '../../run/final/final.js';
 import type { EpisodeRecord, RunRecord, Store } from '../../run/store/store.js';
 import type { GlobalArgs } from '../global-options.js';
 import { formatCost, formatDuration, formatEpisode, formatPercent } from '../ui/format.js';
 import { hasKeepColumn, layerNameWidth, layerTableHeader, layerTableRow } from '../ui/layer-table.js';
 import { episodeDropOf } from '../../run/goal.js';
-import { smallestLines, smallestSearchLines } from '../smallest-lines.js';
+import { referenceLines } from '../final-lines.js';
+import { smallestColumn, smallestLines, smallestSearchLines } from '../smallest-lines.js';
 
 async function withStore<T>(workdir: string, fn: (store: Store) => T): Promise<T> {
   // loaded here, not at start: --help and a flag error load neither tfjs nor better-sqlite3
@@ -84,7 +85,7 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
           r.status,
           r.model,
           r.agent,
-          r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
+          budgetColumn(r),
           `${r.episodesDone}/${r.episodesPlanned}`,
           r.best ? formatPercent(r.best.accuracy) : '-',
           r.best ? formatCost(r.best.cost, r.budget.kind) : '-',
@@ -138,6 +139,8 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { run: string }> = {
         out.push('', `final: test ${formatPercent(final.testAccuracy)}, packed ${formatCost(final.packedBytes ?? 0, 'size')}${fixed} vs fp32 ${formatCost(final.fp32Bytes ?? 0, 'size')}`);
         const l = final.latency;
         if (l) out.push(`latency: measured ${formatCost(l.measuredMs, 'latency')} vs fp32 ${formatCost(l.fp32Ms, 'latency')} (same rounds), predicted ${formatCost(l.predictedMs, 'latency')}${l.overBudget ? '; OVER THE BUDGET BY MEASUREMENT' : ''}`);
+        // the report as finishRun stored it: the references beside the result (with their latency on a latency budget)
+        out.push(...referenceLines(run.final as FinalReport));
         if (final.smallest) {
           const packedBytes = final.packedBytes ?? 0;
           const ratio = packedBytes > 0 ? (final.fp32Bytes ?? 0) / packedBytes : 0;
@@ -154,6 +157,12 @@ function smallestGoalOf(run: RunRecord): { maxDrop: number; episodeDrop: number;
   return c.goal === 'smallest' ? { maxDrop: c.maxDrop, episodeDrop: episodeDropOf({ goal: 'smallest', maxDrop: c.maxDrop, episodeDrop: c.episodeDrop }), wall: c.budget } : null;
 }
 
+/** The budget column of `list` and `compare`: the budgets' limits, or a --goal smallest run's goal (its wall binds nothing). */
+function budgetColumn(run: RunRecord): string {
+  const goal = smallestGoalOf(run);
+  return goal ? smallestColumn(goal) : run.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + ');
+}
+
 const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
   command: 'compare <runs..>',
   describe: 'Set two or more runs side by side',
@@ -167,7 +176,7 @@ const compare: CommandModule<GlobalArgs, GlobalArgs & { runs: string[] }> = {
         return {
           run: r.id,
           agent: r.agent,
-          budget: r.budgets.map((b) => formatCost(b.limit, b.kind)).join(' + '),
+          budget: budgetColumn(r),
           bestAccuracy: r.best?.accuracy ?? null,
           bestCost: r.best?.cost ?? null,
           testAccuracy: final?.testAccuracy ?? null,

@@ -78,7 +78,13 @@ export interface ViewState {
   /** Episodes finished, counting those stored before a resume. */
   completed: number;
   phase: Phase;
+  /** The episode being proposed, evaluated or learnt: with --learn-ahead, the one whose evaluation began first. */
   current: CurrentEpisode | null;
+  /**
+   * --learn-ahead: the batch's episode proposed while the episodes before it are still evaluated or learnt (the last
+   * one proposed, as `current` is for a batch); it becomes `current` once no episode before it is in flight.
+   */
+  next: CurrentEpisode | null;
   /** Episodes whose strategy is being evaluated now (in-process, on worker threads or queue workers), ascending. */
   evaluating: number[];
   history: HistoryEntry[];
@@ -112,6 +118,7 @@ export function initialViewState(now: number): ViewState {
     completed: 0,
     phase: 'warmup',
     current: null,
+    next: null,
     evaluating: [],
     history: [],
     best: null,
@@ -142,6 +149,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         completed: event.resumedAt,
         phase: event.resumedAt < event.warmup ? 'warmup' : 'learning',
         current: null,
+        next: null,
         evaluating: [],
         status: 'running',
         finishedSeconds: null,
@@ -152,22 +160,21 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       return state.evaluating.includes(event.episode)
         ? state
         : { ...state, evaluating: [...state.evaluating, event.episode].sort((a, b) => a - b) };
-    case 'episode-started':
-      return {
-        ...state,
-        phase: event.phase,
-        current: { episode: event.episode, phase: event.phase, startedAt: state.now, choices: emptyChoices(state) },
-      };
+    case 'episode-started': {
+      const started = { episode: event.episode, phase: event.phase, startedAt: state.now, choices: emptyChoices(state) };
+      return isAhead(state, event.episode) ? { ...state, next: started } : { ...state, phase: event.phase, current: started };
+    }
     case 'layer-chosen': {
+      const slot = isAhead(state, event.episode) ? 'next' : 'current';
       // A layer of an episode we did not see start (e.g. the view attached mid-episode) starts it now.
-      const current =
-        state.current && state.current.episode === event.episode
-          ? state.current
+      const episode =
+        state[slot]?.episode === event.episode
+          ? state[slot]!
           : { episode: event.episode, phase: state.phase, startedAt: state.now, choices: emptyChoices(state) };
-      const choices = current.choices.slice();
+      const choices = episode.choices.slice();
       while (choices.length <= event.layer) choices.push(null);
       choices[event.layer] = event.choice;
-      return { ...state, current: { ...current, choices } };
+      return { ...state, [slot]: { ...episode, choices } };
     }
     case 'episode-finished': {
       const row: EpisodeRow = {
@@ -181,12 +188,17 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         seconds: event.seconds,
         best: state.best?.episode === event.episode,
       };
+      const evaluating = state.evaluating.filter((e) => e !== event.episode);
+      // --learn-ahead: the batch proposed ahead is the current one once no episode before it is in flight; its time
+      // counts from here, as its episodes' seconds do (from the end of the last batch's learning)
+      const promote = state.next !== null && !evaluating.some((e) => e < state.next!.episode);
       return {
         ...state,
-        phase: event.phase,
+        phase: promote ? state.next!.phase : event.phase,
         completed: state.completed + 1,
-        current: null,
-        evaluating: state.evaluating.filter((e) => e !== event.episode),
+        current: promote ? { ...state.next!, startedAt: state.now } : null,
+        next: promote ? null : state.next,
+        evaluating,
         history: [...state.history, { kind: 'episode', row }],
         smallest: smallestSoFar(state, event),
         learning: [event.criticLoss, event.meanQ, event.sigma].some((v) => typeof v === 'number')
@@ -205,12 +217,23 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         finishedSeconds: event.seconds,
         best: event.best ?? state.best,
         current: null,
+        next: null,
         evaluating: [],
         paused: false,
       };
     case 'log':
       return { ...state, history: [...state.history, { kind: 'log', level: event.level, message: event.message }] };
   }
+}
+
+/**
+ * Whether `episode` is proposed ahead (--learn-ahead): an episode before it is still in flight, its evaluation begun
+ * and its episode not finished. Without --learn-ahead a batch is proposed only after the one before finished, so
+ * nothing is in flight then; with it, the batch after is proposed once the batch before has been evaluated, while
+ * that one is learnt and stored.
+ */
+function isAhead(state: ViewState, episode: number): boolean {
+  return state.evaluating.some((e) => e < episode);
 }
 
 /** The smallest within the episodes' target after `event` (run/goal.ts smallestWithin over the one found and it). */

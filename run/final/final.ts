@@ -289,7 +289,7 @@ async function finishReferences(built: BuiltEnvironment, config: RunConfig, out:
   const evaluator = await evaluatorFor(built, config, create, opts);
   try {
     for (const agent of agents) {
-      rows.push(await finishReference(built, config, out, agent, evaluator));
+      rows.push(await finishReference(built, config, out, agent, evaluator, opts.backend));
     }
   } finally {
     await evaluator.close();
@@ -297,14 +297,15 @@ async function finishReferences(built: BuiltEnvironment, config: RunConfig, out:
   return { rows, seconds: (performance.now() - start) / 1000 };
 }
 
-async function finishReference(built: BuiltEnvironment, config: RunConfig, out: string, agent: ReferenceAgent, evaluator: Evaluator): Promise<ReferenceRow> {
+async function finishReference(built: BuiltEnvironment, config: RunConfig, out: string, agent: ReferenceAgent, evaluator: Evaluator, backend: string): Promise<ReferenceRow> {
   const t0 = performance.now();
   const { specs, candidates } = await referenceStrategy(built, config, agent, evaluator);
   const where = referenceOut(out, agent);
-  const r = await applyCore(finalInput(built, config, specs, where));
+  const { timed, ...r } = await applyCore(finalInput(built, config, specs, where));
   built.env.restoreOriginal();
   const cost = built.env.cost(specs);
-  return { agent, candidates, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000 };
+  const latency = timed ? latencyCheck(built.env, specs, timed, config.latencyBatch, backend) : undefined;
+  return { agent, candidates, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, packedBytes: r.sizes.packedBytes, cost, budgetShare: cost / built.env.plan.limit, out: where, seconds: (performance.now() - t0) / 1000, ...(latency ? { latency } : {}) };
 }
 
 function rerankOn(data: Dataset): FinalReport['rerankOn'] {

@@ -13,6 +13,7 @@ import { parseRunConfig, type RunConfig } from '../config.js';
 import type { BuiltEnvironment } from '../environment.js';
 import { type Evaluator, evaluateStrategies, inProcessEvaluator } from '../evaluators/evaluator.js';
 import { createPlanner } from '../planners.js';
+import type { LatencyCheck } from './latency-check.js';
 import { rerank, type StoredEpisode } from './rerank.js';
 import { settingsOf, toSpecs } from './specs.js';
 
@@ -33,6 +34,8 @@ export interface ReferenceRow {
   candidates: number;
   /** Planning (the knapsack's sensitivities), scoring and re-ranking its candidates, and the final fine-tune, seconds. */
   seconds: number;
+  /** Runs with a latency budget: its built model timed beside the original, as the run's own pick is. */
+  latency?: LatencyCheck;
 }
 
 /** The references a run gets: uniform, and the knapsack (without channels) or the channel plan (with them), less its

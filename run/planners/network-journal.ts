@@ -9,7 +9,8 @@
  * bit, and the restored state is checked against the last checkpoint's before the run goes on. That state (counters,
  * RNG, baseline) does not depend on the weights, so each episode learnt again must also report the critic loss,
  * actor loss and mean Q the run stored for it, exactly (the same float64s when the replay is bit for bit): networks
- * that differ (another tfjs backend or version than the run's) are refused, not resumed into another run.
+ * that differ (another tfjs backend or version than the run's) are refused, not resumed into another run. Either
+ * refusal is one line (a RunNotFoundError: the CLI exits 2) and leaves the stored run as it was.
  *
  * run/store/checkpoint-log.ts stores the networks and the entries as rows; this file decides what a checkpoint holds.
  */
@@ -47,6 +48,8 @@ const REPORTED = [
 
 /** The state fields a resume must reproduce by learning the stored episodes again. */
 const CHECKED = ['episode', 'sigma', 'baseline', 'rng', 'actorAdamStep', 'criticAdamStep', 'replay', 'pending'] as const;
+
+const episodesText = (first: number, last: number) => (first === last ? `episode ${first}` : `episodes ${first} to ${last}`);
 
 export class NetworkJournal {
   /** The episode whose networks the store holds; -1: none yet (the next checkpoint carries them). */
@@ -96,9 +99,11 @@ export class NetworkJournal {
     const now = (await this.agent.checkpoint({ networks: false })).state;
     for (const f of CHECKED) {
       if (JSON.stringify(now[f]) !== JSON.stringify(journal.expect[f])) {
-        throw new Error(
-          `learning episodes ${journal.base + 1} to ${journal.base + journal.relearn.length} again from the stored networks of episode ${journal.base} ` +
-            `did not give the stored ${f}; the run cannot resume bit for bit`,
+        // the state follows from the stored entries and the code alone: another autoshrink, or a changed runs.db
+        throw new RunNotFoundError(
+          `cannot resume: learning ${episodesText(journal.base + 1, journal.base + journal.relearn.length)} again from the stored networks of episode ${journal.base} ` +
+            `did not give the stored ${f}, so the run would not go on as it ran; resume it with the autoshrink version and backend it ran with ` +
+            `(autoshrink runs show <run> --json lists them), or start a new run with autoshrink search; the run's stored episodes are kept`,
         );
       }
     }

@@ -18,7 +18,7 @@ export interface RunInit {
   /** Default 'running'. */
   status?: RunStatus;
   seed: number;
-  /** The tfjs backend the run uses ('tensorflow', 'wasm', 'cpu'). */
+  /** The backend the run uses, by our name: 'node', 'wasm' or 'cpu' (env/backend-names.ts). */
   backend: string;
   /** Built-in model name or path to a model.json. */
   model: string;
@@ -27,7 +27,7 @@ export interface RunInit {
   budget: { kind: BudgetKind; limit: number };
   /** Every budget, when the run has two (the first is `budget`). */
   budgets?: Array<{ kind: BudgetKind; limit: number }>;
-  /** Agent kind: 'ddpg', 'uniform', 'random', 'greedy'. */
+  /** The --agent: 'ddpg', 'random', 'uniform', 'greedy', 'knapsack', 'local' or 'plan' (run/config.ts). */
   agent: string;
   episodesPlanned: number;
   /** The full run config, stored as JSON; whoever reads it back validates it against the config schema. */
@@ -66,6 +66,8 @@ export interface RunRecord {
   updatedAt: string;
   status: RunStatus;
   seed: number;
+  /** The backend it ran on, by our name ('node', 'wasm', 'cpu'), as the CLI stores it; a library caller may have
+   * stored tfjs's name of the node backend, 'tensorflow', which a resume reads as 'node'. */
   backend: string;
   model: string;
   dataset: string;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { referenceLines } from '../../cli/print-final.js';
+import { referenceLines } from '../../cli/final-lines.js';
 import { selectBackend } from '../../env/backend.js';
 import { parseRunConfig, parseStoredConfig } from '../../run/config.js';
 import { createEvaluator, type EvaluatorFactory } from '../../run/evaluators/create-evaluator.js';

@@ -1,11 +1,26 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, RunNotFoundError } from '../../errors.js';
 import type { RunConfig } from '../../run/config.js';
 import { resumeSearch, runSearch, storePath } from '../../run/search.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../run/store/checkpoint-codec.js';
 import { openStore } from '../../run/store/store.js';
 import { removeDir, TINY, tinyWorkdir } from '../helpers/tiny-run.js';
 import { killedSearch } from '../helpers/killed-search.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `autoshrink resume <run> --backend wasm` in a child process, as a user runs it. */
+function resumeInCli(runId: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, AUTOSHRINK_DEBUG: '', FORCE_COLOR: '0' };
+    execFile(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'resume', runId, '--backend', 'wasm', '--json', '--workdir', workdir], { cwd: repo, env }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 let workdir = '';
 test.before(async () => (workdir = await tinyWorkdir('network-resume')));
@@ -57,6 +72,21 @@ for (const rolloutBatch of [1, 2]) {
         message: /^cannot resume: learning episode 4 again from the stored networks of episode 3 gave critic loss \S+ where the run stored \S+; the networks differ/,
       });
       set(loss);
+      // episode 4's journal entry with its reward 0.5 higher: learning it again does not reach the stored state. The
+      // CLI refuses in one line and exits 2, and the stored run is left as it was (the resume below completes it)
+      const row = () => raw.prepare("SELECT data FROM checkpoint_rows WHERE run_id = ? AND stream = 'learn' AND idx = 4").get(runId) as { data: Buffer };
+      const entry = row().data;
+      const changed = decodeCheckpoint(entry) as { reward: number };
+      changed.reward += 0.5;
+      const setEntry = (data: Uint8Array) => raw.prepare("UPDATE checkpoint_rows SET data = ? WHERE run_id = ? AND stream = 'learn' AND idx = 4").run(Buffer.from(data), runId);
+      setEntry(encodeCheckpoint(changed));
+      const before = stored(runId);
+      const cli = await resumeInCli(runId);
+      t.is(cli.code, 2, cli.stderr);
+      t.regex(cli.stderr, /^error: cannot resume: learning episode 4 again from the stored networks of episode 3 did not give the stored \w+, .* or start a new run with autoshrink search; the run's stored episodes are kept\n$/);
+      t.deepEqual(stored(runId), before);
+      setEntry(entry);
+      t.true(row().data.equals(entry));
       raw.close();
     }
     const resumed = await resumeSearch(runId, { workdir, backend: 'wasm', networkCheckpointEvery: 3 });

@@ -105,8 +105,13 @@ test('a journal entry that does not lead to the stored state is refused in one l
   const joined = new CheckpointLog().join(run.store.lastCheckpoint(run.runId)!).agent as unknown as AgentCheckpoint & { journal: { relearn: Array<{ reward: number }> } };
   joined.journal.relearn[2].reward += 0.5;
   const fresh = new Ddpg(options);
-  const err = await t.throwsAsync(new NetworkJournal(fresh, 10).restore(joined, run.store.episodes(run.runId)));
-  t.regex(err!.message, /^learning episodes 1 to 3 again from the stored networks of episode 0 did not give the stored \w+; the run cannot resume bit for bit$/);
+  // an InputError: the CLI prints the one line and exits 2
+  const err = await t.throwsAsync(new NetworkJournal(fresh, 10).restore(joined, run.store.episodes(run.runId)), { instanceOf: RunNotFoundError });
+  t.is((err as RunNotFoundError).exitCode, 2);
+  t.regex(
+    err!.message,
+    /^cannot resume: learning episodes 1 to 3 again from the stored networks of episode 0 did not give the stored \w+, so the run would not go on as it ran; resume it with the autoshrink version and backend it ran with \(autoshrink runs show <run> --json lists them\), or start a new run with autoshrink search; the run's stored episodes are kept$/,
+  );
   fresh.dispose();
 });
 

@@ -71,3 +71,21 @@ test.serial('the final stage of a latency run times the built model beside the o
   // a table given as a file: nothing timed, nothing cached
   t.false(existsSync(join(workdir, 'latency')));
 });
+
+test.serial("a latency run's references are timed as its pick is: each built model beside the original, the prediction its cost, kept in runs.db", async (t) => {
+  const { runId } = await runSearch({ ...TINY, agent: 'random', knobs: ['bits', 'channels'], budget: 'latency:0.8', latencyTable: tablePath, finalSteps: 2, rerankTop: 0 }, { workdir, backend: 'wasm' });
+  const report = await finishRun(runId, { workdir, backend: 'wasm' });
+  // the knapsack cannot plan channels: uniform and the channel plan
+  t.deepEqual(report.references?.map((r) => r.agent), ['uniform', 'plan']);
+  for (const r of report.references!) {
+    const l = r.latency!;
+    t.true(l.measuredMs > 0 && l.fp32Ms > 0, `${r.agent}: ${l.measuredMs} ms against ${l.fp32Ms} ms`);
+    // the latency budget is the run's only one: the reference's cost is its predicted ms
+    t.is(l.predictedMs, r.cost);
+    t.deepEqual(l.limit, { fraction: 0.8 });
+  }
+  const store = openStore(join(workdir, 'runs.db'), { readonly: true });
+  t.teardown(() => store.close());
+  const stored = store.getRun(runId).final as { references: Array<{ latency: { measuredMs: number } }> };
+  t.deepEqual(stored.references.map((r) => r.latency.measuredMs), report.references!.map((r) => r.latency!.measuredMs));
+});
