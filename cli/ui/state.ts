@@ -85,6 +85,8 @@ export interface ViewState {
    * one proposed, as `current` is for a batch); it becomes `current` once no episode before it is in flight.
    */
   next: CurrentEpisode | null;
+  /** The first episode of the batch proposed ahead (its batch-mates are proposed after it): `next` waits for it. */
+  nextFrom: number | null;
   /** Episodes whose strategy is being evaluated now (in-process, on worker threads or queue workers), ascending. */
   evaluating: number[];
   history: HistoryEntry[];
@@ -119,6 +121,7 @@ export function initialViewState(now: number): ViewState {
     phase: 'warmup',
     current: null,
     next: null,
+    nextFrom: null,
     evaluating: [],
     history: [],
     best: null,
@@ -150,6 +153,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         phase: event.resumedAt < event.warmup ? 'warmup' : 'learning',
         current: null,
         next: null,
+        nextFrom: null,
         evaluating: [],
         status: 'running',
         finishedSeconds: null,
@@ -162,7 +166,9 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         : { ...state, evaluating: [...state.evaluating, event.episode].sort((a, b) => a - b) };
     case 'episode-started': {
       const started = { episode: event.episode, phase: event.phase, startedAt: state.now, choices: emptyChoices(state) };
-      return isAhead(state, event.episode) ? { ...state, next: started } : { ...state, phase: event.phase, current: started };
+      return isAhead(state, event.episode)
+        ? { ...state, next: started, nextFrom: Math.min(state.nextFrom ?? event.episode, event.episode) }
+        : { ...state, phase: event.phase, current: started };
     }
     case 'layer-chosen': {
       const slot = isAhead(state, event.episode) ? 'next' : 'current';
@@ -191,13 +197,15 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       const evaluating = state.evaluating.filter((e) => e !== event.episode);
       // --learn-ahead: the batch proposed ahead is the current one once no episode before it is in flight; its time
       // counts from here, as its episodes' seconds do (from the end of the last batch's learning)
-      const promote = state.next !== null && !evaluating.some((e) => e < state.next!.episode);
+      const promote = state.next !== null && !evaluating.some((e) => e < (state.nextFrom ?? state.next!.episode));
       return {
         ...state,
         phase: promote ? state.next!.phase : event.phase,
         completed: state.completed + 1,
-        current: promote ? { ...state.next!, startedAt: state.now } : null,
+        // a batch's current episode (its last proposed) stays while it is still in flight
+        current: promote ? { ...state.next!, startedAt: state.now } : state.current && evaluating.includes(state.current.episode) ? state.current : null,
         next: promote ? null : state.next,
+        nextFrom: promote ? null : state.nextFrom,
         evaluating,
         history: [...state.history, { kind: 'episode', row }],
         smallest: smallestSoFar(state, event),
@@ -218,6 +226,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         best: event.best ?? state.best,
         current: null,
         next: null,
+        nextFrom: null,
         evaluating: [],
         paused: false,
       };

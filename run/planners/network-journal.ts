@@ -101,8 +101,8 @@ export class NetworkJournal {
       if (JSON.stringify(now[f]) !== JSON.stringify(journal.expect[f])) {
         // the state follows from the stored entries and the code alone: another autoshrink, or a changed runs.db
         throw new RunNotFoundError(
-          `cannot resume: learning ${episodesText(journal.base + 1, journal.base + journal.relearn.length)} again from the stored networks of episode ${journal.base} ` +
-            `did not give the stored ${f}, so the run would not go on as it ran; resume it with the autoshrink version and backend it ran with ` +
+          `cannot resume: ${journal.relearn.length ? `learning ${episodesText(journal.base + 1, journal.base + journal.relearn.length)} again from` : 'loading'} the stored networks of episode ${journal.base} ` +
+            `did not give the stored ${f}, so the run would not go on as it ran; resume it with the autoshrink version it ran with ` +
             `(autoshrink runs show <run> --json lists them), or start a new run with autoshrink search; the run's stored episodes are kept`,
         );
       }

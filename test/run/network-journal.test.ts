@@ -110,7 +110,7 @@ test('a journal entry that does not lead to the stored state is refused in one l
   t.is((err as RunNotFoundError).exitCode, 2);
   t.regex(
     err!.message,
-    /^cannot resume: learning episodes 1 to 3 again from the stored networks of episode 0 did not give the stored \w+, so the run would not go on as it ran; resume it with the autoshrink version and backend it ran with \(autoshrink runs show <run> --json lists them\), or start a new run with autoshrink search; the run's stored episodes are kept$/,
+    /^cannot resume: learning episodes 1 to 3 again from the stored networks of episode 0 did not give the stored \w+, so the run would not go on as it ran; resume it with the autoshrink version it ran with \(autoshrink runs show <run> --json lists them\), or start a new run with autoshrink search; the run's stored episodes are kept$/,
   );
   fresh.dispose();
 });

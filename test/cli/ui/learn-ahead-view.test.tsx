@@ -69,3 +69,23 @@ test('without --learn-ahead nothing is in flight when an episode is proposed: it
   t.is(serial.next, null);
   t.is(reduceAll([evaluating(1), finished(1)], serial).current, null);
 });
+
+test('batches of 2 (--workers 2): the batch proposed ahead (episodes 2 and 3) becomes current once 0 and 1 are stored, before the next batch is proposed', (t) => {
+  const batch1 = reduceAll([tick(0), runStarted, ...propose(0, 2), ...propose(1, 3), evaluating(0), evaluating(1)]);
+  t.is(batch1.current?.episode, 1);
+  const ahead2 = reduceAll([...propose(2, 4), ...propose(3, 5), evaluating(2), evaluating(3)], batch1);
+  t.is(ahead2.current?.episode, 1, 'the batch in flight stays current');
+  t.is(ahead2.next?.episode, 3);
+  // episode 0 stored: 1 is still in flight before the ahead batch
+  t.is(reduce(ahead2, finished(0)).current?.episode, 1);
+  // episode 1 stored: nothing before episode 2 is in flight, so the ahead batch (last proposed: 3, at 5 bits) is current
+  const stored = reduceAll([finished(0), finished(1)], ahead2);
+  t.is(stored.current?.episode, 3);
+  t.deepEqual(bitsOf(stored, 'current'), [5, 5, 5, 5, 5]);
+  t.is(stored.next, null);
+  // the batch after it (4 and 5) waits in turn for 2 and 3
+  const ahead3 = reduceAll([...propose(4, 6), ...propose(5, 7), evaluating(4), evaluating(5), finished(2)], stored);
+  t.is(ahead3.current?.episode, 3, 'episode 3 still in flight: its batch stays current');
+  t.is(ahead3.next?.episode, 5);
+  t.is(reduce(ahead3, finished(3)).current?.episode, 5);
+});
