@@ -102,8 +102,9 @@ export function lowerHull(points: Array<{ cost: number; loss: number }>): number
   for (const i of paretoFrontier(points)) {
     while (hull.length >= 2) {
       const [o, a, b] = [points[hull[hull.length - 2]], points[hull[hull.length - 1]], points[i]];
-      // keep a only if o -> a -> b turns counter-clockwise (the slope rises towards 0)
-      if ((a.cost - o.cost) * (b.loss - o.loss) - (a.loss - o.loss) * (b.cost - o.cost) > 0) break;
+      // keep a if o -> a -> b turns counter-clockwise (the slope rises towards 0) or runs straight (a point on the
+      // chord has the chord's ratio: a finer place to stop at no loss of efficiency)
+      if ((a.cost - o.cost) * (b.loss - o.loss) - (a.loss - o.loss) * (b.cost - o.cost) >= 0) break;
       hull.pop();
     }
     hull.push(i);

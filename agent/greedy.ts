@@ -16,6 +16,7 @@
  * guaranteed optimum.
  */
 import { BudgetError, ConfigError } from '../errors.js';
+import { lowerHull } from './frontier.js';
 
 export interface GreedyArgs {
   /** Per layer, its candidate action vectors ordered from most expensive (index 0, the start) to cheapest. */
@@ -26,8 +27,6 @@ export interface GreedyArgs {
   cost: (assignment: number[]) => number;
   /** The largest cost allowed. */
   budget: number;
-  /** Called before each round with the (layer, index) pairs it will score, so a caller can measure them in one batch. */
-  prefetch?: (pairs: Array<[number, number]>) => Promise<void>;
 }
 
 /** One move the greedy took. */
@@ -53,7 +52,7 @@ export interface GreedyResult {
   steps: GreedyStep[];
 }
 
-export async function greedySearch({ candidates, sensitivity, cost, budget, prefetch }: GreedyArgs): Promise<GreedyResult> {
+export async function greedySearch({ candidates, sensitivity, cost, budget }: GreedyArgs): Promise<GreedyResult> {
   const layers = candidates.length;
   if (layers === 0 || candidates.some((c) => c.length === 0)) {
     throw new ConfigError('greedySearch needs at least one layer and at least one candidate per layer');
@@ -78,14 +77,6 @@ export async function greedySearch({ candidates, sensitivity, cost, budget, pref
   const steps: GreedyStep[] = [];
   let current = cost(assignment);
   while (current > budget) {
-    if (prefetch) {
-      const wanted: Array<[number, number]> = [];
-      for (let l = 0; l < layers; l++) {
-        const i = assignment[l];
-        if (i + 1 < candidates[l].length && !measured[l].has(i + 1)) wanted.push([l, i + 1]);
-      }
-      if (wanted.length) await prefetch(wanted);
-    }
     let best: { layer: number; score: number; cost: number } | null = null;
     for (let l = 0; l < layers; l++) {
       const i = assignment[l];
@@ -115,4 +106,16 @@ export async function greedySearch({ candidates, sensitivity, cost, budget, pref
     evaluations,
     steps,
   };
+}
+
+/**
+ * A layer's ladder for the greedy, as option indices from the costliest (least loss) to the cheapest: the lower convex
+ * hull of its options (cost against loss), so each step down is the layer's best ratio, then `last` when given and
+ * not already the cheapest rung (the option the budget walls assume of an undecided layer, so the walk can always
+ * reach the cheapest strategy they allow, even where that option is not on the hull of this cost).
+ */
+export function hullLadder(costs: number[], losses: number[], last?: number): number[] {
+  const ladder = lowerHull(costs.map((cost, j) => ({ cost, loss: losses[j] }))).reverse();
+  if (last !== undefined && ladder[ladder.length - 1] !== last) ladder.push(last);
+  return ladder;
 }

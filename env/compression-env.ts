@@ -318,6 +318,11 @@ export class CompressionEnv {
     return coupledEnforceAfter(this.plan.candidates.map((c) => c.specs), (s) => this.costs(s), this.limits(), this.strategy);
   }
 
+  /** Every searched layer at its cheapest setting (fewest channels first), what the walls assume of undecided layers. */
+  cheapestStrategy(): LayerSpec[] {
+    return this.restMin.map((s) => ({ ...s }));
+  }
+
   /** The cheapest strategy's cost: every searched layer at its cheapest setting (fewest channels first). */
   minimumCost(): number {
     return this.whole ? this.cost(this.restMin) : this.plan.fixed + this.plan.minCost.reduce((a, b) => a + b, 0);

@@ -2,7 +2,7 @@
  * AIMET/HAWQ-style greedy (agent/greedy.ts) at full strength, on the sensitivities the knapsack uses (validation
  * cross-entropy with only that layer changed, no fine-tune: the same measurements, so greedy and knapsack differ only
  * in how they choose). Each layer's ladder is the lower convex hull of its measured options (cost against loss,
- * agent/frontier.ts `lowerHull`; with two budgets, cost is the sum of the shares of their limits); from every layer at its least-loss rung, lower the layer that loses the least
+ * agent/greedy.ts `hullLadder`, ending at the cheapest setting the walls allow); from every layer at its least-loss rung, lower the layer that loses the least
  * predicted loss per unit of cost saved, one rung at a time, until the budget holds, then the fill pass (which may
  * take any measured option, on the hull or not). Its k candidates (--rerank-top): the answer and the k-1 best
  * single-layer alternatives that fit, by predicted loss, each filled.
@@ -13,14 +13,13 @@
  * answer predicts 0.24. On the hull each step is the layer's best ratio, the classic greedy for the multiple-choice
  * knapsack (Sinha and Zoltners).
  */
-import { greedySearch } from '../../agent/greedy.js';
-import { lowerHull } from '../../agent/frontier.js';
+import { greedySearch, hullLadder } from '../../agent/greedy.js';
 import { sameSpec } from '../../env/budget.js';
 import { CompressionEnv } from '../../env/compression-env.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { candidateList, distinct } from './candidate-list.js';
 import { maybeFill } from './fill-strategy.js';
-import { fp32Strategy, predictedLoss, type Sensitivities, sensitivities } from './sensitivities.js';
+import { fp32Strategy, layerLosses, predictedLoss, type Sensitivities, sensitivities } from './sensitivities.js';
 import { candidatesOf, type Planner, type PlannerContext } from './types.js';
 
 /** A strategy's cost (one budget), or the largest of its costs as shares of their limits (two budgets). */
@@ -31,15 +30,27 @@ function load(env: CompressionEnv, strategy: LayerSpec[]): number {
 }
 
 /**
- * Each measured option's cost, per layer: its integer units (one budget), or the sum of its costs as shares of the
- * budgets' limits (two: a size frontier alone would miss the options that only lower latency, fewer channels), each
- * with every other layer at fp32. Only the differences within a layer matter to its hull.
+ * Each layer's options for its ladder: the measured ones, plus the cheapest setting the walls assume of an undecided
+ * layer (env.cheapestStrategy(), measured here when the sensitivities did not), so the walk can always reach the
+ * cheapest strategy the budgets allow. Their costs: integer units with one budget and no channels; otherwise the
+ * whole model's cost with every other layer at fp32, summed over the budgets as shares of their limits (a layer's
+ * channels change its neighbour's cost, and a size frontier alone misses the options that only lower latency).
  */
-function layerLoads(env: CompressionEnv, s: Sensitivities): number[][] {
-  if (env.plans.length === 1) return s.layers.map((o) => o.costs);
+async function ladderOptions(ctx: PlannerContext, s: Sensitivities): Promise<Array<{ specs: LayerSpec[]; costs: number[]; losses: number[]; last: number }>> {
+  const { env } = ctx;
+  const cheapest = env.cheapestStrategy();
+  const missing = cheapest.map((spec, l): [number, LayerSpec] => [l, spec]).filter(([l, spec]) => !s.layers[l].specs.some((x) => sameSpec(x, spec)));
+  const extra = missing.length ? await layerLosses(ctx, missing) : [];
   const top = fp32Strategy(env);
   const limits = env.limits();
-  return s.layers.map((o, l) => o.specs.map((spec) => env.costs(top.map((x, i) => (i === l ? spec : x))).reduce((sum, c, k) => sum + c / limits[k], 0)));
+  const whole = env.plans.length > 1 || env.channels !== null;
+  return s.layers.map((o, l) => {
+    const n = missing.findIndex(([i]) => i === l);
+    const specs = n < 0 ? o.specs : [...o.specs, missing[n][1]];
+    const losses = n < 0 ? o.losses : [...o.losses, extra[n]];
+    const costs = whole ? specs.map((spec) => env.costs(top.map((x, i) => (i === l ? spec : x))).reduce((sum, c, k) => sum + c / limits[k], 0)) : specs.map((spec) => s.units(l, spec));
+    return { specs, costs, losses, last: specs.findIndex((x) => sameSpec(x, cheapest[l])) };
+  });
 }
 
 export function greedyPlanner(ctx: PlannerContext): Planner {
@@ -51,12 +62,7 @@ async function greedyCandidates(ctx: PlannerContext, k: number): Promise<LayerSp
   const { env, emit } = ctx;
   const s = await sensitivities(ctx);
   // per layer its hull, least loss (costliest) first: rung j's sensitivity is its loss above rung 0's
-  const costs = layerLoads(env, s);
-  const ladder = s.layers.map((o, l) =>
-    lowerHull(costs[l].map((cost, j) => ({ cost, loss: o.losses[j] })))
-      .reverse()
-      .map((j) => ({ spec: o.specs[j], loss: o.losses[j] })),
-  );
+  const ladder = (await ladderOptions(ctx, s)).map((o) => hullLadder(o.costs, o.losses, o.last).map((j) => ({ spec: o.specs[j], loss: o.losses[j] })));
   const result = await greedySearch({
     candidates: ladder.map((l) => l.map((_, j) => [j])),
     sensitivity: async (l, j) => ladder[l][j].loss - ladder[l][0].loss,

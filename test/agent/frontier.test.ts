@@ -31,13 +31,13 @@ test('refinement bisects towards the frontier: around frontier point (bits 2, pr
   t.is(refineOptions(grid, measured, 3).length, 3, 'capped');
 });
 
-test('the lower hull drops frontier rungs that hide a cheaper step: (0,10) (1,9) (2,0) keeps (0,10) (2,0); (0,10) (1,5) (2,4) keeps all three', (t) => {
+test('the lower hull drops frontier rungs that hide a cheaper step: (0,10) (1,9) (2,0) keeps (0,10) (2,0); (0,10) (1,5) (2,4) keeps all three; a point on the chord stays', (t) => {
   // from (0,10): (1,9) saves 1 per unit, (2,0) saves 5 per unit on average, so (1,9) lies above the chord
   t.deepEqual(lowerHull([{ cost: 0, loss: 10 }, { cost: 1, loss: 9 }, { cost: 2, loss: 0 }]), [0, 2]);
   // slopes -5 then -1: convex, every rung stays
   t.deepEqual(lowerHull([{ cost: 0, loss: 10 }, { cost: 1, loss: 5 }, { cost: 2, loss: 4 }]), [0, 1, 2]);
   // a dominated point (3, 6) never reaches the hull; slopes -1.5 then -0.5 keep the rest
   t.deepEqual(lowerHull([{ cost: 2, loss: 5 }, { cost: 3, loss: 6 }, { cost: 4, loss: 2 }, { cost: 6, loss: 1 }]), [0, 2, 3]);
-  // a rung on the chord saves nothing the chord does not: dropped
-  t.deepEqual(lowerHull([{ cost: 0, loss: 4 }, { cost: 2, loss: 2 }, { cost: 4, loss: 0 }]), [0, 2]);
+  // a rung on the chord has the chord's ratio: kept, a finer place to stop
+  t.deepEqual(lowerHull([{ cost: 0, loss: 4 }, { cost: 2, loss: 2 }, { cost: 4, loss: 0 }]), [0, 1, 2]);
 });

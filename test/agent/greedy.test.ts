@@ -1,5 +1,5 @@
 import test from 'ava';
-import { greedySearch } from '../../agent/greedy.js';
+import { greedySearch, hullLadder } from '../../agent/greedy.js';
 import { BudgetError } from '../../errors.js';
 
 // Three layers with 100, 400 and 100 weights; candidates 8, 4 and 2 bits (action = bits / 8); cost = bits of weights.
@@ -65,4 +65,40 @@ test('greedy throws BudgetError naming the cheapest cost when even that is over 
     instanceOf: BudgetError,
     message: /1200/,
   });
+});
+
+test('on every option in cost order the walk stops at a predicted loss of 4; on each layer hull (hullLadder) it reaches 1.5, the best within the budget of 12', async (t) => {
+  // layer 0: (cost, loss) (10, 0) (9, 5) (5, 0.5) (2, 3), where (9, 5) is dominated; layer 1: (10, 0) (6, 1) (2, 4)
+  const layers = [
+    { costs: [10, 9, 5, 2], losses: [0, 5, 0.5, 3] },
+    { costs: [10, 6, 2], losses: [0, 1, 4] },
+  ];
+  const walk = (ladders: number[][]) =>
+    greedySearch({
+      candidates: ladders.map((l) => l.map((j) => [j])),
+      sensitivity: async (l, j) => layers[l].losses[ladders[l][j]],
+      cost: (a) => a.reduce((sum, j, l) => sum + layers[l].costs[ladders[l][j]], 0),
+      budget: 12,
+    });
+  // cost order: layer 1 goes 10 -> 6 -> 2 (1/4 and 3/4 a unit) before layer 0's first step (5 a unit, onto the
+  // dominated option): (10, 0) + (2, 4)
+  const byCost = await walk(layers.map((l) => l.costs.map((_, j) => j)));
+  t.deepEqual(byCost.actions, [[0], [2]]);
+  t.is(byCost.predictedDrop, 4);
+  // the hull: layer 0 to (5, 0.5) at 0.1 a unit, then layer 1 to (6, 1) at 0.25: cost 11, loss 1.5
+  const hulls = layers.map((l) => hullLadder(l.costs, l.losses));
+  t.deepEqual(hulls, [[0, 2, 3], [0, 1, 2]]);
+  const onHulls = await walk(hulls);
+  t.deepEqual(onHulls.actions, [[2], [1]]);
+  t.is(onHulls.predictedDrop, 1.5);
+  t.is(onHulls.cost, 11);
+});
+
+test('hullLadder ends at the given cheapest option when the hull does not: the walls assume it of undecided layers', (t) => {
+  // option 3 is costlier than option 2 by this cost but the cheapest by another budget: appended as the last rung
+  t.deepEqual(hullLadder([10, 5, 2, 3], [0, 0.5, 3, 4]), [0, 1, 2]);
+  t.deepEqual(hullLadder([10, 5, 2, 3], [0, 0.5, 3, 4], 3), [0, 1, 2, 3]);
+  t.deepEqual(hullLadder([10, 5, 2, 3], [0, 0.5, 3, 4], 2), [0, 1, 2]);
+  // one option: a ladder of one rung
+  t.deepEqual(hullLadder([7], [0], 0), [0]);
 });
