@@ -20,6 +20,7 @@ import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { fusedTrainingRuns, withBatchStatistics } from './kernels/batch-norm-training.js';
+import type { PrefixCache } from './prefix-cache.js';
 import { wasmFusionsOn } from './wasm-kernels.js';
 
 /** Training batches BN re-estimation reads by default (16 x 64 = 1,024 images). */
@@ -88,9 +89,10 @@ function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf
 
 /**
  * Re-estimate the moving mean and variance of every BatchNormalization layer of `model` on `opts.batches` training
- * batches, in place. Does nothing for a model without batch norm or with `batches` 0. No tensor outlives the call.
+ * batches, in place. Does nothing for a model without batch norm or with `batches` 0. No tensor outlives the call but
+ * what `prefix` keeps: the layers before the measurement's first changed one (env/prefix-cache.ts).
  */
-export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset, opts: BatchNormRecalibration): Promise<void> {
+export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset, opts: BatchNormRecalibration, prefix?: PrefixCache | null): Promise<void> {
   const sites = sitesOf(model);
   if (sites.length === 0 || opts.batches <= 0) return;
   const probe = tf.model({ inputs: model.inputs, outputs: sites.map((s) => s.layer.input as tf.SymbolicTensor) });
@@ -102,7 +104,7 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset,
       const [x, y] = sampler.next();
       try {
         tf.tidy(() => {
-          const stats = fused ? observedStatistics(model, sites, x) : null;
+          const stats = fused ? (prefix?.batchStatistics(b, x, sites.map((s) => s.layer)) ?? observedStatistics(model, sites, x)) : null;
           const outs = stats ? null : (probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
           const inputs = outs === null ? [] : Array.isArray(outs) ? outs : [outs];
           sites.forEach((s, i) => {

@@ -14,12 +14,14 @@ import type { LayerSpec } from '../learners/types.js';
 import { activationSites, withActivationQuant } from './activation-quant.js';
 import type { ChannelSelectionMethod } from './channel-pruning/select.js';
 import { type ChannelSpace, channelSamples, pruneForCounts } from './channel-space.js';
-import { compressModel, OriginalWeights } from './compress-model.js';
+import { BN_RECALIBRATION_BATCHES } from './batch-norm.js';
+import { compressModel, isIdentity, OriginalWeights } from './compress-model.js';
 import { type DataSplit, type Dataset, takeRows } from './data/dataset.js';
 import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { learnerSpec } from './knobs.js';
 import type { LayerInfo } from './layers.js';
+import { PrefixCache } from './prefix-cache.js';
 
 /** What measuring reads of the environment's config. */
 export interface MeasureConfig {
@@ -75,6 +77,9 @@ export class StrategyMeasurer {
   readonly valSplit: Dataset;
   private teacher: tf.LayersModel | null = null;
   private samples: tf.Tensor | null = null;
+  /** The layers before a measurement's first changed one, kept for the next measurement without fine-tune (null: the
+   * model is not a plain chain). */
+  readonly prefix: PrefixCache | null;
 
   constructor({ model, data, allLayers, layers, channels, config }: MeasurerArgs) {
     this.model = model;
@@ -84,6 +89,7 @@ export class StrategyMeasurer {
     this.config = config;
     this.originals = new OriginalWeights(model, allLayers);
     this.valSplit = rewardSplit(data, config.evalSize);
+    this.prefix = PrefixCache.of(model);
   }
 
   /** Compress, fine-tune and score `strategy`, whose channel cuts are `counts` (null: none). No cache. */
@@ -95,15 +101,25 @@ export class StrategyMeasurer {
     const split = opts.on ?? (opts.all ? this.data.validation : this.valSplit.validation);
     // activation bits fake-quantize the layer inputs through the fine-tune and the scoring, and only then
     const sites = activationSites(this.layers.map((l, i) => ({ layerName: l.layerName, activationBits: strategy[i].activationBits })));
-    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[]) => withActivationQuant(model, sites, async (activations) => {
-      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations }, timings);
+    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[], prefix?: PrefixCache | null) => withActivationQuant(model, sites, async (activations) => {
+      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations, prefix }, timings);
       const t = performance.now();
-      const score = await evaluateModel(model, split, this.data.inputShape);
+      const score = await evaluateModel(model, split, this.data.inputShape, undefined, prefix);
       timings.evaluate = (performance.now() - t) / 1000;
       return { ...score, timings };
     });
     const pruned = await this.prune(counts, timings);
-    if (!pruned) return run(this.model, this.originals);
+    if (!pruned) {
+      // without fine-tune the layers before the first changed one compute what they computed last time
+      const bn = ft.bnBatches ?? BN_RECALIBRATION_BATCHES;
+      const reuse = ft.steps === 0 && sites.length === 0 ? this.firstChanged(strategy) : null;
+      this.prefix?.begin(reuse, `${bn}|${ft.batchSize}|${ft.seed}`, bn * ft.batchSize + split.count);
+      try {
+        return await run(this.model, this.originals, undefined, this.prefix);
+      } finally {
+        this.prefix?.end();
+      }
+    }
     // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
     const originals = new OriginalWeights(pruned.model, pruned.layers);
     try {
@@ -140,9 +156,17 @@ export class StrategyMeasurer {
   }
 
   dispose(): void {
+    this.prefix?.dispose();
     this.originals.dispose();
     this.teacher?.dispose();
     this.samples?.dispose();
+  }
+
+  /** The chain index of the first layer `strategy` changes; null when it changes none or one outside the chain. */
+  private firstChanged(strategy: LayerSpec[]): number | null {
+    if (!this.prefix) return null;
+    const at = this.layers.flatMap((l, i) => (isIdentity(learnerSpec(strategy[i])) ? [] : [this.prefix!.indexOf(l.layerName)]));
+    return at.length === 0 || at.some((i) => i < 0) ? null : Math.min(...at);
   }
 
   private finetuneOptions(seed: string): FinetuneOptions {

@@ -1,0 +1,133 @@
+/**
+ * The layers before a measurement's first changed layer, kept and reused (env/prefix-cache.ts): a measurement without
+ * fine-tune gives bit for bit the loss and accuracy of the whole pass, and keeps only what it may reuse.
+ */
+import test from 'ava';
+import * as tf from '../../tfjs.js';
+import { selectBackend } from '../../env/backend.js';
+import { compressModel, OriginalWeights } from '../../env/compress-model.js';
+import type { Dataset, DataSplit } from '../../env/data/dataset.js';
+import { evaluateModel } from '../../env/evaluate.js';
+import { compressibleLayers } from '../../env/layers.js';
+import { StrategyMeasurer } from '../../env/measure.js';
+import { PrefixCache } from '../../env/prefix-cache.js';
+import { FULL_PRECISION, layerSpec, type LayerSpec } from '../../learners/types.js';
+
+test.before(async () => {
+  await selectBackend('wasm');
+});
+
+/** Seeded pseudo-random images (a linear congruential generator: the same numbers on every machine). */
+function split(count: number, seed: number): DataSplit {
+  let s = seed;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const x = Float32Array.from({ length: count * 36 }, next);
+  const y = Int32Array.from({ length: count }, (_, i) => i % 3);
+  return { x, y, count };
+}
+
+function data(): Dataset {
+  const validation = split(70, 7);
+  return { id: 'tiny', name: 'tiny', inputShape: [6, 6, 1], numClasses: 3, train: split(48, 3), validation, test: validation };
+}
+
+/** conv0 (chain 0) -> bn -> relu -> conv1 (chain 3) -> bn -> relu -> flatten -> dense (chain 7), seeded weights. */
+function model(): tf.LayersModel {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const input = tf.input({ shape: [6, 6, 1] });
+  let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(1), name: 'conv0' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn0' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: 'relu0' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 3, kernelSize: 1, useBias: false, kernelInitializer: init(2), name: 'conv1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: 'relu1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(3), name: 'fc' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+const FT = { steps: 0, batchSize: 8, learningRate: 1e-3, bnBatches: 3 };
+const at = (i: number, spec: LayerSpec): LayerSpec[] => [0, 1, 2].map((j) => (j === i ? spec : FULL_PRECISION));
+
+test.serial('measurements without fine-tune reuse the layers before the first changed one and score bit for bit as the whole pass', async (t) => {
+  const m = model();
+  const d = data();
+  const layers = compressibleLayers(m);
+  t.deepEqual(layers.map((l) => l.layerName), ['conv0', 'conv1', 'fc']);
+  const tensors = tf.memory().numTensors;
+  const measurer = new StrategyMeasurer({ model: m, data: d, allLayers: layers, layers, channels: null, config: { finetune: { ...FT, distill: false }, evalSize: 0, seed: 1 } });
+  const originals = new OriginalWeights(m, layers);
+  // the whole pass, no cache: what every measurement gave before
+  const whole = async (strategy: LayerSpec[]) => {
+    await compressModel(m, originals, layers.map((layer, i) => ({ layer, spec: strategy[i] })), d, { ...FT, seed: 'episode:1' });
+    return evaluateModel(m, d.validation, d.inputShape);
+  };
+  const strategies: Array<[string, LayerSpec[], { from: number; batches: number; slices: number } | null]> = [
+    // conv1 is chain index 3: 3 batch-norm batches and 1 slice of 70 images kept at its input
+    ['conv1 at 2 bits', at(1, layerSpec({ bits: 2 })), { from: 3, batches: 3, slices: 1 }],
+    ['conv1 at 3 bits, from what conv1 at 2 bits kept', at(1, layerSpec({ bits: 3 })), { from: 3, batches: 3, slices: 1 }],
+    // the dense layer is chain index 7: the entry at 3 is dropped for one at 7
+    ['fc at 2 bits', at(2, layerSpec({ bits: 2 })), { from: 7, batches: 3, slices: 1 }],
+    ['fc at 1 bit, half pruned', at(2, layerSpec({ bits: 1, pruneRatio: 0.5 })), { from: 7, batches: 3, slices: 1 }],
+    // the first layer changed: nothing before it to reuse, the entry at 7 stays for later
+    ['conv0 at 2 bits', at(0, layerSpec({ bits: 2 })), { from: 7, batches: 3, slices: 1 }],
+  ];
+  for (const [what, strategy, kept] of strategies) {
+    const reused = await measurer.measure(strategy, null);
+    t.deepEqual(measurer.prefix?.kept ?? null, kept, what);
+    const reference = await whole(strategy);
+    t.deepEqual({ accuracy: reused.accuracy, loss: reused.loss }, reference, what);
+  }
+  const first = await whole(at(1, layerSpec({ bits: 2 })));
+  const again = await measurer.measure(at(1, layerSpec({ bits: 2 })), null);
+  t.deepEqual({ accuracy: again.accuracy, loss: again.loss }, first, 'conv1 at 2 bits again, from a fresh entry');
+  // with a fine-tune every layer trains: nothing is reused and the entry is left as it was
+  await measurer.measure(at(2, layerSpec({ bits: 2 })), null, { steps: 1 });
+  t.deepEqual(measurer.prefix?.kept, { from: 3, batches: 3, slices: 1 });
+  measurer.dispose();
+  originals.dispose();
+  t.is(tf.memory().numTensors, tensors, 'no tensor outlives the measurer');
+  m.dispose();
+});
+
+test.serial('a cache refuses what would not fit: no entry when the outputs at the boundary pass the byte limit', async (t) => {
+  const m = model();
+  // conv1's input is 6x6x2 = 72 floats an image: 288 bytes; 10 images are 2,880 bytes
+  const small = PrefixCache.of(m, 2879)!;
+  small.begin(3, 'k', 10);
+  t.is(small.kept, null);
+  const fits = PrefixCache.of(m, 2880)!;
+  fits.begin(3, 'k', 10);
+  t.deepEqual(fits.kept, { from: 3, batches: 0, slices: 0 });
+  fits.begin(0, 'k', 10);
+  t.deepEqual(fits.kept, { from: 3, batches: 0, slices: 0 }, 'a measurement that reuses nothing leaves the entry');
+  fits.dispose();
+  small.dispose();
+  m.dispose();
+});
+
+test.serial('scoring in slices reuses each slice, and a model without batch norm (lenet5-like) reuses its layers too', async (t) => {
+  const d = data();
+  const bn = model();
+  const plain = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'conv' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), name: 'fc' }),
+    ],
+  });
+  for (const [name, m, from] of [['with batch norm', bn, 3], ['without', plain, 2]] as const) {
+    const cache = PrefixCache.of(m)!;
+    const whole = await evaluateModel(m, d.validation, d.inputShape, 32);
+    // 70 images in slices of 32: 3 slices (32, 32, 6) kept on the first pass, read on the second
+    cache.begin(from, 'k', 70);
+    const firstPass = await evaluateModel(m, d.validation, d.inputShape, 32, cache);
+    t.deepEqual(cache.kept, { from, batches: 0, slices: 3 }, name);
+    const secondPass = await evaluateModel(m, d.validation, d.inputShape, 32, cache);
+    cache.end();
+    t.deepEqual(firstPass, whole, name);
+    t.deepEqual(secondPass, whole, name);
+    cache.dispose();
+    m.dispose();
+  }
+});
