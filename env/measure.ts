@@ -64,6 +64,8 @@ export interface MeasurerArgs {
   /** The channel groups, when the run cuts channels. */
   channels: ChannelSpace | null;
   config: MeasureConfig;
+  /** The most bytes of layer outputs kept for reuse (env/prefix-cache.ts; default PREFIX_CACHE_BYTES, 0: none). */
+  prefixBytes?: number;
 }
 
 export class StrategyMeasurer {
@@ -81,7 +83,7 @@ export class StrategyMeasurer {
    * model is not a plain chain). */
   readonly prefix: PrefixCache | null;
 
-  constructor({ model, data, allLayers, layers, channels, config }: MeasurerArgs) {
+  constructor({ model, data, allLayers, layers, channels, config, prefixBytes }: MeasurerArgs) {
     this.model = model;
     this.data = data;
     this.layers = layers;
@@ -89,7 +91,7 @@ export class StrategyMeasurer {
     this.config = config;
     this.originals = new OriginalWeights(model, allLayers);
     this.valSplit = rewardSplit(data, config.evalSize);
-    this.prefix = PrefixCache.of(model);
+    this.prefix = prefixBytes === 0 ? null : PrefixCache.of(model, prefixBytes);
   }
 
   /** Compress, fine-tune and score `strategy`, whose channel cuts are `counts` (null: none). No cache. */

@@ -104,7 +104,8 @@ let observer: BatchStatisticsObserver | null = null;
 
 /**
  * Runs `fn` with `observe` told the batch statistics of each training-mode batch norm ours computes (the tensors are
- * disposed after the call: keep what you need). env/batch-norm.ts re-estimates the moving statistics from them.
+ * disposed after the call: keep what you need). env/batch-norm.ts re-estimates the moving statistics from them, so
+ * while observed ours leaves the moving statistics as they are (the caller sets them).
  */
 export function withBatchStatistics<T>(observe: BatchStatisticsObserver, fn: () => T): T {
   const outer = observer;
@@ -145,7 +146,9 @@ export function setBatchNormTraining(on: boolean): void {
     if (kwargs?.training !== true || !fusedTrainingCovers(x) || !fusedTrainingRuns(layer, x.rank)) return own.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormInTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
-      for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      // observed (batch-norm re-estimation), the moving statistics are the observer's to set: its caller overwrites
+      // them after the passes, so tfjs's momentum update (ten small kernels a layer and batch) would be thrown away
+      if (!observer) for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
         const old = moving.read();
         moving.write(tf.sub(old, tf.mul(tf.sub(old, tf.reshape(batch, old.shape)), 1 - this.momentum)));
       }

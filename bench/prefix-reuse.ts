@@ -1,0 +1,83 @@
+/**
+ * Measurements without fine-tune with and without the reuse of the layers before the first changed one
+ * (env/prefix-cache.ts), side by side in one process on the wasm backend, for mobilenet-tiny and lenet5:
+ * - 'sensitivities': what run/planners/sensitivities.ts measures, one layer compressed with the others at fp32, layer
+ *   after layer (here each searched layer at `--bits`, 1,2,4,8 by default, half of them also 50% pruned);
+ * - 'episodes': a DDPG-like episode, every layer compressed (the first layer too: nothing to reuse; the cost of
+ *   looking).
+ * Each measurement is env/measure.ts's: restore, compress, batch-norm re-estimation (16 batches of 64), scoring the
+ * 2,000 validation images. Per round the two sets run back to back, in turn (interleaved, so the load falls on both);
+ * a ratio is the median of the rounds' own ratios. Every loss and accuracy of the two sets is compared bit for bit.
+ *   npx tsx bench/prefix-reuse.ts [--models mobilenet-tiny,lenet5] [--rounds 3] [--workdir .autoshrink]
+ */
+import { loadavg } from 'node:os';
+import { selectBackend } from '../env/backend.js';
+import { BN_RECALIBRATION_BATCHES } from '../env/batch-norm.js';
+import { compressibleLayers } from '../env/layers.js';
+import { StrategyMeasurer } from '../env/measure.js';
+import { FULL_PRECISION, layerSpec, type LayerSpec } from '../learners/types.js';
+import { DEFAULT_CONFIG } from '../run/config.js';
+import { prepare } from '../run/setup.js';
+import { arg, table, writeResults } from './common.js';
+
+const models = arg('models', 'mobilenet-tiny,lenet5').split(',');
+const rounds = Number(arg('rounds', '3'));
+const workdir = arg('workdir', '.autoshrink');
+const bits = arg('bits', '1,2,4,8').split(',').map(Number);
+const loadStart = loadavg()[0];
+await selectBackend('wasm');
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const rows: Array<Array<string | number>> = [];
+let mismatches = 0;
+for (const name of models) {
+  const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
+  const layers = compressibleLayers(model);
+  const config = { finetune: { steps: 0, batchSize: DEFAULT_CONFIG.finetuneBatch, learningRate: DEFAULT_CONFIG.finetuneLr, bnBatches: BN_RECALIBRATION_BATCHES, distill: false }, evalSize: 0, seed: 1 };
+  const make = (prefixBytes?: number) => new StrategyMeasurer({ model, data, allLayers: layers, layers, channels: null, config, prefixBytes });
+  const sets = { reuse: make(), whole: make(0) };
+  const sensitivities: LayerSpec[][] = layers.flatMap((_, i) =>
+    bits.map((b, k) => layers.map((__, j) => (j === i ? layerSpec({ bits: b, pruneRatio: k % 2 ? 0.5 : 0 }) : FULL_PRECISION))),
+  );
+  const episodes: LayerSpec[][] = bits.map((b) => layers.map(() => layerSpec({ bits: b, pruneRatio: 0.3, bucket: 'channel' })));
+  for (const [kind, strategies] of [['sensitivities', sensitivities], ['episodes', episodes]] as const) {
+    const seconds = { reuse: [] as number[], whole: [] as number[] };
+    const ratios: number[] = [];
+    const scores = { reuse: [] as string[], whole: [] as string[] };
+    await sets.whole.measure(strategies[0], null); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (['whole', 'reuse'] as const) : (['reuse', 'whole'] as const);
+      for (const set of order) {
+        const t0 = performance.now();
+        for (const s of strategies) {
+          const m = await sets[set].measure(s, null);
+          if (r === 0) scores[set].push(`${m.accuracy}|${m.loss}`);
+        }
+        seconds[set].push((performance.now() - t0) / 1000);
+      }
+      ratios.push(seconds.whole[r] / seconds.reuse[r]);
+    }
+    const differ = scores.reuse.filter((s, i) => s !== scores.whole[i]).length;
+    mismatches += differ;
+    const per = (v: number[]) => ((1000 * median(v)) / strategies.length).toFixed(0);
+    rows.push([name, kind, strategies.length, per(seconds.whole), per(seconds.reuse), `${median(ratios).toFixed(2)}x`, ratios.map((x) => x.toFixed(2)).join(', '), differ === 0 ? 'all equal' : `${differ} differ`]);
+    process.stdout.write(`${rows.at(-1)!.join('  ')}\n`);
+  }
+  sets.reuse.dispose();
+  sets.whole.dispose();
+  model.dispose();
+}
+
+writeResults(
+  'bench/results/prefix-reuse.md',
+  'Reusing the layers before the first changed one',
+  `npx tsx bench/prefix-reuse.ts --models ${models.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
+  `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 shared cores; the two sets run in turn ` +
+    `within each round, so their ratio holds under the load). A measurement: env/measure.ts without fine-tune (restore, compress, ` +
+    `batch-norm re-estimation on ${BN_RECALIBRATION_BATCHES} batches of ${DEFAULT_CONFIG.finetuneBatch}, scoring the 2,000 validation images). ` +
+    `'sensitivities': each searched layer alone at ${bits.join(', ')} bits (every other one also 50% pruned), layer after layer, as ` +
+    "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode. 'whole': every pass from the images " +
+    "(as before); 'reuse': env/prefix-cache.ts. 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
+    table(['model', 'strategies', 'measurements', 'ms each, whole', 'ms each, reuse', 'speed-up (median)', 'per round', 'scores'], rows) +
+    (mismatches ? `\n\n${mismatches} measurements differ between the sets.` : ''),
+);
