@@ -59,6 +59,15 @@ function sitesOf(model: tf.LayersModel): BatchNormSite[] {
   return sites;
 }
 
+let shortcuts = true;
+/**
+ * Off, re-estimation passes the whole model and lets tfjs's momentum update run, as before the shortcuts (same
+ * statistics: bench/episode-profile.ts measures both side by side). On by default.
+ */
+export function setRecalibrationShortcuts(on: boolean): void {
+  shortcuts = on;
+}
+
 /** Whether `model` has batch-norm layers whose statistics re-estimation would set. */
 export function hasBatchNorm(model: tf.LayersModel): boolean {
   return model.layers.some((l) => l.getClassName() === 'BatchNormalization');
@@ -80,10 +89,11 @@ function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf
       if (i !== undefined) seen[i].push([tf.keep(tf.clone(mean)), tf.keep(tf.add(variance, tf.square(mean)))]);
     },
     () => {
-      if (!chain) return tf.dispose(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+      if (!chain || !shortcuts) return tf.dispose(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
       let y = x;
       for (const layer of chain) y = layer.apply(y, { training: true }) as tf.Tensor;
     },
+    { moving: !shortcuts },
   );
   // back into the caller's tidy: released from keep by one more scope-tracked clone each
   const all = seen.flat();

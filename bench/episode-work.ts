@@ -1,6 +1,8 @@
 /**
- * Measurements without fine-tune with and without the reuse of the layers before the first changed one
- * (env/prefix-cache.ts), side by side in one process on the wasm backend, for mobilenet-tiny and lenet5:
+ * Measurements without fine-tune before and after the work saved where the answer does not change, side by side in
+ * one process on the wasm backend, for mobilenet-tiny and lenet5. 'after' (the default): the layers before the first
+ * changed one reused (env/prefix-cache.ts), batch-norm re-estimation stopping at the last batch norm without tfjs's
+ * momentum update (env/batch-norm.ts); 'before': neither (`prefixBytes: 0`, `setRecalibrationShortcuts(false)`).
  * - 'sensitivities': what run/planners/sensitivities.ts measures, one layer compressed with the others at fp32, layer
  *   after layer (here each searched layer at `--bits`, 1,2,4,8 by default, half of them also 50% pruned);
  * - 'episodes': a DDPG-like episode, every layer compressed (the first layer too: nothing to reuse; the cost of
@@ -8,11 +10,11 @@
  * Each measurement is env/measure.ts's: restore, compress, batch-norm re-estimation (16 batches of 64), scoring the
  * 2,000 validation images. Per round the two sets run back to back, in turn (interleaved, so the load falls on both);
  * a ratio is the median of the rounds' own ratios. Every loss and accuracy of the two sets is compared bit for bit.
- *   npx tsx bench/prefix-reuse.ts [--models mobilenet-tiny,lenet5] [--rounds 3] [--workdir .autoshrink]
+ *   npx tsx bench/episode-work.ts [--models mobilenet-tiny,lenet5] [--rounds 3] [--episodes 12] [--workdir .autoshrink]
  */
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
-import { BN_RECALIBRATION_BATCHES } from '../env/batch-norm.js';
+import { BN_RECALIBRATION_BATCHES, setRecalibrationShortcuts } from '../env/batch-norm.js';
 import { compressibleLayers } from '../env/layers.js';
 import { StrategyMeasurer } from '../env/measure.js';
 import { FULL_PRECISION, layerSpec, type LayerSpec } from '../learners/types.js';
@@ -35,19 +37,24 @@ for (const name of models) {
   const layers = compressibleLayers(model);
   const config = { finetune: { steps: 0, batchSize: DEFAULT_CONFIG.finetuneBatch, learningRate: DEFAULT_CONFIG.finetuneLr, bnBatches: BN_RECALIBRATION_BATCHES, distill: false }, evalSize: 0, seed: 1 };
   const make = (prefixBytes?: number) => new StrategyMeasurer({ model, data, allLayers: layers, layers, channels: null, config, prefixBytes });
-  const sets = { reuse: make(), whole: make(0) };
+  const sets = { after: make(), before: make(0) };
   const sensitivities: LayerSpec[][] = layers.flatMap((_, i) =>
     bits.map((b, k) => layers.map((__, j) => (j === i ? layerSpec({ bits: b, pruneRatio: k % 2 ? 0.5 : 0 }) : FULL_PRECISION))),
   );
-  const episodes: LayerSpec[][] = bits.map((b) => layers.map(() => layerSpec({ bits: b, pruneRatio: 0.3, bucket: 'channel' })));
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const episodes: LayerSpec[][] = Array.from({ length: Number(arg('episodes', '12')) }, () =>
+    layers.map(() => layerSpec({ bits: 1 + Math.floor(random() * 8), pruneRatio: Math.round(random() * 9) / 10 })),
+  );
   for (const [kind, strategies] of [['sensitivities', sensitivities], ['episodes', episodes]] as const) {
-    const seconds = { reuse: [] as number[], whole: [] as number[] };
+    const seconds = { after: [] as number[], before: [] as number[] };
     const ratios: number[] = [];
-    const scores = { reuse: [] as string[], whole: [] as string[] };
-    await sets.whole.measure(strategies[0], null); // warm-up
+    const scores = { after: [] as string[], before: [] as string[] };
+    await sets.before.measure(strategies[0], null); // warm-up
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['whole', 'reuse'] as const) : (['reuse', 'whole'] as const);
+      const order = r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const);
       for (const set of order) {
+        setRecalibrationShortcuts(set === 'after');
         const t0 = performance.now();
         for (const s of strategies) {
           const m = await sets[set].measure(s, null);
@@ -55,29 +62,31 @@ for (const name of models) {
         }
         seconds[set].push((performance.now() - t0) / 1000);
       }
-      ratios.push(seconds.whole[r] / seconds.reuse[r]);
+      ratios.push(seconds.before[r] / seconds.after[r]);
     }
-    const differ = scores.reuse.filter((s, i) => s !== scores.whole[i]).length;
+    const differ = scores.after.filter((s, i) => s !== scores.before[i]).length;
     mismatches += differ;
     const per = (v: number[]) => ((1000 * median(v)) / strategies.length).toFixed(0);
-    rows.push([name, kind, strategies.length, per(seconds.whole), per(seconds.reuse), `${median(ratios).toFixed(2)}x`, ratios.map((x) => x.toFixed(2)).join(', '), differ === 0 ? 'all equal' : `${differ} differ`]);
+    rows.push([name, kind, strategies.length, per(seconds.before), per(seconds.after), `${median(ratios).toFixed(2)}x`, ratios.map((x) => x.toFixed(2)).join(', '), differ === 0 ? 'all equal' : `${differ} differ`]);
     process.stdout.write(`${rows.at(-1)!.join('  ')}\n`);
   }
-  sets.reuse.dispose();
-  sets.whole.dispose();
+  setRecalibrationShortcuts(true);
+  sets.after.dispose();
+  sets.before.dispose();
   model.dispose();
 }
 
 writeResults(
-  'bench/results/prefix-reuse.md',
-  'Reusing the layers before the first changed one',
-  `npx tsx bench/prefix-reuse.ts --models ${models.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
+  'bench/results/episode-work.md',
+  'Less work per measurement without fine-tune',
+  `npx tsx bench/episode-work.ts --models ${models.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 shared cores; the two sets run in turn ` +
     `within each round, so their ratio holds under the load). A measurement: env/measure.ts without fine-tune (restore, compress, ` +
     `batch-norm re-estimation on ${BN_RECALIBRATION_BATCHES} batches of ${DEFAULT_CONFIG.finetuneBatch}, scoring the 2,000 validation images). ` +
     `'sensitivities': each searched layer alone at ${bits.join(', ')} bits (every other one also 50% pruned), layer after layer, as ` +
-    "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode. 'whole': every pass from the images " +
-    "(as before); 'reuse': env/prefix-cache.ts. 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
-    table(['model', 'strategies', 'measurements', 'ms each, whole', 'ms each, reuse', 'speed-up (median)', 'per round', 'scores'], rows) +
+    "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode (seeded random bits 1..8 and prune ratios 0..0.9). " +
+    "'before': every pass from the images through the whole model, tfjs's momentum update in the re-estimation; 'after': the layers before " +
+    "the first changed one reused (env/prefix-cache.ts), the re-estimation up to the last batch norm, no momentum update (env/batch-norm.ts). 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
+    table(['model', 'strategies', 'measurements', 'ms each, before', 'ms each, after', 'speed-up (median)', 'per round', 'scores'], rows) +
     (mismatches ? `\n\n${mismatches} measurements differ between the sets.` : ''),
 );
