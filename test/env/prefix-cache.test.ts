@@ -5,6 +5,7 @@
 import test from 'ava';
 import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
+import { CompressionEnv } from '../../env/compression-env.js';
 import { compressModel, OriginalWeights } from '../../env/compress-model.js';
 import type { Dataset, DataSplit } from '../../env/data/dataset.js';
 import { evaluateModel } from '../../env/evaluate.js';
@@ -12,6 +13,8 @@ import { compressibleLayers } from '../../env/layers.js';
 import { StrategyMeasurer } from '../../env/measure.js';
 import { PrefixCache } from '../../env/prefix-cache.js';
 import { FULL_PRECISION, layerSpec, type LayerSpec } from '../../learners/types.js';
+import { evaluateStrategies, inProcessEvaluator } from '../../run/evaluators/evaluator.js';
+import { envConfig } from '../helpers/env-config.js';
 
 test.before(async () => {
   await selectBackend('wasm');
@@ -130,4 +133,23 @@ test.serial('scoring in slices reuses each slice, and a model without batch norm
     cache.dispose();
     m.dispose();
   }
+});
+
+test.serial('the run\'s evaluations without fine-tune (the sensitivities\' steps: 0) reuse the prefix through CompressionEnv.measure, which every evaluator calls', async (t) => {
+  const m = model();
+  const d = data();
+  const env = new CompressionEnv(m, d, envConfig({ evalSize: 0, finetune: { ...FT, distill: false } }), 0);
+  // the env's measurer (private): what the in-process evaluator, the worker threads and the queue workers measure with
+  const prefix = () => (env as unknown as { measurer: StrategyMeasurer }).measurer.prefix!;
+  const originals = new OriginalWeights(m, compressibleLayers(m));
+  const strategies = [at(1, layerSpec({ bits: 2 })), at(1, layerSpec({ bits: 3 }))];
+  const reused = await evaluateStrategies(env, inProcessEvaluator(env), strategies, { steps: 0 });
+  t.deepEqual(prefix().kept, { from: 3, batches: 3, slices: 1 });
+  for (const [i, strategy] of strategies.entries()) {
+    await compressModel(m, originals, compressibleLayers(m).map((layer, j) => ({ layer, spec: strategy[j] })), d, { ...FT, seed: 'episode:1' });
+    t.deepEqual({ accuracy: reused[i].accuracy, loss: reused[i].loss }, await evaluateModel(m, d.validation, d.inputShape));
+  }
+  originals.dispose();
+  env.dispose();
+  m.dispose();
 });
