@@ -8,8 +8,9 @@
  * compression, its fine-tune, its re-estimation, then evaluateModel), and every wasm kernel is timed inside it
  * (bench/kernel-timer.ts); a phase's time outside kernels is tfjs's bookkeeping and our JavaScript. The strategy is a
  * typical searched one: every layer at 2 bits per output channel, 30% pruned. One warm-up episode, then `--episodes`
- * timed ones; figures are ms per episode.
- *   npx tsx bench/episode-profile.ts [--episodes 5] [--workdir .autoshrink]
+ * timed ones; figures are ms per episode. Then scoring at larger batches than today's 500 (evaluateModel's slices), the
+ * batches interleaved over `--rounds` rounds, with the scores compared.
+ *   npx tsx bench/episode-profile.ts [--episodes 5] [--rounds 5] [--workdir .autoshrink]
  */
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
@@ -25,6 +26,8 @@ import { arg, table, writeResults } from './common.js';
 import { KernelTimer } from './kernel-timer.js';
 
 const episodes = Number(arg('episodes', '5'));
+const rounds = Number(arg('rounds', '5'));
+const SCORE_BATCHES = [500, 1000, 2000];
 const workdir = arg('workdir', '.autoshrink');
 const SPEC = layerSpec({ bits: 2, pruneRatio: 0.3, bucket: 'channel' });
 const BATCH = DEFAULT_CONFIG.finetuneBatch;
@@ -39,6 +42,8 @@ timer.install();
 
 const sections: string[] = [];
 const summary: Array<Array<string | number>> = [];
+const batchRows: Array<Array<string | number>> = [];
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 for (const { model: name, steps } of SETTINGS) {
   const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
   const layers = compressibleLayers(model);
@@ -78,6 +83,20 @@ for (const { model: name, steps } of SETTINGS) {
   sections.push(`### ${name}, ${steps} fine-tune steps\n\n` + table(['phase', 'ms/episode', 'share', 'in kernels', 'outside kernels'], rows) + '\n\n' + tops.join('\n\n'));
   process.stdout.write(`${summary.at(-1)!.join('  ')}\n`);
   timer.ms.clear();
+  // the compressed model of the last episode, scored at each batch in turn
+  timer.slot = 'batches';
+  const ms = new Map(SCORE_BATCHES.map((b) => [b, [] as number[]]));
+  const scores = new Map<number, string>();
+  for (let r = 0; r < rounds; r++) {
+    for (const b of r % 2 ? [...SCORE_BATCHES].reverse() : SCORE_BATCHES) {
+      const t0 = performance.now();
+      const score = await evaluateModel(model, split, data.inputShape, b);
+      ms.get(b)!.push(performance.now() - t0);
+      scores.set(b, `${(100 * score.accuracy).toFixed(2)}% / ${score.loss.toFixed(7)}`);
+    }
+  }
+  const base = median(ms.get(SCORE_BATCHES[0])!);
+  batchRows.push([name, ...SCORE_BATCHES.map((b) => `${median(ms.get(b)!).toFixed(0)} (${(base / median(ms.get(b)!)).toFixed(2)}x)`), ...SCORE_BATCHES.map((b) => scores.get(b)!)]);
   originals.restore(model);
   originals.dispose();
   model.dispose();
@@ -86,12 +105,14 @@ for (const { model: name, steps } of SETTINGS) {
 writeResults(
   'bench/results/episode-profile.md',
   'Where an episode goes',
-  `npx tsx bench/episode-profile.ts --episodes ${episodes}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
+  `npx tsx bench/episode-profile.ts --episodes ${episodes} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 shared cores: compare shares, not absolute ` +
     `figures across runs). Every layer at ${SPEC.bits} bits per output channel, ${SPEC.pruneRatio * 100}% pruned; batch-norm re-estimation on ` +
     `${BN_RECALIBRATION_BATCHES} batches of ${BATCH}; scoring on the ${2000} validation images; ${episodes} episodes timed after one warm-up. ` +
     "'compress' is restoring the original weights and the learners' compression (JavaScript); the fine-tune's own shadow setup and finalize are in 'finetune'.\n\n" +
     table(['model', 'fine-tune steps', 'ms/episode', 'compress', 'fine-tune', 'bn re-estimation', 'scoring'], summary) +
     '\n\n' +
-    sections.join('\n\n'),
+    sections.join('\n\n') +
+    `\n\n### Scoring at larger batches (ms for the 2,000 images, medians of ${rounds} interleaved rounds; accuracy / loss)\n\n` +
+    table(['model', ...SCORE_BATCHES.map((b) => `ms at ${b}`), ...SCORE_BATCHES.map((b) => `score at ${b}`)], batchRows),
 );
