@@ -21,7 +21,7 @@ import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { learnerSpec } from './knobs.js';
 import type { LayerInfo } from './layers.js';
-import { PrefixCache } from './prefix-cache.js';
+import { PrefixCache, type PrefixLayer } from './prefix-cache.js';
 
 /** What measuring reads of the environment's config. */
 export interface MeasureConfig {
@@ -114,7 +114,7 @@ export class StrategyMeasurer {
     if (!pruned) {
       // without fine-tune the layers before the first changed one compute what they computed last time
       const bn = ft.bnBatches ?? BN_RECALIBRATION_BATCHES;
-      const reuse = ft.steps === 0 && sites.length === 0 ? this.firstChanged(strategy) : null;
+      const reuse = ft.steps === 0 && sites.length === 0 ? this.prefixLayers(strategy) : null;
       this.prefix?.begin(reuse, `${bn}|${ft.batchSize}|${ft.seed}`, bn * ft.batchSize + split.count);
       try {
         return await run(this.model, this.originals, undefined, this.prefix);
@@ -164,11 +164,13 @@ export class StrategyMeasurer {
     this.samples?.dispose();
   }
 
-  /** The chain index of the first layer `strategy` changes; null when it changes none or one outside the chain. */
-  private firstChanged(strategy: LayerSpec[]): number | null {
+  /** Each searched layer's chain index and setting under `strategy`, for the prefix cache. */
+  private prefixLayers(strategy: LayerSpec[]): PrefixLayer[] | null {
     if (!this.prefix) return null;
-    const at = this.layers.flatMap((l, i) => (isIdentity(learnerSpec(strategy[i])) ? [] : [this.prefix!.indexOf(l.layerName)]));
-    return at.length === 0 || at.some((i) => i < 0) ? null : Math.min(...at);
+    return this.layers.map((l, i) => {
+      const spec = learnerSpec(strategy[i]);
+      return { at: this.prefix!.indexOf(l.layerName), setting: JSON.stringify(spec), identity: isIdentity(spec) };
+    });
   }
 
   private finetuneOptions(seed: string): FinetuneOptions {

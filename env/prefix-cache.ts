@@ -1,19 +1,21 @@
 /**
- * The layers before the first changed one, computed once: their outputs reused by the next measurements that change
- * nothing before the same layer.
+ * The layers before a measurement's boundary computed once: their outputs reused by the next measurements that set
+ * those layers alike.
  *
- * A measurement without fine-tune restores the original weights, compresses some layers, re-estimates the batch-norm
- * statistics on the run's fixed training batches (env/batch-norm.ts) and scores the fixed validation images
- * (env/evaluate.ts). The layers before the first compressed one then hold the original weights, and their re-estimated
- * statistics depend on those weights and the same batches only: they compute the very same values in every such
- * measurement. So their outputs are kept, per batch-norm batch (the training-mode pass, with the statistics of the
- * batch norms among them) and per scored slice (the inference pass, batch norm folded), and the next measurement that
- * changes its first layer at the same place starts the pass there. The same kernels run on the same values in the same
- * order as a whole pass: losses and accuracies are bit for bit those without the cache (test/env/prefix-cache.test.ts).
+ * A measurement without fine-tune restores the original weights, compresses some layers from them (deterministically:
+ * the same setting gives the same weights), re-estimates the batch-norm statistics on the run's fixed training batches
+ * (env/batch-norm.ts) and scores the fixed validation images (env/evaluate.ts). The layers before a boundary then
+ * compute the very same values in every measurement that sets them alike, their re-estimated statistics included. So
+ * their outputs are kept, per batch-norm batch (the training-mode pass, with the statistics of the batch norms among
+ * them) and per scored slice (the inference pass, batch norm folded), and the next such measurement starts the pass at
+ * the boundary. The same kernels run on the same values in the same order as a whole pass: losses and accuracies are
+ * bit for bit those without the cache (test/env/prefix-cache.test.ts).
  *
- * Who gains: the sensitivities (run/planners/sensitivities.ts: hundreds of measurements, each of one layer with the
- * layers before it at fp32; measured one layer after the other, so one entry at a time serves them). A DDPG
- * episode compresses the first layer too, and a fine-tune trains every layer: those measure as before.
+ * The boundary is the first changed layer (the sensitivities, run/planners/sensitivities.ts: hundreds of
+ * measurements of one layer with the layers before it at fp32, one layer after the other), or when the first layer is
+ * changed, the searched layer after it (DDPG episodes: in three lenet5 runs warm-started by the knapsack, 69 of 259
+ * fresh episodes set the first layer as the episode before them). One entry is kept at a time; a fine-tune trains
+ * every layer, so those measure as before.
  *
  * Only plain chains (env/folded-inference.ts layerChain) with our wasm fusions (the folded scoring and the fused
  * batch-norm statistics), and only while the kept outputs fit in `PREFIX_CACHE_BYTES`.
@@ -28,10 +30,18 @@ export const PREFIX_CACHE_BYTES = 256 * 2 ** 20;
 
 type Stats = [tf.Tensor, tf.Tensor];
 
+/** A searched layer of a measurement: its chain index, its setting (equal settings give equal weights) and whether
+ * the setting leaves the original weights. */
+export interface PrefixLayer {
+  at: number;
+  setting: string;
+  identity: boolean;
+}
+
 interface Entry {
   /** Chain index of the first layer not reused. */
   from: number;
-  /** What else the kept values depend on (the batch-norm batches and their seed). */
+  /** What the kept values depend on: the batch-norm batches and their seed, the settings of the layers before `from`. */
   key: string;
   /** Per batch-norm batch: the training-mode output of the layers before `from`, and their batch norms' statistics
    * (the sites before `from`, in site order). */
@@ -43,6 +53,8 @@ interface Entry {
 export class PrefixCache {
   private entry: Entry | null = null;
   private current: { from: number; key: string } | null = null;
+  /** Measurements a kept entry served (each began with its layers before the boundary set as the entry's). */
+  served = 0;
 
   private constructor(readonly chain: tf.layers.Layer[], private readonly limit: number) {}
 
@@ -58,19 +70,34 @@ export class PrefixCache {
   }
 
   /**
-   * The next measurement changes no layer before chain index `from` (0 or null: reuse nothing), its batch-norm
-   * re-estimation and scoring read `images` images in all, and `key` names what else they depend on. A kept entry
-   * for another place or key is dropped; nothing is kept when the outputs at `from` would not fit.
+   * The next measurement sets the searched `layers` (their chain index, their setting, whether it is the identity),
+   * its batch-norm re-estimation and scoring read `images` images in all, and `key` names what else they depend on
+   * (the batch-norm batches and their seed). Its boundary is the first changed layer, or when that is the chain's
+   * first layer, the searched layer after it (so the next measurement that sets the first layer alike starts there: a
+   * DDPG episode often repeats the previous one's first layer). The kept entry serves it when the entry's boundary is
+   * no earlier and its layers before that boundary are set as the entry's were; otherwise a new entry replaces it
+   * (none when the outputs at the boundary would not fit in the byte limit). `layers` null: nothing is reused (a fine-tune trains every layer).
    */
-  begin(from: number | null, key: string, images: number): void {
+  begin(layers: PrefixLayer[] | null, key: string, images: number): void {
     this.current = null;
-    if (!from || from <= 0 || from >= this.chain.length) return;
+    if (!layers || layers.some((l) => l.at < 0)) return;
+    const keyBefore = (from: number) => `${key}|${layers.filter((l) => l.at < from).map((l) => `${l.at}:${l.identity ? 'identity' : l.setting}`).join(',')}`;
+    const first = Math.min(...layers.filter((l) => !l.identity).map((l) => l.at));
+    if (!Number.isFinite(first)) return;
+    const from = first > 0 ? first : Math.min(...layers.map((l) => l.at).filter((at) => at > first));
+    if (!Number.isFinite(from) || from >= this.chain.length) return;
+    // the kept entry serves when it starts no earlier (the sensitivities move on layer by layer) and matches
+    if (this.entry && this.entry.from >= from && keyBefore(this.entry.from) === this.entry.key) {
+      this.current = { from: this.entry.from, key: this.entry.key };
+      this.served++;
+      return;
+    }
     const shape = (this.chain[from].input as tf.SymbolicTensor).shape;
     const bytes = 4 * images * shape.slice(1).reduce((a: number, b) => a * (b ?? 0), 1);
     if (bytes > this.limit || bytes === 0) return;
-    if (this.entry && (this.entry.from !== from || this.entry.key !== key)) this.clear();
-    this.entry ??= { from, key, batches: [], scored: null };
-    this.current = { from, key };
+    this.clear();
+    this.entry = { from, key: keyBefore(from), batches: [], scored: null };
+    this.current = { from, key: this.entry.key };
   }
 
   /** The measurement is over: nothing more is reused until the next `begin`. */
