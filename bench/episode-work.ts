@@ -5,12 +5,13 @@
  * momentum update (env/batch-norm.ts); 'before': neither (`prefixBytes: 0`, `setRecalibrationShortcuts(false)`).
  * - 'sensitivities': what run/planners/sensitivities.ts measures, one layer compressed with the others at fp32, layer
  *   after layer (here each searched layer at `--bits`, 1,2,4,8 by default, half of them also 50% pruned);
- * - 'episodes': a DDPG-like episode, every layer compressed (the first layer too: nothing to reuse; the cost of
- *   looking).
+ * - 'episodes': DDPG-like episodes, every layer compressed at seeded random settings, the first layer set as in the
+ *   episode before with probability 0.3 (as 77 of 259 fresh episodes of three default lenet5 searches did): those
+ *   start after the first layer.
  * Each measurement is env/measure.ts's: restore, compress, batch-norm re-estimation (16 batches of 64), scoring the
  * 2,000 validation images. Per round the two sets run back to back, in turn (interleaved, so the load falls on both);
  * a ratio is the median of the rounds' own ratios. Every loss and accuracy of the two sets is compared bit for bit.
- *   npx tsx bench/episode-work.ts [--models mobilenet-tiny,lenet5] [--rounds 3] [--episodes 12] [--workdir .autoshrink]
+ *   npx tsx bench/episode-work.ts [--models mobilenet-tiny,lenet5] [--rounds 3] [--episodes 20] [--workdir .autoshrink]
  */
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
@@ -43,9 +44,15 @@ for (const name of models) {
   );
   let seed = 12345;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const episodes: LayerSpec[][] = Array.from({ length: Number(arg('episodes', '12')) }, () =>
-    layers.map(() => layerSpec({ bits: 1 + Math.floor(random() * 8), pruneRatio: Math.round(random() * 9) / 10 })),
-  );
+  // DDPG-like: seeded random settings, the first layer set as in the episode before with probability 0.3 (77 of 259
+  // fresh episodes of three default lenet5 searches did)
+  const setting = () => layerSpec({ bits: 1 + Math.floor(random() * 8), pruneRatio: Math.round(random() * 9) / 10 });
+  const episodes: LayerSpec[][] = [];
+  for (let e = 0; e < Number(arg('episodes', '20')); e++) {
+    const s = layers.map(setting);
+    if (e > 0 && random() < 0.3) s[0] = episodes[e - 1][0];
+    episodes.push(s);
+  }
   for (const [kind, strategies] of [['sensitivities', sensitivities], ['episodes', episodes]] as const) {
     const seconds = { after: [] as number[], before: [] as number[] };
     const ratios: number[] = [];
@@ -84,7 +91,8 @@ writeResults(
     `within each round, so their ratio holds under the load). A measurement: env/measure.ts without fine-tune (restore, compress, ` +
     `batch-norm re-estimation on ${BN_RECALIBRATION_BATCHES} batches of ${DEFAULT_CONFIG.finetuneBatch}, scoring the 2,000 validation images). ` +
     `'sensitivities': each searched layer alone at ${bits.join(', ')} bits (every other one also 50% pruned), layer after layer, as ` +
-    "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode (seeded random bits 1..8 and prune ratios 0..0.9). " +
+    "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode (seeded random bits 1..8 and prune ratios 0..0.9; the first layer " +
+    'as in the episode before with probability 0.3, the share of 77 of 259 fresh episodes of three default lenet5 searches). ' +
     "'before': every pass from the images through the whole model, tfjs's momentum update in the re-estimation; 'after': the layers before " +
     "the first changed one reused (env/prefix-cache.ts), the re-estimation up to the last batch norm, no momentum update (env/batch-norm.ts). 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
     table(['model', 'strategies', 'measurements', 'ms each, before', 'ms each, after', 'speed-up (median)', 'per round', 'scores'], rows) +

@@ -13,9 +13,9 @@
  *
  * The boundary is the first changed layer (the sensitivities, run/planners/sensitivities.ts: hundreds of
  * measurements of one layer with the layers before it at fp32, one layer after the other), or when the first layer is
- * changed, the searched layer after it (DDPG episodes: in three lenet5 runs warm-started by the knapsack, 69 of 259
- * fresh episodes set the first layer as the episode before them). One entry is kept at a time; a fine-tune trains
- * every layer, so those measure as before.
+ * changed, the searched layer after it (DDPG episodes: in three default lenet5 searches, warm-started by the
+ * knapsack, 77 of 259 fresh episodes set the first layer as the episode before them). One entry is kept at a time;
+ * a fine-tune trains every layer, so those measure as before.
  *
  * Only plain chains (env/folded-inference.ts layerChain) with our wasm fusions (the folded scoring and the fused
  * batch-norm statistics), and only while the kept outputs fit in `PREFIX_CACHE_BYTES`.
