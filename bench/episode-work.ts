@@ -94,7 +94,7 @@ writeResults(
     "run/planners/sensitivities.ts measures; 'episodes': every layer compressed, as a DDPG episode (seeded random bits 1..8 and prune ratios 0..0.9; the first layer " +
     'as in the episode before with probability 0.3, the share of 77 of 259 fresh episodes of three default lenet5 searches). ' +
     "'before': every pass from the images through the whole model, tfjs's momentum update in the re-estimation; 'after': the layers before " +
-    "the first changed one reused (env/prefix-cache.ts), the re-estimation up to the last batch norm, no momentum update (env/batch-norm.ts). 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
+    "the boundary (the first changed layer, or the one after a changed first layer) reused (env/prefix-cache.ts), the re-estimation up to the last batch norm, no momentum update (env/batch-norm.ts). 'scores' compares every measurement's loss and accuracy of the two sets bit for bit.\n\n" +
     table(['model', 'strategies', 'measurements', 'ms each, before', 'ms each, after', 'speed-up (median)', 'per round', 'scores'], rows) +
     (mismatches ? `\n\n${mismatches} measurements differ between the sets.` : ''),
 );

@@ -45,6 +45,8 @@ export interface MeasureOptions {
   all?: boolean;
   /** Score on these images instead (the re-rank's held-out split). */
   on?: DataSplit;
+  /** Reuse nothing kept by earlier measurements (env/prefix-cache.ts): the time probe times a whole measurement. */
+  fresh?: boolean;
 }
 
 /** The validation images rewards are measured on: the first `evalSize` (0 = all), the same for every episode. */
@@ -114,7 +116,7 @@ export class StrategyMeasurer {
     if (!pruned) {
       // without fine-tune the layers before the first changed one compute what they computed last time
       const bn = ft.bnBatches ?? BN_RECALIBRATION_BATCHES;
-      const reuse = ft.steps === 0 && sites.length === 0 ? this.prefixLayers(strategy) : null;
+      const reuse = ft.steps === 0 && sites.length === 0 && !opts.fresh ? this.prefixLayers(strategy) : null;
       this.prefix?.begin(reuse, `${bn}|${ft.batchSize}|${ft.seed}`, bn * ft.batchSize + split.count);
       try {
         return await run(this.model, this.originals, undefined, this.prefix);

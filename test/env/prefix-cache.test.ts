@@ -95,6 +95,11 @@ test.serial('measurements without fine-tune reuse the layers before the first ch
   // with a fine-tune every layer trains: nothing is reused and the entry is left as it was
   await measurer.measure(at(2, layerSpec({ bits: 2 })), null, { steps: 1 });
   t.deepEqual(measurer.prefix?.kept, { from: 3, batches: 3, slices: 1 });
+  // fresh (the time probe times whole measurements): the entry would serve conv1 at 3 bits, and is not asked
+  await measurer.measure(at(1, layerSpec({ bits: 3 })), null, { fresh: true });
+  t.is(measurer.prefix?.served, 5);
+  await measurer.measure(at(1, layerSpec({ bits: 3 })), null);
+  t.is(measurer.prefix?.served, 6);
   measurer.dispose();
   originals.dispose();
   t.is(tf.memory().numTensors, tensors, 'no tensor outlives the measurer');
