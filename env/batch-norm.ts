@@ -14,12 +14,15 @@
  * training, so the input of a later layer is what training would see), reading the input of every batch-norm layer;
  * the population statistics are the means over batches of each channel's mean and of its mean square, so
  * variance = E[x^2] - E[x]^2 over all the images (PyTorch's cumulative average, momentum=None). The training-mode pass
- * also moves the moving statistics by tfjs's own update; they are overwritten at the end.
+ * also moves the moving statistics by tfjs's own update (ours, observed, skips it); they are overwritten at the end.
+ * On a plain chain of layers the pass stops at the last batch norm: what follows it changes no statistic.
  */
 import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
+import { layerChain } from './folded-inference.js';
 import { fusedTrainingRuns, withBatchStatistics } from './kernels/batch-norm-training.js';
+import type { PrefixCache } from './prefix-cache.js';
 import { wasmFusionsOn } from './wasm-kernels.js';
 
 /** Training batches BN re-estimation reads by default (16 x 64 = 1,024 images). */
@@ -56,6 +59,15 @@ function sitesOf(model: tf.LayersModel): BatchNormSite[] {
   return sites;
 }
 
+let shortcuts = true;
+/**
+ * Off, re-estimation passes the whole model and lets tfjs's momentum update run, as before the shortcuts (same
+ * statistics: bench/episode-profile.ts measures both side by side). On by default.
+ */
+export function setRecalibrationShortcuts(on: boolean): void {
+  shortcuts = on;
+}
+
 /** Whether `model` has batch-norm layers whose statistics re-estimation would set. */
 export function hasBatchNorm(model: tf.LayersModel): boolean {
   return model.layers.some((l) => l.getClassName() === 'BatchNormalization');
@@ -67,7 +79,7 @@ export function hasBatchNorm(model: tf.LayersModel): boolean {
  * ours does not run, or one used twice), and the caller reads the sites' inputs instead. Saves the three passes per
  * site (mean, square, mean) of reading them.
  */
-function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf.Tensor): Array<[tf.Tensor, tf.Tensor]> | null {
+function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf.Tensor, chain: tf.layers.Layer[] | null): Array<[tf.Tensor, tf.Tensor]> | null {
   const index = new Map(sites.map((s, i) => [s.layer, i]));
   const seen: Array<Array<[tf.Tensor, tf.Tensor]>> = sites.map(() => []);
   withBatchStatistics(
@@ -76,7 +88,12 @@ function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf
       // kept: the observer is called inside the layer's tidy; E[x^2] = variance + mean^2
       if (i !== undefined) seen[i].push([tf.keep(tf.clone(mean)), tf.keep(tf.add(variance, tf.square(mean)))]);
     },
-    () => tf.dispose(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]),
+    () => {
+      if (!chain || !shortcuts) return tf.dispose(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+      let y = x;
+      for (const layer of chain) y = layer.apply(y, { training: true }) as tf.Tensor;
+    },
+    { moving: !shortcuts },
   );
   // back into the caller's tidy: released from keep by one more scope-tracked clone each
   const all = seen.flat();
@@ -88,21 +105,26 @@ function observedStatistics(model: tf.LayersModel, sites: BatchNormSite[], x: tf
 
 /**
  * Re-estimate the moving mean and variance of every BatchNormalization layer of `model` on `opts.batches` training
- * batches, in place. Does nothing for a model without batch norm or with `batches` 0. No tensor outlives the call.
+ * batches, in place. Does nothing for a model without batch norm or with `batches` 0. No tensor outlives the call but
+ * what `prefix` keeps: the layers before the measurement's first changed one (env/prefix-cache.ts).
  */
-export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset, opts: BatchNormRecalibration): Promise<void> {
+export async function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset, opts: BatchNormRecalibration, prefix?: PrefixCache | null): Promise<void> {
   const sites = sitesOf(model);
   if (sites.length === 0 || opts.batches <= 0) return;
   const probe = tf.model({ inputs: model.inputs, outputs: sites.map((s) => s.layer.input as tf.SymbolicTensor) });
   const sampler = new BatchSampler(data.train, data.inputShape, opts.batchSize, `bn:${opts.seed}`);
   const fused = wasmFusionsOn() && sites.every((s) => fusedTrainingRuns(s.layer, s.axes.length + 1));
+  // a plain chain up to its last batch norm (the caller's tidy takes the intermediate tensors)
+  const chain = layerChain(model);
+  const last = chain ? Math.max(...sites.map((s) => chain.indexOf(s.layer))) : -1;
+  const upToLast = chain && sites.every((s) => chain.includes(s.layer)) ? chain.slice(0, last + 1) : null;
   const sums = sites.map(() => ({ mean: null as tf.Tensor | null, square: null as tf.Tensor | null }));
   try {
     for (let b = 0; b < opts.batches; b++) {
       const [x, y] = sampler.next();
       try {
         tf.tidy(() => {
-          const stats = fused ? observedStatistics(model, sites, x) : null;
+          const stats = fused ? (prefix?.batchStatistics(b, x, sites.map((s) => s.layer)) ?? observedStatistics(model, sites, x, upToLast)) : null;
           const outs = stats ? null : (probe.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
           const inputs = outs === null ? [] : Array.isArray(outs) ? outs : [outs];
           sites.forEach((s, i) => {

@@ -8,6 +8,7 @@ import type { LayerSpec } from '../learners/types.js';
 import { type ActivationQuantizer, calibrateActivations } from './activation-quant.js';
 import { BN_RECALIBRATION_BATCHES, recalibrateBatchNorm } from './batch-norm.js';
 import type { Dataset } from './data/dataset.js';
+import type { PrefixCache } from './prefix-cache.js';
 import { finetune, type FinetuneLayer, type FinetuneOptions } from './finetune.js';
 import { kernelVariable, type LayerInfo } from './layers.js';
 
@@ -49,8 +50,9 @@ export function isIdentity(spec: LayerSpec): boolean {
 /** `rebuilt`: the model is a channel-pruned rebuild (env/channel-space.ts), so it is fine-tuned and its batch norm
  * re-estimated even when no kernel is compressed. `activations`: the quantizer installed on the model's layer inputs
  * (env/activation-quant.ts withActivationQuant); its ranges are tracked by the fine-tune (or calibrated without one)
- * and frozen before batch-norm re-estimation, which then sees the inputs evaluation will see. */
-export type CompressOptions = FinetuneOptions & { rebuilt?: boolean; activations?: ActivationQuantizer | null };
+ * and frozen before batch-norm re-estimation, which then sees the inputs evaluation will see. `prefix`: the
+ * re-estimation starts at the first changed layer from what the cache kept (env/prefix-cache.ts). */
+export type CompressOptions = FinetuneOptions & { rebuilt?: boolean; activations?: ActivationQuantizer | null; prefix?: PrefixCache | null };
 
 /**
  * Restore the original weights, compress the layers named in `plan` (a spec per LayerInfo; identity specs are left
@@ -89,7 +91,7 @@ export async function compressModel(
     ft.activations.freeze();
   }
   // batch norm's moving statistics still describe the fp32 model (or a 0.99-momentum blend after a short fine-tune)
-  if (changed) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed });
+  if (changed) await recalibrateBatchNorm(model, data, { batches: ft.bnBatches ?? BN_RECALIBRATION_BATCHES, batchSize: ft.batchSize, seed: ft.seed }, ft.prefix);
   if (timings) {
     timings.compress += (t1 - t0) / 1000;
     timings.finetune += (performance.now() - t1) / 1000;

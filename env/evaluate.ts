@@ -6,7 +6,8 @@
 import * as tf from '../tfjs.js';
 import type { DataSplit } from './data/dataset.js';
 import { sliceBatch } from './batches.js';
-import { foldedForward } from './folded-inference.js';
+import { foldedForward, layerChain } from './folded-inference.js';
+import type { PrefixCache } from './prefix-cache.js';
 import { wasmFusionsOn } from './wasm-kernels.js';
 
 export async function evaluateAccuracy(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500): Promise<number> {
@@ -22,7 +23,8 @@ export interface ModelScore {
 /** Input values per forward pass when scoring in whole slices (500 MNIST images; 27 of 224x224x3 become 32). */
 const PASS_VALUES = 1 << 22;
 
-export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500): Promise<ModelScore> {
+/** `prefix`: the layers before the measurement's first changed one are taken from what it kept (env/prefix-cache.ts). */
+export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500, prefix?: PrefixCache | null): Promise<ModelScore> {
   let correct = 0;
   let lossSum = 0;
   // with our wasm fusions: batch norm folded into the convolutions, and each slice in one pass (predict cuts batches
@@ -32,12 +34,13 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
   const step = fused ? Math.max(32, Math.min(batchSize, Math.floor(PASS_VALUES / inputShape.reduce((a, b) => a * b, 1)))) : batchSize;
   const folded = fused ? foldedForward(model) : null;
   const forward = folded ? folded.apply : (x: tf.Tensor) => model.predict(x, fused ? { batchSize: step } : {}) as tf.Tensor;
+  const stages = prefix && fused ? (folded ?? chainStages(model)) : null;
   try {
     for (let from = 0; from < split.count; from += step) {
       const to = Math.min(split.count, from + step);
       const sums = tf.tidy(() => {
         const [x, y] = sliceBatch(split, inputShape, from, to);
-        const probs = forward(x);
+        const probs = (stages && prefix!.scored(split, step, from / step, x, { cut: stages.cut, apply: stages.applyRange })) || forward(x);
         const hits = probs.argMax(-1).equal(y).sum().cast('float32');
         const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!).mul(to - from);
         return tf.stack([hits, loss]);
@@ -51,6 +54,21 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
     folded?.dispose();
   }
   return split.count === 0 ? { accuracy: 0, loss: 0 } : { accuracy: correct / split.count, loss: lossSum / split.count };
+}
+
+/** A chain's layers as stages of their own, for a model with nothing to fold (whole slices, as `predict` at `step`). */
+function chainStages(model: tf.LayersModel): { cut: (at: number) => number; applyRange: (x: tf.Tensor, from: number, to: number) => tf.Tensor } | null {
+  const chain = layerChain(model);
+  if (!chain) return null;
+  return {
+    cut: (at) => at,
+    applyRange: (x, from, to) =>
+      tf.tidy(() => {
+        let y = x;
+        for (let i = from; i < to; i++) y = chain[i].apply(y, { training: false }) as tf.Tensor;
+        return y === x ? tf.clone(x) : y;
+      }),
+  };
 }
 
 /** Mean categorical cross-entropy of softmax outputs against integer labels. */

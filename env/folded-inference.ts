@@ -95,11 +95,15 @@ function foldWeights(convLayer: tf.layers.Layer, bnLayer: tf.layers.Layer): { fi
 }
 
 /** One step of the folded pass: a layer as it is, or conv + batch norm (+ ReLU) as one fused convolution. */
-type Stage = { layer: tf.layers.Layer } | { conv: tf.layers.Layer; filter: tf.Tensor4D; bias: tf.Tensor1D; relu: boolean };
+type Stage = ({ layer: tf.layers.Layer } | { conv: tf.layers.Layer; filter: tf.Tensor4D; bias: tf.Tensor1D; relu: boolean }) & { start: number };
 
 /** The model's inference pass with every conv + batch norm (+ ReLU) folded; `dispose` frees the folded weights. */
 export interface FoldedForward {
   apply(x: tf.Tensor): tf.Tensor;
+  /** The stages that start at chain indices [from, to) (env/prefix-cache.ts runs a pass in two parts). */
+  applyRange(x: tf.Tensor, from: number, to: number): tf.Tensor;
+  /** The chain index at which the stage holding chain index `at` starts (a fused stage is never split). */
+  cut(at: number): number;
   dispose(): void;
 }
 
@@ -116,27 +120,32 @@ export function foldedForward(model: tf.LayersModel): FoldedForward | null {
     if (foldableConv(l) && foldableBatchNorm(chain[i + 1])) {
       const relu = plainRelu(chain[i + 2]);
       const { filter, bias } = foldWeights(l, chain[i + 1]);
-      stages.push({ conv: l, filter: tf.keep(filter), bias: tf.keep(bias), relu });
+      stages.push({ conv: l, filter: tf.keep(filter), bias: tf.keep(bias), relu, start: i });
       i += relu ? 2 : 1;
     } else {
-      stages.push({ layer: l });
+      stages.push({ layer: l, start: i });
     }
   }
-  return {
-    apply: (x) =>
-      tf.tidy(() => {
-        let y = x;
-        for (const s of stages) {
-          if ('layer' in s) {
-            y = s.layer.apply(y, { training: false }) as tf.Tensor;
-            continue;
-          }
-          const conv = s.conv as unknown as ConvFields;
-          const args = { x: y as tf.Tensor4D, filter: s.filter, bias: s.bias, strides: conv.strides, pad: conv.padding, dilations: conv.dilationRate, activation: s.relu ? 'relu' : 'linear' } as const;
-          y = className(s.conv) === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+  const applyRange = (x: tf.Tensor, from: number, to: number) =>
+    tf.tidy(() => {
+      let y = x;
+      for (const s of stages) {
+        if (s.start < from || s.start >= to) continue;
+        if ('layer' in s) {
+          y = s.layer.apply(y, { training: false }) as tf.Tensor;
+          continue;
         }
-        return y;
-      }),
+        const conv = s.conv as unknown as ConvFields;
+        const args = { x: y as tf.Tensor4D, filter: s.filter, bias: s.bias, strides: conv.strides, pad: conv.padding, dilations: conv.dilationRate, activation: s.relu ? 'relu' : 'linear' } as const;
+        y = className(s.conv) === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+      }
+      // a range with no stage returns its input: a copy, so the caller owns what it gets
+      return y === x ? tf.clone(x) : y;
+    });
+  return {
+    apply: (x) => applyRange(x, 0, chain.length),
+    applyRange,
+    cut: (at) => stages.filter((s) => s.start <= at).at(-1)?.start ?? 0,
     dispose: () => {
       for (const s of stages) if ('filter' in s) tf.dispose([s.filter, s.bias]);
     },

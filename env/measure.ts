@@ -14,12 +14,14 @@ import type { LayerSpec } from '../learners/types.js';
 import { activationSites, withActivationQuant } from './activation-quant.js';
 import type { ChannelSelectionMethod } from './channel-pruning/select.js';
 import { type ChannelSpace, channelSamples, pruneForCounts } from './channel-space.js';
-import { compressModel, OriginalWeights } from './compress-model.js';
+import { BN_RECALIBRATION_BATCHES } from './batch-norm.js';
+import { compressModel, isIdentity, OriginalWeights } from './compress-model.js';
 import { type DataSplit, type Dataset, takeRows } from './data/dataset.js';
 import { evaluateModel, type ModelScore } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { learnerSpec } from './knobs.js';
 import type { LayerInfo } from './layers.js';
+import { PrefixCache, type PrefixLayer } from './prefix-cache.js';
 
 /** What measuring reads of the environment's config. */
 export interface MeasureConfig {
@@ -43,6 +45,8 @@ export interface MeasureOptions {
   all?: boolean;
   /** Score on these images instead (the re-rank's held-out split). */
   on?: DataSplit;
+  /** Reuse nothing kept by earlier measurements (env/prefix-cache.ts): the time probe times a whole measurement. */
+  fresh?: boolean;
 }
 
 /** The validation images rewards are measured on: the first `evalSize` (0 = all), the same for every episode. */
@@ -62,6 +66,8 @@ export interface MeasurerArgs {
   /** The channel groups, when the run cuts channels. */
   channels: ChannelSpace | null;
   config: MeasureConfig;
+  /** The most bytes of layer outputs kept for reuse (env/prefix-cache.ts; default PREFIX_CACHE_BYTES, 0: none). */
+  prefixBytes?: number;
 }
 
 export class StrategyMeasurer {
@@ -75,8 +81,11 @@ export class StrategyMeasurer {
   readonly valSplit: Dataset;
   private teacher: tf.LayersModel | null = null;
   private samples: tf.Tensor | null = null;
+  /** The layers before a measurement's first changed one, kept for the next measurement without fine-tune (null: the
+   * model is not a plain chain). */
+  readonly prefix: PrefixCache | null;
 
-  constructor({ model, data, allLayers, layers, channels, config }: MeasurerArgs) {
+  constructor({ model, data, allLayers, layers, channels, config, prefixBytes }: MeasurerArgs) {
     this.model = model;
     this.data = data;
     this.layers = layers;
@@ -84,6 +93,7 @@ export class StrategyMeasurer {
     this.config = config;
     this.originals = new OriginalWeights(model, allLayers);
     this.valSplit = rewardSplit(data, config.evalSize);
+    this.prefix = prefixBytes === 0 ? null : PrefixCache.of(model, prefixBytes);
   }
 
   /** Compress, fine-tune and score `strategy`, whose channel cuts are `counts` (null: none). No cache. */
@@ -95,15 +105,25 @@ export class StrategyMeasurer {
     const split = opts.on ?? (opts.all ? this.data.validation : this.valSplit.validation);
     // activation bits fake-quantize the layer inputs through the fine-tune and the scoring, and only then
     const sites = activationSites(this.layers.map((l, i) => ({ layerName: l.layerName, activationBits: strategy[i].activationBits })));
-    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[]) => withActivationQuant(model, sites, async (activations) => {
-      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations }, timings);
+    const run = (model: tf.LayersModel, originals: OriginalWeights, layers?: LayerInfo[], prefix?: PrefixCache | null) => withActivationQuant(model, sites, async (activations) => {
+      await compressModel(model, originals, this.planOf(strategy, layers), this.data, { ...ft, rebuilt: !!layers, activations, prefix }, timings);
       const t = performance.now();
-      const score = await evaluateModel(model, split, this.data.inputShape);
+      const score = await evaluateModel(model, split, this.data.inputShape, undefined, prefix);
       timings.evaluate = (performance.now() - t) / 1000;
       return { ...score, timings };
     });
     const pruned = await this.prune(counts, timings);
-    if (!pruned) return run(this.model, this.originals);
+    if (!pruned) {
+      // without fine-tune the layers before the first changed one compute what they computed last time
+      const bn = ft.bnBatches ?? BN_RECALIBRATION_BATCHES;
+      const reuse = ft.steps === 0 && sites.length === 0 && !opts.fresh ? this.prefixLayers(strategy) : null;
+      this.prefix?.begin(reuse, `${bn}|${ft.batchSize}|${ft.seed}`, bn * ft.batchSize + split.count);
+      try {
+        return await run(this.model, this.originals, undefined, this.prefix);
+      } finally {
+        this.prefix?.end();
+      }
+    }
     // the episode's own smaller model: compressed, fine-tuned, scored, then disposed
     const originals = new OriginalWeights(pruned.model, pruned.layers);
     try {
@@ -140,9 +160,19 @@ export class StrategyMeasurer {
   }
 
   dispose(): void {
+    this.prefix?.dispose();
     this.originals.dispose();
     this.teacher?.dispose();
     this.samples?.dispose();
+  }
+
+  /** Each searched layer's chain index and setting under `strategy`, for the prefix cache. */
+  private prefixLayers(strategy: LayerSpec[]): PrefixLayer[] | null {
+    if (!this.prefix) return null;
+    return this.layers.map((l, i) => {
+      const spec = learnerSpec(strategy[i]);
+      return { at: this.prefix!.indexOf(l.layerName), setting: JSON.stringify(spec), identity: isIdentity(spec) };
+    });
   }
 
   private finetuneOptions(seed: string): FinetuneOptions {

@@ -67,9 +67,10 @@ export async function planTimedRun(config: RunConfig, built: BuiltEnvironment, c
   const { env } = built;
   const strategy = probeStrategy(env);
   const t0 = clock();
-  await env.measure(strategy);
+  // fresh: the second would otherwise start from what the first kept (env/prefix-cache.ts), as few episodes do
+  await env.measure(strategy, { fresh: true });
   const t1 = clock();
-  await env.measure(strategy, { steps: 0 });
+  await env.measure(strategy, { steps: 0, fresh: true });
   const t2 = clock();
   env.restoreOriginal();
   const costs = probeCosts((t1 - t0) / 1000, (t2 - t1) / 1000, config.finetuneSteps, env.valSplit.validation.count);

@@ -101,18 +101,23 @@ let enabled = false;
 /** Told each batch's statistics of every training-mode batch norm ours runs: the layer, mean and variance ([c]). */
 export type BatchStatisticsObserver = (layer: tf.layers.Layer, mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
 let observer: BatchStatisticsObserver | null = null;
+/** `moving: true` of withBatchStatistics: the moving statistics updated while observed, as before (bench/episode-profile.ts). */
+let movingWhileObserved = false;
 
 /**
  * Runs `fn` with `observe` told the batch statistics of each training-mode batch norm ours computes (the tensors are
- * disposed after the call: keep what you need). env/batch-norm.ts re-estimates the moving statistics from them.
+ * disposed after the call: keep what you need). env/batch-norm.ts re-estimates the moving statistics from them, so
+ * while observed ours leaves the moving statistics as they are (the caller sets them; `moving: true` updates them
+ * anyway, as before, for a benchmark's side-by-side).
  */
-export function withBatchStatistics<T>(observe: BatchStatisticsObserver, fn: () => T): T {
-  const outer = observer;
+export function withBatchStatistics<T>(observe: BatchStatisticsObserver, fn: () => T, opts: { moving?: boolean } = {}): T {
+  const outer = [observer, movingWhileObserved] as const;
   observer = observe;
+  movingWhileObserved = opts.moving === true;
   try {
     return fn();
   } finally {
-    observer = outer;
+    [observer, movingWhileObserved] = outer;
   }
 }
 
@@ -145,7 +150,9 @@ export function setBatchNormTraining(on: boolean): void {
     if (kwargs?.training !== true || !fusedTrainingCovers(x) || !fusedTrainingRuns(layer, x.rank)) return own.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormInTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
-      for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      // observed (batch-norm re-estimation), the moving statistics are the observer's to set: its caller overwrites
+      // them after the passes, so tfjs's momentum update (ten small kernels a layer and batch) would be thrown away
+      if (!observer || movingWhileObserved) for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
         const old = moving.read();
         moving.write(tf.sub(old, tf.mul(tf.sub(old, tf.reshape(batch, old.shape)), 1 - this.momentum)));
       }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
-import { hasBatchNorm, recalibrateBatchNorm } from '../../env/batch-norm.js';
+import { hasBatchNorm, recalibrateBatchNorm, setRecalibrationShortcuts } from '../../env/batch-norm.js';
 import type { Dataset } from '../../env/data/dataset.js';
 
 test.before(async () => {
@@ -68,5 +68,36 @@ test.serial('re-estimation works on a Sequential model, leaves the other weights
   t.deepEqual(mean.map((v) => +v.toFixed(4)), [2.5, 10]);
   t.deepEqual(variance.map((v) => +v.toFixed(4)), [1.25, 0]);
   t.deepEqual(Array.from(model.getLayer('head').getWeights()[0].dataSync()), head);
+  model.dispose();
+});
+
+test.serial('re-estimation stops at the last batch norm and skips the momentum update: the same statistics bit for bit as the whole pass, the layer after it never run', async (t) => {
+  // input -> 1x1 conv doubling -> bn -> dense head: the head changes no statistic
+  const input = tf.input({ shape: [1, 1, 2] });
+  const conv = tf.layers.conv2d({ filters: 2, kernelSize: 1, useBias: false, name: 'double' });
+  const bn = tf.layers.batchNormalization({ name: 'bn' });
+  const head = tf.layers.dense({ units: 2, name: 'head' });
+  const model = tf.model({ inputs: input, outputs: head.apply(tf.layers.flatten().apply(bn.apply(conv.apply(input)))) as tf.SymbolicTensor });
+  conv.setWeights([tf.tensor4d([2, 0, 0, 2], [1, 1, 2, 2])]);
+  const headCall = head.call.bind(head);
+  let headCalls = 0;
+  head.call = (inputs, kwargs) => {
+    headCalls++;
+    return headCall(inputs, kwargs);
+  };
+  const stats: Array<{ mean: number[]; variance: number[] }> = [];
+  const calls: number[] = [];
+  for (const on of [false, true]) {
+    setRecalibrationShortcuts(on);
+    headCalls = 0;
+    await recalibrateBatchNorm(model, tinyData(), { batches: 2, batchSize: 2, seed: 1 });
+    stats.push(readStats(model.getLayer('bn')));
+    calls.push(headCalls);
+  }
+  setRecalibrationShortcuts(true);
+  t.deepEqual(stats[1], stats[0]);
+  // doubled 1..4 and 10s, as in the first test: mean 5 and 20, variance 5 and 0
+  t.deepEqual(stats[1].mean.map((v) => +v.toFixed(4)), [5, 20]);
+  t.deepEqual(calls, [2, 0], 'the whole pass runs the head once a batch; the shortcut never');
   model.dispose();
 });
