@@ -62,7 +62,9 @@ function sitesOf(model: tf.LayersModel): BatchNormSite[] {
 let shortcuts = true;
 /**
  * Off, re-estimation passes the whole model and lets tfjs's momentum update run, as before the shortcuts (same
- * statistics: bench/episode-profile.ts measures both side by side). On by default.
+ * statistics: bench/episode-profile.ts measures both side by side). On by default. The prefix cache's own pass
+ * (env/prefix-cache.ts) always stops at the last batch norm: for the old pass in full, also give the measurer
+ * `prefixBytes: 0`, as bench/episode-work.ts does.
  */
 export function setRecalibrationShortcuts(on: boolean): void {
   shortcuts = on;

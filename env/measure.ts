@@ -117,6 +117,9 @@ export class StrategyMeasurer {
       // without fine-tune the layers before the first changed one compute what they computed last time
       const bn = ft.bnBatches ?? BN_RECALIBRATION_BATCHES;
       const reuse = ft.steps === 0 && sites.length === 0 && !opts.fresh ? this.prefixLayers(strategy) : null;
+      // a fine-tune measures every layer anew: the kept outputs (up to the cache's limit of the wasm heap) would only
+      // sit there through the episodes, the re-rank and the final
+      if (ft.steps > 0) this.prefix?.clear();
       this.prefix?.begin(reuse, `${bn}|${ft.batchSize}|${ft.seed}`, bn * ft.batchSize + split.count);
       try {
         return await run(this.model, this.originals, undefined, this.prefix);

@@ -15,7 +15,9 @@
  * up to float32 rounding; the gradient is exact mathematics in another order (test/env/wasm-fused-layers.test.ts).
  *
  * How it reaches the layer: BatchNormalization's `call` is wrapped (`setBatchNormTraining`); while it is on, a call
- * in training mode over the last axis with both gamma and beta on wasm runs ours and updates the moving statistics as tfjs-layers does (`moving -= (moving - batch) * (1 - momentum)`);
+ * in training mode over the last axis with both gamma and beta on wasm runs ours and updates the moving statistics as
+ * tfjs-layers does (`moving -= (moving - batch) * (1 - momentum)`), except while batch-norm re-estimation observes the
+ * batches (env/batch-norm.ts), which overwrites them at its end;
  * every other call (inference, other axes, other backends) runs tfjs-layers' own.
  */
 import * as tf from '../../tfjs.js';
