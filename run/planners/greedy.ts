@@ -2,9 +2,9 @@
  * AIMET/HAWQ-style greedy (agent/greedy.ts) at full strength, on the sensitivities the knapsack uses (validation
  * cross-entropy with only that layer changed, no fine-tune: the same measurements, so greedy and knapsack differ only
  * in how they choose). Each layer's ladder is the lower convex hull of its measured options (cost against loss,
- * agent/greedy.ts `hullLadder`, ending at the cheapest setting the walls allow); from every layer at its least-loss rung, lower the layer that loses the least
- * predicted loss per unit of cost saved, one rung at a time, until the budget holds, then the fill pass (which may
- * take any measured option, on the hull or not). Its k candidates (--rerank-top): the answer and the k-1 best
+ * agent/greedy.ts `hullLadder`, ending at the cheapest setting the walls allow); from every layer at its least-loss
+ * rung, lower the layer that loses the least predicted loss per unit of cost saved, one rung at a time, until the
+ * budget holds, then the fill pass (which may take any measured option, on the hull or not). Its k candidates (--rerank-top): the answer and the k-1 best
  * single-layer alternatives that fit, by predicted loss, each filled.
  *
  * Why the hull and not every option in cost order: on every option sorted by cost the loss is far from monotone
