@@ -19,6 +19,9 @@ const KNOWN = ['uniform', 'greedy', 'knapsack', 'local', 'random', 'ddpg', 'ddpg
 
 /** The run-config fields of a planner label (besides the cell's). */
 export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'> & { knobs?: string[] }): Record<string, unknown> {
+  // `<planner>@b<N>`: the same planner proposing N strategies from one policy before it learns (--rollout-batch N)
+  const batched = /^(.+)@b([1-9][0-9]*)$/.exec(label);
+  if (batched) return { ...plannerFields(batched[1], o), rolloutBatch: Number(batched[2]) };
   switch (label) {
     case 'uniform':
       // bits only: exactly "uniform N-bit", the largest N that fits; channels (bench/channel-search.ts): one preserve ratio
@@ -39,7 +42,7 @@ export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'> & 
       return { agent: 'ddpg', warmStart: 'knapsack', ...(o.criticWarmup === undefined ? {} : { criticWarmup: o.criticWarmup }) };
     default:
       if (label === TIME_MATCHED) return { agent: 'local' };
-      throw new FlagError(`--planners: unknown planner '${label}'; known: ${KNOWN.join(', ')}`);
+      throw new FlagError(`--planners: unknown planner '${label}'; known: ${KNOWN.join(', ')} (any of them @bN: rollout batch N)`);
   }
 }
 

@@ -86,3 +86,14 @@ test('channel cells (bench/channel-search.ts): uniform keeps the channels knob, 
   t.true(jobs.every((j) => j.input.channelMethod === 'lasso'));
   t.notThrows(() => checkConfigs(jobs, o));
 });
+
+test('a planner label @bN is the same planner proposing N strategies per policy (--rollout-batch N), as its own row', (t) => {
+  const o = parseFlags(['--seeds', '6', '--models', 'lenet5', '--regimes', 'size:1.5bits:1-8', '--planners', 'ddpg+knapsack,ddpg+knapsack@b4', '--time-match', 'off']);
+  const [one, four] = planJobs(o);
+  t.deepEqual([one.planner, four.planner], ['ddpg+knapsack', 'ddpg+knapsack@b4']);
+  t.is(one.input.rolloutBatch, undefined);
+  t.is(four.input.rolloutBatch, 4);
+  t.is(four.input.warmStart, 'knapsack');
+  t.not(one.id, four.id);
+  t.throws(() => planJobs(parseFlags(['--seeds', '6', '--planners', 'ddpg@b0'])), { instanceOf: FlagError, message: /unknown planner 'ddpg@b0'/ });
+});
