@@ -256,11 +256,14 @@ export class Ddpg implements Agent {
       const { s, a, r, s2, done } = this.batchTensors(batch);
       const nextQ = this.criticForward(this.targetCritic, s2, this.actorForward(this.targetActor, s2));
       const y = r.sub(baseline).add(nextQ.mul(tf.scalar(1).sub(done)).mul(gamma));
-      const meanQ = this.criticForward(this.critic, s, a).mean();
-      const { value, grads } = tf.variableGrads(
-        () => this.criticForward(this.critic, s, a).sub(y).square().mean() as tf.Scalar,
-        this.critic,
-      );
+      // one forward pass of the critic for both the loss and the mean Q (kept out of variableGrads' scope)
+      let q: tf.Tensor2D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        q = tf.keep(this.criticForward(this.critic, s, a));
+        return q.sub(y).square().mean() as tf.Scalar;
+      }, this.critic);
+      const meanQ = q!.mean();
+      q!.dispose();
       this.criticOptim.apply(this.critic.map((v) => grads[v.name]));
       return tf.stack([value, meanQ]);
     });
