@@ -19,9 +19,18 @@ const KNOWN = ['uniform', 'greedy', 'knapsack', 'local', 'random', 'ddpg', 'ddpg
 
 /** The run-config fields of a planner label (besides the cell's). */
 export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'> & { knobs?: string[] }): Record<string, unknown> {
-  // `<planner>@b<N>`: the same planner proposing N strategies from one policy before it learns (--rollout-batch N)
-  const batched = /^(.+)@b([1-9][0-9]*)$/.exec(label);
-  if (batched) return { ...plannerFields(batched[1], o), rolloutBatch: Number(batched[2]) };
+  // a suffix changes one setting of the planner before it, as its own row: `@b<N>` proposes N strategies from one
+  // policy before it learns (--rollout-batch N); DDPG's learner: `@h<A>x<B>` its hidden layers (--hidden A,B),
+  // `@u<N>` its updates per episode (--updates-per-episode N)
+  const suffixed = /^(.+)@([bhu])([0-9x]+)$/.exec(label);
+  if (suffixed) {
+    const [, base, kind, value] = suffixed;
+    const fields = plannerFields(base, o);
+    const ddpg = fields.agent === 'ddpg';
+    if (kind === 'b' && /^[1-9][0-9]*$/.test(value)) return { ...fields, rolloutBatch: Number(value) };
+    if (kind === 'h' && ddpg && /^[1-9][0-9]*(x[1-9][0-9]*)*$/.test(value)) return { ...fields, hidden: value.split('x').map(Number) };
+    if (kind === 'u' && ddpg && /^[1-9][0-9]*$/.test(value)) return { ...fields, updatesPerEpisode: Number(value) };
+  }
   switch (label) {
     case 'uniform':
       // bits only: exactly "uniform N-bit", the largest N that fits; channels (bench/channel-search.ts): one preserve ratio
@@ -42,7 +51,7 @@ export function plannerFields(label: string, o: Pick<Options, 'criticWarmup'> & 
       return { agent: 'ddpg', warmStart: 'knapsack', ...(o.criticWarmup === undefined ? {} : { criticWarmup: o.criticWarmup }) };
     default:
       if (label === TIME_MATCHED) return { agent: 'local' };
-      throw new FlagError(`--planners: unknown planner '${label}'; known: ${KNOWN.join(', ')} (any of them @bN: rollout batch N)`);
+      throw new FlagError(`--planners: unknown planner '${label}'; known: ${KNOWN.join(', ')} (any of them @bN: rollout batch N; a DDPG one @hAxB: hidden layers, @uN: updates per episode)`);
   }
 }
 

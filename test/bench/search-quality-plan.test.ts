@@ -97,3 +97,11 @@ test('a planner label @bN is the same planner proposing N strategies per policy 
   t.not(one.id, four.id);
   t.throws(() => planJobs(parseFlags(['--seeds', '6', '--planners', 'ddpg@b0'])), { instanceOf: FlagError, message: /unknown planner 'ddpg@b0'/ });
 });
+
+test("DDPG's learner as its own row: @h64x64 hidden layers, @u1 one update an episode, combinable; not for planners without a learner", (t) => {
+  const o = parseFlags(['--seeds', '6', '--models', 'lenet5', '--regimes', 'size:1.5bits:1-8', '--planners', 'ddpg+knapsack@h64x64@u1,ddpg@b2@u3', '--time-match', 'off']);
+  const [small, plain] = planJobs(o);
+  t.deepEqual([small.input.hidden, small.input.updatesPerEpisode, small.input.warmStart], [[64, 64], 1, 'knapsack']);
+  t.deepEqual([plain.input.rolloutBatch, plain.input.updatesPerEpisode, plain.input.warmStart], [2, 3, 'none']);
+  t.throws(() => planJobs(parseFlags(['--seeds', '6', '--planners', 'knapsack@h64x64'])), { instanceOf: FlagError, message: /unknown planner 'knapsack@h64x64'/ });
+});
