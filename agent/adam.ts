@@ -5,8 +5,20 @@
  * float32, so a restored optimizer differs from the uninterrupted one in the last bit and a resumed search drifts.
  * Here the bias corrections come from the step count in float64, so (step, m, v) is the whole state and restores
  * exactly. The moments exist from construction, so the tensor count never grows with training.
+ *
+ *
+ * The update is one JavaScript loop per variable over its values rather than ~16 tfjs operations (each a kernel
+ * call, a new tensor and a pass over memory; on small networks their overhead was most of an update). It computes
+ * the op chain it replaced, `m.mul(b1).add(g.mul(1 - b1))`, `v.mul(b2).add(g.square().mul(1 - b2))`,
+ * `p.sub(m.div(c1).div(v.div(c2).sqrt().add(eps)).mul(lr))`, bit for bit: each scalar becomes float32 where tfjs made
+ * it a scalar tensor (Math.fround of the JS number) and every operation's result is rounded to float32 in the chain's
+ * order. A sum, difference, product, quotient or square root of float32 values computed in float64 and rounded once
+ * is the correctly rounded float32 result (float64 has more than twice float32's precision plus two bits), which is
+ * what wasm's f32 instructions and the cpu backend's Float32Array stores give.
  */
 import * as tf from '../tfjs.js';
+
+const f = Math.fround;
 
 export interface AdamArgs {
   lr: number;
@@ -33,16 +45,14 @@ export class Adam {
   apply(grads: tf.Tensor[]): void {
     const { lr, beta1, beta2, epsilon } = this.args;
     this.step += 1;
-    const c1 = 1 - beta1 ** this.step;
-    const c2 = 1 - beta2 ** this.step;
+    const scalars = { beta1, beta2, lr, epsilon, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step };
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        const g = grads[i];
-        const m = this.m[i].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v[i].mul(beta2).add(g.square().mul(1 - beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        p.assign(p.sub(m.div(c1).div(v.div(c2).sqrt().add(epsilon)).mul(lr)));
+        const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+        const out = adamStep(read(p), read(this.m[i]), read(this.v[i]), read(grads[i]), scalars);
+        this.m[i].assign(tf.tensor(out.m, p.shape, 'float32'));
+        this.v[i].assign(tf.tensor(out.v, p.shape, 'float32'));
+        p.assign(tf.tensor(out.p, p.shape, 'float32'));
       });
     });
   }
@@ -50,4 +60,51 @@ export class Adam {
   dispose(): void {
     tf.dispose([...this.m, ...this.v]);
   }
+}
+
+export interface AdamScalars {
+  beta1: number;
+  beta2: number;
+  lr: number;
+  epsilon: number;
+  /** 1 - beta1^t and 1 - beta2^t, in float64 (agent/adam.ts). */
+  c1: number;
+  c2: number;
+}
+
+/**
+ * m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2);  p' = p - ((m'/c1) / (sqrt(v'/c2) + eps)) * lr,
+ * each product, sum, quotient and root rounded to float32. Returns new arrays: the inputs are only read (the cpu backend's
+ * dataSync hands out a tensor's own storage, which other tensors may share).
+ */
+export function adamStep(
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  s: AdamScalars,
+): { p: Float32Array; m: Float32Array; v: Float32Array } {
+  const n = p.length;
+  if (m.length !== n || v.length !== n || g.length !== n) throw new Error(`adamStep: sizes ${n}, ${m.length}, ${v.length}, ${g.length} differ`);
+  const b1 = f(s.beta1);
+  const a1 = f(1 - s.beta1);
+  const b2 = f(s.beta2);
+  const a2 = f(1 - s.beta2);
+  const c1 = f(s.c1);
+  const c2 = f(s.c2);
+  const eps = f(s.epsilon);
+  const lr = f(s.lr);
+  const pOut = new Float32Array(n);
+  const mOut = new Float32Array(n);
+  const vOut = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = f(f(m[i] * b1) + f(gi * a1));
+    const vi = f(f(v[i] * b2) + f(f(gi * gi) * a2));
+    mOut[i] = mi;
+    vOut[i] = vi;
+    const denom = f(f(Math.sqrt(f(vi / c2))) + eps);
+    pOut[i] = f(p[i] - f(f(f(mi / c1) / denom) * lr));
+  }
+  return { p: pOut, m: mOut, v: vOut };
 }

@@ -43,9 +43,26 @@ export function cloneMlp(mlp: Mlp): Mlp {
   return mlp.map((v) => tf.variable(v, false));
 }
 
-/** target = tau * online + (1 - tau) * target, variable by variable (DDPG's soft target update). */
+/**
+ * target = tau * online + (1 - tau) * target, variable by variable (DDPG's soft target update), as one loop per
+ * variable (softStep) instead of four tfjs operations.
+ */
 export function softUpdate(target: Mlp, online: Mlp, tau: number): void {
   tf.tidy(() => {
-    target.forEach((t, i) => t.assign(online[i].mul(tau).add(t.mul(1 - tau))));
+    target.forEach((t, i) => t.assign(tf.tensor(softStep(t.dataSync() as Float32Array, online[i].dataSync() as Float32Array, tau), t.shape, 'float32')));
   });
+}
+
+/**
+ * `online.mul(tau).add(target.mul(1 - tau))` of tfjs bit for bit (float32 scalars, each product and the sum rounded
+ * to float32: agent/adam.ts says why that is exact). Returns a new array; the inputs are only read.
+ */
+export function softStep(target: Float32Array, online: Float32Array, tau: number): Float32Array {
+  const n = target.length;
+  if (online.length !== n) throw new Error(`softStep: sizes ${n} and ${online.length} differ`);
+  const t = Math.fround(tau);
+  const u = Math.fround(1 - tau);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.fround(online[i] * t) + Math.fround(target[i] * u);
+  return out;
 }
