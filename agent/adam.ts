@@ -6,10 +6,9 @@
  * Here the bias corrections come from the step count in float64, so (step, m, v) is the whole state and restores
  * exactly. The moments exist from construction, so the tensor count never grows with training.
  *
- *
- * The update is one JavaScript loop per variable over its values rather than ~16 tfjs operations (each a kernel
- * call, a new tensor and a pass over memory; on small networks their overhead was most of an update). It computes
- * the op chain it replaced, `m.mul(b1).add(g.mul(1 - b1))`, `v.mul(b2).add(g.square().mul(1 - b2))`,
+ * A small variable's update is one JavaScript loop over its values (adamStep) rather than ~16 tfjs operations, each a
+ * kernel call and a new tensor, whose overhead was most of an update on small networks; a large one's stays in tfjs's
+ * ops (ADAM_LOOP_MAX_SIZE). The loop computes the op chain (adamOps) `m.mul(b1).add(g.mul(1 - b1))`, `v.mul(b2).add(g.square().mul(1 - b2))`,
  * `p.sub(m.div(c1).div(v.div(c2).sqrt().add(eps)).mul(lr))`, bit for bit: each scalar becomes float32 where tfjs made
  * it a scalar tensor (Math.fround of the JS number) and every operation's result is rounded to float32 in the chain's
  * order. A sum, difference, product, quotient or square root of float32 values computed in float64 and rounded once
@@ -48,11 +47,8 @@ export class Adam {
     const scalars = { beta1, beta2, lr, epsilon, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step };
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-        const out = adamStep(read(p), read(this.m[i]), read(this.v[i]), read(grads[i]), scalars);
-        this.m[i].assign(tf.tensor(out.m, p.shape, 'float32'));
-        this.v[i].assign(tf.tensor(out.v, p.shape, 'float32'));
-        p.assign(tf.tensor(out.p, p.shape, 'float32'));
+        const step = p.size <= ADAM_LOOP_MAX_SIZE ? adamLoop : adamOps;
+        step(p, this.m[i], this.v[i], grads[i], scalars);
       });
     });
   }
@@ -62,6 +58,13 @@ export class Adam {
   }
 }
 
+/**
+ * Variables of up to this many values update in the JavaScript loop, larger ones in tfjs's ops: wasm's SIMD
+ * elementwise kernels win on large arrays, where the loop's float64 divisions and square roots cost more than the
+ * ops' overhead (bench/results/learner-update.md: break-even between SIZE_A and SIZE_B values).
+ */
+export const ADAM_LOOP_MAX_SIZE = 8192;
+
 export interface AdamScalars {
   beta1: number;
   beta2: number;
@@ -70,6 +73,28 @@ export interface AdamScalars {
   /** 1 - beta1^t and 1 - beta2^t, in float64 (agent/adam.ts). */
   c1: number;
   c2: number;
+}
+
+/** One variable's step in tfjs's ops (the form the loop reproduces). */
+export function adamOps(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, s: AdamScalars): void {
+  tf.tidy(() => {
+    const m1 = m.mul(s.beta1).add(g.mul(1 - s.beta1));
+    const v1 = v.mul(s.beta2).add(g.square().mul(1 - s.beta2));
+    m.assign(m1);
+    v.assign(v1);
+    p.assign(p.sub(m1.div(s.c1).div(v1.div(s.c2).sqrt().add(s.epsilon)).mul(s.lr)));
+  });
+}
+
+/** One variable's step in the JavaScript loop (adamStep): each tensor read once, each variable written once. */
+export function adamLoop(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, s: AdamScalars): void {
+  const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+  const out = adamStep(read(p), read(m), read(v), read(g), s);
+  tf.tidy(() => {
+    m.assign(tf.tensor(out.m, p.shape, 'float32'));
+    v.assign(tf.tensor(out.v, p.shape, 'float32'));
+    p.assign(tf.tensor(out.p, p.shape, 'float32'));
+  });
 }
 
 /**

@@ -44,12 +44,27 @@ export function cloneMlp(mlp: Mlp): Mlp {
 }
 
 /**
- * target = tau * online + (1 - tau) * target, variable by variable (DDPG's soft target update), as one loop per
- * variable (softStep) instead of four tfjs operations.
+ * target = tau * online + (1 - tau) * target, variable by variable (DDPG's soft target update): small variables in one
+ * JavaScript loop (softStep), large ones in tfjs's four ops, whose SIMD kernels win there; the same values either way.
  */
 export function softUpdate(target: Mlp, online: Mlp, tau: number): void {
+  target.forEach((t, i) => (t.size <= SOFT_LOOP_MAX_SIZE ? softLoop : softOps)(t, online[i], tau));
+}
+
+/** Variables of up to this many values take the loop (bench/results/learner-update.md: break-even SIZE_C to SIZE_D). */
+export const SOFT_LOOP_MAX_SIZE = 2048;
+
+/** One variable's soft update in tfjs's ops (the form softStep reproduces). */
+export function softOps(target: tf.Variable, online: tf.Variable, tau: number): void {
   tf.tidy(() => {
-    target.forEach((t, i) => t.assign(tf.tensor(softStep(t.dataSync() as Float32Array, online[i].dataSync() as Float32Array, tau), t.shape, 'float32')));
+    target.assign(online.mul(tau).add(target.mul(1 - tau)));
+  });
+}
+
+/** One variable's soft update in the JavaScript loop: each read once, the target written once. */
+export function softLoop(target: tf.Variable, online: tf.Variable, tau: number): void {
+  tf.tidy(() => {
+    target.assign(tf.tensor(softStep(target.dataSync() as Float32Array, online.dataSync() as Float32Array, tau), target.shape, 'float32'));
   });
 }
 
