@@ -51,8 +51,8 @@ export function softUpdate(target: Mlp, online: Mlp, tau: number): void {
   target.forEach((t, i) => (t.size <= SOFT_LOOP_MAX_SIZE ? softLoop : softOps)(t, online[i], tau));
 }
 
-/** Variables of up to this many values take the loop (bench/results/learner-update.md: break-even SIZE_C to SIZE_D). */
-export const SOFT_LOOP_MAX_SIZE = 2048;
+/** Variables of up to this many values take the loop (bench/results/learner-update.md: 1.3x at 4,000 values, 0.96x at 6,300). */
+export const SOFT_LOOP_MAX_SIZE = 4096;
 
 /** One variable's soft update in tfjs's ops (the form softStep reproduces). */
 export function softOps(target: tf.Variable, online: tf.Variable, tau: number): void {
