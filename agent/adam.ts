@@ -6,14 +6,15 @@
  * Here the bias corrections come from the step count in float64, so (step, m, v) is the whole state and restores
  * exactly. The moments exist from construction, so the tensor count never grows with training.
  *
- * A small variable's update is one JavaScript loop over its values (adamStep) rather than ~16 tfjs operations, each a
- * kernel call and a new tensor, whose overhead was most of an update on small networks; a large one's stays in tfjs's
- * ops (ADAM_LOOP_MAX_SIZE). The loop computes the op chain (adamOps) `m.mul(b1).add(g.mul(1 - b1))`, `v.mul(b2).add(g.square().mul(1 - b2))`,
- * `p.sub(m.div(c1).div(v.div(c2).sqrt().add(eps)).mul(lr))`, bit for bit: each scalar becomes float32 where tfjs made
- * it a scalar tensor (Math.fround of the JS number) and every operation's result is rounded to float32 in the chain's
- * order. A sum, difference, product, quotient or square root of float32 values computed in float64 and rounded once
- * is the correctly rounded float32 result (float64 has more than twice float32's precision plus two bits), which is
- * what wasm's f32 instructions and the cpu backend's Float32Array stores give.
+ * A small variable's step is one JavaScript loop over its values (adamStep) rather than ~16 tfjs operations, each a
+ * kernel call and a new tensor, whose overhead was most of an update on small networks; a large one stays in tfjs's
+ * ops (adamOps; ADAM_LOOP_MAX_SIZE). The loop computes the op chain `m.mul(b1).add(g.mul(1 - b1))`,
+ * `v.mul(b2).add(g.square().mul(1 - b2))`, `p.sub(m.div(c1).div(v.div(c2).sqrt().add(eps)).mul(lr))` bit for bit:
+ * each scalar becomes float32 where tfjs makes it a scalar tensor (Math.fround of the JS number) and every
+ * operation's result is rounded to float32 in the chain's order. A sum, difference, product, quotient or square root
+ * of float32 values computed in float64 and rounded once is the correctly rounded float32 result (float64 has more
+ * than twice float32's precision plus two bits), which is what wasm's f32 instructions and the cpu backend's
+ * Float32Array stores give. test/agent/update-loops.test.ts holds the two forms to each other on both backends.
  */
 import * as tf from '../tfjs.js';
 
@@ -99,8 +100,8 @@ export function adamLoop(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.T
 
 /**
  * m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2);  p' = p - ((m'/c1) / (sqrt(v'/c2) + eps)) * lr,
- * each product, sum, quotient and root rounded to float32. Returns new arrays: the inputs are only read (the cpu backend's
- * dataSync hands out a tensor's own storage, which other tensors may share).
+ * each product, sum, quotient and root rounded to float32. Returns new arrays: the inputs are only read (the cpu
+ * backend's dataSync hands out a tensor's own storage, which other tensors may share: a target network's clone).
  */
 export function adamStep(
   p: Float32Array,
