@@ -62,7 +62,7 @@ export class Adam {
 /**
  * Variables of up to this many values update in the JavaScript loop, larger ones in tfjs's ops: on large arrays
  * wasm's SIMD kernels outrun the scalar loop more than the ops' fixed overhead costs (bench/results/learner-update.md:
- * the loop 1.1x faster at 4,000 values, 0.8x at 6,300, 0.23x at 90,000, a 300x300 kernel).
+ * the loop 1.3x faster at 4,000 values, 0.83x at 6,300, 0.25x at 90,000, a 300x300 kernel).
  */
 export const ADAM_LOOP_MAX_SIZE = 4096;
 

@@ -51,7 +51,7 @@ export function softUpdate(target: Mlp, online: Mlp, tau: number): void {
   target.forEach((t, i) => (t.size <= SOFT_LOOP_MAX_SIZE ? softLoop : softOps)(t, online[i], tau));
 }
 
-/** Variables of up to this many values take the loop (bench/results/learner-update.md: 1.3x at 4,000 values, 0.96x at 6,300). */
+/** Variables of up to this many values take the loop (bench/results/learner-update.md: 1.2x at 4,000 values, 0.96x at 6,300). */
 export const SOFT_LOOP_MAX_SIZE = 4096;
 
 /** One variable's soft update in tfjs's ops (the form softStep reproduces). */
