@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { ModelError } from '../../errors.js';
 import { normalizeKerasTopology, normalizeWeightNames } from './keras-topology.js';
+import { inlineNestedSequentials } from './nested-models.js';
 
 interface ModelJson {
   modelTopology: object;
@@ -64,7 +65,7 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
   // converter output from tf.keras 2 and Keras 3 (keras-topology.ts); tfjs's own model.json passes unchanged
   let modelTopology: object;
   try {
-    modelTopology = normalizeKerasTopology(json.modelTopology) as object;
+    modelTopology = inlineNestedSequentials(normalizeKerasTopology(json.modelTopology)) as object;
   } catch (e) {
     if (e instanceof ModelError) throw new ModelError(`${path}: ${e.message}`);
     throw e;
