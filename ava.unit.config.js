@@ -20,6 +20,7 @@ export const NOT_UNIT = {
   'test/env/finetune-kernels.test.ts': 'trains a model',
   'test/env/finetune.test.ts': 'trains a model',
   'test/env/keras-converter-models.test.ts': 'searches and applies a converted model',
+  'test/env/logit-outputs.test.ts': 'fine-tunes a model',
   'test/report/report-command.test.ts': 'searches the tiny mlp',
   'test/report/report-in-a-browser.test.ts': 'a browser, and searches the tiny mlp',
   'test/report/report-of-a-search.test.ts': 'searches the tiny mlp',

@@ -27,6 +27,7 @@ const PASS_VALUES = 1 << 22;
 export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500, prefix?: PrefixCache | null): Promise<ModelScore> {
   let correct = 0;
   let lossSum = 0;
+  const logits = !outputsProbabilities(model);
   // with our wasm fusions: batch norm folded into the convolutions, and each slice in one pass (predict cuts batches
   // of 32, each paying every layer's fixed cost), slices cut to PASS_VALUES input values (large images: at least 32,
   // predict's batch); the same values up to float32 rounding
@@ -42,7 +43,7 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
         const [x, y] = sliceBatch(split, inputShape, from, to);
         const probs = (stages && prefix!.scored(split, step, from / step, x, { cut: stages.cut, apply: stages.applyRange })) || forward(x);
         const hits = probs.argMax(-1).equal(y).sum().cast('float32');
-        const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!).mul(to - from);
+        const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!, logits).mul(to - from);
         return tf.stack([hits, loss]);
       });
       const [h, l] = await sums.data();
@@ -71,11 +72,26 @@ function chainStages(model: tf.LayersModel): { cut: (at: number) => number; appl
   };
 }
 
-/** Mean categorical cross-entropy of softmax outputs against integer labels. */
-export function crossEntropy(probs: tf.Tensor, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+/**
+ * Whether `model`'s outputs are probabilities (its output layer ends in a softmax, as the built-in models and Keras
+ * classifiers trained with categorical cross-entropy do) rather than logits (a linear output layer, trained with
+ * `from_logits=True` / tf.losses.softmaxCrossEntropy). The argmax is the same either way; the loss is not.
+ */
+export function outputsProbabilities(model: tf.LayersModel): boolean {
+  const layer = model.outputs[0].sourceLayer;
+  const cls = layer.getClassName();
+  return cls === 'Softmax' || (layer.getConfig() as { activation?: unknown }).activation === 'softmax';
+}
+
+/** Log-probabilities of a model's outputs: the clipped log of probabilities, or the log-softmax of logits. */
+export function logProbabilities(outputs: tf.Tensor, logits: boolean): tf.Tensor {
+  return logits ? tf.logSoftmax(outputs) : outputs.clipByValue(1e-7, 1 - 1e-7).log();
+}
+
+/** Mean categorical cross-entropy of softmax outputs (or of `logits`) against integer labels. */
+export function crossEntropy(outputs: tf.Tensor, labels: tf.Tensor1D, numClasses: number, logits = false): tf.Scalar {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, numClasses);
-    const clipped = probs.clipByValue(1e-7, 1 - 1e-7);
-    return oneHot.mul(clipped.log()).sum(-1).neg().mean() as tf.Scalar;
+    return oneHot.mul(logProbabilities(outputs, logits)).sum(-1).neg().mean() as tf.Scalar;
   });
 }
