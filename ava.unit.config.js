@@ -14,6 +14,7 @@ export const NOT_UNIT = {
   'test/agent/learning.test.ts': 'trains the DDPG agent for 150 episodes, 3 seeds',
   'test/cli/cli.test.ts': 'trains a baseline and searches through the CLI',
   'test/cli/installed-bin.test.ts': 'runs the built package (dist/)',
+  'test/cli/user-models.test.ts': 'searches and applies two small models through the CLI',
   'test/env/abits-knob.test.ts': 'trains a model',
   'test/env/channels-knob.test.ts': 'fine-tunes channel-pruned models',
   'test/env/compression-env.test.ts': 'trains a model',
