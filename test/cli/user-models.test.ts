@@ -28,7 +28,8 @@ const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a
 /** An .npz of `x(n)` inputs (shape [n, ...row]) and labels i % classes: 120 train, 30 test. */
 function npz(dir: string, descr: '<f4' | '<i4', row: number[], value: (i: number) => number, classes: number): string {
   const size = row.reduce((a, b) => a * b, 1);
-  const x = (n: number) => encodeNpy(descr, [n, ...row], bytesOf((descr === '<f4' ? Float32Array : Int32Array).from({ length: n * size }, (_, i) => value(i))));
+  const values = (n: number) => Array.from({ length: n * size }, (_, i) => value(i));
+  const x = (n: number) => encodeNpy(descr, [n, ...row], bytesOf(descr === '<f4' ? Float32Array.from(values(n)) : Int32Array.from(values(n))));
   const y = (n: number) => encodeNpy('<i4', [n], bytesOf(Int32Array.from({ length: n }, (_, i) => i % classes)));
   const path = join(dir, 'data.npz');
   writeFileSync(path, encodeZip(Object.entries({ x_train: x(120), y_train: y(120), x_test: x(30), y_test: y(30) }).map(([name, data]) => ({ name: `${name}.npy`, data }))));
