@@ -74,13 +74,15 @@ function chainStages(model: tf.LayersModel): { cut: (at: number) => number; appl
 
 /**
  * Whether `model`'s outputs are probabilities (its output layer ends in a softmax, as the built-in models and Keras
- * classifiers trained with categorical cross-entropy do) rather than logits (a linear output layer, trained with
- * `from_logits=True` / tf.losses.softmaxCrossEntropy). The argmax is the same either way; the loss is not.
+ * classifiers trained with categorical cross-entropy do; a sigmoid is scored the same way) rather than logits (a
+ * linear output layer, or one without an activation such as an Add, trained with `from_logits=True` /
+ * tf.losses.softmaxCrossEntropy). The argmax is the same either way; the loss is not.
  */
 export function outputsProbabilities(model: tf.LayersModel): boolean {
   const layer = model.outputs[0].sourceLayer;
-  const cls = layer.getClassName();
-  return cls === 'Softmax' || (layer.getConfig() as { activation?: unknown }).activation === 'softmax';
+  if (layer.getClassName() === 'Softmax') return true;
+  const activation = (layer.getConfig() as { activation?: unknown }).activation;
+  return activation !== undefined && activation !== 'linear';
 }
 
 /** Log-probabilities of a model's outputs: the clipped log of probabilities, or the log-softmax of logits. */

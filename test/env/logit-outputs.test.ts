@@ -22,14 +22,19 @@ function ones(count: number): Dataset {
   return { id: 'ones', name: 'ones', inputShape: [1], numClasses: 2, train: split, validation: split, test: split };
 }
 
-test('a linear output layer is taken as logits, a softmax one (or a Softmax layer) as probabilities', (t) => {
+test('a linear output layer (or an Add) is taken as logits, a softmax or sigmoid one (or a Softmax layer) as probabilities', (t) => {
   const linear = classifier('linear');
   const soft = classifier('softmax');
   const layer = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 2 }), tf.layers.softmax()] });
-  t.teardown(() => [linear, soft, layer].forEach((m) => m.dispose()));
+  const sigmoid = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 2, activation: 'sigmoid' })] });
+  const input = tf.input({ shape: [2] });
+  const add = tf.model({ inputs: input, outputs: tf.layers.add().apply([input, tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor]) as tf.SymbolicTensor });
+  t.teardown(() => [linear, soft, layer, sigmoid, add].forEach((m) => m.dispose()));
   t.false(outputsProbabilities(linear));
+  t.false(outputsProbabilities(add));
   t.true(outputsProbabilities(soft));
   t.true(outputsProbabilities(layer));
+  t.true(outputsProbabilities(sigmoid));
 });
 
 test('logits [0, ln 3] for class 1 score the loss of probabilities [1/4, 3/4]: -ln(3/4) = 0.2877', async (t) => {
