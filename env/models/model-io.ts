@@ -95,6 +95,9 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
       tf.io.fromMemory({ modelTopology, weightSpecs: renamed, weightData: tf.io.concatenateArrayBuffers(buffers) }),
     );
   } catch (e) {
-    throw new ModelError(`cannot build the model in ${path}: ${(e as Error).message.split('\n')[0]}`);
+    // tfjs's unknown-class error goes on to list reasons on further lines: keep its first sentence and say the fix
+    const first = (e as Error).message.split('\n')[0].replace(/\.?\s*This may be due to one of the following reasons:\s*$/, '');
+    const fix = /^Unknown (layer|activation|initializer|regularizer|constraint)/.test(first) ? "; autoshrink builds tfjs-layers' own classes only: rebuild the model without the custom class" : '';
+    throw new ModelError(`cannot build the model in ${path}: ${first}${fix}`);
   }
 }

@@ -1,11 +1,13 @@
 /**
  * A Sequential nested in a model is loaded as its own layers in a chain, so its kernels are searched instead of left
  * at fp32: the loaded model lists the inner layers, computes what the saved model computes, and a Sequential called
- * twice (shared) stays one layer.
+ * twice (shared) stays one layer. A layer class tfjs does not know is one line that says so.
  */
 import test from 'ava';
 import * as tf from '../../tfjs.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ModelError } from '../../errors.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { loadModel, saveModel } from '../../env/models/model-io.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -55,4 +57,11 @@ test('a Sequential called twice stays one shared layer and computes the same: [1
   const loaded = await roundTrip(t, model);
   t.deepEqual(loaded.layers.map((l) => l.getClassName()), ['InputLayer', 'Sequential']);
   t.deepEqual(predict(loaded, [1, 2]), [7, 11]);
+});
+
+test('a custom layer class is one line naming it, without the reasons tfjs lists on further lines', async (t) => {
+  const path = join(tmpDir(t), 'model.json');
+  writeFileSync(path, JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Frobnicate', config: { name: 'f' } }] } }, weightsManifest: [] }));
+  const e = await t.throwsAsync(loadModel(path), { instanceOf: ModelError });
+  t.is(e!.message, `cannot build the model in ${path}: Unknown layer: Frobnicate; autoshrink builds tfjs-layers' own classes only: rebuild the model without the custom class`);
 });
