@@ -42,8 +42,8 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
       const sums = tf.tidy(() => {
         const [x, y] = sliceBatch(split, inputShape, from, to);
         const probs = (stages && prefix!.scored(split, step, from / step, x, { cut: stages.cut, apply: stages.applyRange })) || forward(x);
-        const hits = probs.argMax(-1).equal(y).sum().cast('float32');
-        const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!, logits).mul(to - from);
+        const hits = predictedClass(probs, logits).equal(y).sum().cast('float32');
+        const loss = crossEntropy(probs, y, Math.max(2, probs.shape[probs.shape.length - 1]!), logits).mul(to - from);
         return tf.stack([hits, loss]);
       });
       const [h, l] = await sums.data();
@@ -85,9 +85,25 @@ export function outputsProbabilities(model: tf.LayersModel): boolean {
   return activation !== undefined && activation !== 'linear';
 }
 
-/** Log-probabilities of a model's outputs: the clipped log of probabilities, or the log-softmax of logits. */
+/**
+ * Log-probabilities of the classes from a model's outputs: the clipped log of probabilities, or the log-softmax of
+ * logits. One output column is a binary classifier's (Keras' Dense(1, sigmoid) and binary cross-entropy): the
+ * probability p of class 1, or its logit z, becomes the two columns log [1 - p, p] = [log sigmoid(-z), log sigmoid(z)].
+ */
 export function logProbabilities(outputs: tf.Tensor, logits: boolean): tf.Tensor {
-  return logits ? tf.logSoftmax(outputs) : outputs.clipByValue(1e-7, 1 - 1e-7).log();
+  return tf.tidy(() => {
+    if (outputs.shape[outputs.shape.length - 1] === 1) {
+      if (logits) return tf.concat([tf.logSigmoid(outputs.neg()), tf.logSigmoid(outputs)], -1);
+      const p = outputs.clipByValue(1e-7, 1 - 1e-7);
+      return tf.concat([tf.scalar(1).sub(p).log(), p.log()], -1);
+    }
+    return logits ? tf.logSoftmax(outputs) : outputs.clipByValue(1e-7, 1 - 1e-7).log();
+  });
+}
+
+/** The class of each example: the argmax of its outputs (of its two columns for a one-column binary classifier). */
+export function predictedClass(outputs: tf.Tensor, logits: boolean): tf.Tensor {
+  return tf.tidy(() => (outputs.shape[outputs.shape.length - 1] === 1 ? logProbabilities(outputs, logits) : outputs).argMax(-1));
 }
 
 /** Mean categorical cross-entropy of softmax outputs (or of `logits`) against integer labels. */

@@ -88,7 +88,8 @@ export function checkFits(model: tf.LayersModel, data: Dataset, name: string): v
     const examples = data.flat ? `flat rows of ${want[2]} values` : `examples of shape [${want.join(', ')}]`;
     throw new ModelError(`model ${name} takes inputs of shape [${input.join(', ')}] but ${data.name} has ${examples}; use a model built for this dataset`);
   }
-  if (output.length !== 2 || output[1] !== data.numClasses) {
+  // one column: a binary classifier's probability (or logit) of class 1
+  if (output.length !== 2 || (output[1] !== data.numClasses && !(output[1] === 1 && data.numClasses === 2))) {
     throw new ModelError(`model ${name} outputs ${output.slice(1).join('x')} scores but ${data.name} has ${data.numClasses} classes; use a model built for this dataset`);
   }
   checkTokenIds(model, data, name);

@@ -60,3 +60,21 @@ test('fine-tuning a logits model from zero weights on class-1 examples raises th
   t.true(bias[1] > bias[0] + 0.5, `bias ${[...bias]}`);
   t.true((await evaluateModel(m, data.validation, data.inputShape)).loss < Math.log(2));
 });
+
+test('a binary classifier of one output column: p = sigmoid(ln 3) = 3/4 for class 1 on labels 1, 1, 1, 0 scores accuracy 3/4 and loss (3 x -ln(3/4) - ln(1/4)) / 4 = 0.5623, as a probability or as a logit', async (t) => {
+  const one = (activation: 'sigmoid' | 'linear') => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1, activation })] });
+    m.layers[0].setWeights([tf.tensor2d([[Math.log(3)]]), tf.zeros([1])]);
+    return m;
+  };
+  const sigmoid = one('sigmoid');
+  const linear = one('linear');
+  t.teardown(() => [sigmoid, linear].forEach((m) => m.dispose()));
+  const split = { x: new Float32Array(4).fill(1), y: Int32Array.from([1, 1, 1, 0]), count: 4 };
+  const expected = (3 * -Math.log(3 / 4) - Math.log(1 / 4)) / 4;
+  for (const m of [sigmoid, linear]) {
+    const score = await evaluateModel(m, split, [1]);
+    t.is(score.accuracy, 0.75);
+    t.true(Math.abs(score.loss - expected) < 1e-5, `${score.loss} vs ${expected}`);
+  }
+});

@@ -82,3 +82,10 @@ test('a model with two outputs is a one-line ModelError', (t) => {
   t.teardown(() => m.dispose());
   t.throws(() => checkFits(m, dataset([1, 1, 20], { flat: true }), 'two'), { instanceOf: ModelError, message: 'model two has 1 inputs and 2 outputs; autoshrink compresses classifiers with one input and one output' });
 });
+
+test('a binary classifier with one output column fits data of 2 classes, and is refused for 3', (t) => {
+  const m = model([20], [tf.layers.dense({ units: 1, activation: 'sigmoid' })]);
+  t.teardown(() => m.dispose());
+  t.notThrows(() => checkFits(m, dataset([1, 1, 20], { flat: true, classes: 2 }), 'binary'));
+  t.throws(() => checkFits(m, dataset([1, 1, 20], { flat: true, classes: 3 }), 'binary'), { instanceOf: ModelError, message: /outputs 1 scores but test data has 3 classes/ });
+});
