@@ -1,9 +1,10 @@
 /**
  * A user's own model and NumPy data through the real CLI, as a reader of the README would run them: search, export,
  * apply, evaluate. The models differ from the built-in zoo where users' models do: a functional model with a nested
- * Sequential, a residual add and a linear (logits) output on 6-value vectors; an Embedding + GRU text classifier on
- * int32 token ids. Each run ends with exit 0, a model.ashk smaller than the fp32 weights, and a tfjs model that plain
- * tf.loadLayersModel loads and that predicts one score per class.
+ * Sequential, a residual add and a linear (logits) output on 6-value vectors; an Embedding + GRU binary classifier
+ * with one sigmoid output on int32 token ids. Each run ends with exit 0, a strategy within its budget, a model.ashk
+ * smaller than the fp32 weights, and a tfjs model that plain tf.loadLayersModel loads and that predicts the model's
+ * output shape.
  */
 import test from 'ava';
 import * as tf from '../../tfjs.js';
@@ -51,20 +52,20 @@ function residualLogits(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: logits });
 }
 
-/** Token ids [10] -> Embedding 50 x 16 -> GRU 16 -> softmax 2: 800 + 768 + 768 + 32 = 2,368 kernel weights. */
+/** Token ids [10] -> Embedding 50 x 16 -> GRU 16 -> one sigmoid (a binary classifier): 800 + 768 + 768 + 16 = 2,352 kernel weights. */
 function textGru(): tf.LayersModel {
   return tf.sequential({
     layers: [
       tf.layers.embedding({ inputDim: 50, outputDim: 16, inputLength: 10, name: 'emb', embeddingsInitializer: seeded(5) }),
       tf.layers.gru({ units: 16, name: 'gru', kernelInitializer: seeded(6), recurrentInitializer: seeded(7) }),
-      tf.layers.dense({ units: 2, activation: 'softmax', name: 'out', kernelInitializer: seeded(8) }),
+      tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'out', kernelInitializer: seeded(8) }),
     ],
   });
 }
 
 const cases = [
-  { name: 'a functional model with a nested Sequential, a residual add and logits, on float32 vectors [n, 6]', build: residualLogits, descr: '<f4' as const, row: [6], value: (i: number) => Math.sin(i), classes: 4, units: ['d1', 'b1', 'b2', 'logits'] },
-  { name: 'an Embedding + GRU text classifier, on int32 token ids [n, 10]', build: textGru, descr: '<i4' as const, row: [10], value: (i: number) => (i * 7) % 50, classes: 2, units: ['emb', 'gru/kernel', 'gru/recurrent', 'out'] },
+  { name: 'a functional model with a nested Sequential, a residual add and logits, on float32 vectors [n, 6]', build: residualLogits, descr: '<f4' as const, row: [6], value: (i: number) => Math.sin(i), classes: 4, outputs: 4, units: ['d1', 'b1', 'b2', 'logits'] },
+  { name: 'an Embedding + GRU binary classifier with one sigmoid output, on int32 token ids [n, 10]', build: textGru, descr: '<i4' as const, row: [10], value: (i: number) => (i * 7) % 50, classes: 2, outputs: 1, units: ['emb', 'gru/kernel', 'gru/recurrent', 'out'] },
 ];
 
 for (const c of cases) {
@@ -101,6 +102,6 @@ for (const c of cases) {
     const plain = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength) }));
     t.teardown(() => plain.dispose());
     const scores = tf.tidy(() => (plain.predict(tf.zeros([3, ...c.row])) as tf.Tensor).shape);
-    t.deepEqual(scores, [3, c.classes]);
+    t.deepEqual(scores, [3, c.outputs]);
   });
 }
