@@ -29,7 +29,7 @@ test('Conv1D -> Conv1D -> softmax: the knob prunes none of them, and a flops bud
   const full = layers.reduce((n, l) => n + layerCost('flops', l, BASE), 0);
   t.is(full, 368);
   const plan = () =>
-    planBudget({ kind: 'flops', spec: { kind: 'flops', value: 0.5, unit: 'fraction' }, layers, candidates: layers.map(() => [BASE]), fixedCost: 0, fullLayerCost: full, uniformSpec: () => BASE, channels: described });
+    planBudget({ kind: 'flops', spec: { kind: 'flops', value: 0.5, unit: 'fraction' }, layers, candidates: layers.map(() => [BASE]), fixedCost: 0, fullLayerCost: full, uniformSpec: () => BASE, channels: { text: described, prunable: false } });
   const error = t.throws(plan, { instanceOf: BudgetError });
   t.is(error!.message, `budget flops <= 50.0% of full (184) is below the smallest achievable flops, 368 (100.00% of full); ${described}: raise the budget`);
 });
