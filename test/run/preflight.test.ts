@@ -115,3 +115,13 @@ test('a dilated convolution is refused before the search when the run would fine
   t.is(e.message, 'layer dil (Conv2D, dilation 2x2) cannot be fine-tuned: tfjs has no gradient for dilated convolutions; compress without fine-tuning (--finetune-steps 0 --rerank-top 0 --final-steps 0)');
   await t.notThrowsAsync(preflight(config({ model: path, budget: 'size:8bits', finetuneSteps: 0, rerankTop: 0, finalSteps: 0 }), join(dir, 'ws')));
 });
+
+test('a latency budget on a model whose input leaves the sequence length open is refused in one line before any timing', async (t) => {
+  const dir = tmpDir(t);
+  // MNIST's [28, 28, 1] digits read as 28 steps of 28 features
+  const model = tf.sequential({ layers: [tf.layers.lstm({ inputShape: [null, 28], units: 4 }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  await saveModel(model, join(dir, 'model'));
+  model.dispose();
+  const e = await refusal(t, preflight(config({ model: join(dir, 'model', 'model.json'), budget: 'latency:0.5', knobs: ['channels'] }), join(dir, 'ws')), ConfigError);
+  t.is(e.message, 'a latency budget times the model at one input size, but its input [null, 28] leaves a size open; save the model with a fixed input shape (e.g. the data\'s sequence length)');
+});
