@@ -181,8 +181,10 @@ function prunePoint(s: Shadow, step: number): void {
 
 function distillLoss(student: tf.Tensor, teacher: tf.Tensor, temperature: number, logits: boolean): tf.Scalar {
   return tf.tidy(() => {
-    // soften the outputs as softmax(log p / T) (logits: softmax(z / T), the same up to a constant in log p)
-    const soft = (p: tf.Tensor) => tf.logSoftmax(logProbabilities(p, logits).div(temperature));
+    // soften the outputs as softmax(log p / T) (logits: softmax(z / T), the same up to a constant in log p); softmax
+    // probabilities clipped as they always were, so a distilled run of a built-in model is unchanged
+    const logOf = (p: tf.Tensor) => (logits || p.shape[p.shape.length - 1] === 1 ? logProbabilities(p, logits) : p.clipByValue(1e-7, 1).log());
+    const soft = (p: tf.Tensor) => tf.logSoftmax(logOf(p).div(temperature));
     const t = soft(teacher).exp();
     return t.mul(t.clipByValue(1e-7, 1).log().sub(soft(student))).sum(-1).mean().mul(temperature * temperature) as tf.Scalar;
   });
