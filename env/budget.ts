@@ -161,6 +161,9 @@ export interface PlanInput {
   uniformSpec: (bits: number, layer: number) => LayerSpec;
   /** The run's latency table (latency budgets). */
   latency?: LatencyTable;
+  /** With the channels knob: which layers it can shrink (ChannelSpace.describe, said when a budget is out of reach) and
+   * whether there are any. */
+  channels?: { text: string; prunable: boolean };
 }
 
 /** The stored bit widths (1..8, 16, 32) at or just below and just above `bits`. */
@@ -212,7 +215,9 @@ export function planBudget(input: PlanInput): BudgetPlan {
   if (limit < smallest * (1 - 1e-12)) {
     const amount = kind === 'size' ? formatBytes(smallest) : kind === 'latency' ? formatMs(smallest) : formatCount(smallest);
     const what = `${amount} (${((smallest / full) * 100).toFixed(2)}% of ${kind === 'flops' || kind === 'bitops' ? 'full' : 'fp32'})`;
-    const hint = costKind === 'latency' ? '; only kept channels lower fp32 latency: raise the budget or lower the channels bound (--channels 0.1-1)' : costKind === 'flops' ? '; flops counts the dense MACs the built model runs, which only the channels knob lowers: add channels to --knobs, or count sparse MACs with sparse-flops' : '; raise the budget or widen the knob bounds';
+    const hint = input.channels !== undefined && (costKind === 'latency' || costKind === 'flops')
+      ? `; ${input.channels.text}: raise the budget${costKind === 'latency' && input.channels.prunable ? ' or lower the channels bound (--channels 0.1-1)' : ''}`
+      : costKind === 'latency' ? '; only kept channels lower fp32 latency: raise the budget or lower the channels bound (--channels 0.1-1)' : costKind === 'flops' ? '; flops counts the dense MACs the built model runs, which only the channels knob lowers: add channels to --knobs, or count sparse MACs with sparse-flops' : '; raise the budget or widen the knob bounds';
     throw new BudgetError(`budget ${label} is below the smallest achievable ${costKind}, ${what}${hint}`);
   }
   // a limit accepted within round-off of the minimum must admit the cheapest strategy, which costs exactly `smallest`

@@ -65,6 +65,15 @@ export class ChannelSpace {
     return this.layers.filter((_, i) => this.groupOf[i] !== null).map((l) => l.name);
   }
 
+  /** Which layers the knob can shrink and why the others cannot, in one clause for a refusal: "the channels knob
+   * prunes only d1 (d2: its channels are joined ...; out: ...)". */
+  describe(): string {
+    const prunable = this.prunable();
+    const others = this.layers.flatMap((l, i) => (this.refusal[i] === null ? [] : [`${l.name}: ${this.refusal[i]}`]));
+    const why = others.length > 0 ? ` (${others.slice(0, 4).join('; ')}${others.length > 4 ? `; ${others.length - 4} more` : ''})` : '';
+    return prunable.length === 0 ? `the channels knob prunes none of this model's layers${why}` : `the channels knob prunes only ${prunable.join(', ')}${why}`;
+  }
+
   /** Channels group `g` keeps at preserve ratio `ratio`: rounded down, at least one. */
   countOf(g: number, ratio: number): number {
     const c = this.fullCounts[g];

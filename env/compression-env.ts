@@ -213,6 +213,7 @@ export class CompressionEnv {
         // pinned layers keep their pin in the uniform N-bit reference; the others take N bits
         uniformSpec: (bits, i) => this.pinned[i] ?? { ...config.space.base, bits, pruneRatio: 0, clusters: 0 },
         latency,
+        ...(channels ? { channels: { text: channels.describe(), prunable: channels.prunable().length > 0 } } : {}),
       }),
     );
     this.plan = this.plans[0];

@@ -27,6 +27,7 @@ const PASS_VALUES = 1 << 22;
 export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inputShape: number[], batchSize = 500, prefix?: PrefixCache | null): Promise<ModelScore> {
   let correct = 0;
   let lossSum = 0;
+  const logits = !outputsProbabilities(model);
   // with our wasm fusions: batch norm folded into the convolutions, and each slice in one pass (predict cuts batches
   // of 32, each paying every layer's fixed cost), slices cut to PASS_VALUES input values (large images: at least 32,
   // predict's batch); the same values up to float32 rounding
@@ -41,8 +42,8 @@ export async function evaluateModel(model: tf.LayersModel, split: DataSplit, inp
       const sums = tf.tidy(() => {
         const [x, y] = sliceBatch(split, inputShape, from, to);
         const probs = (stages && prefix!.scored(split, step, from / step, x, { cut: stages.cut, apply: stages.applyRange })) || forward(x);
-        const hits = probs.argMax(-1).equal(y).sum().cast('float32');
-        const loss = crossEntropy(probs, y, probs.shape[probs.shape.length - 1]!).mul(to - from);
+        const hits = predictedClass(probs, logits).equal(y).sum().cast('float32');
+        const loss = crossEntropy(probs, y, Math.max(2, probs.shape[probs.shape.length - 1]!), logits).mul(to - from);
         return tf.stack([hits, loss]);
       });
       const [h, l] = await sums.data();
@@ -71,11 +72,44 @@ function chainStages(model: tf.LayersModel): { cut: (at: number) => number; appl
   };
 }
 
-/** Mean categorical cross-entropy of softmax outputs against integer labels. */
-export function crossEntropy(probs: tf.Tensor, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+/**
+ * Whether `model`'s outputs are probabilities (its output layer ends in a softmax, as the built-in models and Keras
+ * classifiers trained with categorical cross-entropy do; a sigmoid is scored the same way) rather than logits (a
+ * linear output layer, or one without an activation such as an Add, trained with `from_logits=True` /
+ * tf.losses.softmaxCrossEntropy). The argmax is the same either way; the loss is not.
+ */
+export function outputsProbabilities(model: tf.LayersModel): boolean {
+  const layer = model.outputs[0].sourceLayer;
+  if (layer.getClassName() === 'Softmax') return true;
+  const activation = (layer.getConfig() as { activation?: unknown }).activation;
+  return activation !== undefined && activation !== 'linear';
+}
+
+/**
+ * Log-probabilities of the classes from a model's outputs: the clipped log of probabilities, or the log-softmax of
+ * logits. One output column is a binary classifier's (Keras' Dense(1, sigmoid) and binary cross-entropy): the
+ * probability p of class 1, or its logit z, becomes the two columns log [1 - p, p] = [log sigmoid(-z), log sigmoid(z)].
+ */
+export function logProbabilities(outputs: tf.Tensor, logits: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    if (outputs.shape[outputs.shape.length - 1] === 1) {
+      if (logits) return tf.concat([tf.logSigmoid(outputs.neg()), tf.logSigmoid(outputs)], -1);
+      const p = outputs.clipByValue(1e-7, 1 - 1e-7);
+      return tf.concat([tf.scalar(1).sub(p).log(), p.log()], -1);
+    }
+    return logits ? tf.logSoftmax(outputs) : outputs.clipByValue(1e-7, 1 - 1e-7).log();
+  });
+}
+
+/** The class of each example: the argmax of its outputs (of its two columns for a one-column binary classifier). */
+export function predictedClass(outputs: tf.Tensor, logits: boolean): tf.Tensor {
+  return tf.tidy(() => (outputs.shape[outputs.shape.length - 1] === 1 ? logProbabilities(outputs, logits) : outputs).argMax(-1));
+}
+
+/** Mean categorical cross-entropy of softmax outputs (or of `logits`) against integer labels. */
+export function crossEntropy(outputs: tf.Tensor, labels: tf.Tensor1D, numClasses: number, logits = false): tf.Scalar {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, numClasses);
-    const clipped = probs.clipByValue(1e-7, 1 - 1e-7);
-    return oneHot.mul(clipped.log()).sum(-1).neg().mean() as tf.Scalar;
+    return oneHot.mul(logProbabilities(outputs, logits)).sum(-1).neg().mean() as tf.Scalar;
   });
 }

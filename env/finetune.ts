@@ -34,7 +34,7 @@ import { type CompressedLayer, finalizeLayer, layerProjector, pruneMask, type Tr
 import { polynomialDecay, type PruningSchedule } from '../learners/pruning-schedule.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
-import { crossEntropy } from './evaluate.js';
+import { crossEntropy, logProbabilities, outputsProbabilities } from './evaluate.js';
 import { dilatedLayer } from './layers.js';
 
 /** A compressed layer of the model being fine-tuned: its kernel variable and the learners' compressed structure. */
@@ -179,10 +179,12 @@ function prunePoint(s: Shadow, step: number): void {
   if (s.maskTensor) tf.tidy(() => s.param.assign(s.param.mul(s.maskTensor!)));
 }
 
-function distillLoss(student: tf.Tensor, teacher: tf.Tensor, temperature: number): tf.Scalar {
+function distillLoss(student: tf.Tensor, teacher: tf.Tensor, temperature: number, logits: boolean): tf.Scalar {
   return tf.tidy(() => {
-    // outputs are softmax probabilities: soften them as softmax(log p / T)
-    const soft = (p: tf.Tensor) => tf.logSoftmax(p.clipByValue(1e-7, 1).log().div(temperature));
+    // soften the outputs as softmax(log p / T) (logits: softmax(z / T), the same up to a constant in log p); softmax
+    // probabilities clipped as they always were, so a distilled run of a built-in model is unchanged
+    const logOf = (p: tf.Tensor) => (logits || p.shape[p.shape.length - 1] === 1 ? logProbabilities(p, logits) : p.clipByValue(1e-7, 1).log());
+    const soft = (p: tf.Tensor) => tf.logSoftmax(logOf(p).div(temperature));
     const t = soft(teacher).exp();
     return t.mul(t.clipByValue(1e-7, 1).log().sub(soft(student))).sum(-1).mean().mul(temperature * temperature) as tf.Scalar;
   });
@@ -215,6 +217,7 @@ export async function finetune(
   const T = opts.distillTemperature ?? 4;
   const alpha = opts.teacher ? (opts.distillWeight ?? 0.5) : 0;
   const phase = opts.onPhase ?? (() => {});
+  const logits = !outputsProbabilities(model);
 
   try {
     for (let step = 0; step < opts.steps; step++) {
@@ -236,8 +239,8 @@ export async function finetune(
         const teacherOut = opts.teacher ? (opts.teacher.predict(x) as tf.Tensor) : null;
         const { value, grads } = tf.variableGrads(() => {
           const out = model.apply(x, { training: true }) as tf.Tensor;
-          let l = crossEntropy(out, y, data.numClasses);
-          if (teacherOut) l = l.mul(1 - alpha).add(distillLoss(out, teacherOut, T).mul(alpha));
+          let l = crossEntropy(out, y, data.numClasses, logits);
+          if (teacherOut) l = l.mul(1 - alpha).add(distillLoss(out, teacherOut, T, logits).mul(alpha));
           phase('backward');
           return l as tf.Scalar;
         }, [...kernelVars, ...others]);

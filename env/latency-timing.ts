@@ -240,10 +240,15 @@ export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: numb
   }
 }
 
-/** A random input batch for `model`. The caller disposes it. */
+/** A random input batch for `model`: token ids below the table size when an Embedding reads the input (a negative or
+ * fractional id is no row of it), else normal values. The caller disposes it. */
 export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
   const shape = model.inputs[0].shape.slice(1) as number[];
-  return tf.randomNormal([batch, ...shape]);
+  const input = model.inputs[0];
+  const embedding = model.layers.find((l) => l.getClassName() === 'Embedding' && l.inboundNodes.some((n) => n.inputTensors.includes(input)));
+  if (!embedding) return tf.randomNormal([batch, ...shape]);
+  const rows = (embedding.getConfig() as { inputDim: number }).inputDim;
+  return tf.tidy(() => tf.randomUniform([batch, ...shape], 0, rows).floor());
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as tf from '../tfjs.js';
 import type { Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
-import { crossEntropy } from './evaluate.js';
+import { crossEntropy, outputsProbabilities } from './evaluate.js';
 
 export interface TrainProgress {
   step: number;
@@ -31,6 +31,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, opts: Tra
   const optimizer = tf.train.adam(opts.learningRate);
   const totalSteps = sampler.stepsPerEpoch * opts.epochs;
   const every = opts.progressEvery ?? 10;
+  const logits = !outputsProbabilities(model);
   let lastLoss = NaN;
   try {
     const decayStep = Math.round(totalSteps * (opts.decayAt ?? 1));
@@ -38,7 +39,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, opts: Tra
       // tfjs reads the Adam learning rate at every step; the field is protected only in its typings
       if (step === decayStep + 1) (optimizer as unknown as { learningRate: number }).learningRate = opts.learningRate / 10;
       const [x, y] = sampler.next();
-      const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses), true);
+      const loss = optimizer.minimize(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, data.numClasses, logits), true);
       x.dispose();
       y.dispose();
       if (step % every === 0 || step === totalSteps) {

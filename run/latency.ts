@@ -84,6 +84,11 @@ function writeTable(path: string, table: LatencyTable): void {
  */
 export async function latencyTableFor(config: RunConfig, space: SearchSpace, model: tf.LayersModel, workdir: string, backend: string, onEvent?: (e: RunEvent) => void): Promise<LatencyTable | undefined> {
   if (!needsLatency(config)) return undefined;
+  // a time is taken at one input size (here, and in the final stage's check of the built model)
+  const input = model.inputs[0].shape.slice(1);
+  if (input.some((d) => d === null)) {
+    throw new ConfigError(`a latency budget times the model at one input size, but its input [${input.map((d) => d ?? 'null').join(', ')}] leaves a size open; save the model with a fixed input shape (e.g. the data's sequence length)`);
+  }
   if (config.latencyTable) {
     const table = readLatencyTable(config.latencyTable);
     if (table.batch !== config.latencyBatch) {

@@ -4,8 +4,8 @@
  * `evaluate` use the same pieces, so a dataset is split and a model is checked the same way everywhere.
  */
 import * as tf from '../tfjs.js';
-import { ModelError } from '../errors.js';
-import { type Dataset, fitFlatImages } from '../env/data/dataset.js';
+import { DataError, ModelError } from '../errors.js';
+import { type Dataset, fitModelInput } from '../env/data/dataset.js';
 import { loadDataset } from '../env/data/load-dataset.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import { loadModel } from '../env/models/model-io.js';
@@ -76,18 +76,41 @@ export async function prepare(
   return { data, model, modelName: opts.model };
 }
 
-/** A model must take the dataset's images and output one score per class. */
+/** A model must take the dataset's examples and output one score per class. */
 export function checkFits(model: tf.LayersModel, data: Dataset, name: string): void {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new ModelError(`model ${name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; autoshrink compresses classifiers with one input and one output`);
+  }
   const input = model.inputs[0].shape.slice(1);
   const output = model.outputs[0].shape;
-  fitFlatImages(data, input);
-  const want = data.inputShape;
-  const inputOk = input.length === 3 && input.every((d, i) => d === null || d === want[i]);
-  if (!inputOk) {
-    const images = data.flat ? `flat images of ${want[2]} values` : `images of [${want.join(', ')}]`;
-    throw new ModelError(`model ${name} takes inputs of shape [${input.join(', ')}] but ${data.name} has ${images}; use a model built for this dataset`);
+  if (!fitModelInput(data, input)) {
+    const want = data.inputShape;
+    const examples = data.flat ? `flat rows of ${want[2]} values` : `examples of shape [${want.join(', ')}]`;
+    throw new ModelError(`model ${name} takes inputs of shape [${input.join(', ')}] but ${data.name} has ${examples}; use a model built for this dataset`);
   }
-  if (output.length !== 2 || output[1] !== data.numClasses) {
+  // one column: a binary classifier's probability (or logit) of class 1
+  if (output.length !== 2 || (output[1] !== data.numClasses && !(output[1] === 1 && data.numClasses === 2))) {
     throw new ModelError(`model ${name} outputs ${output.slice(1).join('x')} scores but ${data.name} has ${data.numClasses} classes; use a model built for this dataset`);
+  }
+  checkTokenIds(model, data, name);
+}
+
+/**
+ * An Embedding fed by the model's input looks its values up as rows of its table: they must be whole numbers below
+ * the table's size. uint8 arrays are read as images (divided by 255), which would silently feed it row 0.
+ */
+function checkTokenIds(model: tf.LayersModel, data: Dataset, name: string): void {
+  const input = model.inputs[0];
+  const embedding = model.layers.find((l) => l.getClassName() === 'Embedding' && l.inboundNodes.some((n) => n.inputTensors.includes(input)));
+  if (!embedding) return;
+  const rows = (embedding.getConfig() as { inputDim: number }).inputDim;
+  for (const [what, split] of [['train', data.train], ['validation', data.validation], ['test', data.test]] as const) {
+    const bad = split.x.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= rows);
+    if (bad >= 0) {
+      throw new DataError(
+        `model ${name} feeds its input to Embedding layer ${embedding.name} (${rows} rows), but ${data.name} holds ${split.x[bad]} in its ${what} examples; ` +
+          'token ids must be whole numbers from 0 to the table size less one, saved as int32 or int64 (uint8 arrays are read as images and divided by 255)',
+      );
+    }
   }
 }

@@ -7,7 +7,7 @@ import { InputError } from '../../errors.js';
 import { type GlobalArgs, setupBackend } from '../global-options.js';
 import { progressBar } from '../progress-bar.js';
 
-type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; out: string; steps: number; lr: number; bnBatches?: number };
+type ApplyArgs = GlobalArgs & { strategy: string; model?: string; data?: string; dataSeed: number; validationSize: number; out: string; steps: number; lr: number; bnBatches?: number };
 
 export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
   command: 'apply <strategy>',
@@ -18,6 +18,7 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
       .option('model', { type: 'string', describe: "Built-in name or model.json path (default: the strategy's model)" })
       .option('data', { type: 'string', describe: "Dataset (default: the strategy's)" })
       .option('data-seed', { type: 'number', default: 1, describe: 'Seed of the train/validation/test split' })
+      .option('validation-size', { type: 'number', default: 2000, describe: 'Examples carved from the training data for validation (lower it for a small dataset)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory' })
       .option('steps', { type: 'number', default: 600, describe: 'Fine-tune steps' })
       .option('lr', { type: 'number', default: 5e-4, describe: 'Fine-tune learning rate' })
@@ -25,6 +26,9 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
   handler: async (args: ArgumentsCamelCase<ApplyArgs>) => {
     if (args.bnBatches !== undefined && !(Number.isInteger(args.bnBatches) && args.bnBatches >= 0)) {
       throw new InputError(`--bn-batches ${args.bnBatches}: give a whole number of batches, 0 or more (0 turns batch-norm re-estimation off)`);
+    }
+    if (!(Number.isInteger(args.validationSize) && args.validationSize >= 1)) {
+      throw new InputError(`--validation-size ${args.validationSize}: give a whole number of examples, 1 or more`);
     }
     const [{ loadStrategy }, { applyStrategy }, { printFinal }] = await Promise.all([import('../../run/final/strategy.js'), import('../../run/final/final.js'), import('../print-final.js')]);
     const strategy = loadStrategy(args.strategy);
@@ -35,6 +39,7 @@ export const applyCommand: CommandModule<GlobalArgs, ApplyArgs> = {
       model: args.model,
       data: args.data,
       dataSeed: args.dataSeed,
+      validationSize: args.validationSize,
       out: args.out,
       steps: args.steps,
       learningRate: args.lr,

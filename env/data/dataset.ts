@@ -23,8 +23,9 @@ export interface Dataset {
   id: string;
   /** Short human name for headers. */
   name: string;
-  /** [height, width, channels]. */
-  inputShape: [number, number, number];
+  /** One example's shape: [height, width, channels] for images, until `fitModelInput` gives the data the model's
+   * input shape ([d] for a vector, [steps, features] for a sequence, [length] for token ids, ...). */
+  inputShape: number[];
   numClasses: number;
   train: DataSplit;
   validation: DataSplit;
@@ -32,7 +33,7 @@ export interface Dataset {
    * dataset need not have one). */
   holdout?: DataSplit;
   test: DataSplit;
-  /** The images came flat ([n, d]): `inputShape` is [1, 1, d] until `fitFlatImages` gives them the model's shape. */
+  /** The images came flat ([n, d]): `inputShape` is [1, 1, d] until `fitModelInput` gives them the model's shape. */
   flat?: boolean;
 }
 
@@ -40,7 +41,7 @@ export interface Dataset {
 export interface RawDataset {
   id: string;
   name: string;
-  inputShape: [number, number, number];
+  inputShape: number[];
   numClasses: number;
   train: DataSplit;
   test: DataSplit | null;
@@ -141,15 +142,37 @@ export function classCounts(split: DataSplit, numClasses: number): number[] {
   return c;
 }
 
+const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Whether `shape` is what a model input of `want` (null: any size) takes: same rank, every known size equal. */
+function fits(shape: number[], want: Array<number | null>): boolean {
+  return shape.length === want.length && want.every((d, i) => d === null || d === shape[i]);
+}
+
 /**
- * Flat images ([n, d], `flat`) take the shape of a model's input [h, w, c] when it holds d values: the values stay in
- * order, so a [n, 784] array feeds a [28, 28, 1] input as a reshape would. Returns whether the data now has that shape.
+ * Give the data the shape of a model's input when the values are the model's input in the same order, and return
+ * whether the data now has it. In turn:
+ * - the shape as it is ([h, w, c] for [h, w, c]);
+ * - the array's own shape before the loaders read it as images: flat rows [n, d] as [d] (a Dense model's vector,
+ *   an Embedding's token ids), [n, h, w] as [h, w] (a sequence of `h` steps of `w` features for a Conv1D or an LSTM,
+ *   whose input may leave the steps open: [null, w]);
+ * - a reshape that keeps the values in order, only where no order is in doubt: flat rows into any input of the same
+ *   size (a [n, 784] array feeds a [28, 28, 1] input), images into a flat input (a [n, 12, 12, 1] array feeds a
+ *   [144] input, as a Flatten would).
+ * A shape with axes in another order ([c, h, w] for [h, w, c]) is never produced: those are refused by the caller.
  */
-export function fitFlatImages(data: Dataset, modelInput: Array<number | null>): boolean {
-  if (!data.flat || modelInput.length !== 3 || modelInput.some((d) => d === null)) return false;
-  const d = data.inputShape[0] * data.inputShape[1] * data.inputShape[2];
-  if ((modelInput as number[]).reduce((a, b) => a * b, 1) !== d) return false;
-  data.inputShape = modelInput as [number, number, number];
-  data.flat = false;
-  return true;
+export function fitModelInput(data: Dataset, modelInput: Array<number | null>): boolean {
+  const have = data.inputShape;
+  const size = product(have);
+  const own = data.flat ? [size] : have.length === 3 && have[2] === 1 ? [have[0], have[1]] : have;
+  const known = modelInput.every((d) => d !== null) ? (modelInput as number[]) : null;
+  const adopt = (shape: number[]) => {
+    data.inputShape = shape;
+    data.flat = false;
+    return true;
+  };
+  if (fits(have, modelInput)) return adopt(have);
+  if (fits(own, modelInput)) return adopt(own);
+  if (known && product(known) === size && (data.flat || known.length === 1)) return adopt(known);
+  return false;
 }

@@ -3,9 +3,10 @@
  * `y_train`, `x_test`, `y_test`) or `--data npy:DIR` (the four arrays as DIR/x_train.npy ...).
  *
  * Images: uint8 (scaled to [0, 1] by 1/255, as the IDX loader does), float32 or float64 (taken as they are, and
- * refused if not finite); NHWC [n, h, w, c], [n, h, w] (one channel) or flat [n, d]. Flat images keep their values in
- * the same order and take the shape of the model's input when the search checks the model (run/setup.ts): a [n, 784]
- * array feeds a model whose input is [28, 28, 1]. Labels: int32 or int64 class indices [n] (or [n, 1]), or one-hot
+ * refused if not finite), or signed integers and uint16/uint32 (taken as they are: token ids for an Embedding); NHWC
+ * [n, h, w, c], [n, h, w] (one channel, or a sequence of h steps of w features) or flat [n, d]. The values keep their
+ * order and take the shape of the model's input when the search checks the model (run/setup.ts, `fitModelInput`):
+ * a [n, 784] array feeds a model whose input is [28, 28, 1], a [n, 24, 3] array a Conv1D or LSTM input [24, 3]. Labels: int32 or int64 class indices [n] (or [n, 1]), or one-hot
  * rows [n, k] of any type with exactly one 1 each. Each way a file can be wrong is a one-line DataError.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -40,12 +41,12 @@ function readArrays(kind: 'npz' | 'npy', path: string): Record<ArrayName, NpyArr
   return out;
 }
 
-const IMAGE_TYPES = ['u1', 'f4', 'f8'];
+const IMAGE_TYPES = ['u1', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u2', 'u4'];
 const LABEL_TYPES = ['i4', 'i8', 'u1', 'i1', 'u2', 'i2', 'u4', 'u8'];
 
 /** Images as float32 in NHWC order, and their per-image shape ([h, w, c], or [1, 1, d] for flat ones). */
 function images(a: NpyArray, what: string): { x: Float32Array; shape: [number, number, number]; flat: boolean } {
-  if (!IMAGE_TYPES.includes(a.type)) throw new DataError(`${what} holds ${a.type} values; images must be uint8, float32 or float64`);
+  if (!IMAGE_TYPES.includes(a.type)) throw new DataError(`${what} holds ${a.type} values; inputs must be uint8 (images), float32, float64 or int32 / int64 (token ids)`);
   const [n, ...rest] = a.shape;
   if (a.shape.length < 2 || a.shape.length > 4 || n === 0 || rest.includes(0)) {
     throw new DataError(`${what} has shape (${a.shape.join(', ')}); images must be [n, h, w, c], [n, h, w] or flat [n, d] with n > 0`);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { ModelError } from '../../errors.js';
 import { normalizeKerasTopology, normalizeWeightNames } from './keras-topology.js';
+import { inlineNestedSequentials } from './nested-models.js';
 
 interface ModelJson {
   modelTopology: object;
@@ -64,7 +65,7 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
   // converter output from tf.keras 2 and Keras 3 (keras-topology.ts); tfjs's own model.json passes unchanged
   let modelTopology: object;
   try {
-    modelTopology = normalizeKerasTopology(json.modelTopology) as object;
+    modelTopology = inlineNestedSequentials(normalizeKerasTopology(json.modelTopology)) as object;
   } catch (e) {
     if (e instanceof ModelError) throw new ModelError(`${path}: ${e.message}`);
     throw e;
@@ -94,6 +95,9 @@ export async function loadModel(pathArg: string): Promise<tf.LayersModel> {
       tf.io.fromMemory({ modelTopology, weightSpecs: renamed, weightData: tf.io.concatenateArrayBuffers(buffers) }),
     );
   } catch (e) {
-    throw new ModelError(`cannot build the model in ${path}: ${(e as Error).message.split('\n')[0]}`);
+    // tfjs's unknown-class error goes on to list reasons on further lines: keep its first sentence and say the fix
+    const first = (e as Error).message.split('\n')[0].replace(/\.?\s*This may be due to one of the following reasons:\s*$/, '');
+    const fix = /^Unknown (layer|activation|initializer|regularizer|constraint)/.test(first) ? "; autoshrink builds tfjs-layers' own classes only: rebuild the model without the custom class" : '';
+    throw new ModelError(`cannot build the model in ${path}: ${first}${fix}`);
   }
 }

@@ -429,6 +429,8 @@ export interface ApplyOptions {
   model?: string;
   data?: string;
   dataSeed?: number;
+  /** Examples carved from the training data for validation (default 2000, as a search's); lower for a small dataset. */
+  validationSize?: number;
   out: string;
   steps: number;
   batchSize?: number;
@@ -448,7 +450,7 @@ export async function applyStrategy(strategy: Strategy, opts: ApplyOptions): Pro
     checkPreserveRatios(m, strategy.layers, `strategy (${modelName})`);
     return layers;
   };
-  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, workdir: opts.workdir }, undefined, check);
+  const bench = await prepare({ model: modelName, data: dataSpec, dataSeed: opts.dataSeed ?? 1, validationSize: opts.validationSize, workdir: opts.workdir }, undefined, check);
   try {
     const layers = check(bench.model);
     const out = resolve(opts.out);

@@ -24,10 +24,24 @@ export function planPlanner(ctx: PlannerContext): Planner {
   });
 }
 
-/** Per layer, its preserve-ratio ladder (cheapest first): its candidates with the costliest setting's other knobs. */
+/**
+ * Which of two settings of equal cost keeps more of the layer: more bits, less pruning, no clustering (else more
+ * clusters), full-precision activations (else more bits). A flops or latency budget prices bits, pruning and
+ * clusters alike, so the costliest settings tie and the plan must not take the most damaging of them (prune 0.9).
+ */
+function fidelityFirst(a: LayerSpec, b: LayerSpec): number {
+  const clusters = (s: LayerSpec) => (s.clusters === 0 ? Infinity : s.clusters);
+  const abits = (s: LayerSpec) => s.activationBits ?? Infinity;
+  return b.bits - a.bits || a.pruneRatio - b.pruneRatio || clusters(b) - clusters(a) || abits(b) - abits(a) || 0;
+}
+
+/** Per layer, its preserve-ratio ladder (cheapest first): its candidates with the costliest setting's other knobs
+ * (of the costliest settings, the one that keeps the most: fidelityFirst). */
 export function preserveLadders(env: CompressionEnv): LayerSpec[][] {
-  return env.plan.candidates.map(({ specs }) => {
-    const top = withoutPreserve(specs[specs.length - 1]);
+  return env.plan.candidates.map(({ specs, costs }) => {
+    const most = costs[costs.length - 1];
+    const costliest = specs.filter((_, j) => costs[j] >= most * (1 - 1e-9));
+    const top = withoutPreserve([...costliest].sort(fidelityFirst)[0]);
     const ladder = specs.filter((s) => sameSpec(withoutPreserve(s), top));
     return ladder.sort((a, b) => preserveOf(a) - preserveOf(b));
   });

@@ -7,7 +7,7 @@ import { CompressionEnv } from '../../env/compression-env.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { compressibleLayers } from '../../env/layers.js';
 import { type LatencyTable, predictLatency } from '../../env/latency-table.js';
-import { channelPairs, followers, measureLatencyTable } from '../../env/latency-timing.js';
+import { channelPairs, followers, measureLatencyTable, randomInput } from '../../env/latency-timing.js';
 import { buildModel } from '../../env/models/zoo.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { BASE, envConfig, space } from '../helpers/env-config.js';
@@ -131,4 +131,18 @@ test('a unit is timed with the per-channel layers after it: mobilenet-tiny conv0
   t.deepEqual(names('dw1'), ['dw1_bn', 'dw1_relu']);
   t.deepEqual(names('pw3'), ['pw3_bn', 'pw3_relu']);
   t.deepEqual(names('fc'), []);
+});
+
+test('a model is timed on inputs it can take: token ids 0..49 for an Embedding of 50 rows (a negative id is no row), normal values otherwise', (t) => {
+  const text = tf.sequential({ layers: [tf.layers.embedding({ inputDim: 50, outputDim: 4, inputLength: 8 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
+  const vector = tf.sequential({ layers: [tf.layers.dense({ inputShape: [8], units: 2 })] });
+  t.teardown(() => [text, vector].forEach((m) => m.dispose()));
+  const ids = randomInput(text, 64);
+  const values = ids.dataSync();
+  ids.dispose();
+  t.is(values.length, 64 * 8);
+  t.true(values.every((v) => Number.isInteger(v) && v >= 0 && v < 50));
+  const normal = randomInput(vector, 64);
+  t.true(normal.dataSync().some((v) => v < 0));
+  normal.dispose();
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { DataError } from '../../errors.js';
-import { fitFlatImages } from '../../env/data/dataset.js';
+import { fitModelInput } from '../../env/data/dataset.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { encodeNpy } from '../../env/data/npy.js';
 import { encodeZip } from '../../env/data/zip.js';
@@ -74,9 +74,20 @@ test('flat [n, 16] images take a model input of [4, 4, 1] (same values, same ord
   const data = loadDataset(`npz:${npz(t, digits({ flat: true }))}`, opts);
   t.deepEqual(data.inputShape, [1, 1, 16]);
   t.true(data.flat);
-  t.false(fitFlatImages({ ...data }, [5, 5, 1]), '25 values are not 16');
-  t.true(fitFlatImages(data, [4, 4, 1]));
+  t.false(fitModelInput({ ...data }, [5, 5, 1]), '25 values are not 16');
+  t.true(fitModelInput(data, [4, 4, 1]));
   t.deepEqual(data.inputShape, [4, 4, 1]);
+});
+
+test('int32 token ids [n, 5] load as they are (not divided by 255) and take an input of [5]', (t) => {
+  // token i of the whole x_train array is i % 50
+  const ids = (n: number) => encodeNpy('<i4', [n, 5], bytesOf(Int32Array.from({ length: n * 5 }, (_, i) => i % 50)));
+  const data = loadDataset(`npz:${npz(t, { ...digits(), x_train: ids(40), x_test: ids(10) })}`, opts);
+  t.deepEqual(data.inputShape, [1, 1, 5]);
+  t.true(fitModelInput(data, [5]));
+  t.deepEqual(data.inputShape, [5]);
+  // test row 1 is ids 5..9 of x_test
+  t.deepEqual([...data.test.x.subarray(5, 10)], [5, 6, 7, 8, 9]);
 });
 
 const i32 = (n: number, f: (i: number) => number) => encodeNpy('<i4', [n], bytesOf(Int32Array.from({ length: n }, (_, i) => f(i))));

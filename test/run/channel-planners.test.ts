@@ -30,6 +30,21 @@ test.serial('--agent plan: one ratio for all, 0.5 (125,600 MACs; 0.55 costs 138,
   t.is(first.cost, 132_800);
 });
 
+test.serial('--agent plan with --knobs bits,prune,channels under flops: the same ratios, and the other knobs at 8 bits and no pruning (a flops budget prices every prune ratio alike: the plan must not take 0.9)', async (t) => {
+  const events: RunEvent[] = [];
+  await runSearch({ ...base, knobs: ['bits', 'prune', 'channels'], agent: 'plan' }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });
+  const [first] = finished(events);
+  t.deepEqual(ratios(first), [0.5, 0.95, 1]);
+  t.deepEqual(
+    first.strategy.map((l) => [l.bits, l.pruneRatio]),
+    [
+      [8, 0],
+      [8, 0],
+      [8, 0],
+    ],
+  );
+});
+
 test.serial('--warm-start plan: episode 1 is the plan (the fill finds no raise that fits) and the actor reproduces it on all 3 layers; every episode fits', async (t) => {
   const events: RunEvent[] = [];
   await runSearch({ ...base, agent: 'ddpg', warmStart: 'plan', episodes: 4, warmup: 1 }, { workdir, backend: 'wasm', onEvent: (e) => events.push(e) });

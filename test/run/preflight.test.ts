@@ -103,3 +103,25 @@ test('a work directory holding runs and cached models passes as it is', async (t
   await preflight(config(), workdir);
   t.true(existsSync(join(workdir, 'runs.db')));
 });
+
+test('a dilated convolution is refused before the search when the run would fine-tune it, and passes with every fine-tune off', async (t) => {
+  const dir = tmpDir(t);
+  const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 3, dilationRate: 2, name: 'dil' }), tf.layers.flatten(), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  await saveModel(model, join(dir, 'model'));
+  model.dispose();
+  const path = join(dir, 'model', 'model.json');
+  // the default run fine-tunes in the re-rank (60 steps) and the final stage (600)
+  const e = await refusal(t, preflight(config({ model: path, budget: 'size:8bits' }), join(dir, 'ws')), ConfigError);
+  t.is(e.message, 'layer dil (Conv2D, dilation 2x2) cannot be fine-tuned: tfjs has no gradient for dilated convolutions; compress without fine-tuning (--finetune-steps 0 --rerank-top 0 --final-steps 0)');
+  await t.notThrowsAsync(preflight(config({ model: path, budget: 'size:8bits', finetuneSteps: 0, rerankTop: 0, finalSteps: 0 }), join(dir, 'ws')));
+});
+
+test('a latency budget on a model whose input leaves the sequence length open is refused in one line before any timing', async (t) => {
+  const dir = tmpDir(t);
+  // MNIST's [28, 28, 1] digits read as 28 steps of 28 features
+  const model = tf.sequential({ layers: [tf.layers.lstm({ inputShape: [null, 28], units: 4 }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  await saveModel(model, join(dir, 'model'));
+  model.dispose();
+  const e = await refusal(t, preflight(config({ model: join(dir, 'model', 'model.json'), budget: 'latency:0.5', knobs: ['channels'] }), join(dir, 'ws')), ConfigError);
+  t.is(e.message, 'a latency budget times the model at one input size, but its input [null, 28] leaves a size open; save the model with a fixed input shape (e.g. the data\'s sequence length)');
+});
