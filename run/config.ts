@@ -170,8 +170,8 @@ export const RunConfigFields = z
     ),
     channelStep: field(z.number().positive().max(0.5).default(0.05), 'Grid step of the preserve ratio'),
     channelMethod: field(
-      z.enum(['l1', 'lasso']).default('l1'),
-      "Which channels the channels knob keeps: l1 (largest filter L1 norm) or lasso (He et al. 2017: LASSO on sampled feature maps, then a least-squares refit of the next layer; slower)",
+      z.enum(['l1', 'lasso']).default('lasso'),
+      "Which channels the channels knob keeps: lasso (He et al. 2017: LASSO on sampled feature maps, then a least-squares refit of the next layer) or l1 (largest filter L1 norm: faster, far less accurate at the same ratios)",
     ),
     order: field(z.enum(['forward', 'backward', 'random']).default('forward'), "Layer walk order; random = a new permutation each episode (PocketFlow's)"),
     exclude: field(z.array(z.string()).default([]), 'Layers (names or globs) kept at full precision; repeat the flag for more', { form: 'repeat', defaultText: 'none' }),

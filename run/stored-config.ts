@@ -5,7 +5,8 @@
  * not today's default. Every stored config is a whole parsed config, so a missing field marks an older run:
  * - `bnBatches` (batch-norm re-estimation) absent: 0, so a resumed run keeps scoring as it did;
  * - `channelMethod` absent (stored before the channels knob): `flops:X` then counted sparse MACs, which is
- *   `sparse-flops:X` now (`flops` counts the dense MACs of the built model).
+ *   `sparse-flops:X` now (`flops` counts the dense MACs of the built model); and the channels were chosen by L1 norm
+ *   (`l1`, the default before LASSO).
  */
 export function migrateStoredConfig(stored: unknown): unknown {
   if (typeof stored !== 'object' || stored === null) return stored;
@@ -35,5 +36,7 @@ export function migrateStoredConfig(stored: unknown): unknown {
     if (typeof raw.maxDrop === 'number') raw.maxDrop = raw.maxDrop * 100;
   }
   if (raw.channelMethod === undefined && typeof raw.budget === 'string' && raw.budget.startsWith('flops:')) raw.budget = `sparse-${raw.budget}`;
+  // runs stored before the channels knob, or before LASSO became its default, chose channels by L1 norm
+  if (raw.channelMethod === undefined) raw.channelMethod = 'l1';
   return raw;
 }

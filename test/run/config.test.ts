@@ -119,6 +119,8 @@ test('a run stored before batch-norm re-estimation and the dense flops budget re
   const { bnBatches: _bn, channelMethod: _cm, ...old } = { ...DEFAULT_CONFIG, budget: 'flops:0.5' };
   const migrated = parseRunConfig(migrateStoredConfig(old));
   t.is(migrated.bnBatches, 0);
+  t.is(migrated.channelMethod, 'l1', 'stored before LASSO was the default: its channels were chosen by L1 norm');
+  t.is(DEFAULT_CONFIG.channelMethod, 'lasso', 'new runs choose channels by LASSO with a least-squares refit');
   t.is(parseRunConfig(migrateStoredConfig({ ...DEFAULT_CONFIG, warmSigma: undefined })).warmSigma, 0, 'a warm start stored before --warm-sigma keeps its uniform warm-up');
   t.is(migrated.budget, 'sparse-flops:0.5');
   t.is(DEFAULT_CONFIG.reward, 'cross-entropy', 'new runs are searched on the validation loss');
