@@ -20,7 +20,7 @@
  */
 import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
-import type { LayerInfo } from './layers.js';
+import { inputEmbedding, type LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';
 
 /** Blocks per table entry (after the warm-up). */
@@ -244,11 +244,9 @@ export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: numb
  * fractional id is no row of it), else normal values. The caller disposes it. */
 export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
   const shape = model.inputs[0].shape.slice(1) as number[];
-  const input = model.inputs[0];
-  const embedding = model.layers.find((l) => l.getClassName() === 'Embedding' && l.inboundNodes.some((n) => n.inputTensors.includes(input)));
+  const embedding = inputEmbedding(model);
   if (!embedding) return tf.randomNormal([batch, ...shape]);
-  const rows = (embedding.getConfig() as { inputDim: number }).inputDim;
-  return tf.tidy(() => tf.randomUniform([batch, ...shape], 0, rows).floor());
+  return tf.tidy(() => tf.randomUniform([batch, ...shape], 0, embedding.rows).floor());
 }
 
 /**

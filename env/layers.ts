@@ -285,3 +285,10 @@ export function describeLeftOut(left: LeftOutLayer[]): string {
   const parts = left.map((l) => `${l.name} (${l.className}, ${l.reason}, ${l.params.toLocaleString('en-US')} weights)`);
   return `left at full precision: ${parts.join(', ')}`;
 }
+
+/** The Embedding layer that reads `model`'s input directly (its values are token ids, rows of its table), or null. */
+export function inputEmbedding(model: tf.LayersModel): { name: string; rows: number } | null {
+  const input = model.inputs[0];
+  const layer = model.layers.find((l) => l.getClassName() === 'Embedding' && l.inboundNodes.some((n) => n.inputTensors.includes(input)));
+  return layer ? { name: layer.name, rows: (layer.getConfig() as { inputDim: number }).inputDim } : null;
+}

@@ -6,6 +6,7 @@
 import * as tf from '../tfjs.js';
 import { DataError, ModelError } from '../errors.js';
 import { type Dataset, fitModelInput } from '../env/data/dataset.js';
+import { inputEmbedding } from '../env/layers.js';
 import { loadDataset } from '../env/data/load-dataset.js';
 import { loadOrTrainBaseline } from '../env/models/baseline-cache.js';
 import { loadModel } from '../env/models/model-io.js';
@@ -100,10 +101,9 @@ export function checkFits(model: tf.LayersModel, data: Dataset, name: string): v
  * the table's size. uint8 arrays are read as images (divided by 255), which would silently feed it row 0.
  */
 function checkTokenIds(model: tf.LayersModel, data: Dataset, name: string): void {
-  const input = model.inputs[0];
-  const embedding = model.layers.find((l) => l.getClassName() === 'Embedding' && l.inboundNodes.some((n) => n.inputTensors.includes(input)));
+  const embedding = inputEmbedding(model);
   if (!embedding) return;
-  const rows = (embedding.getConfig() as { inputDim: number }).inputDim;
+  const { rows } = embedding;
   for (const [what, split] of [['train', data.train], ['validation', data.validation], ['test', data.test]] as const) {
     const bad = split.x.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= rows);
     if (bad >= 0) {
