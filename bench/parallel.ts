@@ -6,6 +6,10 @@
  * run-finished; starting the threads or connecting to the queue is reported apart. The machine is shared: before each
  * model the script measures what 2 threads of a plain CPU-bound loop get against 1 right now (the ceiling any
  * 2-worker speed-up can reach at that moment), so a missed goal can be told apart from a busy machine.
+ * `--finetune-steps N` sets the fine-tune per episode (default: the product's); `--modes` picks the evaluators
+ * (inproc,threads,queue); `--out` the results file. The issue's headline, `search --model lenet5 --episodes 100
+ * --finetune-steps 60 --final-steps 0 --workers 2`, is
+ *   npx tsx bench/parallel.ts --models lenet5 --episodes lenet5:100 --finetune-steps 60 --modes inproc,threads --out bench/results/headline.md
  *   npx tsx bench/parallel.ts [--models lenet5,mobilenet-tiny] [--episodes lenet5:16,mobilenet-tiny:6] [--workdir .autoshrink]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,11 +22,15 @@ import type { RunEvent } from '../run/events.js';
 import { runSearch, storePath } from '../run/search.js';
 import { prepare } from '../run/setup.js';
 import { openStore } from '../run/store/store.js';
-import { arg, table, writeResults } from './common.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { arg, machine, table } from './common.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
 const episodesOf = new Map(arg('episodes', 'lenet5:16,mobilenet-tiny:6').split(',').map((p) => [p.split(':')[0], Number(p.split(':')[1])] as const));
 const workdir = arg('workdir', '.autoshrink');
+const finetuneSteps = Number(arg('finetune-steps', String(DEFAULT_CONFIG.finetuneSteps)));
+const modeNames = arg('modes', 'inproc,threads,queue').split(',');
+const out = arg('out', 'bench/results/parallel.md');
 const backend = (await selectBackend('wasm')).name;
 const loadBefore = loadavg()[0];
 
@@ -115,7 +123,7 @@ async function measure(config: Partial<RunConfig>): Promise<Measured> {
   return { startSeconds, loopSeconds, evalSeconds, episodes: r.episodes, strategies };
 }
 
-const queueUrl = await startQueue();
+const queueUrl = modeNames.includes('queue') ? await startQueue() : '';
 const rows: Array<Array<string | number>> = [];
 const notes: string[] = [];
 for (const model of models) {
@@ -124,12 +132,15 @@ for (const model of models) {
   process.stdout.write(`${model}: 2 threads of a plain loop get ${reach.toFixed(2)}x one right now\n`);
   // the baseline is trained once (cached) before anything is timed
   (await prepare({ model, data: 'mnist', dataSeed: 1, workdir })).model.dispose();
-  const base: Partial<RunConfig> = { model, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0, rolloutBatch: 2, seed: 1 };
-  const modes: Array<[string, Partial<RunConfig>]> = [
-    ['1 worker (in-process)', { ...base, workers: 1 }],
-    ['2 worker threads', { ...base, workers: 2 }],
-    ['queue, 2 worker processes', { ...base, workers: 2, queue: queueUrl }],
+  // mobilenet-tiny cannot reach the default fp32/20 (its batch norms stay fp32): the README's setting for it
+  const budget = model === 'mobilenet-tiny' ? 'size:1.5bits' : DEFAULT_CONFIG.budget;
+  const base: Partial<RunConfig> = { model, episodes, budget, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0, finetuneSteps, rolloutBatch: 2, seed: 1 };
+  const all: Array<[string, string, Partial<RunConfig>]> = [
+    ['inproc', '1 worker (in-process)', { ...base, workers: 1 }],
+    ['threads', '2 worker threads', { ...base, workers: 2 }],
+    ['queue', 'queue, 2 worker processes', { ...base, workers: 2, queue: queueUrl }],
   ];
+  const modes = all.filter(([key]) => modeNames.includes(key)).map(([, label, config]) => [label, config] as [string, Partial<RunConfig>]);
   let one: Measured | null = null;
   for (const [label, config] of modes) {
     process.stdout.write(`${model}, ${label}: `);
@@ -142,20 +153,24 @@ for (const model of models) {
     const machineNow = label.startsWith('1 ') ? `${reach.toFixed(2)}x` : '';
     const bound = label.startsWith('1 ') ? `${amdahl.toFixed(2)}x` : '';
     rows.push([model, label, m.episodes, m.startSeconds.toFixed(1), m.loopSeconds.toFixed(1), perMinute.toFixed(1), `${speedup.toFixed(2)}x`, bound, machineNow, m.strategies === one.strategies ? 'yes' : 'NO']);
-    if (model === 'lenet5') notes.push(`lenet5, ${label}: a 100-episode search would take about ${(100 / perMinute).toFixed(1)} min at this rate`);
+    if (model === 'lenet5') notes.push(`lenet5, ${label}: a 100-episode search loop would take about ${(100 / perMinute).toFixed(1)} min at this rate (${m.startSeconds.toFixed(1)} s before it)`);
   }
 }
 
-writeResults(
-  'bench/results/parallel.md',
-  'Episodes in parallel',
-  `npx tsx bench/parallel.ts --models ${models.join(',')} --episodes ${[...episodesOf].map(([k, v]) => `${k}:${v}`).join(',')}`,
-  `Default search settings (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${DEFAULT_CONFIG.finetuneBatch} per episode, rewards on ` +
-    `${DEFAULT_CONFIG.evalSize || DEFAULT_CONFIG.validationSize} validation images), DDPG, seed 1, rollout batch 2 in every row, final stage skipped; backend ${backend} ` +
+// bench/coordinator.ts's sections of parallel.md (from its first "## The coordinator") are kept as they are
+const KEEP = '\n## The coordinator';
+const before = existsSync(out) ? readFileSync(out, 'utf8') : '';
+const kept = before.includes(KEEP) ? before.slice(before.indexOf(KEEP)) : '';
+const command = `npx tsx bench/parallel.ts --models ${models.join(',')} --episodes ${[...episodesOf].map(([k, v]) => `${k}:${v}`).join(',')} --finetune-steps ${finetuneSteps} --modes ${modeNames.join(',')}${out === 'bench/results/parallel.md' ? '' : ` --out ${out}`}`;
+const body =
+  `Search settings: ${finetuneSteps} fine-tune steps of batch ${DEFAULT_CONFIG.finetuneBatch} per episode, rewards on ` +
+    `${DEFAULT_CONFIG.evalSize || DEFAULT_CONFIG.validationSize} validation images, budget ${DEFAULT_CONFIG.budget} (mobilenet-tiny size:1.5bits), DDPG with its default warm start (the sensitivities and the imitation are inside the loop, in episode 0), seed 1, rollout batch 2 in every row, final stage skipped; backend ${backend} ` +
     `(one thread per evaluator). "start" is from the call to run-started (dataset, model, baseline accuracy, and starting the threads or connecting ` +
     `to the queue); the rate and the speed-up count the search loop only (run-started to run-finished). "same strategies": every stored strategy equals ` +
     `the in-process run's. "Amdahl bound for 2": the in-process run's loop time over the same with its evaluation time (compress, fine-tune, score) halved and the coordinator's own time (agent, store, events) kept: the best 2 workers could do on 2 idle cores. "machine ceiling": what 2 threads of a plain CPU-bound loop got against 1 just before the model's three runs (2.00x on two idle cores). Load average ${loadBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n` +
     table(['model', 'evaluator', 'episodes', 'start s', 'loop s', 'episodes/min', 'speed-up', 'Amdahl bound for 2', 'machine ceiling', 'same strategies'], rows) +
-    `\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
-);
+    `\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+const text = `# Episodes in parallel\n\n- date: ${new Date().toISOString()}\n- machine: ${machine()}\n- command: \`${command}\`\n\n${body}${kept ? `\n${kept.trimStart()}` : ''}`;
+writeFileSync(out, text);
+process.stdout.write(`\n${text.slice(0, 4000)}\nwritten to ${out}\n`);
 process.exit(0);

@@ -6,8 +6,10 @@
  *   (optimizer.minimize, as env/train.ts), the fine-tune of a typical searched strategy (env/compress-model.ts; every
  *   layer at 4 bits per channel, 'mse' ranges, half pruned), and the same fine-tune with wasm's own kernels instead of
  *   ours (env/wasm-kernels.ts `setFastWasmKernels(false)`: the kernels before ours replaced them);
- * - the default search for a few episodes: episodes per minute, where an episode's time goes, and the fine-tune's
- *   samples/s inside the search (shadow setup and finalize included).
+ * - the search for a few episodes at the product's defaults but --finetune-steps (default 60, the issue's headline
+ *   setting) and, for mobilenet-tiny, the budget (size:1.5bits: fp32/20 is below what it can reach): episodes per
+ *   minute, where an episode's time goes, and the fine-tune's samples/s inside the search (shadow setup and finalize
+ *   included). Episode 0 carries the warm start's sensitivities and imitation: its time is shown apart, not shared.
  * Achieved GFLOP/s counts a training step as 3x the forward multiply-accumulates x 2 FLOPs.
  *   npx tsx bench/speed.ts [--models mlp,lenet5,mobilenet-tiny] [--episodes 8] [--rounds 3] [--workdir .autoshrink]
  */
@@ -28,6 +30,9 @@ import { plainStepMs } from './plain-step.js';
 
 const models = arg('models', 'mlp,lenet5,mobilenet-tiny').split(',');
 const episodes = Number(arg('episodes', '8'));
+const searchSteps = Number(arg('finetune-steps', '60'));
+/** The search's budget: the product's default, but mobilenet-tiny cannot reach fp32/20 (its batch norms stay fp32). */
+const budgetOf = (model: string) => (model === 'mobilenet-tiny' ? 'size:1.5bits' : DEFAULT_CONFIG.budget);
 const rounds = Number(arg('rounds', '3'));
 const workdir = arg('workdir', '.autoshrink');
 const backend = (await selectBackend('auto')).name;
@@ -117,7 +122,7 @@ for (const name of models) {
 
   const finished: EpisodeFinishedEvent[] = [];
   const t0 = performance.now();
-  await runSearch({ model: name, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0 }, {
+  await runSearch({ model: name, episodes, warmup: Math.min(DEFAULT_CONFIG.warmup, episodes - 2), finalSteps: 0, finetuneSteps: searchSteps, budget: budgetOf(name) }, {
     workdir,
     backend,
     onEvent: (e) => {
@@ -125,15 +130,18 @@ for (const name of models) {
     },
   });
   const wall = (performance.now() - t0) / 1000;
-  const fresh = finished.filter((e) => !e.cached);
+  const first = finished.find((e) => e.episode === 0);
+  const fresh = finished.filter((e) => !e.cached && e.episode > 0);
   const sum = (g: (e: EpisodeFinishedEvent) => number) => fresh.reduce((s, e) => s + g(e), 0);
   const total = sum((e) => e.seconds);
   const ftSeconds = sum((e) => e.timings.finetune);
-  const inSearch = (fresh.length * DEFAULT_CONFIG.finetuneSteps * BATCH) / ftSeconds;
+  const inSearch = ftSeconds > 0 ? (fresh.length * searchSteps * BATCH) / ftSeconds : 0;
   const share = (v: number) => `${((100 * v) / total).toFixed(1)}%`;
   searchRows.push([
     name,
-    (finished.length / (wall / 60)).toFixed(1),
+    budgetOf(name),
+    first ? first.seconds.toFixed(1) : '-',
+    ((finished.length - (first ? 1 : 0)) / ((wall - (first?.seconds ?? 0)) / 60)).toFixed(1),
     (total / fresh.length).toFixed(2),
     share(ftSeconds),
     share(sum((e) => e.timings.evaluate)),
@@ -150,7 +158,7 @@ const bound = (boundBefore + boundAfter) / 2;
 for (const row of stepRows) {
   row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
 }
-for (const row of searchRows) row.push(`${((100 * Number(row[9])) / bound).toFixed(1)}%`);
+for (const row of searchRows) row.push(`${((100 * Number(row[11])) / bound).toFixed(1)}%`);
 for (const row of batchRows) row.push(...row.slice(-3).map((v) => `${((100 * Number(v)) / bound).toFixed(1)}%`));
 
 const row = (name: string) => stepRows.find((r) => r[0] === name);
@@ -167,6 +175,10 @@ if (mobile) {
   goals.push(
     `- mobilenet-tiny fine-tune >= 3x the old 111 samples/s (>= 333): ${f} samples/s, ${(f / 111).toFixed(1)}x, ${f >= 333 ? 'met' : 'MISSED'}; ` +
       `in this run ${mobile[7]}x the same fine-tune with wasm's own kernels (${mobile[6]} samples/s).`,
+  );
+  goals.push(
+    `- mobilenet-tiny fine-tune >= 2x the 277 samples/s of this file's previous run (2026-11-30, load 4-7; >= 554): ${f} samples/s, ${(f / 277).toFixed(1)}x, ` +
+      `${f >= 554 ? 'met across runs' : 'MISSED'} (a ratio across runs and loads, not side by side: bench/kernels.ts measures the kernel sets interleaved).`,
   );
 }
 
@@ -190,8 +202,9 @@ writeResults(
     goals.join('\n') +
     '\n\nThe same fine-tune at larger batches (one measurement each; whether accuracy holds at them is not measured here):\n\n' +
     table(['model', 'samples/s at 64', 'at 128', 'at 256', 'GFLOP/s at 64', 'at 128', 'at 256', 'of matmul bound at 64', 'at 128', 'at 256'], batchRows) +
-    `\n\n## Default search (${DEFAULT_CONFIG.finetuneSteps} fine-tune steps of batch ${BATCH} per episode, ${episodes} episodes, final stage skipped)\n\n` +
-    'Shares are of the wall time of freshly evaluated episodes (cached strategies excluded); the fine-tune share includes ' +
+    `\n\n## Search (${searchSteps} fine-tune steps of batch ${BATCH} per episode, ${episodes} episodes, final stage skipped, defaults otherwise)\n\n` +
+    "Episode 0 is the warm start's (the knapsack's sensitivities measured and the actor's imitation inside it): its seconds stand apart. " +
+    'Episodes/min and the shares count the episodes after it; shares are of the wall time of freshly evaluated episodes (cached strategies excluded); the fine-tune share includes ' +
     "each episode's shadow setup and finalize.\n\n" +
-    table(['model', 'episodes/min', 's/episode', 'fine-tune', 'evaluate', 'compress', 'agent', 'other', 'fine-tune samples/s', 'achieved GFLOP/s', 'of matmul bound'], searchRows),
+    table(['model', 'budget', 'episode 0 s', 'episodes/min after it', 's/episode', 'fine-tune', 'evaluate', 'compress', 'agent', 'other', 'fine-tune samples/s', 'achieved GFLOP/s', 'of matmul bound'], searchRows),
 );
