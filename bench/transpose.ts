@@ -125,7 +125,9 @@ const cases: Array<[number[], number[], tf.DataType, string]> = [
   [[64, 28, 28, 1], [3, 1, 2, 0], 'float32', "lenet5's first filter gradient (composite): x"],
   [[400, 120], [1, 0], 'float32', 'dense 400->120 weights'],
   [[30, 40, 50], [2, 1, 0], 'int32', 'rank 3 reversed, int32'],
-  [[16, 32], [1, 0], 'float32', 'small'],
+  [[84, 10], [1, 0], 'float32', 'dense 84->10 weights'],
+  [[64, 16], [1, 0], 'float32', 'small: [64, 16]'],
+  [[6, 5, 5, 16], [1, 2, 0, 3], 'float32', "small: lenet5's second filter gradient, back to [kh,kw,cin,cout]"],
   [[64, 1], [1, 0], 'float32', 'only an axis of size 1 moves'],
 ];
 const alone: Array<Array<string | number>> = [];
