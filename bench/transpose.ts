@@ -10,6 +10,11 @@
  *    what a faster Transpose could save at most.
  * 3. The fine-tune step (env/compress-model.ts, the typical strategy of bench/kernels.ts) with 'ours' and 'js' against
  *    'wasm', interleaved rounds, medians.
+ * 4. Inside the first layer's filter gradient in a fine-tune step (Conv2DBackpropFilter over [64,28,28,1]): every
+ *    kernel it calls, per step.
+ * 5. What that points to: wasm's BatchMatMul (XNNPACK's fully-connected operator) packs its right operand, once per
+ *    tensor, and training hands it a new one every call. The products of section 4 with the same right operand each
+ *    call and with a new one (a fresh tensor of the same values), interleaved rounds, medians.
  *   npx tsx bench/transpose.ts [--models mobilenet-tiny,lenet5] [--rounds 5] [--workdir .autoshrink]
  */
 import * as tf from '../tfjs.js';
@@ -214,6 +219,68 @@ for (const name of models) {
 }
 setFastWasmKernels(true);
 
+// --- 4. inside the first layer's filter gradient
+const nested = new Map<string, number>();
+const inside: Array<Array<string | number>> = [];
+{
+  const stack: string[] = [];
+  const unwrapped = tf.getKernelsForBackend('wasm');
+  for (const config of unwrapped) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        const key = `${config.kernelName} ${Object.values(args.inputs).map((t) => `[${t?.shape}]`).join(' ')}`;
+        const path = stack.length > 0 ? `${stack[0]} > ${key}` : key;
+        stack.push(key);
+        const t0 = performance.now();
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          stack.pop();
+          nested.set(path, (nested.get(path) ?? 0) + performance.now() - t0);
+        }
+      },
+    });
+  }
+  for (const name of models) {
+    const { model, data } = await prepare({ model: name, data: 'mnist', dataSeed: 1, workdir });
+    const originals = new OriginalWeights(model, compressibleLayers(model));
+    await finetuneMs(model, originals, data, 1);
+    nested.clear();
+    await finetuneMs(model, originals, data, 4);
+    const first = [...nested].filter(([k]) => k.startsWith('Conv2DBackpropFilter [64,28,28,1]')).sort((a, b) => b[1] - a[1]).slice(0, 6);
+    for (const [k, v] of first) inside.push([name, k, (v / 5).toFixed(2)]);
+    originals.dispose();
+    model.dispose();
+  }
+  for (const config of unwrapped) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+}
+
+// --- 5. BatchMatMul with the same right operand each call and with a new one
+const packing: Array<Array<string | number>> = [];
+for (const [m, k, n] of [[9, 50176, 16], [25, 36864, 6], [16, 12544, 32], [32, 3136, 64], [120, 64, 400]]) {
+  const a = tf.randomNormal([m, k]);
+  const b = tf.randomNormal([k, n]);
+  const same = () => tf.matMul(a, b);
+  const fresh = () => tf.tidy(() => tf.matMul(a, tf.add(b, 0))); // a new tensor; the Add is timed apart
+  const add = () => tf.add(b, 0);
+  const ms: number[][] = [[], [], []];
+  for (const f of [same, fresh, add]) f().dispose();
+  for (let r = 0; r < rounds * 2; r++) {
+    [same, fresh, add].forEach((f, i) => {
+      const t0 = performance.now();
+      f().dispose();
+      ms[i].push(performance.now() - t0);
+    });
+  }
+  const [s, f, d] = ms.map(median);
+  packing.push([`[${m},${k}] x [${k},${n}]`, k * n, s.toFixed(2), (f - d).toFixed(2), (((f - d - s) * 1e6) / (k * n)).toFixed(1)]);
+}
+
 writeResults(
   'bench/results/transpose.md',
   'Transpose on wasm: wasm\'s own, ours, a JavaScript copy',
@@ -227,5 +294,9 @@ writeResults(
     '\n\n## Every Transpose of a fine-tune step (default kernels, per step)\n\n' +
     table(['model', 'input by perm', 'calls', 'ms', 'shared (no copy)'], censusRows) +
     `\n\n## Fine-tune step (batch ${BATCH}, every layer 4 bits per channel, half pruned)\n\n` +
-    table(['model', 'steps', 'wasm ms/step', 'ours ms/step', 'js ms/step', 'wasm/ours', 'wasm/js'], steps),
+    table(['model', 'steps', 'wasm ms/step', 'ours ms/step', 'js ms/step', 'wasm/ours', 'wasm/js'], steps) +
+    "\n\n## Inside the first layer's filter gradient (default kernels, ms per step)\n\n" +
+    table(['model', 'kernel > kernel it calls', 'ms'], inside) +
+    '\n\n## BatchMatMul: the same right operand each call, or a new one (the new one\'s Add subtracted)\n\n' +
+    table(['product', 'right operand values', 'same ms', 'new ms', 'extra ns per right operand value'], packing),
 );
