@@ -9,12 +9,14 @@
  *   patches[n, y, x, c*T + t] = X[n, y*s + i, x*s + j, c],  T = kh*kw,
  * and dW = patches^T dY is one matrix product, [c*T, N] x [N, cout] (N = n*h*w), reshaped and transposed to
  * [kh, kw, cin, cout]. The wider of the two operands is transposed, so that the narrower is the product's right
- * operand, which XNNPACK packs anew for every new tensor (9-18 ns a value against 1-3 for wasm's Transpose, at load 5:
- * bench/results/transpose.md; the packing, not the Transpose, is the cost once put at 20 ns a value). The composite (env/wasm-kernels.ts) runs a convolution whose window is the whole output map, which XNNPACK
- * does slowly: 66 against 22 ms for mobilenet-tiny's first conv at batch 64, 25 against 7 ms for its last pointwise
- * conv (scratch timings at load 20). For larger patches (LeNet's 5x5 windows: 25 or 150 values a pixel against 6 or
- * 16 output channels) cutting them costs more than the composite, which keeps those. Sums run in another order:
- * float32 rounding only.
+ * operand: XNNPACK packs that operand anew for every new tensor, which costs more than wasm's Transpose of the other
+ * (9-18 against 1-3 ns a value at load 5; 1.4-1.6x faster pointwise filter gradients than transposing the narrower,
+ * bench/results/patch-operand.md). That packing, not the Transpose, is most of a first layer's filter gradient
+ * (bench/results/transpose.md). The composite (env/wasm-kernels.ts) runs a convolution whose window is the whole
+ * output map, which XNNPACK does slowly: 66 against 22 ms for mobilenet-tiny's first conv at batch 64, 25 against
+ * 7 ms for its last pointwise conv (scratch timings at load 20). For larger patches (LeNet's 5x5 windows: 25 or 150
+ * values a pixel against 6 or 16 output channels) cutting them costs more than the composite, which keeps those. Sums
+ * run in another order: float32 rounding only.
  */
 import * as tf from '../../tfjs.js';
 
