@@ -8,12 +8,15 @@
  * exactly (one product by 1, the rest by 0), in one vectorised call:
  *   patches[n, y, x, c*T + t] = X[n, y*s + i, x*s + j, c],  T = kh*kw,
  * and dW = patches^T dY is one matrix product, [c*T, N] x [N, cout] (N = n*h*w), reshaped and transposed to
- * [kh, kw, cin, cout]. The smaller of the two operands is transposed (wasm's Transpose is slow, about 20 ns a value
- * at load). The composite (env/wasm-kernels.ts) runs a convolution whose window is the whole output map, which XNNPACK
- * does slowly: 66 against 22 ms for mobilenet-tiny's first conv at batch 64, 25 against 7 ms for its last pointwise
- * conv (scratch timings at load 20). For larger patches (LeNet's 5x5 windows: 25 or 150 values a pixel against 6 or
- * 16 output channels) cutting them costs more than the composite, which keeps those. Sums run in another order:
- * float32 rounding only.
+ * [kh, kw, cin, cout]. The wider of the two operands is transposed, so that the narrower is the product's right
+ * operand: XNNPACK packs that operand anew for every new tensor, which costs more than wasm's Transpose of the other
+ * (4-12 against 0.6-2.7 ns a value at load 5; pointwise filter gradients 1.9-2.1x faster than transposing the narrower
+ * where the widths differ, bench/results/patch-operand.md). That packing, not the Transpose, is most of a first layer's
+ * filter gradient (bench/results/transpose.md). The composite (env/wasm-kernels.ts) runs a convolution whose window is
+ * the whole output map, which XNNPACK does slowly: 66 against 22 ms for mobilenet-tiny's first conv at batch 64, 25
+ * against 7 ms for its last pointwise conv (scratch timings at load 20). For larger patches (LeNet's 5x5 windows: 25 or
+ * 150 values a pixel against 6 or 16 output channels) cutting them costs more than the composite, which keeps those.
+ * Sums run in another order: float32 rounding only.
  */
 import * as tf from '../../tfjs.js';
 
@@ -70,8 +73,9 @@ export function convFilterGradFromPatches(x: tf.Tensor4D, dy: tf.Tensor4D, attrs
     const k = cin * kh * kw;
     const cols = isPlainPixelwise(info) ? tf.reshape(x, [rows, cin]) : tf.reshape(patches(x, attrs), [rows, k]);
     const dy2 = tf.reshape(dy, [rows, cout]);
-    // [k, cout], transposing whichever operand is smaller
-    const g = k <= cout ? tf.matMul(tf.transpose(cols), dy2) : tf.transpose(tf.matMul(tf.transpose(dy2), cols));
+    // [k, cout], with the narrower operand on the right: XNNPACK packs a product's right operand anew for every new
+    // tensor, 4-12 ns a value, where wasm's Transpose of the other costs 0.6-2.7 (bench/results/transpose.md)
+    const g = k <= cout ? tf.transpose(tf.matMul(tf.transpose(dy2), cols)) : tf.matMul(tf.transpose(cols), dy2);
     return tf.transpose(tf.reshape(g, [cin, kh, kw, cout]), [1, 2, 0, 3]) as tf.Tensor4D;
   });
 }
