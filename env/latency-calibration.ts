@@ -3,7 +3,8 @@
  * does not pay inside the model (its own call, tidy and read-back; a cold input) and misses what the model adds as
  * channels grow (the per-channel layers' and the next op's memory traffic). So the sum of the entries moves with a cut
  * by a different amount than the whole model does (measured on mobilenet-tiny: docs/latency.md). The calibration
- * times a few whole models, the uncompressed one and uniform cuts of it, in the same interleaved rounds, and fits
+ * times a few whole models, the uncompressed one and uniform cuts of it, in the table's own interleaved rounds (their
+ * fastest blocks, as the entries), and fits
  *
  *     measured = fullMs + scale * (tableSum - tableSum at full channels)
  *
@@ -13,17 +14,13 @@
  * (scale 1, its own constant) keeps working unchanged.
  *
  * Not in NetAdapt (its table is summed as it is); a per-table scale is the least a fit on whole models can correct,
- * and it needs a model of each cut (the untrained architecture's surgery) and a fraction of a second of timing.
+ * and it needs a model of each cut (the untrained architecture's surgery) and about a second of timing.
  */
 import type * as tf from '../tfjs.js';
 import { FULL_PRECISION, type LayerSpec } from '../learners/types.js';
 import { type ChannelSpace, pruneForCounts } from './channel-space.js';
-import type { LatencyTable } from './latency-table.js';
-import { predictLatency } from './latency-table.js';
-import { timeModels } from './latency-clock.js';
-
-/** Rounds of the calibration's whole-model timing (each times every model once, in turn). */
-export const CALIBRATION_ROUNDS = 31;
+import type { LayerInfo } from './layers.js';
+import { type LatencyTable, predictLatency } from './latency-table.js';
 
 /** One timed model: the table's raw sum for it and its measured time, in ms. */
 export interface CalibrationPoint {
@@ -54,33 +51,24 @@ export function calibrationRatios(ratios: number[]): number[] {
   return [...new Set([0, 1, 2].map((k) => below[Math.floor((k * below.length) / 3)]).filter((r) => r !== undefined))];
 }
 
-export interface Calibration {
-  scale: number;
-  /** The uncompressed model's measured time (its fastest block in the calibration's rounds), ms. */
-  fullMs: number;
-  points: CalibrationPoint[];
-}
-
-/**
- * Time `model` and its uniform cuts at `calibrationRatios(ratios)` side by side (fastest block of each, as the
- * entries), and fit the scale of the raw table `layers` (constant 0) to them.
- */
-export async function calibrate(model: tf.LayersModel, space: ChannelSpace, ratios: number[], batch: number, layers: LatencyTable['layers']): Promise<Calibration> {
-  const raw: LatencyTable = { model: '', backend: '', machine: '', batch, fullMs: 0, constantMs: 0, layers };
+/** The calibration's models: `model` cut uniformly at each of `calibrationRatios(ratios)` (the untrained architecture's
+ * L1 surgery: times do not depend on the weights), with their compressible layers. The caller disposes the models. */
+export async function calibrationCuts(model: tf.LayersModel, space: ChannelSpace, ratios: number[]): Promise<Array<{ model: tf.LayersModel; layers: LayerInfo[] }>> {
   const keep = (r: number): LayerSpec => ({ ...FULL_PRECISION, preserveRatio: r });
-  const cuts: Array<{ model: tf.LayersModel; tableMs: number }> = [];
+  const cuts: Array<{ model: tf.LayersModel; layers: LayerInfo[] }> = [];
   try {
     for (const r of calibrationRatios(ratios)) {
       const counts = space.counts(space.layers.map(() => keep(r)));
-      if (!space.prunes(counts)) continue;
-      const built = await pruneForCounts(model, space, counts, 'l1');
-      cuts.push({ model: built.model, tableMs: predictLatency(raw, built.layers) });
+      if (space.prunes(counts)) cuts.push(await pruneForCounts(model, space, counts, 'l1'));
     }
-    const timed = await timeModels([model, ...cuts.map((c) => c.model)], batch, CALIBRATION_ROUNDS);
-    const full = { tableMs: predictLatency(raw, space.layers), measuredMs: timed[0].minMs };
-    const points = cuts.map((c, k) => ({ tableMs: c.tableMs, measuredMs: timed[k + 1].minMs }));
-    return { scale: fitScale(full, points), fullMs: full.measuredMs, points: [full, ...points] };
-  } finally {
+  } catch (e) {
     cuts.forEach((c) => c.model.dispose());
+    throw e;
   }
+  return cuts;
+}
+
+/** The raw table's sum (constant 0, scale 1) for a model of compressible layers `layers`, ms. */
+export function rawSum(entries: LatencyTable['layers'], layers: LayerInfo[]): number {
+  return predictLatency({ model: '', backend: '', machine: '', batch: 1, fullMs: 0, constantMs: 0, layers: entries }, layers);
 }

@@ -67,26 +67,41 @@ export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
 }
 
 /**
- * Median ms of one predict call of each model, timed side by side: each round times a block of every model in turn,
- * so a slow spell of the machine falls on all of them alike. Returns every block's mean call too, for the noise.
+ * Whole models timed a block at a time, each `tick` timing one block of every model in turn: the caller spreads the
+ * ticks over a longer measurement (the latency table's rounds) so each model's fastest block is taken over all of it.
+ * The caller disposes it.
  */
-export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; minMs: number; calls: number[] }>> {
+export async function modelClock(models: tf.LayersModel[], batch: number): Promise<{ tick: () => Promise<void>; calls: number[][]; dispose: () => void }> {
   const inputs = models.map((m) => randomInput(m, batch));
   const runs = models.map((m, k) => () => m.predict(inputs[k]) as tf.Tensor);
   const calls = models.map(() => [] as number[]);
+  const sizes: number[] = [];
   try {
-    const sizes: number[] = [];
     for (const run of runs) {
       let ms = Infinity;
       for (let w = 0; w < WARMUP + 2; w++) ms = Math.min(ms, await once(run));
       sizes.push(blockSize(ms));
     }
-    for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
-    }
-  } finally {
+  } catch (e) {
     inputs.forEach((x) => x.dispose());
+    throw e;
   }
-  return calls.map((c) => ({ medianMs: median(c), minMs: Math.min(...c), calls: c }));
+  const tick = async () => {
+    for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
+  };
+  return { tick, calls, dispose: () => inputs.forEach((x) => x.dispose()) };
 }
 
+/**
+ * Median ms of one predict call of each model, timed side by side: each round times a block of every model in turn,
+ * so a slow spell of the machine falls on all of them alike. Returns every block's mean call too, for the noise.
+ */
+export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; minMs: number; calls: number[] }>> {
+  const clock = await modelClock(models, batch);
+  try {
+    for (let r = 0; r < rounds; r++) await clock.tick();
+  } finally {
+    clock.dispose();
+  }
+  return clock.calls.map((c) => ({ medianMs: median(c), minMs: Math.min(...c), calls: c }));
+}

@@ -20,13 +20,17 @@
  */
 import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
-import { calibrate } from './latency-calibration.js';
-import { block, blockSize, once, timeCalls, timeModels, WARMUP } from './latency-clock.js';
+import { calibrationCuts, fitScale, rawSum } from './latency-calibration.js';
+import { block, blockSize, modelClock, once, timeCalls, timeModels, WARMUP } from './latency-clock.js';
 import type { LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';
 
 /** Blocks per table entry, one a round. */
 export const ENTRY_REPEATS = 9;
+/** Entries timed between two blocks of the whole models. */
+const MODEL_EVERY = 50;
+/** The fewest blocks of each whole model (a small table's rounds give fewer: the rest follow them). */
+const MIN_MODEL_BLOCKS = 31;
 
 /** The distinct (in, out) pairs one unit can take. */
 export interface UnitPairs {
@@ -205,7 +209,7 @@ export interface TableRequest {
   known?: LatencyTable['layers'];
   /** The scale the known entries were calibrated with: new entries are multiplied by it. */
   knownScale?: number;
-  /** Called after each unit, with how many entries are done. */
+  /** Called after each round of the entries, with how many entry timings of the table's are done (as entries). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -217,7 +221,6 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
   const total = units.reduce((n, u) => n + u.pairs.length, 0);
   const todo: Array<{ info: LayerInfo; inC: number; outC: number; calls: number; best: number }> = [];
   const untimed = new Set<string>();
-  let done = 0;
   for (const { unit, pairs } of units) {
     const info = req.space.layers[unit];
     const known = req.known?.[info.name] ?? {};
@@ -235,19 +238,36 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
       todo.push({ info, inC, outC, calls: blockSize(ms), best: Infinity });
     }
   }
-  for (let r = 0; r < ENTRY_REPEATS; r++) {
-    for (const e of todo) {
-      const op = unitOp(req.model, e.info, e.inC, e.outC, req.batch)!;
-      try {
-        await once(op.run);
-        e.best = Math.min(e.best, await block(op.run, e.calls));
-      } finally {
-        op.dispose();
+  // the whole models (the uncompressed one and, for a new table, the calibration's cuts) in the same rounds: a block
+  // of each every MODEL_EVERY entries, so their fastest blocks come from the same spells of the machine as the entries'
+  const cuts = req.known ? [] : await calibrationCuts(req.model, req.space, req.ratios);
+  const clock = await modelClock([req.model, ...cuts.map((c) => c.model)], req.batch);
+  try {
+    for (let r = 0; r < ENTRY_REPEATS; r++) {
+      await clock.tick();
+      for (let i = 0; i < todo.length; i++) {
+        const e = todo[i];
+        if (i % MODEL_EVERY === MODEL_EVERY - 1) await clock.tick();
+        const op = unitOp(req.model, e.info, e.inC, e.outC, req.batch)!;
+        try {
+          await once(op.run);
+          e.best = Math.min(e.best, await block(op.run, e.calls));
+        } finally {
+          op.dispose();
+        }
       }
+      const done = Math.round((total * (r + 1)) / ENTRY_REPEATS);
+      req.onProgress?.(done, total);
     }
-    done = Math.round((total * (r + 1)) / ENTRY_REPEATS);
-    req.onProgress?.(done, total);
+    for (let k = 0; k < MIN_MODEL_BLOCKS - clock.calls[0].length; k++) await clock.tick();
+  } catch (e) {
+    clock.dispose();
+    cuts.forEach((c) => c.model.dispose());
+    throw e;
   }
+  clock.dispose();
+  cuts.forEach((c) => c.model.dispose());
+  const [fullMs, ...cutMs] = clock.calls.map((c) => Math.min(...c));
   // a cached table's entries are calibrated already: new ones take its scale
   const fresh: LatencyTable['layers'] = {};
   for (const e of todo) (fresh[e.info.name] ??= {})[pairKey(e.inC, e.outC)] = e.best;
@@ -263,11 +283,11 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
   if (req.known) {
     const scale = req.knownScale ?? 1;
     const layers = scaled(scale);
-    const [full] = await timeModels([req.model], req.batch);
-    return { ...req.key, batch: req.batch, fullMs: full.minMs, constantMs: full.minMs - atFull(layers), scale, layers };
+    return { ...req.key, batch: req.batch, fullMs, constantMs: fullMs - atFull(layers), scale, layers };
   }
-  const cal = await calibrate(req.model, req.space, req.ratios, req.batch, fresh);
-  const layers = scaled(cal.scale);
+  const full = { tableMs: rawSum(fresh, req.space.layers), measuredMs: fullMs };
+  const scale = fitScale(full, cuts.map((c, k) => ({ tableMs: rawSum(fresh, c.layers), measuredMs: cutMs[k] })));
+  const layers = scaled(scale);
   // the fastest block, as the entries: the constant is what the whole model takes beyond its (scaled) units
-  return { ...req.key, batch: req.batch, fullMs: cal.fullMs, constantMs: cal.fullMs - atFull(layers), scale: cal.scale, layers };
+  return { ...req.key, batch: req.batch, fullMs, constantMs: fullMs - atFull(layers), scale, layers };
 }
