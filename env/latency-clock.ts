@@ -69,9 +69,9 @@ export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
 /**
  * Whole models timed a block at a time, each `tick` timing one block of every model in turn: the caller spreads the
  * ticks over a longer measurement (the latency table's rounds) so each model's fastest block is taken over all of it.
- * The caller disposes it.
+ * A tick with `record` false only warms the models up (after other work has filled the caches). The caller disposes it.
  */
-export async function modelClock(models: tf.LayersModel[], batch: number): Promise<{ tick: () => Promise<void>; calls: number[][]; dispose: () => void }> {
+export async function modelClock(models: tf.LayersModel[], batch: number): Promise<{ tick: (record?: boolean) => Promise<void>; calls: number[][]; dispose: () => void }> {
   const inputs = models.map((m) => randomInput(m, batch));
   const runs = models.map((m, k) => () => m.predict(inputs[k]) as tf.Tensor);
   const calls = models.map(() => [] as number[]);
@@ -86,8 +86,11 @@ export async function modelClock(models: tf.LayersModel[], batch: number): Promi
     inputs.forEach((x) => x.dispose());
     throw e;
   }
-  const tick = async () => {
-    for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
+  const tick = async (record = true) => {
+    for (let k = 0; k < runs.length; k++) {
+      const ms = await block(runs[k], sizes[k]);
+      if (record) calls[k].push(ms);
+    }
   };
   return { tick, calls, dispose: () => inputs.forEach((x) => x.dispose()) };
 }

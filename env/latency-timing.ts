@@ -27,10 +27,8 @@ import { type LatencyTable, pairKey } from './latency-table.js';
 
 /** Blocks per table entry, one a round. */
 export const ENTRY_REPEATS = 9;
-/** Entries timed between two blocks of the whole models. */
-const MODEL_EVERY = 50;
-/** The fewest blocks of each whole model (a small table's rounds give fewer: the rest follow them). */
-const MIN_MODEL_BLOCKS = 31;
+/** Blocks of each whole model after each round of the entries. */
+const MODEL_TICKS = 10;
 
 /** The distinct (in, out) pairs one unit can take. */
 export interface UnitPairs {
@@ -238,16 +236,14 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
       todo.push({ info, inC, outC, calls: blockSize(ms), best: Infinity });
     }
   }
-  // the whole models (the uncompressed one and, for a new table, the calibration's cuts) in the same rounds: a block
-  // of each every MODEL_EVERY entries, so their fastest blocks come from the same spells of the machine as the entries'
+  // the whole models (the uncompressed one and, for a new table, the calibration's cuts) after each round of the
+  // entries: a warm-up tick then MODEL_TICKS, so their fastest blocks are spread over the same spells of the machine as
+  // the entries' (a block of a model between entries, its weights out of the caches, timed it up to 25% slower)
   const cuts = req.known ? [] : await calibrationCuts(req.model, req.space, req.ratios);
   const clock = await modelClock([req.model, ...cuts.map((c) => c.model)], req.batch);
   try {
     for (let r = 0; r < ENTRY_REPEATS; r++) {
-      await clock.tick();
-      for (let i = 0; i < todo.length; i++) {
-        const e = todo[i];
-        if (i % MODEL_EVERY === MODEL_EVERY - 1) await clock.tick();
+      for (const e of todo) {
         const op = unitOp(req.model, e.info, e.inC, e.outC, req.batch)!;
         try {
           await once(op.run);
@@ -256,10 +252,11 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
           op.dispose();
         }
       }
+      await clock.tick(false);
+      for (let k = 0; k < MODEL_TICKS; k++) await clock.tick();
       const done = Math.round((total * (r + 1)) / ENTRY_REPEATS);
       req.onProgress?.(done, total);
     }
-    for (let k = 0; k < MIN_MODEL_BLOCKS - clock.calls[0].length; k++) await clock.tick();
   } catch (e) {
     clock.dispose();
     cuts.forEach((c) => c.model.dispose());
