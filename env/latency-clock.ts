@@ -7,7 +7,7 @@ import * as tf from '../tfjs.js';
 import { inputEmbedding } from './layers.js';
 
 /** Blocks per model when whole models are timed. */
-export const MODEL_REPEATS = 21;
+export const MODEL_REPEATS = 41;
 /** Warm-up calls before an entry or a model is timed (the first calls of a shape pay for its setup). */
 export const WARMUP = 3;
 /** The least a block of calls lasts, in ms. */
