@@ -14,9 +14,10 @@
  * An entry is the fastest of ENTRY_REPEATS blocks of calls (env/latency-clock.ts), taken in interleaved rounds: each
  * round times one block of every entry in turn, so the blocks of one entry are spread over the whole measurement and a
  * slow spell of a shared machine hits every entry once instead of all the blocks of a few (timed back to back, nine
- * blocks of one entry fell in one spell: two tables timed in a row at load 3.4 differed by 40% entry for entry, the
- * full conv0 0.400 against 0.139 ms). On a shared machine every other process only adds time, so the fastest block is
- * the estimate of the op's own time. The table is then calibrated on whole models (env/latency-calibration.ts).
+ * blocks of one entry fell in one spell: two tables timed in a row at load 3.4 differed per unit by a median 4.5% to
+ * 74% entry for entry, the full conv0 0.400 against 0.139 ms; interleaved, 2.4% to 9% at load 5). On a shared machine
+ * every other process only adds time, so the fastest block is the estimate of the op's own time. The table is then
+ * calibrated on whole models (env/latency-calibration.ts).
  */
 import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
