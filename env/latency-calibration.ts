@@ -3,8 +3,9 @@
  * does not pay inside the model (its own call, tidy and read-back; a cold input) and misses what the model adds as
  * channels grow (the per-channel layers' and the next op's memory traffic). So the sum of the entries moves with a cut
  * by a different amount than the whole model does (measured on mobilenet-tiny: docs/latency.md). The calibration
- * times a few whole models, the uncompressed one and uniform cuts of it, in the table's own interleaved rounds (their
- * fastest blocks, as the entries), and fits
+ * times a few whole models, the uncompressed one and uniform cuts of it, in the table's own interleaved rounds (the
+ * uncompressed one's fastest block, as the entries; each cut as that times its median share of it, block by block in
+ * the same ticks), and fits
  *
  *     measured = fullMs + scale * (tableSum - tableSum at full channels)
  *

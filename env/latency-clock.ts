@@ -67,7 +67,8 @@ export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
 }
 
 /**
- * Whole models timed a block at a time, each `tick` timing one block of every model in turn: the caller spreads the
+ * Whole models timed a block at a time, each `tick` timing one block of every model in turn (every other tick in the
+ * reverse order): the caller spreads the
  * ticks over a longer measurement (the latency table's rounds) so each model's fastest block is taken over all of it.
  * A tick with `record` false only warms the models up (after other work has filled the caches). The caller disposes it.
  */
@@ -86,11 +87,14 @@ export async function modelClock(models: tf.LayersModel[], batch: number): Promi
     inputs.forEach((x) => x.dispose());
     throw e;
   }
+  // every other tick in the reverse order, so no model is always the one timed first (on cold caches) or last
+  let ticks = 0;
   const tick = async (record = true) => {
-    for (let k = 0; k < runs.length; k++) {
-      const ms = await block(runs[k], sizes[k]);
-      if (record) calls[k].push(ms);
-    }
+    const order = runs.map((_, k) => k);
+    if (ticks++ % 2) order.reverse();
+    const ms: number[] = [];
+    for (const k of order) ms[k] = await block(runs[k], sizes[k]);
+    if (record) ms.forEach((m, k) => calls[k].push(m));
   };
   return { tick, calls, dispose: () => inputs.forEach((x) => x.dispose()) };
 }

@@ -22,7 +22,7 @@
 import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
 import { calibrationCuts, fitScale, rawSum } from './latency-calibration.js';
-import { block, blockSize, modelClock, once, timeCalls, timeModels, WARMUP } from './latency-clock.js';
+import { block, blockSize, median, modelClock, once, timeCalls, timeModels, WARMUP } from './latency-clock.js';
 import type { LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';
 
@@ -265,7 +265,12 @@ export async function measureLatencyTable(req: TableRequest): Promise<LatencyTab
   }
   clock.dispose();
   cuts.forEach((c) => c.model.dispose());
-  const [fullMs, ...cutMs] = clock.calls.map((c) => Math.min(...c));
+  // the uncompressed model's time is its fastest block, as the entries; a cut's is that times its share of it, the
+  // median over the ticks of the cut's block over the uncompressed model's block of the same tick (a few ms apart, in
+  // the same state of the machine: the steadiest of the statistics, docs/latency.md)
+  const [all, ...others] = clock.calls;
+  const fullMs = Math.min(...all);
+  const cutMs = others.map((c) => fullMs * median(c.map((ms, r) => ms / all[r])));
   // a cached table's entries are calibrated already: new ones take its scale
   const fresh: LatencyTable['layers'] = {};
   for (const e of todo) (fresh[e.info.name] ??= {})[pairKey(e.inC, e.outC)] = e.best;
