@@ -28,6 +28,9 @@ export interface LatencyTable {
   fullMs: number;
   /** fullMs minus the table's sum at full channels: the time outside the timed units (may be negative). */
   constantMs: number;
+  /** The calibration's factor already applied to `layers` (env/latency-calibration.ts); absent (1) in a table measured
+   * elsewhere and summed as it is. Entries timed later for a cached table are multiplied by it. */
+  scale?: number;
   /** Per unit name: `${in}x${out}` -> milliseconds of the unit's op at that many channels (fastest block). A unit absent here
    * is not timed alone (its kind has no timed op): its time is inside the constant and never changes. */
   layers: Record<string, Record<string, number>>;

@@ -11,28 +11,25 @@
  * units (Conv1D, transposed and recurrent kernels, embeddings) are not timed alone: their time stays in the table's
  * constant, which is right while nothing cuts their channels.
  *
- * Every time is a median over `repeats` blocks, after warm-up calls; a block is as many back-to-back calls as fill
- * about BLOCK_MS (one call of a small op lasts microseconds, near the timer's own cost), each call awaited to its
- * data (what a page waits for), and gives the mean call of the block. A table entry is the FASTEST block: on a
- * shared machine every other process only adds time, so the fastest block is the best estimate of the op's own time
- * and the one that repeats (on 2 cores at load 14, medians of the same entry moved 3x between runs); whole models
- * are reported by the median and the fastest block of rounds that interleave them (the final stage's check).
+ * An entry is the fastest of ENTRY_REPEATS blocks of calls (env/latency-clock.ts), taken in interleaved rounds: each
+ * round times one block of every entry in turn, so the blocks of one entry are spread over the whole measurement and a
+ * slow spell of a shared machine hits every entry once instead of all the blocks of a few (timed back to back, nine
+ * blocks of one entry fell in one spell: two tables timed in a row at load 3.4 differed per unit by a median 4.5% to
+ * 74% entry for entry, the full conv0 0.400 against 0.139 ms; interleaved, 2.4% to 9% at load 5). On a shared machine
+ * every other process only adds time, so the fastest block is the estimate of the op's own time. The table is then
+ * calibrated on whole models (env/latency-calibration.ts).
  */
 import * as tf from '../tfjs.js';
 import type { ChannelSpace } from './channel-space.js';
-import { inputEmbedding, type LayerInfo } from './layers.js';
+import { calibrationCuts, fitScale, rawSum } from './latency-calibration.js';
+import { block, blockSize, median, modelClock, once, timeCalls, timeModels, WARMUP } from './latency-clock.js';
+import type { LayerInfo } from './layers.js';
 import { type LatencyTable, pairKey } from './latency-table.js';
 
-/** Blocks per table entry (after the warm-up). */
+/** Blocks per table entry, one a round. */
 export const ENTRY_REPEATS = 9;
-/** Blocks per model when whole models are timed. */
-export const MODEL_REPEATS = 21;
-/** Warm-up calls before an entry or a model is timed (the first calls of a shape pay for its setup). */
-const WARMUP = 3;
-/** The least a block of calls lasts, in ms. */
-const BLOCK_MS = 2;
-/** The most calls in a block. */
-const MAX_BLOCK = 64;
+/** Blocks of each whole model after each round of the entries. */
+const MODEL_TICKS = 10;
 
 /** The distinct (in, out) pairs one unit can take. */
 export interface UnitPairs {
@@ -67,48 +64,6 @@ export function channelPairs(space: ChannelSpace, ratios: number[]): UnitPairs[]
     walk(0, full);
     return { unit: i, pairs: [...seen.values()] };
   });
-}
-
-export function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** One call of `run`, awaited to its data; its milliseconds. */
-async function once(run: () => tf.Tensor): Promise<number> {
-  const t0 = performance.now();
-  const y = run();
-  await y.data();
-  const ms = performance.now() - t0;
-  y.dispose();
-  return ms;
-}
-
-/** The mean ms of `calls` back-to-back calls of `run`. */
-async function block(run: () => tf.Tensor, calls: number): Promise<number> {
-  const t0 = performance.now();
-  for (let c = 0; c < calls; c++) {
-    const y = run();
-    await y.data();
-    y.dispose();
-  }
-  return (performance.now() - t0) / calls;
-}
-
-/** Calls per block for a call of about `ms`: enough to last BLOCK_MS. */
-function blockSize(ms: number): number {
-  return Math.max(1, Math.min(MAX_BLOCK, Math.ceil(BLOCK_MS / Math.max(ms, 1e-3))));
-}
-
-/** The mean call of each of `repeats` blocks of `run`, after the warm-up. */
-async function timeCalls(run: () => tf.Tensor, repeats: number): Promise<number[]> {
-  let ms = Infinity;
-  for (let w = 0; w < WARMUP; w++) ms = Math.min(ms, await once(run));
-  const calls = blockSize(ms);
-  const out: number[] = [];
-  for (let r = 0; r < repeats; r++) out.push(await block(run, calls));
-  return out;
 }
 
 type Fused = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
@@ -240,39 +195,6 @@ export async function timeUnit(model: tf.LayersModel, unit: LayerInfo, inC: numb
   }
 }
 
-/** A random input batch for `model`: token ids below the table size when an Embedding reads the input (a negative or
- * fractional id is no row of it), else normal values. The caller disposes it. */
-export function randomInput(model: tf.LayersModel, batch: number): tf.Tensor {
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const embedding = inputEmbedding(model);
-  if (!embedding) return tf.randomNormal([batch, ...shape]);
-  return tf.tidy(() => tf.randomUniform([batch, ...shape], 0, embedding.rows).floor());
-}
-
-/**
- * Median ms of one predict call of each model, timed side by side: each round times a block of every model in turn,
- * so a slow spell of the machine falls on all of them alike. Returns every block's mean call too, for the noise.
- */
-export async function timeModels(models: tf.LayersModel[], batch: number, rounds = MODEL_REPEATS): Promise<Array<{ medianMs: number; minMs: number; calls: number[] }>> {
-  const inputs = models.map((m) => randomInput(m, batch));
-  const runs = models.map((m, k) => () => m.predict(inputs[k]) as tf.Tensor);
-  const calls = models.map(() => [] as number[]);
-  try {
-    const sizes: number[] = [];
-    for (const run of runs) {
-      let ms = Infinity;
-      for (let w = 0; w < WARMUP + 2; w++) ms = Math.min(ms, await once(run));
-      sizes.push(blockSize(ms));
-    }
-    for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < runs.length; k++) calls[k].push(await block(runs[k], sizes[k]));
-    }
-  } finally {
-    inputs.forEach((x) => x.dispose());
-  }
-  return calls.map((c) => ({ medianMs: median(c), minMs: Math.min(...c), calls: c }));
-}
-
 export interface TableRequest {
   model: tf.LayersModel;
   /** The model's channel groups (env/channel-space.ts): which pairs each unit can take. */
@@ -282,36 +204,93 @@ export interface TableRequest {
   batch: number;
   /** What the table is keyed by (run/latency.ts). */
   key: { model: string; backend: string; machine: string };
-  /** Entries measured before (the workdir's cache of this key): not timed again. */
+  /** Entries measured before (the workdir's cache of this key): not timed again, nor calibrated again. */
   known?: LatencyTable['layers'];
-  /** Called after each unit, with how many entries are done. */
+  /** The scale the known entries were calibrated with: new entries are multiplied by it. */
+  knownScale?: number;
+  /** Called after each round of the entries, with how many entry timings of the table's are done (as entries). */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The latency table of `model`: every missing pair timed, the whole model timed, the constant fitted. */
+/** The latency table of `model`: every missing pair timed in interleaved rounds, then calibrated on whole models. */
 export async function measureLatencyTable(req: TableRequest): Promise<LatencyTable> {
   const units = channelPairs(req.space, req.ratios);
   // the backend's first calls (kernel setup, memory growth) belong to no entry
   await timeModels([req.model], req.batch, 3);
-  const layers: LatencyTable['layers'] = {};
   const total = units.reduce((n, u) => n + u.pairs.length, 0);
-  let done = 0;
+  const todo: Array<{ info: LayerInfo; inC: number; outC: number; calls: number; best: number }> = [];
+  const untimed = new Set<string>();
   for (const { unit, pairs } of units) {
     const info = req.space.layers[unit];
     const known = req.known?.[info.name] ?? {};
-    const row: Record<string, number> = {};
     for (const [inC, outC] of pairs) {
-      const k = pairKey(inC, outC);
-      const ms = known[k] ?? (await timeUnit(req.model, info, inC, outC, req.batch));
-      done++;
-      if (ms === null) break;
-      row[k] = ms;
+      if (known[pairKey(inC, outC)] !== undefined || untimed.has(info.name)) continue;
+      // the first round's warm-up sizes the entry's blocks
+      const op = unitOp(req.model, info, inC, outC, req.batch);
+      if (!op) {
+        untimed.add(info.name);
+        continue;
+      }
+      let ms = Infinity;
+      for (let w = 0; w < WARMUP; w++) ms = Math.min(ms, await once(op.run));
+      op.dispose();
+      todo.push({ info, inC, outC, calls: blockSize(ms), best: Infinity });
     }
-    if (Object.keys(row).length > 0) layers[info.name] = { ...known, ...row };
-    req.onProgress?.(done, total);
   }
-  const [full] = await timeModels([req.model], req.batch);
-  const atFull = req.space.layers.reduce((s, l) => s + (layers[l.name]?.[pairKey(l.inChannels, l.outChannels)] ?? 0), 0);
-  // the fastest block, as the entries: the constant is what the whole model takes beyond its timed units
-  return { ...req.key, batch: req.batch, fullMs: full.minMs, constantMs: full.minMs - atFull, layers };
+  // the whole models (the uncompressed one and, for a new table, the calibration's cuts) after each round of the
+  // entries: a warm-up tick then MODEL_TICKS, so their fastest blocks are spread over the same spells of the machine as
+  // the entries' (a block of a model between entries, its weights out of the caches, timed it up to 25% slower)
+  const cuts = req.known ? [] : await calibrationCuts(req.model, req.space, req.ratios);
+  const clock = await modelClock([req.model, ...cuts.map((c) => c.model)], req.batch);
+  try {
+    for (let r = 0; r < ENTRY_REPEATS; r++) {
+      for (const e of todo) {
+        const op = unitOp(req.model, e.info, e.inC, e.outC, req.batch)!;
+        try {
+          await once(op.run);
+          e.best = Math.min(e.best, await block(op.run, e.calls));
+        } finally {
+          op.dispose();
+        }
+      }
+      await clock.tick(false);
+      for (let k = 0; k < MODEL_TICKS; k++) await clock.tick();
+      const done = Math.round((total * (r + 1)) / ENTRY_REPEATS);
+      req.onProgress?.(done, total);
+    }
+  } catch (e) {
+    clock.dispose();
+    cuts.forEach((c) => c.model.dispose());
+    throw e;
+  }
+  clock.dispose();
+  cuts.forEach((c) => c.model.dispose());
+  // the uncompressed model's time is its fastest block, as the entries; a cut's is that times its share of it, the
+  // median over the ticks of the cut's block over the uncompressed model's block of the same tick (a few ms apart, in
+  // the same state of the machine: the steadiest of the statistics, docs/latency.md)
+  const [all, ...others] = clock.calls;
+  const fullMs = Math.min(...all);
+  const cutMs = others.map((c) => fullMs * median(c.map((ms, r) => ms / all[r])));
+  // a cached table's entries are calibrated already: new ones take its scale
+  const fresh: LatencyTable['layers'] = {};
+  for (const e of todo) (fresh[e.info.name] ??= {})[pairKey(e.inC, e.outC)] = e.best;
+  const scaled = (s: number) => {
+    const out: LatencyTable['layers'] = {};
+    for (const l of req.space.layers) {
+      const row = { ...req.known?.[l.name], ...Object.fromEntries(Object.entries(fresh[l.name] ?? {}).map(([k, ms]) => [k, ms * s])) };
+      if (Object.keys(row).length > 0) out[l.name] = row;
+    }
+    return out;
+  };
+  const atFull = (layers: LatencyTable['layers']) => req.space.layers.reduce((s, l) => s + (layers[l.name]?.[pairKey(l.inChannels, l.outChannels)] ?? 0), 0);
+  if (req.known) {
+    const scale = req.knownScale ?? 1;
+    const layers = scaled(scale);
+    return { ...req.key, batch: req.batch, fullMs, constantMs: fullMs - atFull(layers), scale, layers };
+  }
+  const full = { tableMs: rawSum(fresh, req.space.layers), measuredMs: fullMs };
+  const scale = fitScale(full, cuts.map((c, k) => ({ tableMs: rawSum(fresh, c.layers), measuredMs: cutMs[k] })));
+  const layers = scaled(scale);
+  // the fastest block, as the entries: the constant is what the whole model takes beyond its (scaled) units
+  return { ...req.key, batch: req.batch, fullMs, constantMs: fullMs - atFull(layers), scale, layers };
 }

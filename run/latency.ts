@@ -32,9 +32,14 @@ export const LatencyTableSchema = z
     batch: z.number().int().min(1),
     fullMs: z.number().positive(),
     constantMs: z.number(),
+    scale: z.number().positive().optional(),
     layers: z.record(z.record(z.number().nonnegative())),
   })
   .strict();
+
+/** How the cached tables are timed: a new method changes it, so no older cache file is read. 2: interleaved rounds and
+ * the whole-model calibration. */
+export const TABLE_METHOD = 2;
 
 /** The machine a table was timed on: CPU model, core count and host. */
 export function machineKey(): string {
@@ -98,7 +103,8 @@ export async function latencyTableFor(config: RunConfig, space: SearchSpace, mod
   }
   const key = { model: modelKey(config, model), backend, machine: machineKey() };
   const dir = join(workdir, 'latency');
-  const file = join(dir, `${createHash('sha256').update(JSON.stringify([key, config.latencyBatch])).digest('hex').slice(0, 16)}.json`);
+  // the method's version is in the key: a table timed by an older method (not interleaved, not calibrated) is not reused
+  const file = join(dir, `${createHash('sha256').update(JSON.stringify([key, config.latencyBatch, TABLE_METHOD])).digest('hex').slice(0, 16)}.json`);
   const cached = existsSync(file) ? readLatencyTable(file) : undefined;
   const ratios = [...new Set(candidateSpecs(space).map(preserveOf))];
   let last = 0;
@@ -109,6 +115,7 @@ export async function latencyTableFor(config: RunConfig, space: SearchSpace, mod
     batch: config.latencyBatch,
     key,
     known: cached?.layers,
+    knownScale: cached?.scale,
     onProgress: (done, total) => {
       if (cached || done - last < 200) return;
       last = done;

@@ -1,6 +1,6 @@
 /**
  * The final stage's latency check: the built model timed on the run's backend, side by side with the original (each
- * round calls both once, env/latency-timing.ts), against what the latency table predicted for it and against the
+ * round calls both once, env/latency-clock.ts), against what the latency table predicted for it and against the
  * budget. Over budget by measurement is reported as it is: the search held the budget on the prediction, the check
  * says whether the prediction held.
  *
@@ -11,7 +11,7 @@
 import type * as tf from '../../tfjs.js';
 import type { BudgetSpec } from '../../env/budget.js';
 import type { CompressionEnv } from '../../env/compression-env.js';
-import { timeModels } from '../../env/latency-timing.js';
+import { timeModels } from '../../env/latency-clock.js';
 import type { LayerSpec } from '../../learners/types.js';
 
 export interface LatencyCheck {
