@@ -1,7 +1,7 @@
 /**
- * Transpose on wasm, three ways side by side in one process: wasm's own kernel ('wasm'), ours as registered
- * (env/kernels/transpose.ts: a shared buffer where only axes of size 1 move, wasm's kernel otherwise: 'ours') and a
- * copy in JavaScript on the wasm heap ('js': the candidate kept here, not in env/, because it lost; cache-blocked
+ * Transpose on wasm, three ways side by side in one process: wasm's own kernel ('wasm'), a shared buffer where only
+ * axes of size 1 move and wasm's kernel otherwise ('ours': a candidate kept here, not installed: registered as a
+ * kernel it made DDPG searches store NaN critic losses, cause not found) and a copy in JavaScript on the wasm heap ('js': the candidate kept here, not in env/, because it lost; cache-blocked
  * 64-value tiles, taller for narrow rows, for a swap of the last two axes after merging axes; an index loop otherwise).
  * 1. The Transpose alone, at the shapes training meets (a first layer's [50176, 9] image patches, a pointwise layer's
  *    [64*7*7, 64], LeNet's composite filter gradient's [64,24,24,6] by [1,2,0,3]) and small ones; rounds interleaved,
@@ -23,12 +23,41 @@ import { selectBackend } from '../env/backend.js';
 import { compressModel, OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { compressibleLayers } from '../env/layers.js';
-import { collapsePermutation } from '../env/kernels/transpose.js';
 import type { WasmHeap } from '../env/kernels/registry.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
 import { layerSpec } from '../learners/types.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
+
+// --- the no-copy candidate ('ours')
+/**
+ * The shape and permutation after dropping axes of size 1 and merging runs of input axes that the permutation keeps
+ * adjacent and in order: [64,28,28,1] by [3,1,2,0] is [64,784] by [1,0]; a permutation is a copy when this gives
+ * [0, 1, ..., k].
+ */
+function collapsePermutation(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const kept = shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const place = new Map(kept.map((axis, r) => [axis, r])); // input axis -> its place among the kept ones
+  const groups: number[][] = []; // runs of consecutive kept axes, in output order
+  for (const a of perm.filter((p) => shape[p] !== 1).map((p) => place.get(p)!)) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last[last.length - 1] + 1 === a) last.push(a);
+    else groups.push([a]);
+  }
+  const byInput = [...groups].sort((g, h) => g[0] - h[0]);
+  return {
+    shape: byInput.map((g) => g.reduce((p, a) => p * shape[kept[a]], 1)),
+    perm: groups.map((g) => byInput.indexOf(g)),
+  };
+}
+
+/** x permuted by `perm` as a view of its own buffer, or null when values move (wasm's kernel copies them). */
+function transposeWithoutCopy(x: tf.TensorInfo, perm: number[], backend: WasmHeap): tf.TensorInfo | null {
+  if (x.dtype === 'string' || !collapsePermutation(x.shape, perm).perm.every((a, i) => a === i)) return null;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: perm.map((a) => x.shape[a]), dtype: x.dtype };
+}
+
 
 const models = arg('models', 'mobilenet-tiny,lenet5').split(',');
 const rounds = Number(arg('rounds', '5'));
@@ -104,7 +133,7 @@ function use(way: Way): void {
   setFastWasmKernels(true); // ours
   const registered = tf.getKernel(tf.Transpose, 'wasm')!;
   const inner: tf.KernelFunc =
-    way === 'ours' ? registered.kernelFunc : way === 'wasm' ? wasmOwn.kernelFunc : (args) => jsTranspose(args.inputs.x!, (args.attrs as unknown as { perm: number[] }).perm, args.backend as unknown as WasmHeap);
+    way === 'ours' ? (args) => transposeWithoutCopy(args.inputs.x!, (args.attrs as unknown as { perm: number[] }).perm, args.backend as unknown as WasmHeap) ?? wasmOwn.kernelFunc(args) : way === 'wasm' ? wasmOwn.kernelFunc : (args) => jsTranspose(args.inputs.x!, (args.attrs as unknown as { perm: number[] }).perm, args.backend as unknown as WasmHeap);
   tf.unregisterKernel(tf.Transpose, 'wasm');
   tf.registerKernel({
     ...registered,
@@ -286,7 +315,7 @@ writeResults(
   'Transpose on wasm: wasm\'s own, ours, a JavaScript copy',
   `npx tsx bench/transpose.ts --models ${models.join(',')} --rounds ${rounds}${workdir === '.autoshrink' ? '' : ` --workdir ${workdir}`}`,
   `Load (1-min average) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 shared cores: compare ` +
-    "within this run). 'wasm': tfjs-backend-wasm's Transpose; 'ours': env/kernels/transpose.ts as registered (the input's " +
+    "within this run). 'wasm': tfjs-backend-wasm's Transpose; 'ours': the no-copy candidate of this script (the input's " +
     "buffer where only axes of size 1 move, else wasm's); 'js': a copy in JavaScript on the heap (bench/transpose.ts). " +
     `Medians of ${rounds} interleaved rounds; 'equal' compares the three outputs word for word.\n\n` +
     '## The Transpose alone\n\n' +

@@ -2,8 +2,7 @@
  * Our layer kernels for the wasm backend: what training and scoring a convolutional network spend most on once the
  * conv-gradient composites and the first replacements (env/wasm-kernels.ts) are in. Measured in
  * bench/results/kernels.md; each has value tests against tfjs's own in test/env/wasm-layer-kernels.test.ts.
- * - Identity and same-type Cast without a copy, Slice straight from the heap (copies.ts); Transpose without a copy
- *   where only axes of size 1 move (transpose.ts).
+ * - Identity and same-type Cast without a copy, Slice straight from the heap (copies.ts).
  * - FusedBatchNorm and its gradient, and Add, Sub, Multiply against a per-channel tensor: per-channel affine maps
  *   (batch-norm.ts, channel-binary.ts).
  * - Mean over the spatial axes (global average pooling) as one average pool (spatial-mean.ts); the gradients of Mean
@@ -25,7 +24,6 @@ import { convFilterGradFromPatches } from './patch-gradients.js';
 import { pointwiseInputGradient } from './pointwise-conv.js';
 import { replaceGradient, replaceKernel, type WasmHeap } from './registry.js';
 import { spatialMean } from './spatial-mean.js';
-import { transposeWithoutCopy } from './transpose.js';
 
 type Attrs<T> = T & tf.NamedAttrMap;
 
@@ -41,8 +39,6 @@ export function installLayerKernels(): void {
     const { begin, size } = args.attrs as Attrs<{ begin: number[]; size: number[] }>;
     return sliceOnHeap(args.inputs.x!, begin, size, heap(args)) ?? own(args);
   });
-  replaceKernel(tf.Transpose, (own) => (args) =>
-    transposeWithoutCopy(args.inputs.x!, (args.attrs as Attrs<{ perm: number[] }>).perm, heap(args)) ?? own(args));
   replaceKernel(tf.FusedBatchNorm, (own) => (args) => {
     const { x, mean, variance, offset, scale } = args.inputs;
     const eps = (args.attrs as Attrs<{ varianceEpsilon: number }>).varianceEpsilon;
