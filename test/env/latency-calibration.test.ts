@@ -11,6 +11,7 @@ import { calibrationRatios, fitScale } from '../../env/latency-calibration.js';
 import { predictLatency } from '../../env/latency-table.js';
 import { measureLatencyTable } from '../../env/latency-timing.js';
 import { readLatencyTable } from '../../run/latency.js';
+import { twoDenseLayers } from '../helpers/two-dense.js';
 
 const data = loadDataset('mnist', { seed: 1 });
 
@@ -46,16 +47,7 @@ test('the calibration cuts at up to three ratios below 1, from the smallest: 0.2
   t.deepEqual(calibrationRatios([1]), []);
 });
 
-/** flatten -> fc1 (6 units) -> fc2 (3 units): fc1's outputs are the one channel group the knob cuts. */
-function twoLayers(): tf.LayersModel {
-  return tf.sequential({
-    layers: [
-      tf.layers.flatten({ inputShape: data.inputShape }),
-      tf.layers.dense({ units: 6, activation: 'relu', name: 'fc1' }),
-      tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc2' }),
-    ],
-  });
-}
+const twoLayers = () => twoDenseLayers(data.inputShape);
 
 test.serial('a measured table is calibrated: a positive scale, and still the full model predicts its measured time', async (t) => {
   const model = twoLayers();

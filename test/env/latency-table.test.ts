@@ -12,19 +12,11 @@ import { channelPairs, followers, measureLatencyTable } from '../../env/latency-
 import { buildModel } from '../../env/models/zoo.js';
 import type { LayerSpec } from '../../learners/types.js';
 import { BASE, envConfig, space } from '../helpers/env-config.js';
+import { twoDenseLayers } from '../helpers/two-dense.js';
 
 const data = loadDataset('mnist', { seed: 1 });
 
-/** flatten -> fc1 (6 units) -> fc2 (3 units): fc1's outputs are the one channel group the knob cuts. */
-function twoLayers(): tf.LayersModel {
-  return tf.sequential({
-    layers: [
-      tf.layers.flatten({ inputShape: data.inputShape }),
-      tf.layers.dense({ units: 6, activation: 'relu', name: 'fc1' }),
-      tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc2' }),
-    ],
-  });
-}
+const twoLayers = () => twoDenseLayers(data.inputShape);
 
 /** The knob keeps half or all of fc1's 6 outputs. */
 const halfOrAll = () => ({ ...space(['channels']), bounds: { ...space(['channels']).bounds, channels: [0.5, 1] as [number, number], channelStep: 0.5 } });

@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import test from 'ava';
-import * as tf from '../../tfjs.js';
 import { selectBackend } from '../../env/backend.js';
 import { loadDataset } from '../../env/data/load-dataset.js';
 import { parseRunConfig } from '../../run/config.js';
 import { searchSpace } from '../../run/environment.js';
 import { latencyTableFor, machineKey, modelKey } from '../../run/latency.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
+import { twoDenseLayers } from '../helpers/two-dense.js';
 
 const data = loadDataset('mnist', { seed: 1 });
 
@@ -16,16 +16,7 @@ test.before(async () => {
   await selectBackend('wasm');
 });
 
-/** flatten -> fc1 (6 units) -> fc2 (3 units). */
-function twoLayers(): tf.LayersModel {
-  return tf.sequential({
-    layers: [
-      tf.layers.flatten({ inputShape: data.inputShape }),
-      tf.layers.dense({ units: 6, activation: 'relu', name: 'fc1' }),
-      tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc2' }),
-    ],
-  });
-}
+const twoLayers = () => twoDenseLayers(data.inputShape);
 
 test.serial('a table cached by the earlier timing method is not read; one cached by this method is, whole-model time and all', async (t) => {
   const model = twoLayers();
