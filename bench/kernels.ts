@@ -21,23 +21,22 @@
 import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
-import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import { OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { BN_RECALIBRATION_BATCHES, hasBatchNorm, recalibrateBatchNorm } from '../env/batch-norm.js';
 import { evaluateModel } from '../env/evaluate.js';
 import { compressibleLayers } from '../env/layers.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
-import { layerSpec } from '../learners/types.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
 import { plainStepMs } from './plain-step.js';
 import { KernelTimer } from './kernel-timer.js';
+import { finetuneStepMs } from './finetune-step.js';
 
 const models = arg('models', 'lenet5,mobilenet-tiny').split(',');
 const rounds = Number(arg('rounds', '5'));
 const workdir = arg('workdir', '.autoshrink');
 const BATCH = 64;
-const SPEC = layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' });
 const ALL_SETS = ['tfjs', 'before', 'ours', 'fused'] as const;
 type KernelSet = (typeof ALL_SETS)[number];
 const SETS = arg('sets', 'ours,fused').split(',') as KernelSet[];
@@ -65,24 +64,7 @@ function plainMs(model: tf.LayersModel, data: Dataset, steps: number, seed: stri
   return plainStepMs(model, data, { steps, seed, batchSize: BATCH, learningRate: 5e-4 });
 }
 
-/** ms per fine-tune step of the typical strategy, first step (setup) left out. */
-async function finetuneMs(model: tf.LayersModel, originals: OriginalWeights, data: Dataset, steps: number): Promise<number> {
-  const plan = compressibleLayers(model).map((layer) => ({ layer, spec: SPEC }));
-  let first = 0;
-  let last = 0;
-  await compressModel(model, originals, plan, data, {
-    steps: steps + 1,
-    batchSize: BATCH,
-    learningRate: 5e-4,
-    seed: 1,
-    bnBatches: 0,
-    onStep: (step) => {
-      if (step === 1) first = performance.now();
-      last = performance.now();
-    },
-  });
-  return (last - first) / steps;
-}
+const finetuneMs = finetuneStepMs;
 
 /** Seconds to score the validation split, and the score (the same under every set, up to float32 rounding). */
 async function scoreOnce(model: tf.LayersModel, data: Dataset): Promise<{ s: number; accuracy: number; loss: number }> {

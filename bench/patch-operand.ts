@@ -11,18 +11,17 @@
 import * as tf from '../tfjs.js';
 import { loadavg } from 'node:os';
 import { selectBackend } from '../env/backend.js';
-import { compressModel, OriginalWeights } from '../env/compress-model.js';
+import { OriginalWeights } from '../env/compress-model.js';
 import type { Dataset } from '../env/data/dataset.js';
 import { compressibleLayers } from '../env/layers.js';
 import { setFastWasmKernels } from '../env/wasm-kernels.js';
-import { layerSpec } from '../learners/types.js';
 import { prepare } from '../run/setup.js';
 import { arg, table, writeResults } from './common.js';
+import { finetuneStepMs } from './finetune-step.js';
 
 const rounds = Number(arg('rounds', '5'));
 const workdir = arg('workdir', '.autoshrink');
 const BATCH = 64;
-const SPEC = layerSpec({ bits: 4, pruneRatio: 0.5, bucket: 'channel' });
 const loadStart = loadavg()[0];
 await selectBackend('wasm');
 
@@ -110,17 +109,9 @@ for (const [shape, attrs, what] of cases) {
 
 // --- 2. the fine-tune step
 async function finetuneMs(model: tf.LayersModel, originals: OriginalWeights, data: Dataset, steps: number): Promise<number> {
-  const plan = compressibleLayers(model).map((layer) => ({ layer, spec: SPEC }));
-  let [first, last] = [0, 0];
-  await compressModel(model, originals, plan, data, {
-    steps: steps + 1, batchSize: BATCH, learningRate: 5e-4, seed: 1, bnBatches: 0,
-    onStep: (step) => {
-      if (step === 1) first = performance.now();
-      last = performance.now();
-    },
-  });
+  const ms = await finetuneStepMs(model, originals, data, steps);
   originals.restore(model);
-  return (last - first) / steps;
+  return ms;
 }
 
 const { model, data } = await prepare({ model: 'mobilenet-tiny', data: 'mnist', dataSeed: 1, workdir });
